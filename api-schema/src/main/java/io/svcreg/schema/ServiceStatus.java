@@ -1,0 +1,50 @@
+package io.svcreg.schema;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The observed state of a service, as kept by the controller (never written in spec files). {@code
+ * endpoints} are resolved {@code ip:port} strings in the order of the spec's endpoints.
+ */
+public record ServiceStatus(
+    Phase phase,
+    long observedGeneration,
+    Optional<String> deployedVersion,
+    Optional<String> previousVersion,
+    Optional<String> node,
+    Optional<Ipv4> address,
+    List<String> endpoints,
+    Optional<Long> pid,
+    Health health,
+    List<Condition> conditions,
+    Optional<String> lastError,
+    Optional<String> sourceRevision) {
+
+  public ServiceStatus {
+    endpoints = List.copyOf(endpoints);
+    conditions = List.copyOf(conditions);
+  }
+
+  /** The status of a service the controller knows of but has not acted on yet. */
+  public static ServiceStatus registered() {
+    return new ServiceStatus(
+        Phase.REGISTERED,
+        0,
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        List.of(),
+        Optional.empty(),
+        Health.UNKNOWN,
+        List.of(),
+        Optional.empty(),
+        Optional.empty());
+  }
+
+  /** The condition of this type, if present. */
+  public Optional<Condition> condition(String type) {
+    return conditions.stream().filter(c -> c.type().equals(type)).findFirst();
+  }
+}

@@ -1,0 +1,4 @@
+package io.svcreg.schema;
+
+/** WireGuard settings of a {@code wireguard} network. */
+public record WireGuard(String configPath) {}
