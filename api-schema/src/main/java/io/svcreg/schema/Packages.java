@@ -9,9 +9,12 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -41,12 +44,44 @@ final class Packages {
    * A resolved package: its manifest, or why there is none ({@code error}, a message for the spec's
    * {@code package} field) plus the problems inside the manifest file.
    */
-  record Resolved(PackageManifest manifest, String error, List<Problem> manifestProblems) {}
+  record Resolved(
+      Path path,
+      long stamp,
+      PackageManifest manifest,
+      String error,
+      List<Problem> manifestProblems) {}
 
   /** Resolves {@code ref} against the spec file's directory. */
   Resolved resolve(Path baseDir, String ref) {
     Path path = display.absolute(baseDir.resolve(ref));
-    return cache.computeIfAbsent(path, p -> load(p, ref));
+    return cache.computeIfAbsent(path, p -> withStamp(p, stamp(p), load(p, ref)));
+  }
+
+  /** The stamps (see {@link #stamp}) of every package resolved so far. */
+  Map<Path, Long> stamps() {
+    Map<Path, Long> out = new HashMap<>();
+    for (Resolved r : cache.values()) {
+      out.put(r.path(), r.stamp());
+    }
+    return out;
+  }
+
+  /**
+   * A value that changes when a package's manifest may have changed: modification time and size of
+   * its {@code manifest.yaml} or archive; -1 when there is neither.
+   */
+  static long stamp(Path pkg) {
+    try {
+      Path f = Files.isDirectory(pkg) ? pkg.resolve(MANIFEST) : pkg;
+      BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+      return a.lastModifiedTime().to(TimeUnit.NANOSECONDS) * 31 + a.size();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  private static Resolved withStamp(Path path, long stamp, Resolved r) {
+    return new Resolved(path, stamp, r.manifest(), r.error(), r.manifestProblems());
   }
 
   private Resolved load(Path path, String ref) {
@@ -116,13 +151,15 @@ final class Packages {
     } catch (CharacterCodingException e) {
       return new Resolved(
           null,
+          0,
+          null,
           invalid(ref, manifestName),
           List.of(new Problem(manifestName, 0, 0, "", "not valid UTF-8 text")));
     }
     return switch (PackageManifest.parse(manifestName, text, interner)) {
-      case PackageManifest.Parsed.Ok ok -> new Resolved(ok.manifest(), null, List.of());
+      case PackageManifest.Parsed.Ok ok -> new Resolved(null, 0, ok.manifest(), null, List.of());
       case PackageManifest.Parsed.Invalid bad ->
-          new Resolved(null, invalid(ref, manifestName), bad.problems());
+          new Resolved(null, 0, null, invalid(ref, manifestName), bad.problems());
     };
   }
 
@@ -131,7 +168,7 @@ final class Packages {
   }
 
   private static Resolved failed(String message) {
-    return new Resolved(null, message, List.of());
+    return new Resolved(null, 0, null, message, List.of());
   }
 
   /** Strict UTF-8 decoding (a byte-order mark is dropped). */

@@ -1,5 +1,6 @@
 package io.svcreg.schema;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -16,18 +17,25 @@ public final class ParsedFile {
   private final List<Declaration> declarations;
   private final List<Problem> problems;
   private final boolean complete;
+  private final List<Path> packages;
 
   ParsedFile(
-      String file, List<Declaration> declarations, List<Problem> problems, boolean complete) {
+      String file,
+      List<Declaration> declarations,
+      List<Problem> problems,
+      boolean complete,
+      List<Path> packages) {
     this.file = file;
     this.declarations = List.copyOf(declarations);
     this.problems = List.copyOf(problems);
     this.complete = complete;
+    this.packages = List.copyOf(packages);
   }
 
   /** A file that could not be read at all (missing, unreadable, not UTF-8, too large). */
   static ParsedFile unreadable(String file, String message) {
-    return new ParsedFile(file, List.of(), List.of(new Problem(file, 0, 0, "", message)), false);
+    return new ParsedFile(
+        file, List.of(), List.of(new Problem(file, 0, 0, "", message)), false, List.of());
   }
 
   /** The file's name as shown in problems. */
@@ -57,6 +65,11 @@ public final class ParsedFile {
   /** The valid resources of this file, judged on their own (services' nodes unresolved). */
   List<Declaration> declarations() {
     return declarations;
+  }
+
+  /** The packages (absolute paths) whose manifests this file's services use. */
+  List<Path> packages() {
+    return packages;
   }
 
   /** Number of declared resources. */

@@ -8,9 +8,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Parses one spec file (any number of {@code ---} documents) strictly: unknown fields, wrong types,
@@ -99,6 +101,7 @@ public final class SpecParser {
     private final List<Problem> problems = new ArrayList<>();
     private final Fields f;
     private final List<Declaration> decls = new ArrayList<>();
+    private final Set<Path> packages = new LinkedHashSet<>();
     private boolean complete = true;
 
     FileParse(String file, Path baseDir, ParseContext ctx) {
@@ -118,7 +121,7 @@ public final class SpecParser {
         complete = false;
         decls.replaceAll(Declaration::invalidated);
       }
-      return new ParsedFile(file, decls, problems, complete);
+      return new ParsedFile(file, decls, problems, complete, List.copyOf(packages));
     }
 
     private void document(YamlReader.Document doc) {
@@ -476,6 +479,7 @@ public final class SpecParser {
       boolean depsFromManifest = false;
       if (packageRef != null) {
         Packages.Resolved pkg = ctx.packages.resolve(baseDir, packageRef);
+        packages.add(pkg.path());
         problems.addAll(pkg.manifestProblems());
         PackageManifest m = pkg.manifest();
         if (m == null) {
