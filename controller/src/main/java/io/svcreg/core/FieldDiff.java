@@ -23,39 +23,58 @@ final class FieldDiff {
   /** Values longer than this are cut and end in "...". */
   static final int MAX_VALUE_LENGTH = 60;
 
+  /** Paths in spec order; an entry ending in "." stands for every path under it. */
   private static final List<String> SERVICE_ORDER =
       List.of(
-          "version",
-          "package",
-          "network",
-          "node",
-          "address",
-          "execution",
-          "endpoints",
-          "dependsOn",
-          "env",
-          "health",
-          "state",
-          "rollout");
+          "spec.version",
+          "spec.package",
+          "spec.network",
+          "spec.node",
+          "spec.address",
+          "spec.execution.type",
+          "spec.endpoints",
+          "spec.dependsOn",
+          "spec.env.",
+          "spec.health.script",
+          "spec.health.interval",
+          "spec.health.timeout",
+          "spec.health.failureThreshold",
+          "spec.state",
+          "spec.rollout.progressDeadline",
+          "spec.rollout.autoRollback");
 
   private static final List<String> NETWORK_ORDER =
-      List.of("type", "subnet", "reserved", "nodes", "wireguard");
+      List.of("spec.type", "spec.subnet", "spec.reserved", "spec.nodes.", "spec.wireguard.");
+
+  private static final List<String> NODE_ORDER =
+      List.of(
+          "address", "ssh.user", "ssh.port", "ssh.identityFile", "ssh.knownHosts", "installRoot");
+
+  private static final List<String> METADATA_ORDER =
+      List.of("metadata.labels.", "metadata.annotations.");
 
   private FieldDiff() {}
 
   /** The changed fields of a service spec. */
   static List<FieldChange> service(ServiceSpec old, ServiceSpec now) {
-    return diff(flatten(old), flatten(now), byOrder(SERVICE_ORDER));
+    return diff(
+        flatten(old),
+        flatten(now),
+        byOrder(SERVICE_ORDER).thenComparing(Comparator.naturalOrder()));
   }
 
   /** The changed fields of a network spec. */
   static List<FieldChange> network(NetworkSpec old, NetworkSpec now) {
-    return diff(flatten(old), flatten(now), byOrder(NETWORK_ORDER));
+    return diff(
+        flatten(old), flatten(now), byOrder(NETWORK_ORDER).thenComparing(FieldDiff::nodeOrder));
   }
 
   /** The changed labels and annotations. */
   static List<FieldChange> metadata(Metadata old, Metadata now) {
-    return diff(flatten(old), flatten(now), Comparator.naturalOrder());
+    return diff(
+        flatten(old),
+        flatten(now),
+        byOrder(METADATA_ORDER).thenComparing(Comparator.naturalOrder()));
   }
 
   /** A service spec as path/value pairs; absent and empty fields are left out. */
@@ -130,15 +149,29 @@ final class FieldDiff {
     return m;
   }
 
-  /** Orders paths by the rank of their top-level spec field, then by the whole path. */
+  /** Orders paths by their place in {@code order}, then by name (e.g. env keys). */
   private static Comparator<String> byOrder(List<String> order) {
-    return Comparator.<String>comparingInt(
-            p -> {
-              int start = p.indexOf('.') + 1;
-              int end = p.indexOf('.', start);
-              return order.indexOf(end < 0 ? p.substring(start) : p.substring(start, end));
-            })
-        .thenComparing(Comparator.naturalOrder());
+    return Comparator.comparingInt(
+        p -> {
+          for (int i = 0; i < order.size(); i++) {
+            String o = order.get(i);
+            if (o.endsWith(".") ? p.startsWith(o) : p.equals(o)) {
+              return i;
+            }
+          }
+          return order.size();
+        });
+  }
+
+  /** Orders the paths of one node by field, after ordering by node name. */
+  private static int nodeOrder(String a, String b) {
+    if (!a.startsWith("spec.nodes.") || !b.startsWith("spec.nodes.")) {
+      return a.compareTo(b);
+    }
+    String[] x = a.split("\\.", 4);
+    String[] y = b.split("\\.", 4);
+    int c = x[2].compareTo(y[2]);
+    return c != 0 ? c : Integer.compare(NODE_ORDER.indexOf(x[3]), NODE_ORDER.indexOf(y[3]));
   }
 
   private static List<FieldChange> diff(
