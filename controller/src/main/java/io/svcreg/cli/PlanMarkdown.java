@@ -100,12 +100,30 @@ final class PlanMarkdown {
     return fence + pad + t + pad + fence;
   }
 
-  /** Plain text with Markdown and HTML specials escaped. */
+  /**
+   * A message as Markdown: its {@code `code`} spans kept, Markdown and HTML specials escaped
+   * elsewhere.
+   */
   static String text(String s) {
+    String line = s.replace("\n", " ");
+    String[] parts = line.split("`", -1);
+    boolean balanced = parts.length % 2 == 1;
+    StringBuilder b = new StringBuilder(line.length() + 16);
+    for (int i = 0; i < parts.length; i++) {
+      boolean code = balanced && i % 2 == 1;
+      if (i > 0) {
+        b.append(balanced ? "`" : "\\`");
+      }
+      b.append(code ? parts[i].replace("|", "\\|") : escape(parts[i]));
+    }
+    return b.toString();
+  }
+
+  private static String escape(String s) {
     StringBuilder b = new StringBuilder(s.length());
-    for (char c : s.replace("\n", " ").toCharArray()) {
+    for (char c : s.toCharArray()) {
       switch (c) {
-        case '\\', '`', '*', '_', '[', ']', '|', '#' -> b.append('\\').append(c);
+        case '\\', '*', '_', '[', ']', '|', '#' -> b.append('\\').append(c);
         case '<' -> b.append("&lt;");
         case '>' -> b.append("&gt;");
         case '&' -> b.append("&amp;");

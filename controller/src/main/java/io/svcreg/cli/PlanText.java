@@ -43,7 +43,7 @@ final class PlanText {
       out.println();
     }
     if (!plan.waves().isEmpty()) {
-      out.println(style.bold("Waves") + style.dim(" (actions in one wave run in parallel):"));
+      out.println(style.bold("Waves") + style.dim(" (services in one wave proceed in parallel):"));
       for (Wave w : plan.waves()) {
         out.println("  Wave " + w.number() + ":");
         for (Action a : w.actions()) {

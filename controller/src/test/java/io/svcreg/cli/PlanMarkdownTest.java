@@ -53,7 +53,8 @@ class PlanMarkdownTest {
 
   @Test
   void text_markdownSpecials_areEscaped() {
-    assertThat(PlanMarkdown.text("a <b> *c* | `d`")).isEqualTo("a &lt;b&gt; \\*c\\* \\| \\`d\\`");
+    assertThat(PlanMarkdown.text("a <b> *c* | `d_e`")).isEqualTo("a &lt;b&gt; \\*c\\* \\| `d_e`");
+    assertThat(PlanMarkdown.text("one ` tick")).isEqualTo("one \\` tick");
     assertThat(PlanMarkdown.code("x`y")).isEqualTo("``x`y``");
   }
 }
