@@ -115,6 +115,8 @@ function describe(err) {
       return 'unknown field';
     case 'required':
       return 'is required';
+    case 'propertyNames':
+      return `invalid name '${err.params.propertyName}'`;
     case 'enum':
       return `must be one of ${err.params.allowedValues.join(' | ')}`;
     default:
@@ -128,9 +130,14 @@ function report(doc, data, errors, lineCounter) {
     // an if/then failure is reported again by the keyword that failed inside "then"
     if (err.keyword === 'if') continue;
     const segs = segments(err.instancePath);
-    const extra = err.params.additionalProperty ?? err.params.missingProperty;
+    const extra =
+      err.params.additionalProperty ??
+      err.params.missingProperty ??
+      err.params.propertyName ??
+      err.propertyName;
     const fieldSegs = extra === undefined ? segs : [...segs, extra];
-    const where = position(doc, segs, err.params.additionalProperty, lineCounter);
+    const keyName = err.params.additionalProperty ?? err.params.propertyName ?? err.propertyName;
+    const where = position(doc, segs, keyName, lineCounter);
     out.push({
       path: dotted(fieldSegs, data),
       line: where.line,
