@@ -1,0 +1,641 @@
+package io.svcreg.schema;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Parses one spec file (any number of {@code ---} documents) strictly: unknown fields, wrong types,
+ * YAML 1.1 surprises and invalid values are problems at the offending field, and valid documents
+ * become {@link Network}s and {@link Service}s with defaults applied and package manifests merged
+ * in. Rules that involve other resources are checked by {@link SpecValidator}.
+ */
+public final class SpecParser {
+
+  /** The only {@code apiVersion}. */
+  public static final String API_VERSION = "svcreg.io/v1";
+
+  /** Largest spec file read. */
+  public static final long MAX_FILE_BYTES = 128L << 20;
+
+  static final List<String> TOP_KEYS = List.of("apiVersion", "kind", "metadata", "spec");
+  static final List<String> METADATA_KEYS = List.of("name", "labels", "annotations");
+  static final List<String> NETWORK_KEYS =
+      List.of("type", "subnet", "reserved", "nodes", "wireguard");
+  static final List<String> NODE_KEYS = List.of("name", "address", "ssh", "installRoot");
+  static final List<String> SSH_KEYS = List.of("user", "port", "identityFile", "knownHosts");
+  static final List<String> WIREGUARD_KEYS = List.of("configPath");
+  static final List<String> SERVICE_KEYS =
+      List.of(
+          "version",
+          "package",
+          "network",
+          "node",
+          "address",
+          "execution",
+          "endpoints",
+          "dependsOn",
+          "env",
+          "health",
+          "state",
+          "rollout");
+  static final List<String> EXECUTION_KEYS = List.of("type");
+  static final List<String> HEALTH_KEYS =
+      List.of("script", "interval", "timeout", "failureThreshold");
+  static final List<String> ROLLOUT_KEYS = List.of("progressDeadline", "autoRollback");
+
+  private static final Ipv4 LOOPBACK = Ipv4.of("127.0.0.0");
+
+  private SpecParser() {}
+
+  /**
+   * Parses YAML text already in memory (e.g. received by {@code apply}); {@code fileName} names it
+   * in problems and {@code baseDir} is the directory packages are resolved from.
+   */
+  public static ParsedFile parse(String fileName, String text, Path baseDir) {
+    return parse(fileName, text, baseDir, ParseContext.ofWorkingDirectory());
+  }
+
+  static ParsedFile parse(String fileName, String text, Path baseDir, ParseContext ctx) {
+    return new FileParse(fileName, baseDir, ctx).run(text);
+  }
+
+  /** Reads and parses a file; the name shown is {@code display}. */
+  static ParsedFile read(Path path, String display, ParseContext ctx) {
+    byte[] bytes;
+    try {
+      if (Files.size(path) > MAX_FILE_BYTES) {
+        return ParsedFile.unreadable(display, "file is larger than 128 MiB; split it");
+      }
+      bytes = Files.readAllBytes(path);
+    } catch (NoSuchFileException e) {
+      return ParsedFile.unreadable(display, "file not found");
+    } catch (IOException e) {
+      return ParsedFile.unreadable(display, "cannot read file: " + e.getMessage());
+    }
+    String text;
+    try {
+      text = Packages.decode(bytes);
+    } catch (CharacterCodingException e) {
+      return ParsedFile.unreadable(display, "not valid UTF-8 text");
+    }
+    Path parent = path.getParent();
+    return parse(display, text, parent == null ? Path.of("") : parent, ctx);
+  }
+
+  /** The parse of one file. */
+  private static final class FileParse {
+    private final String file;
+    private final Path baseDir;
+    private final ParseContext ctx;
+    private final List<Problem> problems = new ArrayList<>();
+    private final Fields f;
+    private final List<Declaration> decls = new ArrayList<>();
+    private final Set<Path> packages = new LinkedHashSet<>();
+    private boolean complete = true;
+
+    FileParse(String file, Path baseDir, ParseContext ctx) {
+      this.file = ctx.interner.intern(file);
+      this.baseDir = baseDir;
+      this.ctx = ctx;
+      this.f = new Fields(this.file, problems, ctx.interner);
+    }
+
+    ParsedFile run(String text) {
+      YamlReader.Result read = YamlReader.read(file, text);
+      for (YamlReader.Document doc : read.documents()) {
+        document(doc);
+      }
+      if (read.syntaxError() != null) {
+        problems.add(read.syntaxError());
+        complete = false;
+        decls.replaceAll(Declaration::invalidated);
+      }
+      return new ParsedFile(file, decls, problems, complete, List.copyOf(packages));
+    }
+
+    private void document(YamlReader.Document doc) {
+      int before = problems.size();
+      problems.addAll(doc.problems());
+      YamlNode root = doc.root();
+      Obj top = f.obj(root, "", root.line(), root.column(), TOP_KEYS);
+      if (top == null) {
+        complete = false;
+        return;
+      }
+      YamlNode api = top.required("apiVersion");
+      if (api != null) {
+        String v = f.string(api, "apiVersion");
+        if (v != null && !v.equals(API_VERSION)) {
+          f.error(api, "apiVersion", "unsupported apiVersion `" + v + "`; expected " + API_VERSION);
+        }
+      }
+      Kind kind = null;
+      YamlNode k = top.required("kind");
+      if (k != null) {
+        String v = f.string(k, "kind");
+        if (v != null) {
+          kind = Kind.parse(v).orElse(null);
+          if (kind == null) {
+            f.error(k, "kind", "unknown kind `" + v + "`; expected Network | Service");
+          }
+        }
+      }
+      Obj meta = top.obj("metadata", true, METADATA_KEYS);
+      String name = null;
+      YamlNode nameNode = null;
+      Map<String, String> labels = Map.of();
+      Map<String, String> annotations = Map.of();
+      if (meta != null) {
+        nameNode = meta.required("name");
+        name = nameNode == null ? null : f.checked(nameNode, "metadata.name", Names::dnsLabel);
+        YamlNode l = meta.get("labels");
+        if (l != null) {
+          labels = SpecFields.stringMap(f, l, "metadata.labels", SpecFields::anyKey);
+        }
+        YamlNode a = meta.get("annotations");
+        if (a != null) {
+          annotations = SpecFields.stringMap(f, a, "metadata.annotations", SpecFields::anyKey);
+        }
+      }
+      if (kind == null || name == null) {
+        complete = false;
+        return;
+      }
+      Obj spec = top.obj("spec", true, kind == Kind.NETWORK ? NETWORK_KEYS : SERVICE_KEYS);
+      Metadata md =
+          labels == null || annotations == null ? null : new Metadata(name, labels, annotations);
+      Location origin = new Location(file, root.line(), root.column());
+      Declaration d =
+          spec == null
+              ? null
+              : kind == Kind.NETWORK
+                  ? network(spec, md, origin, nameNode)
+                  : service(spec, md, origin, nameNode);
+      if (d == null || problems.size() != before) {
+        d = Declaration.invalid(kind, name, file, nameNode.line(), nameNode.column());
+      }
+      decls.add(d);
+    }
+
+    // ---- Network ---------------------------------------------------------------------------
+
+    private Declaration network(Obj spec, Metadata md, Location origin, YamlNode nameNode) {
+      YamlNode typeNode = spec.required("type");
+      NetworkType type =
+          typeNode == null
+              ? null
+              : f.enumValue(typeNode, "spec.type", NetworkType::parse, NetworkType.allowed());
+      Cidr subnet = subnet(spec, type);
+      List<Ipv4> reserved = List.of();
+      YamlNode r = spec.get("reserved");
+      if (r != null) {
+        reserved = reserved(r, subnet);
+      }
+      List<Node> nodes = List.of();
+      YamlNode.Scalar nodesKey = spec.key("nodes");
+      if (nodesKey != null) {
+        if (type == NetworkType.LOCAL) {
+          f.error(
+              nodesKey,
+              "spec.nodes",
+              "a local network has one implicit node `"
+                  + Node.LOCAL_NODE
+                  + "` (this host); remove `nodes`");
+        } else {
+          nodes = nodes(spec.get("nodes"), type, subnet, reserved);
+        }
+      }
+      Optional<WireGuard> wg = Optional.empty();
+      YamlNode.Scalar wgKey = spec.key("wireguard");
+      if (type == NetworkType.WIREGUARD) {
+        Obj w = spec.obj("wireguard", true, WIREGUARD_KEYS);
+        if (w != null) {
+          YamlNode c = w.required("configPath");
+          String path = c == null ? null : f.nonEmpty(c, w.path("configPath"));
+          if (path != null) {
+            wg = Optional.of(new WireGuard(path));
+          }
+        }
+      } else if (wgKey != null && type != null) {
+        f.error(
+            wgKey,
+            "spec.wireguard",
+            "only networks of type wireguard take `wireguard` settings (this one is " + type + ")");
+      }
+      if (md == null || type == null || subnet == null || reserved == null || nodes == null) {
+        return null;
+      }
+      Network n = Network.of(md, new NetworkSpec(type, subnet, reserved, nodes, wg), origin);
+      return new Declaration(
+          Kind.NETWORK, md.name(), file, nameNode.line(), nameNode.column(), n, false, null);
+    }
+
+    private Cidr subnet(Obj spec, NetworkType type) {
+      YamlNode s = spec.required("subnet");
+      String text = s == null ? null : f.string(s, "spec.subnet");
+      if (text == null) {
+        return null;
+      }
+      Cidr cidr =
+          switch (Cidr.parse(text)) {
+            case Cidr.Parsed.Ok ok -> ok.cidr();
+            case Cidr.Parsed.Invalid bad -> {
+              f.error(s, "spec.subnet", "`" + text + "` is not a valid subnet: " + bad.reason());
+              yield null;
+            }
+          };
+      if (cidr != null
+          && type == NetworkType.LOCAL
+          && (cidr.prefix() < 8 || !new Cidr(LOOPBACK, 8).contains(cidr.base()))) {
+        f.error(
+            s,
+            "spec.subnet",
+            "a local network's subnet must be inside 127.0.0.0/8 (loopback), e.g. 127.0.10.0/24");
+        return null;
+      }
+      return cidr;
+    }
+
+    /** The address in {@code node}, or null (reported) when not a usable address of the subnet. */
+    private Ipv4 address(YamlNode node, String path, Cidr subnet) {
+      String text = f.string(node, path);
+      if (text == null) {
+        return null;
+      }
+      Optional<Ipv4> ip = Ipv4.parse(text);
+      if (ip.isEmpty()) {
+        f.error(node, path, "`" + text + "` is not an IPv4 address; expected e.g. 192.168.1.10");
+        return null;
+      }
+      if (subnet != null) {
+        if (!subnet.contains(ip.get())) {
+          f.error(node, path, "address " + text + " is outside the subnet " + subnet);
+          return null;
+        }
+        if (subnet.isNetworkOrBroadcast(ip.get())) {
+          f.error(
+              node,
+              path,
+              "address "
+                  + text
+                  + " is the "
+                  + (ip.get().equals(subnet.network()) ? "network" : "broadcast")
+                  + " address of "
+                  + subnet);
+          return null;
+        }
+      }
+      return ip.get();
+    }
+
+    private List<Ipv4> reserved(YamlNode r, Cidr subnet) {
+      Map<Ipv4, YamlNode> seen = new HashMap<>();
+      return f.listOf(
+          r,
+          "spec.reserved",
+          (item, path, i) -> {
+            Ipv4 ip = address(item, path, subnet);
+            if (ip != null) {
+              YamlNode first = seen.putIfAbsent(ip, item);
+              if (first != null) {
+                f.error(
+                    item,
+                    path,
+                    "address " + ip + " is listed twice (first at line " + first.line() + ")");
+                return null;
+              }
+            }
+            return ip;
+          });
+    }
+
+    private List<Node> nodes(YamlNode n, NetworkType type, Cidr subnet, List<Ipv4> reserved) {
+      Map<String, YamlNode> names = new HashMap<>();
+      Map<Ipv4, YamlNode> addresses = new HashMap<>();
+      return f.listOf(
+          n,
+          "spec.nodes",
+          (item, path, i) -> {
+            Obj o = f.obj(item, path, item.line(), item.column(), NODE_KEYS);
+            if (o == null) {
+              return null;
+            }
+            YamlNode nameNode = o.required("name");
+            String name =
+                nameNode == null ? null : f.checked(nameNode, o.path("name"), Names::dnsLabel);
+            if (name != null) {
+              YamlNode first = names.putIfAbsent(name, nameNode);
+              if (first != null) {
+                f.error(
+                    nameNode,
+                    o.path("name"),
+                    "node name `" + name + "` is used twice (first at line " + first.line() + ")");
+                name = null;
+              }
+            }
+            YamlNode a = o.required("address");
+            Ipv4 address = a == null ? null : address(a, o.path("address"), subnet);
+            if (address != null) {
+              if (reserved != null && reserved.contains(address)) {
+                f.error(a, o.path("address"), "address " + address + " is listed in spec.reserved");
+                address = null;
+              } else {
+                YamlNode first = addresses.putIfAbsent(address, a);
+                if (first != null) {
+                  f.error(
+                      a,
+                      o.path("address"),
+                      "address "
+                          + address
+                          + " is already the address of another node (line "
+                          + first.line()
+                          + ")");
+                  address = null;
+                }
+              }
+            }
+            Ssh ssh = null;
+            Obj s = o.obj("ssh", type != null, SSH_KEYS);
+            if (s != null) {
+              ssh = ssh(s);
+            }
+            String installRoot = Node.DEFAULT_INSTALL_ROOT;
+            YamlNode ir = o.get("installRoot");
+            if (ir != null) {
+              installRoot = f.checked(ir, o.path("installRoot"), Names::absolutePath);
+            }
+            if (name == null || address == null || ssh == null || installRoot == null) {
+              return null;
+            }
+            return new Node(f.intern(name), address, ssh, f.intern(installRoot));
+          });
+    }
+
+    private Ssh ssh(Obj s) {
+      YamlNode u = s.required("user");
+      String user = u == null ? null : f.nonEmpty(u, s.path("user"));
+      YamlNode p = s.get("port");
+      Integer port = p == null ? Ssh.DEFAULT_PORT : f.integer(p, s.path("port"), "port", 1, 65535);
+      YamlNode id = s.get("identityFile");
+      String identity =
+          id == null ? Ssh.DEFAULT_IDENTITY_FILE : f.nonEmpty(id, s.path("identityFile"));
+      YamlNode kh = s.get("knownHosts");
+      String known = kh == null ? Ssh.DEFAULT_KNOWN_HOSTS : f.nonEmpty(kh, s.path("knownHosts"));
+      if (user == null || port == null || identity == null || known == null) {
+        return null;
+      }
+      return new Ssh(f.intern(user), port, f.intern(identity), f.intern(known));
+    }
+
+    // ---- Service ---------------------------------------------------------------------------
+
+    private Declaration service(Obj spec, Metadata md, Location origin, YamlNode nameNode) {
+      int[] pos = new int[Declaration.P_DEPS];
+      mark(pos, Declaration.P_SPEC, spec.line, spec.column);
+      YamlNode v = spec.required("version");
+      String version = v == null ? null : f.checked(v, "spec.version", Names::version);
+      YamlNode p = spec.required("package");
+      String packageRef = p == null ? null : f.nonEmpty(p, "spec.package");
+      mark(pos, Declaration.P_PACKAGE, p);
+      YamlNode net = spec.required("network");
+      String network = net == null ? null : f.checked(net, "spec.network", Names::dnsLabel);
+      mark(pos, Declaration.P_NETWORK, net);
+      YamlNode nodeNode = spec.get("node");
+      String node = nodeNode == null ? null : f.checked(nodeNode, "spec.node", Names::dnsLabel);
+      mark(pos, Declaration.P_NODE, nodeNode);
+      Optional<Ipv4> address = Optional.empty();
+      YamlNode a = spec.get("address");
+      if (a != null) {
+        Ipv4 ip = address(a, "spec.address", null);
+        address = ip == null ? null : Optional.of(ip);
+        mark(pos, Declaration.P_ADDRESS, a);
+      }
+      ExecutionType execution = ExecutionType.MANAGED_PROCESS;
+      Obj ex = spec.obj("execution", false, EXECUTION_KEYS);
+      if (ex != null) {
+        YamlNode t = ex.required("type");
+        execution =
+            t == null
+                ? null
+                : f.enumValue(t, ex.path("type"), ExecutionType::parse, ExecutionType.allowed());
+        if (execution != null && execution != ExecutionType.MANAGED_PROCESS) {
+          f.error(
+              t,
+              ex.path("type"),
+              "execution type `" + execution + "` is not supported yet; use managed_process");
+          execution = null;
+        }
+      }
+      YamlNode e = spec.get("endpoints");
+      List<Endpoint> endpoints = e == null ? null : SpecFields.endpoints(f, e, "spec.endpoints");
+      YamlNode d = spec.get("dependsOn");
+      List<String> deps = null;
+      if (d != null) {
+        deps = SpecFields.distinctStrings(f, d, "spec.dependsOn", "dependency", Names::dnsLabel);
+        if (deps != null && md != null && deps.contains(md.name())) {
+          YamlNode self = ((YamlNode.Sequence) d).items().get(deps.indexOf(md.name()));
+          f.error(
+              self,
+              FieldPath.index("spec.dependsOn", deps.indexOf(md.name())),
+              "a service cannot depend on itself");
+          deps = null;
+        }
+      }
+      Map<String, String> env = Map.of();
+      YamlNode en = spec.get("env");
+      if (en != null) {
+        env = SpecFields.stringMap(f, en, "spec.env", Names::envKey);
+      }
+      Optional<HealthCheck> health = Optional.empty();
+      Obj h = spec.obj("health", false, HEALTH_KEYS);
+      if (h != null) {
+        HealthCheck hc = health(h);
+        health = hc == null ? null : Optional.of(hc);
+      }
+      RunState state = RunState.RUNNING;
+      YamlNode st = spec.get("state");
+      if (st != null) {
+        state = f.enumValue(st, "spec.state", RunState::parse, RunState.allowed());
+        mark(pos, Declaration.P_STATE, st);
+      }
+      Rollout rollout = Rollout.DEFAULT;
+      Obj ro = spec.obj("rollout", false, ROLLOUT_KEYS);
+      if (ro != null) {
+        rollout = rollout(ro);
+      }
+
+      // The package's manifest: defaults for endpoints, dependsOn and health.
+      boolean depsFromManifest = false;
+      if (packageRef != null) {
+        Packages.Resolved pkg = ctx.packages.resolve(baseDir, packageRef);
+        packages.add(pkg.path());
+        problems.addAll(pkg.manifestProblems());
+        PackageManifest m = pkg.manifest();
+        if (m == null) {
+          f.error(p, "spec.package", pkg.error());
+        } else {
+          if (md != null && !m.name().equals(md.name())) {
+            f.error(
+                nameNode,
+                "metadata.name",
+                "the package `"
+                    + packageRef
+                    + "` is named `"
+                    + m.name()
+                    + "` in its manifest, not `"
+                    + md.name()
+                    + "`");
+          }
+          if (version != null && !m.version().equals(version)) {
+            f.error(
+                v,
+                "spec.version",
+                "version "
+                    + version
+                    + " contradicts the package `"
+                    + packageRef
+                    + "`, whose manifest says version "
+                    + m.version());
+          }
+          if (e == null) {
+            endpoints = m.ports();
+          }
+          if (d == null) {
+            deps = m.dependsOn();
+            depsFromManifest = true;
+            if (md != null && deps.contains(md.name())) {
+              f.error(
+                  p,
+                  "spec.package",
+                  "the manifest of package `"
+                      + packageRef
+                      + "` lists the service itself in depends_on");
+            }
+          }
+          if (h == null) {
+            health = m.health();
+          }
+        }
+      }
+      if (endpoints == null && e == null) {
+        endpoints = List.of();
+      }
+      if (deps == null && d == null && packageRef == null) {
+        deps = List.of();
+      }
+      if (md == null
+          || version == null
+          || packageRef == null
+          || network == null
+          || (nodeNode != null && node == null)
+          || address == null
+          || execution == null
+          || endpoints == null
+          || deps == null
+          || env == null
+          || health == null
+          || state == null
+          || rollout == null) {
+        return null;
+      }
+      ServiceSpec s =
+          new ServiceSpec(
+              f.intern(version),
+              f.intern(packageRef),
+              f.intern(network),
+              node == null ? null : f.intern(node),
+              address,
+              execution,
+              endpoints,
+              deps,
+              env,
+              health,
+              state,
+              rollout);
+      int[] all = Arrays.copyOf(pos, Declaration.P_DEPS + 3 * s.dependsOn().size());
+      for (int i = 0; i < s.dependsOn().size(); i++) {
+        int at = Declaration.P_DEPS + 3 * i;
+        if (depsFromManifest) {
+          all[at] = -pos[Declaration.P_PACKAGE];
+          all[at + 1] = pos[Declaration.P_PACKAGE + 1];
+        } else {
+          int written = deps.indexOf(s.dependsOn().get(i));
+          YamlNode item = ((YamlNode.Sequence) d).items().get(written);
+          all[at] = item.line();
+          all[at + 1] = item.column();
+          all[at + 2] = written;
+        }
+      }
+      Service svc = node == null ? new Service(md, s, origin, null) : Service.of(md, s, origin);
+      return new Declaration(
+          Kind.SERVICE,
+          md.name(),
+          file,
+          nameNode.line(),
+          nameNode.column(),
+          svc,
+          node != null,
+          all);
+    }
+
+    private HealthCheck health(Obj h) {
+      YamlNode s = h.required("script");
+      String script = s == null ? null : f.checked(s, h.path("script"), Names::relativePath);
+      YamlNode i = h.get("interval");
+      SpecDuration interval =
+          i == null ? HealthCheck.DEFAULT_INTERVAL : f.duration(i, h.path("interval"), false);
+      YamlNode t = h.get("timeout");
+      SpecDuration timeout =
+          t == null ? HealthCheck.DEFAULT_TIMEOUT : f.duration(t, h.path("timeout"), false);
+      YamlNode ft = h.get("failureThreshold");
+      Integer threshold =
+          ft == null
+              ? Integer.valueOf(HealthCheck.DEFAULT_FAILURE_THRESHOLD)
+              : f.integer(ft, h.path("failureThreshold"), "failureThreshold", 1, Integer.MAX_VALUE);
+      if (script == null || interval == null || timeout == null || threshold == null) {
+        return null;
+      }
+      return new HealthCheck(f.intern(script), interval, timeout, threshold);
+    }
+
+    private Rollout rollout(Obj r) {
+      YamlNode pd = r.get("progressDeadline");
+      SpecDuration deadline =
+          pd == null
+              ? Rollout.DEFAULT.progressDeadline()
+              : f.duration(pd, r.path("progressDeadline"), false);
+      YamlNode ar = r.get("autoRollback");
+      Boolean auto =
+          ar == null
+              ? Boolean.valueOf(Rollout.DEFAULT.autoRollback())
+              : f.bool(ar, r.path("autoRollback"));
+      if (deadline == null || auto == null) {
+        return null;
+      }
+      Rollout ro = new Rollout(deadline, auto);
+      return ro.equals(Rollout.DEFAULT) ? Rollout.DEFAULT : ro;
+    }
+
+    private static void mark(int[] pos, int slot, YamlNode n) {
+      if (n != null) {
+        mark(pos, slot, n.line(), n.column());
+      }
+    }
+
+    private static void mark(int[] pos, int slot, int line, int column) {
+      pos[slot] = line;
+      pos[slot + 1] = column;
+    }
+  }
+}

@@ -1,0 +1,657 @@
+package io.svcreg.core;
+
+import io.svcreg.schema.Condition;
+import io.svcreg.schema.Endpoint;
+import io.svcreg.schema.Ipv4;
+import io.svcreg.schema.Location;
+import io.svcreg.schema.Metadata;
+import io.svcreg.schema.Network;
+import io.svcreg.schema.Phase;
+import io.svcreg.schema.Problem;
+import io.svcreg.schema.ResourceKey;
+import io.svcreg.schema.RunState;
+import io.svcreg.schema.Service;
+import io.svcreg.schema.ServiceSpec;
+import io.svcreg.schema.ServiceStatus;
+import io.svcreg.schema.SpecSet;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** One run of {@link Planner#plan}: the working state of a single, pure planning pass. */
+final class PlanRun {
+
+  /** How many held-back deletions the problem message names before "and N more". */
+  private static final int NAMED_HELD_BACK = 10;
+
+  /** A service as this plan wants it: declared, or kept at its last good (observed) spec. */
+  private record Target(
+      String name, Metadata metadata, ServiceSpec spec, String specHash, Location origin) {}
+
+  /** What the plan decides for one service name (declared, deleted, or only holding a lease). */
+  private static final class Work {
+    final String name;
+    final Target target;
+    final ObservedService observed;
+    final List<Lease> leases;
+    boolean moved;
+    boolean specChanged;
+    boolean blocked;
+    ChangeType change;
+    List<FieldChange> fields = List.of();
+    Lease kept;
+    boolean needsAddress;
+    Ipv4 newAddress;
+    List<Action> actions = List.of();
+
+    Work(String name, Target target, ObservedService observed, List<Lease> leases) {
+      this.name = name;
+      this.target = target;
+      this.observed = observed;
+      this.leases = leases;
+    }
+
+    List<String> dependsOn() {
+      if (target != null) {
+        return target.spec().dependsOn();
+      }
+      return observed != null ? observed.spec().dependsOn() : List.of();
+    }
+
+    Location origin() {
+      return target != null
+          ? target.origin()
+          : Location.ofFile(ResourceKey.service(name).toString());
+    }
+  }
+
+  private final SpecSet desired;
+  private final ObservedState observed;
+  private final Set<ResourceKey> held;
+  private final List<ResourceChange> changes = new ArrayList<>();
+  private final List<Problem> problems = new ArrayList<>();
+  private final List<ResourceKey> heldBack = new ArrayList<>();
+  private int unchanged;
+
+  private final Map<String, List<Lease>> leasesByService = new HashMap<>();
+  private final Map<String, AddressRules> rules = new HashMap<>();
+  private final Map<String, List<Ipv4>> staticsByNetwork = new HashMap<>();
+  private final Map<String, AddressPool> pools = new HashMap<>();
+  private final Map<String, Work> works = new HashMap<>();
+
+  PlanRun(SpecSet desired, ObservedState observed) {
+    this.desired = desired;
+    this.observed = observed;
+    this.held = desired.held();
+  }
+
+  Plan run() {
+    for (Lease l : observed.leases()) {
+      leasesByService.computeIfAbsent(l.service(), k -> new ArrayList<>(1)).add(l);
+    }
+    planNetworks();
+    Map<String, ObservedService> observedServices = new HashMap<>();
+    for (ObservedService o : observed.services()) {
+      observedServices.put(o.metadata().name(), o);
+    }
+    for (Target t : targets(observedServices).values()) {
+      decide(t, observedServices.get(t.name()));
+    }
+    for (ObservedService o : observed.services()) {
+      String name = o.metadata().name();
+      if (!works.containsKey(name)) {
+        Work w = new Work(name, null, o, leasesOf(name));
+        w.change = ChangeType.DELETE;
+        works.put(name, w);
+      }
+    }
+    if (desired.complete()) {
+      for (Lease l : observed.leases()) {
+        works.computeIfAbsent(l.service(), s -> new Work(s, null, null, leasesOf(s)));
+      }
+    }
+    allocate();
+    boolean anyActions = false;
+    for (Work w : works.values()) {
+      w.actions = w.blocked ? List.of() : actions(w);
+      anyActions |= !w.actions.isEmpty();
+    }
+    List<Wave> waves = List.of();
+    if (anyActions) {
+      restartDependents();
+      List<WaveOrder.Node> nodes = new ArrayList<>(works.size());
+      for (Work w : works.values()) {
+        nodes.add(new WaveOrder.Node(w.name, w.dependsOn(), w.actions, w.origin()));
+      }
+      WaveOrder.Result ordered = WaveOrder.order(nodes);
+      waves = ordered.waves();
+      problems.addAll(ordered.problems());
+    }
+    for (Work w : works.values()) {
+      if (w.change != null) {
+        changes.add(change(w));
+      }
+    }
+    if (!heldBack.isEmpty()) {
+      problems.add(heldBackProblem());
+    }
+    changes.sort(Comparator.comparing(ResourceChange::key));
+    List<Problem> all = new ArrayList<>(desired.problems());
+    all.addAll(problems);
+    all.sort(Problem.ORDER);
+    return new Plan(changes, unchanged, waves, all);
+  }
+
+  private List<Lease> leasesOf(String service) {
+    return leasesByService.getOrDefault(service, List.of());
+  }
+
+  // ---- networks
+
+  private void planNetworks() {
+    Map<String, Network> declared = new HashMap<>();
+    for (Network n : desired.networks()) {
+      if (!held.contains(n.key())) {
+        declared.put(n.name(), n);
+      }
+    }
+    Map<String, ObservedNetwork> seen = new HashMap<>();
+    for (ObservedNetwork o : observed.networks()) {
+      seen.put(o.metadata().name(), o);
+    }
+    for (Network n : declared.values()) {
+      rules.put(n.name(), new AddressRules(n.name(), n.spec()));
+      ObservedNetwork o = seen.get(n.name());
+      if (o == null) {
+        changes.add(new ResourceChange(n.key(), ChangeType.CREATE, 1, List.of(), Optional.empty()));
+      } else if (!o.specHash().equals(n.specHash())) {
+        List<FieldChange> fields = new ArrayList<>(FieldDiff.metadata(o.metadata(), n.metadata()));
+        fields.addAll(FieldDiff.network(o.spec(), n.spec()));
+        changes.add(
+            new ResourceChange(
+                n.key(), ChangeType.UPDATE, o.generation() + 1, fields, Optional.empty()));
+      } else if (!o.metadata().equals(n.metadata())) {
+        changes.add(
+            new ResourceChange(
+                n.key(),
+                ChangeType.UPDATE,
+                o.generation(),
+                FieldDiff.metadata(o.metadata(), n.metadata()),
+                Optional.empty()));
+      } else {
+        unchanged++;
+      }
+    }
+    for (ObservedNetwork o : observed.networks()) {
+      String name = o.metadata().name();
+      if (declared.containsKey(name)) {
+        continue;
+      }
+      ResourceKey key = ResourceKey.network(name);
+      if (held.contains(key) || !desired.complete()) {
+        rules.put(name, new AddressRules(name, o.spec()));
+        unchanged++;
+        if (!held.contains(key)) {
+          heldBack.add(key);
+        }
+      } else {
+        changes.add(
+            new ResourceChange(
+                key, ChangeType.DELETE, o.generation(), List.of(), Optional.empty()));
+      }
+    }
+  }
+
+  // ---- services: what changes, which address
+
+  private Map<String, Target> targets(Map<String, ObservedService> observedServices) {
+    Map<String, Target> targets = new HashMap<>();
+    for (Service s : desired.services()) {
+      if (!held.contains(s.key())) {
+        targets.put(
+            s.name(), new Target(s.name(), s.metadata(), s.spec(), s.specHash(), s.origin()));
+      }
+    }
+    for (ObservedService o : observedServices.values()) {
+      String name = o.metadata().name();
+      ResourceKey key = ResourceKey.service(name);
+      if (!targets.containsKey(name) && (held.contains(key) || !desired.complete())) {
+        targets.put(
+            name,
+            new Target(
+                name, o.metadata(), o.spec(), o.specHash(), Location.ofFile(key.toString())));
+        if (!held.contains(key)) {
+          heldBack.add(key);
+        }
+      }
+    }
+    return targets;
+  }
+
+  private void decide(Target t, ObservedService o) {
+    Work w = new Work(t.name(), t, o, leasesOf(t.name()));
+    works.put(t.name(), w);
+    ServiceSpec spec = t.spec();
+    if (o == null) {
+      w.change = ChangeType.CREATE;
+    } else {
+      w.specChanged = !o.specHash().equals(t.specHash());
+      boolean metadataChanged = !o.metadata().equals(t.metadata());
+      if (w.specChanged || metadataChanged) {
+        w.change = ChangeType.UPDATE;
+        List<FieldChange> fields = new ArrayList<>(FieldDiff.metadata(o.metadata(), t.metadata()));
+        if (w.specChanged) {
+          fields.addAll(FieldDiff.service(o.spec(), spec));
+        }
+        w.fields = fields;
+      } else {
+        unchanged++;
+      }
+      w.moved = !o.spec().network().equals(spec.network()) || !o.spec().node().equals(spec.node());
+    }
+    AddressRules r = rules.get(spec.network());
+    if (r == null) {
+      block(w, "spec.network", "network " + spec.network() + " is not declared or not valid");
+      return;
+    }
+    spec.address()
+        .ifPresent(
+            a -> staticsByNetwork.computeIfAbsent(spec.network(), k -> new ArrayList<>()).add(a));
+    if (!w.moved) {
+      for (Lease l : w.leases) {
+        if (l.network().equals(spec.network())
+            && spec.address().map(a -> a.equals(l.address())).orElse(true)
+            && r.unusable(l.address()).isEmpty()) {
+          w.kept = l;
+          break;
+        }
+      }
+    }
+    w.needsAddress = w.kept == null;
+  }
+
+  private void block(Work w, String path, String why) {
+    w.blocked = true;
+    problems.add(Problem.at(w.origin(), path, why + "; the service gets no actions"));
+  }
+
+  private void allocate() {
+    List<Work> needing = new ArrayList<>();
+    for (Work w : works.values()) {
+      if (w.target != null && w.needsAddress && !w.blocked) {
+        needing.add(w);
+      }
+    }
+    if (needing.isEmpty()) {
+      return;
+    }
+    Map<String, Integer> depth = depths();
+    needing.sort(Comparator.<Work>comparingInt(w -> depth.get(w.name)).thenComparing(w -> w.name));
+    for (Work w : needing) {
+      ServiceSpec spec = w.target.spec();
+      if (spec.address().isPresent()) {
+        Ipv4 a = spec.address().get();
+        Optional<String> bad = pool(spec.network()).claimStatic(a, w.name);
+        if (bad.isPresent()) {
+          block(w, "spec.address", "static address " + a + " cannot be used: " + bad.get());
+        } else {
+          w.newAddress = a;
+        }
+      }
+    }
+    for (Work w : needing) {
+      ServiceSpec spec = w.target.spec();
+      if (spec.address().isEmpty()) {
+        AddressPool pool = pool(spec.network());
+        Optional<Ipv4> a = pool.next();
+        if (a.isPresent()) {
+          w.newAddress = a.get();
+        } else {
+          block(w, "spec.network", pool.exhausted());
+        }
+      }
+    }
+  }
+
+  /**
+   * Each declared service's longest chain of dependencies: addresses are handed out in this order
+   * (then by name), so they follow the order in which services come up.
+   */
+  private Map<String, Integer> depths() {
+    List<String> names = new ArrayList<>();
+    for (Work w : works.values()) {
+      if (w.target != null) {
+        names.add(w.name);
+      }
+    }
+    names.sort(Comparator.naturalOrder());
+    List<List<String>> deps = new ArrayList<>(names.size());
+    for (String name : names) {
+      deps.add(works.get(name).dependsOn());
+    }
+    int[] depth = new DependencyGraph(names, deps).depths();
+    Map<String, Integer> out = new HashMap<>(names.size() * 2);
+    for (int i = 0; i < depth.length; i++) {
+      out.put(names.get(i), depth[i]);
+    }
+    return out;
+  }
+
+  private AddressPool pool(String network) {
+    return pools.computeIfAbsent(
+        network,
+        n -> {
+          AddressPool p = new AddressPool(rules.get(n));
+          for (Lease l : observed.leases()) {
+            if (l.network().equals(n)) {
+              p.leased(l.address(), l.service());
+            }
+          }
+          for (Ipv4 a : staticsByNetwork.getOrDefault(n, List.of())) {
+            p.staticAddress(a);
+          }
+          return p;
+        });
+  }
+
+  // ---- services: actions
+
+  private List<Action> actions(Work w) {
+    if (w.target == null) {
+      return teardown(w);
+    }
+    List<Action> out = new ArrayList<>(0);
+    ServiceSpec d = w.target.spec();
+    String name = w.name;
+    ObservedService o = w.observed;
+    if (o == null) {
+      releaseAllBut(w, out);
+      if (w.newAddress != null) {
+        out.add(new Action.AllocateAddress(name, d.network(), w.newAddress));
+      }
+      out.add(new Action.Deploy(name, d.node(), d.version(), d.packageRef()));
+      if (d.state() == RunState.RUNNING) {
+        out.add(new Action.Start(name, d.node()));
+      }
+      return out;
+    }
+    ServiceStatus st = o.status();
+    boolean up = isUp(st);
+    String oldNode = st.node().orElse(o.spec().node());
+    Optional<String> deployed = st.deployedVersion();
+    if (w.moved) {
+      if (up) {
+        out.add(new Action.Stop(name, oldNode));
+      }
+      deployed.ifPresent(v -> out.add(new Action.Undeploy(name, oldNode, v)));
+      releaseAllBut(w, out);
+      out.add(new Action.AllocateAddress(name, d.network(), w.newAddress));
+      out.add(new Action.Deploy(name, d.node(), d.version(), d.packageRef()));
+      if (d.state() == RunState.RUNNING) {
+        out.add(new Action.Start(name, d.node()));
+      }
+      return out;
+    }
+    if (d.state() == RunState.STOPPED && up) {
+      out.add(new Action.Stop(name, oldNode));
+    }
+    releaseAllBut(w, out);
+    List<String> reasons = new ArrayList<>(0);
+    if (w.newAddress != null) {
+      out.add(new Action.AllocateAddress(name, d.network(), w.newAddress));
+      reasons.add(
+          "address "
+              + w.leases.stream()
+                  .filter(l -> l.network().equals(d.network()))
+                  .findFirst()
+                  .map(l -> l.address().toString())
+                  .orElse("(none)")
+              + " → "
+              + w.newAddress);
+    }
+    boolean gaveUp = !w.specChanged && gaveUp(o);
+    if (!w.specChanged && !gaveUp && rollbackDue(st, d)) {
+      out.add(new Action.Rollback(name, d.node(), deployed.get(), st.previousVersion().get()));
+      return out;
+    }
+    boolean packageChanged = w.specChanged && !o.spec().packageRef().equals(d.packageRef());
+    boolean versionDrift = deployed.isEmpty() || !deployed.get().equals(d.version());
+    boolean deploy = packageChanged || (versionDrift && !gaveUp);
+    if (deploy) {
+      String from = deployed.orElse(o.spec().version());
+      reasons.add(
+          0,
+          from.equals(d.version())
+              ? "package " + o.spec().packageRef() + " → " + d.packageRef()
+              : "version " + from + " → " + d.version());
+    }
+    if (w.specChanged) {
+      List<String> fields = configChanges(o.spec(), d);
+      if (!fields.isEmpty()) {
+        reasons.add("changed " + String.join(", ", fields));
+      }
+    }
+    if (d.state() == RunState.STOPPED) {
+      if (deploy) {
+        out.add(new Action.Deploy(name, d.node(), d.version(), d.packageRef()));
+      }
+      return out;
+    }
+    if (deploy) {
+      out.add(new Action.Deploy(name, d.node(), d.version(), d.packageRef()));
+    }
+    if (up) {
+      if (!reasons.isEmpty()) {
+        out.add(new Action.Restart(name, d.node(), String.join("; ", reasons)));
+      }
+    } else if (!gaveUp) {
+      out.add(new Action.Start(name, d.node()));
+    }
+    return out;
+  }
+
+  /** Stop (if running), undeploy and release everything of a service that is no longer wanted. */
+  private List<Action> teardown(Work w) {
+    List<Action> out = new ArrayList<>(3);
+    if (w.observed != null) {
+      ServiceStatus st = w.observed.status();
+      String node = st.node().orElse(w.observed.spec().node());
+      if (isUp(st)) {
+        out.add(new Action.Stop(w.name, node));
+      }
+      st.deployedVersion().ifPresent(v -> out.add(new Action.Undeploy(w.name, node, v)));
+    }
+    releaseAllBut(w, out);
+    return out;
+  }
+
+  private static void releaseAllBut(Work w, List<Action> out) {
+    for (Lease l : w.leases) {
+      if (l != w.kept) {
+        out.add(new Action.ReleaseAddress(w.name, l.network(), l.address()));
+      }
+    }
+  }
+
+  /** The changed spec fields (other than version and package) that need a restart to apply. */
+  private static List<String> configChanges(ServiceSpec old, ServiceSpec now) {
+    List<String> f = new ArrayList<>();
+    if (old.execution() != now.execution()) {
+      f.add("spec.execution");
+    }
+    if (!old.endpoints().equals(now.endpoints())) {
+      f.add("spec.endpoints");
+    }
+    if (!old.dependsOn().equals(now.dependsOn())) {
+      f.add("spec.dependsOn");
+    }
+    if (!old.env().equals(now.env())) {
+      f.add("spec.env");
+    }
+    if (!old.health().equals(now.health())) {
+      f.add("spec.health");
+    }
+    if (!old.rollout().equals(now.rollout())) {
+      f.add("spec.rollout");
+    }
+    return f;
+  }
+
+  /** Whether the service's process may be running (so it needs a stop or a restart). */
+  static boolean isUp(ServiceStatus st) {
+    if (st.deployedVersion().isEmpty()) {
+      return false;
+    }
+    return switch (st.phase()) {
+      case RUNNING, STARTING, STOPPING, DEPLOYING -> true;
+      case REGISTERED, STOPPED, FAILED, REMOVING -> false;
+    };
+  }
+
+  /** Whether the loop gave up on the service's current generation and waits for a new spec. */
+  static boolean gaveUp(ObservedService o) {
+    ServiceStatus st = o.status();
+    if (st.observedGeneration() != o.generation()) {
+      return false;
+    }
+    for (Condition c : st.conditions()) {
+      boolean type = Condition.PROGRESSING.equals(c.type()) || Condition.DEGRADED.equals(c.type());
+      boolean reason =
+          Reasons.START_LIMIT_REACHED.equals(c.reason()) || Reasons.ROLLED_BACK.equals(c.reason());
+      if (type && reason) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether a failed rollout of an unchanged spec is to be rolled back. */
+  private static boolean rollbackDue(ServiceStatus st, ServiceSpec d) {
+    return st.phase() == Phase.FAILED
+        && d.rollout().autoRollback()
+        && st.deployedVersion().isPresent()
+        && st.previousVersion().isPresent()
+        && !st.previousVersion().equals(st.deployedVersion())
+        && st.condition(Condition.PROGRESSING)
+            .map(c -> Reasons.PROGRESS_DEADLINE_EXCEEDED.equals(c.reason()))
+            .orElse(false);
+  }
+
+  /**
+   * Running services whose dependency gets a new address or first endpoint are restarted, since
+   * they were started with the dependency's old {@code <DEP>_ADDR}.
+   */
+  private void restartDependents() {
+    Map<String, String> moved = new HashMap<>();
+    for (Work w : works.values()) {
+      if (w.target == null || w.observed == null || w.blocked) {
+        continue;
+      }
+      Optional<Ipv4> before = w.observed.status().address();
+      Ipv4 after = w.newAddress != null ? w.newAddress : w.kept != null ? w.kept.address() : null;
+      List<String> what = new ArrayList<>(0);
+      if (before.isPresent() && after != null && !before.get().equals(after)) {
+        what.add("address " + before.get() + " → " + after);
+      }
+      List<Endpoint> e0 = w.observed.spec().endpoints();
+      List<Endpoint> e1 = w.target.spec().endpoints();
+      if (w.specChanged && !e0.isEmpty() && !e1.isEmpty() && e0.get(0).port() != e1.get(0).port()) {
+        what.add("port " + e0.get(0).port() + " → " + e1.get(0).port());
+      }
+      if (!what.isEmpty()) {
+        moved.put(w.name, String.join(", ", what));
+      }
+    }
+    if (moved.isEmpty()) {
+      return;
+    }
+    for (Work w : works.values()) {
+      if (w.target == null
+          || w.observed == null
+          || w.blocked
+          || w.moved
+          || w.target.spec().state() != RunState.RUNNING
+          || !isUp(w.observed.status())
+          || w.actions.stream().anyMatch(PlanRun::restarts)) {
+        continue;
+      }
+      List<String> reasons = new ArrayList<>();
+      for (String dep : w.target.spec().dependsOn()) {
+        String m = moved.get(dep);
+        if (m != null) {
+          reasons.add("dependency " + dep + ": " + m);
+        }
+      }
+      if (!reasons.isEmpty()) {
+        List<Action> a = new ArrayList<>(w.actions);
+        a.add(new Action.Restart(w.name, w.target.spec().node(), String.join("; ", reasons)));
+        w.actions = a;
+      }
+    }
+  }
+
+  private static boolean restarts(Action a) {
+    return a instanceof Action.Restart
+        || a instanceof Action.Start
+        || a instanceof Action.Stop
+        || a instanceof Action.Rollback;
+  }
+
+  // ---- result
+
+  private ResourceChange change(Work w) {
+    ResourceKey key = ResourceKey.service(w.name);
+    return switch (w.change) {
+      case CREATE -> new ResourceChange(key, ChangeType.CREATE, 1, List.of(), address(w));
+      case UPDATE ->
+          new ResourceChange(
+              key,
+              ChangeType.UPDATE,
+              w.specChanged ? w.observed.generation() + 1 : w.observed.generation(),
+              w.fields,
+              address(w));
+      case DELETE ->
+          new ResourceChange(
+              key, ChangeType.DELETE, w.observed.generation(), List.of(), Optional.empty());
+    };
+  }
+
+  /** The address the service holds after the plan. */
+  private static Optional<Ipv4> address(Work w) {
+    if (w.newAddress != null) {
+      return Optional.of(w.newAddress);
+    }
+    if (w.kept != null) {
+      return Optional.of(w.kept.address());
+    }
+    return w.observed != null ? w.observed.status().address() : Optional.empty();
+  }
+
+  private Problem heldBackProblem() {
+    heldBack.sort(Comparator.naturalOrder());
+    StringBuilder names = new StringBuilder();
+    for (int i = 0; i < heldBack.size() && i < NAMED_HELD_BACK; i++) {
+      names.append(i == 0 ? "" : ", ").append(heldBack.get(i));
+    }
+    if (heldBack.size() > NAMED_HELD_BACK) {
+      names.append(" and ").append(heldBack.size() - NAMED_HELD_BACK).append(" more");
+    }
+    String file =
+        !desired.problems().isEmpty()
+            ? desired.problems().get(0).file()
+            : desired.files().isEmpty() ? "specs" : desired.files().get(0);
+    return new Problem(
+        file,
+        0,
+        0,
+        "",
+        "deletions are held back while a spec file cannot be read: "
+            + names
+            + (heldBack.size() == 1 ? " is" : " are")
+            + " not in the specs but kept until every file can be read");
+  }
+}
