@@ -115,6 +115,8 @@ function describe(err) {
       return 'unknown field';
     case 'required':
       return 'is required';
+    case 'uniqueItems':
+      return `duplicate of item ${err.params.j}`;
     case 'propertyNames':
       return `invalid name '${err.params.propertyName}'`;
     case 'enum':
@@ -135,9 +137,11 @@ function report(doc, data, errors, lineCounter) {
       err.params.missingProperty ??
       err.params.propertyName ??
       err.propertyName;
-    const fieldSegs = extra === undefined ? segs : [...segs, extra];
+    let fieldSegs = extra === undefined ? segs : [...segs, extra];
+    // a duplicate is reported at the later of the two items
+    if (err.keyword === 'uniqueItems') fieldSegs = [...segs, String(err.params.i)];
     const keyName = err.params.additionalProperty ?? err.params.propertyName ?? err.propertyName;
-    const where = position(doc, segs, keyName, lineCounter);
+    const where = position(doc, err.keyword === 'uniqueItems' ? fieldSegs : segs, keyName, lineCounter);
     out.push({
       path: dotted(fieldSegs, data),
       line: where.line,

@@ -217,6 +217,42 @@ class JsonSchemasTest {
     assertThat(p.matcher(text).find()).isEqualTo(label);
   }
 
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "scripts/health.sh",
+        "health.sh",
+        "a..b/c",
+        "./x",
+        "/abs/health.sh",
+        "../x",
+        "a/../b",
+        "a/..",
+        "..",
+        ""
+      })
+  void healthScriptPattern_agreesWithTheJavaRule(String text) {
+    String spec =
+        schema("service.schema.json")
+            .at("/$defs/serviceSpec/properties/health/properties/script/pattern")
+            .asText();
+    String manifest =
+        schema("package-manifest.schema.json")
+            .at("/properties/health/properties/script/pattern")
+            .asText();
+    assertThat(manifest).isEqualTo(spec);
+    assertThat(Pattern.compile(spec).matcher(text).find())
+        .isEqualTo(Names.relativePath(text) == null);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/opt", "/", "/srv/svc..old", "opt", "~/apps", "/opt/..", "/a/../b", ""})
+  void installRootPattern_agreesWithTheJavaRule(String text) {
+    String pattern = def("network", "node").at("/properties/installRoot/pattern").asText();
+    assertThat(Pattern.compile(pattern).matcher(text).find())
+        .isEqualTo(Names.absolutePath(text) == null);
+  }
+
   private static void assertSame(String def, String... schemas) {
     JsonNode first = def(schemas[0], def);
     assertThat(first.isMissingNode()).as("%s in %s", def, schemas[0]).isFalse();
