@@ -1,7 +1,6 @@
 package io.svcreg;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.io.File;
 import java.io.IOException;
@@ -40,8 +39,6 @@ class ExamplePackagesIT {
 
   private static final Path PACKAGES =
       Path.of(System.getProperty("svcreg.project.root", "..")).resolve("examples/packages");
-  private static final double SCALE =
-      Double.parseDouble(System.getProperty("svcreg.test.timeoutScale", "1"));
 
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -203,8 +200,8 @@ class ExamplePackagesIT {
   }
 
   private void awaitHealthy(Running r) {
-    await("health.sh of " + r.name() + " passes")
-        .atMost(scaled(Duration.ofSeconds(60)))
+    Waits.atMost(Duration.ofSeconds(60))
+        .alias("health.sh of " + r.name() + " passes")
         .pollInterval(Duration.ofMillis(200))
         .failFast(
             () ->
@@ -232,8 +229,8 @@ class ExamplePackagesIT {
     Process stop = script(r.home(), "stop.sh", env(r.name(), r.home(), r.ip(), r.port(), Map.of()));
     assertThat(stop.waitFor(20, TimeUnit.SECONDS)).as("stop.sh finishes").isTrue();
     assertThat(stop.exitValue()).as("stop.sh of %s; log:%n%s", r.name(), log(r)).isZero();
-    await(r.name() + " exits")
-        .atMost(scaled(Duration.ofSeconds(10)))
+    Waits.atMost(Duration.ofSeconds(10))
+        .alias(r.name() + " exits")
         .until(() -> !r.process().isAlive());
     assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive))
         .isIn(Optional.empty(), Optional.of(false));
@@ -269,9 +266,5 @@ class ExamplePackagesIT {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  private static Duration scaled(Duration d) {
-    return Duration.ofMillis((long) (d.toMillis() * SCALE));
   }
 }
