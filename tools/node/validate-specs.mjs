@@ -195,7 +195,13 @@ function validateFile(file, validate) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const validate = loadValidator(opts);
+let validate;
+try {
+  validate = loadValidator(opts);
+} catch (e) {
+  process.stderr.write(`validate-specs: invalid schema: ${e.message}\n`);
+  process.exit(2);
+}
 let status = 0;
 for (const file of opts.files) {
   const results = validateFile(file, validate);
