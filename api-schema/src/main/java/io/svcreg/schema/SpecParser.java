@@ -386,7 +386,11 @@ public final class SpecParser {
       YamlNode u = s.required("user");
       String user = u == null ? null : f.nonEmpty(u, s.path("user"));
       YamlNode p = s.get("port");
-      Integer port = p == null ? Ssh.DEFAULT_PORT : f.integer(p, s.path("port"), "port", 1, 65535);
+      // Integer.valueOf: with a bare int default the conditional would unbox a null (a bad port)
+      Integer port =
+          p == null
+              ? Integer.valueOf(Ssh.DEFAULT_PORT)
+              : f.integer(p, s.path("port"), "port", 1, 65535);
       YamlNode id = s.get("identityFile");
       String identity =
           id == null ? Ssh.DEFAULT_IDENTITY_FILE : f.nonEmpty(id, s.path("identityFile"));

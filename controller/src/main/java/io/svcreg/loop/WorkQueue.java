@@ -1,0 +1,220 @@
+package io.svcreg.loop;
+
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * A per-key work queue in the manner of controller-runtime: at most one reconcile in flight per
+ * key; adds that arrive while a key runs coalesce into exactly one more run; failures retry with a
+ * per-key exponential backoff; a few worker threads.
+ *
+ * @param <K> the key type
+ */
+public final class WorkQueue<K> implements AutoCloseable {
+
+  private static final Logger LOG = System.getLogger(WorkQueue.class.getName());
+
+  private final Function<K, Outcome> reconciler;
+  private final Backoff backoff;
+  private final ScheduledExecutorService timers;
+  private final Thread[] workers;
+
+  private final Object lock = new Object();
+  private final ArrayDeque<K> queue = new ArrayDeque<>();
+  private final Set<K> queued = new HashSet<>();
+  private final Set<K> running = new HashSet<>();
+  private final Set<K> dirty = new HashSet<>();
+  private final Map<K, Integer> failures = new HashMap<>();
+  private final Map<K, ScheduledFuture<?>> delayed = new HashMap<>();
+  private final Map<K, Long> enqueuedAt = new HashMap<>();
+  private long reconciles;
+  private boolean closed;
+
+  /**
+   * A queue calling {@code reconciler} on {@code workers} threads named {@code name-N}, backing off
+   * from {@code backoffBase} to {@code backoffCap}.
+   */
+  public WorkQueue(
+      String name,
+      int workerCount,
+      Duration backoffBase,
+      Duration backoffCap,
+      Function<K, Outcome> reconciler) {
+    this.reconciler = reconciler;
+    this.backoff = new Backoff(backoffBase, backoffCap);
+    this.timers =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, name + "-timer");
+              t.setDaemon(true);
+              return t;
+            });
+    this.workers = new Thread[workerCount];
+    for (int i = 0; i < workerCount; i++) {
+      workers[i] = new Thread(this::work, name + "-" + i);
+      workers[i].setDaemon(true);
+      workers[i].start();
+    }
+  }
+
+  /** Asks for a reconcile of {@code key} as soon as possible. */
+  public void add(K key) {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      ScheduledFuture<?> pending = delayed.remove(key);
+      if (pending != null) {
+        pending.cancel(false);
+      }
+      if (running.contains(key)) {
+        dirty.add(key);
+      } else if (queued.add(key)) {
+        queue.addLast(key);
+        enqueuedAt.put(key, System.nanoTime());
+        lock.notifyAll();
+      }
+    }
+  }
+
+  /** Asks for a reconcile of {@code key} after {@code delay}, unless one comes sooner. */
+  public void addAfter(K key, Duration delay) {
+    synchronized (lock) {
+      if (closed || queued.contains(key)) {
+        return;
+      }
+      ScheduledFuture<?> pending = delayed.get(key);
+      if (pending != null && pending.getDelay(TimeUnit.NANOSECONDS) <= delay.toNanos()) {
+        return;
+      }
+      if (pending != null) {
+        pending.cancel(false);
+      }
+      delayed.put(
+          key,
+          timers.schedule(
+              () -> {
+                synchronized (lock) {
+                  delayed.remove(key);
+                }
+                add(key);
+              },
+              delay.toNanos(),
+              TimeUnit.NANOSECONDS));
+    }
+  }
+
+  /** Keys waiting to run (not counting delayed ones). */
+  public int depth() {
+    synchronized (lock) {
+      return queue.size();
+    }
+  }
+
+  /** Whether nothing is queued, running or about to run from a coalesced add. */
+  public boolean idle() {
+    synchronized (lock) {
+      return queue.isEmpty() && running.isEmpty() && dirty.isEmpty();
+    }
+  }
+
+  /** Reconciles run since start. */
+  public long reconciles() {
+    synchronized (lock) {
+      return reconciles;
+    }
+  }
+
+  /** Current failure count of a key (0 after a success). */
+  public int failures(K key) {
+    synchronized (lock) {
+      return failures.getOrDefault(key, 0);
+    }
+  }
+
+  private void work() {
+    while (true) {
+      K key;
+      synchronized (lock) {
+        while (queue.isEmpty() && !closed) {
+          try {
+            lock.wait();
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (closed) {
+          return;
+        }
+        key = queue.removeFirst();
+        queued.remove(key);
+        running.add(key);
+        enqueuedAt.remove(key);
+      }
+      Outcome outcome;
+      try {
+        outcome = reconciler.apply(key);
+      } catch (RuntimeException e) {
+        LOG.log(Level.ERROR, key + ": reconcile failed unexpectedly", e);
+        outcome = new Outcome.Retry(String.valueOf(e));
+      }
+      finish(key, outcome);
+    }
+  }
+
+  private void finish(K key, Outcome outcome) {
+    Duration retryIn = null;
+    synchronized (lock) {
+      running.remove(key);
+      reconciles++;
+      switch (outcome) {
+        case Outcome.Done d -> failures.remove(key);
+        case Outcome.Terminal t -> failures.remove(key);
+        case Outcome.RequeueAfter r -> {
+          failures.remove(key);
+          retryIn = r.delay();
+        }
+        case Outcome.Retry r -> {
+          int n = failures.merge(key, 1, Integer::sum);
+          retryIn = backoff.delay(n);
+          Level level = n >= 5 ? Level.WARNING : Level.INFO;
+          LOG.log(level, key + ": retry " + n + " in " + retryIn.toMillis() + " ms: " + r.reason());
+        }
+      }
+      if (dirty.remove(key)) {
+        retryIn = null;
+        if (queued.add(key)) {
+          queue.addLast(key);
+          enqueuedAt.put(key, System.nanoTime());
+          lock.notifyAll();
+        }
+      }
+    }
+    if (retryIn != null) {
+      addAfter(key, retryIn);
+    }
+  }
+
+  /** Stops the workers; a reconcile in flight finishes on its own thread. */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      closed = true;
+      delayed.values().forEach(f -> f.cancel(false));
+      delayed.clear();
+      lock.notifyAll();
+    }
+    timers.shutdownNow();
+  }
+}
