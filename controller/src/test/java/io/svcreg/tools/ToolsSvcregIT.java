@@ -88,6 +88,25 @@ class ToolsSvcregIT {
   }
 
   @Test
+  void plan_onATerminal_isColoured() {
+    Proc p = onTerminal(Map.of(), "tools/svcreg plan --specs examples");
+
+    assertThat(p.stdout()).as(p.stderr()).contains("\u001b[32m+\u001b[0m");
+  }
+
+  @Test
+  void plan_onATerminalWithNoColor_isPlain() {
+    Proc p = onTerminal(Map.of("NO_COLOR", "1"), "tools/svcreg plan --specs examples");
+
+    assertThat(p.stdout()).as(p.stderr()).contains("+ Service/web").doesNotContain("\u001b[");
+  }
+
+  /** Runs a shell command with a pseudo-terminal as its stdout (util-linux {@code script}). */
+  private static Proc onTerminal(Map<String, String> env, String command) {
+    return Proc.run(ROOT, env, 300, List.of("script", "-qec", command, "/dev/null"));
+  }
+
+  @Test
   void badFlag_exits2WithUsageHint() {
     Proc p = svcreg(ROOT, Map.of(), "validate", "--strict", "examples");
 
