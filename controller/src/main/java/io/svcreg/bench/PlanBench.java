@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.lang.ref.Reference;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -33,6 +34,7 @@ public final class PlanBench {
   static final long TARGET_INCREMENTAL_NANOS = 5_000_000L;
   static final long TARGET_HEAP_BYTES = 1024;
 
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
   private static final String USAGE =
       "usage: tools/bench plan [--sizes 1000,10000,100000] [--seed 42] [--reps 200] [--dir TMP]";
   private static final int MAX_RUNS = 5;
@@ -96,6 +98,7 @@ public final class PlanBench {
       long parseNanos,
       long planNanos,
       long totalNanos,
+      long cpuNanos,
       long heapBytes) {}
 
   /**
@@ -108,15 +111,17 @@ public final class PlanBench {
       long medianNanos,
       long p99Nanos,
       long reloadMedianNanos,
-      long planMedianNanos) {}
+      long planMedianNanos,
+      long cpuMedianNanos) {}
 
   private boolean run(List<Integer> sizes, Path parent) throws IOException {
     out.printf(
         Locale.ROOT,
-        "svcreg plan benchmark: Java %s, max heap %d MiB, %d CPUs, seed %d%n",
+        "svcreg plan benchmark: Java %s, max heap %d MiB, %d CPUs (load average %.1f), seed %d%n",
         Runtime.version(),
         Runtime.getRuntime().maxMemory() >> 20,
         Runtime.getRuntime().availableProcessors(),
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
         seed);
     Path tmp = Files.createTempDirectory(parent, "svcreg-bench");
     try {
@@ -168,15 +173,18 @@ public final class PlanBench {
     long[] parse = new long[MAX_RUNS];
     long[] plan = new long[MAX_RUNS];
     long[] total = new long[MAX_RUNS];
+    long[] cpu = new long[MAX_RUNS];
     int runs = 0;
     long spent = 0;
     // Up to five runs (the median is reported), fewer when one run is slow.
     while (runs < MAX_RUNS && (runs == 0 || spent + spent / runs < RUN_BUDGET_NANOS)) {
+      long c0 = THREADS.getCurrentThreadCpuTime();
       long t0 = System.nanoTime();
       SpecSet set = SpecLoader.load(List.of(specs.root()));
       long t1 = System.nanoTime();
       Plan p = Planner.plan(set, ObservedState.EMPTY);
       long t2 = System.nanoTime();
+      cpu[runs] = THREADS.getCurrentThreadCpuTime() - c0;
       check(set, p, specs.services());
       parse[runs] = t1 - t0;
       plan[runs] = t2 - t1;
@@ -191,6 +199,7 @@ public final class PlanBench {
         median(parse, runs),
         median(plan, runs),
         median(total, runs),
+        median(cpu, runs),
         retainedPerService(specs));
   }
 
@@ -222,13 +231,16 @@ public final class PlanBench {
     long[] total = new long[incrementalReps];
     long[] reload = new long[incrementalReps];
     long[] plan = new long[incrementalReps];
+    long[] cpu = new long[incrementalReps];
     int done = 0;
     long started = System.nanoTime();
     for (int r = 0; done < incrementalReps; r++) {
       int service = (r / 2 * 7919) % specs.services();
       boolean changing = r % 2 == 0;
       specs.rewrite(service, changing ? r + 1 : 0);
+      long c0 = THREADS.getCurrentThreadCpuTime();
       ReplanSession.Timed t = session.replan(specs.fileOf(service));
+      long c1 = THREADS.getCurrentThreadCpuTime();
       if (changing) {
         checkOneUpdate(t.plan(), BenchSpecs.name(service));
       } else {
@@ -238,6 +250,7 @@ public final class PlanBench {
         reload[done] = t.reloadNanos();
         plan[done] = t.planNanos();
         total[done] = t.reloadNanos() + t.planNanos();
+        cpu[done] = c1 - c0;
         done++;
         if (!changing && System.nanoTime() - started > INCREMENTAL_BUDGET_NANOS) {
           break;
@@ -252,46 +265,53 @@ public final class PlanBench {
         sorted[done / 2],
         sorted[Math.min(done - 1, (int) Math.ceil(done * 0.99) - 1)],
         median(reload, done),
-        median(plan, done));
+        median(plan, done),
+        median(cpu, done));
   }
 
   private boolean report(List<Figures> figures, Incremental incremental) {
     out.println();
     out.printf(
         Locale.ROOT,
-        "%10s %7s %5s %15s %10s %10s %13s%n",
+        "%10s %7s %5s %15s %10s %10s %10s %13s%n",
         "services",
         "files",
         "runs",
         "parse+validate",
         "plan",
         "total",
+        "cpu",
         "heap/service");
     for (Figures f : figures) {
       out.printf(
           Locale.ROOT,
-          "%,10d %,7d %5d %15s %10s %10s %11d B%n",
+          "%,10d %,7d %5d %15s %10s %10s %10s %11d B%n",
           f.services(),
           f.files(),
           f.runs(),
           ms(f.parseNanos()),
           ms(f.planNanos()),
           ms(f.totalNanos()),
+          ms(f.cpuNanos()),
           f.heapBytes());
     }
     if (incremental != null) {
       out.printf(
           Locale.ROOT,
           "one changed file re-read and re-planned against %,d converged services:"
-              + " median %s (re-read %s + plan %s), p99 %s, %d repetitions%n",
+              + " median %s (re-read %s + plan %s; cpu %s), p99 %s, %d repetitions%n",
           incremental.services(),
           ms(incremental.medianNanos()),
           ms(incremental.reloadMedianNanos()),
           ms(incremental.planMedianNanos()),
+          ms(incremental.cpuMedianNanos()),
           ms(incremental.p99Nanos()),
           incremental.reps());
     }
     out.println();
+    out.println(
+        "(times are wall-clock medians; cpu is the measuring thread's CPU time, which other load"
+            + " on the machine inflates less)");
     out.println("target                                              measured     result");
     boolean ok = true;
     for (Figures f : figures) {
