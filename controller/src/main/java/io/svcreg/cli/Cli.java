@@ -1,6 +1,6 @@
 package io.svcreg.cli;
 
-import java.util.List;
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -73,7 +73,7 @@ public final class Cli {
   }
 
   /** A failure that is not the user's: one line, the stack trace only with {@code --debug}. */
-  private static int internalError(Exception e, ParseResult parsed, java.io.PrintWriter err) {
+  private static int internalError(Exception e, ParseResult parsed, PrintWriter err) {
     err.println("svcreg: internal error: " + String.valueOf(e).replace('\n', ' '));
     if (debug(parsed)) {
       e.printStackTrace(err);
@@ -122,12 +122,11 @@ public final class Cli {
     @Override
     public Integer call() {
       spec.commandLine().usage(output.err());
-      output.err().println("svcreg: a command is required: " + String.join(", ", commands()));
+      output
+          .err()
+          .println(
+              "svcreg: a command is required: " + String.join(", ", spec.subcommands().keySet()));
       return ERROR;
-    }
-
-    private static List<String> commands() {
-      return List.of("validate", "plan");
     }
   }
 }
