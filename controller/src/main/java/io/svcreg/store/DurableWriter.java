@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.serializer.afs.types.AFile;
 import org.eclipse.store.afs.nio.types.NioFileSystem;
 import org.eclipse.store.storage.exceptions.StorageExceptionIoWriting;
@@ -28,7 +29,20 @@ import org.eclipse.store.storage.types.StorageWriteController;
 final class DurableWriter implements StorageFileWriter {
 
   private final Map<Path, FileChannel> channels = new HashMap<>();
+  private final AtomicLong storedBytes = new AtomicLong();
   private boolean closed;
+
+  @Override
+  public long writeStore(StorageLiveDataFile targetFile, Iterable<? extends ByteBuffer> buffers) {
+    long written = write(targetFile, buffers);
+    storedBytes.addAndGet(written);
+    return written;
+  }
+
+  /** How many bytes of entity data commits have written (not counting housekeeping copies). */
+  long storedBytes() {
+    return storedBytes.get();
+  }
 
   @Override
   public long write(StorageFile file, Iterable<? extends ByteBuffer> buffers) {

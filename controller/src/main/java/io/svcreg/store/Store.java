@@ -391,6 +391,11 @@ public final class Store implements AutoCloseable {
     return recoveryNotice;
   }
 
+  /** Bytes of entity data written by commits since the store was opened (for tests). */
+  long storedBytes() {
+    return writer.storedBytes();
+  }
+
   /** The store's directory. */
   public Path directory() {
     return dir;
@@ -757,6 +762,9 @@ public final class Store implements AutoCloseable {
     Throwable t = e;
     for (int depth = 0; t != null && depth < 6; depth++, t = t.getCause()) {
       String m = t.getMessage();
+      if ((m == null || m.isBlank()) && t.getCause() != null) {
+        continue;
+      }
       String line = m == null || m.isBlank() ? t.getClass().getSimpleName() : firstLine(m);
       if (b.indexOf(line) < 0) {
         b.append(b.isEmpty() ? "" : ": ").append(line);
