@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -168,7 +167,7 @@ public final class GitRevision {
 
   private static Optional<String> firstLine(Path file) {
     try {
-      List<String> lines = new ArrayList<>(Files.readAllLines(file, StandardCharsets.UTF_8));
+      List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
       return lines.isEmpty() ? Optional.empty() : Optional.of(lines.get(0));
     } catch (IOException e) {
       return Optional.empty();

@@ -11,7 +11,6 @@ import io.svcreg.schema.SpecValidator;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -398,9 +397,9 @@ public final class SpecWriter {
     try {
       Files.createDirectories(specDir);
       try (FileChannel ch =
-              FileChannel.open(
-                  specDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-          FileLock lock = ch.lock()) {
+          FileChannel.open(
+              specDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        ch.lock(); // released when the channel closes
         return body.run(existing(specDir));
       }
     } catch (IOException e) {

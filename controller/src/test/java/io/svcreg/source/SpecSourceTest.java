@@ -231,6 +231,37 @@ class SpecSourceTest {
   }
 
   @Test
+  void hint_fileDeletedWhileAnotherUnreadable_keptNotRemoved() throws IOException {
+    Path a = write(specs.resolve("a.yaml"), network("a"));
+    Path b = write(specs.resolve("b.yaml"), network("b"));
+    start();
+
+    Files.write(b, new byte[] {(byte) 0xff, (byte) 0xfe, 'x'});
+    Files.delete(a);
+    source.hint(a);
+    source.hint(b);
+    scheduler.advance(DEBOUNCE);
+
+    SpecUpdate u = last();
+    assertThat(u.specs().complete()).isFalse();
+    assertThat(u.changes())
+        .containsExactly(
+            Map.entry(ResourceKey.network("a"), KeyChange.HELD),
+            Map.entry(ResourceKey.network("b"), KeyChange.HELD));
+    assertThat(u.kept()).containsExactly(ResourceKey.network("a"), ResourceKey.network("b"));
+    assertThat(u.effective().networks()).hasSize(2);
+
+    Files.delete(b);
+    source.hint(b);
+    scheduler.advance(DEBOUNCE);
+
+    assertThat(last().changes())
+        .containsExactly(
+            Map.entry(ResourceKey.network("a"), KeyChange.REMOVED),
+            Map.entry(ResourceKey.network("b"), KeyChange.REMOVED));
+  }
+
+  @Test
   void hint_directoryCreated_itsFilesRead() {
     start();
 
