@@ -12,8 +12,8 @@ import java.util.List;
 
 /**
  * Which files of a spec directory are specs: {@code *.yaml} and {@code *.yml}, recursively,
- * skipping {@code .git/}, dotfiles and dot-directories, and editor temp files ({@code *~}, {@code
- * *.swp}, {@code #*#}).
+ * skipping {@code .git/}, dotfiles and dot-directories, editor temp files ({@code *~}, {@code
+ * *.swp}, {@code #*#}), and package directories (those with a {@code manifest.yaml}).
  */
 final class SpecFiles {
 
@@ -32,12 +32,25 @@ final class SpecFiles {
     return name.startsWith(".") && !name.equals(".") && !name.equals("..");
   }
 
-  /** Whether {@code file} below {@code root} is a spec: its name and no skipped directory. */
+  /**
+   * Whether a directory below a root is a package ({@code manifest.yaml} in it): its YAML files
+   * (the manifest, configuration) are not specs, so spec directories may hold their packages.
+   */
+  static boolean isPackageDir(Path dir) {
+    return Files.isRegularFile(dir.resolve(Packages.MANIFEST));
+  }
+
+  /**
+   * Whether {@code file} below {@code root} is a spec: its name, and no skipped directory or
+   * package directory on the way.
+   */
   static boolean isSpec(Path root, Path file) {
     Path rel = root.relativize(file);
     int n = rel.getNameCount();
+    Path dir = root;
     for (int i = 0; i < n - 1; i++) {
-      if (isSkippedDir(rel.getName(i).toString())) {
+      dir = dir.resolve(rel.getName(i));
+      if (isSkippedDir(rel.getName(i).toString()) || isPackageDir(dir)) {
         return false;
       }
     }
@@ -54,7 +67,9 @@ final class SpecFiles {
           @Override
           public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
             Path name = d.getFileName();
-            if (!d.equals(dir) && name != null && isSkippedDir(name.toString())) {
+            if (!d.equals(dir)
+                && name != null
+                && (isSkippedDir(name.toString()) || isPackageDir(d))) {
               return FileVisitResult.SKIP_SUBTREE;
             }
             return FileVisitResult.CONTINUE;

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Finds a JDK 21 or newer for the svcreg tools.
+#
+# Sourced by tools/svcreg, tools/test and tools/bench: `svcreg_find_java` exports JAVA_HOME, puts
+# its bin first on PATH and sets SVCREG_JAVA_MAJOR, or exits 3 with a message saying what to
+# install. Run directly, it prints the JAVA_HOME it would use.
+#
+# Order: $JAVA_HOME if its `java -version` is 21 or newer; else the newest JDK (by version number)
+# under $SVCREG_JVM_DIR (default /usr/lib/jvm); else `java` on PATH if it is 21 or newer.
+set -euo pipefail
+
+SVCREG_MIN_JAVA=21
+
+# Prints the major version of a `java` binary (8 for "1.8.0_391", 25 for "25.0.1"), or nothing.
+svcreg_java_major() {
+  local java="$1" line version
+  [[ -x "$java" ]] || return 0
+  line="$("$java" -version 2>&1 | grep -m1 -E 'version "[^"]+"' || true)"
+  [[ -n "$line" ]] || return 0
+  version="${line#*version \"}"
+  version="${version%%\"*}"
+  if [[ "$version" == 1.* ]]; then
+    version="${version#1.}"
+  fi
+  version="${version%%[!0-9]*}"
+  [[ -n "$version" ]] && printf '%s\n' "$version"
+  return 0
+}
+
+# Prints the major version of the JDK at a home directory: from its `release` file when it has
+# one (no JVM start), else from `bin/java -version`.
+svcreg_jdk_major() {
+  local home="$1" version
+  [[ -x "$home/bin/java" && -x "$home/bin/javac" ]] || return 0
+  if [[ -r "$home/release" ]]; then
+    version="$(sed -n 's/^JAVA_VERSION="\([^"]*\)".*/\1/p' "$home/release" | head -n1)"
+    if [[ -n "$version" ]]; then
+      [[ "$version" == 1.* ]] && version="${version#1.}"
+      version="${version%%[!0-9]*}"
+      [[ -n "$version" ]] && printf '%s\n' "$version" && return 0
+    fi
+  fi
+  svcreg_java_major "$home/bin/java"
+}
+
+# Prints "MAJOR HOME" of the newest JDK >= 21 under a directory, or nothing.
+svcreg_newest_jdk_in() {
+  local dir="$1" best_major=0 best_home="" home major
+  [[ -d "$dir" ]] || return 0
+  for home in "$dir"/*; do
+    [[ -d "$home" ]] || continue
+    major="$(svcreg_jdk_major "$home")"
+    [[ -n "$major" ]] || continue
+    if ((major >= SVCREG_MIN_JAVA && major > best_major)); then
+      best_major="$major"
+      best_home="$home"
+    fi
+  done
+  if [[ -n "$best_home" ]]; then
+    printf '%s %s\n' "$best_major" "$best_home"
+  fi
+  return 0
+}
+
+# Chooses the JDK: exports JAVA_HOME and PATH, sets SVCREG_JAVA_MAJOR; exits 3 when there is none.
+svcreg_find_java() {
+  local major found java_on_path jvm_dir="${SVCREG_JVM_DIR:-/usr/lib/jvm}"
+  if [[ -n "${JAVA_HOME:-}" ]]; then
+    major="$(svcreg_java_major "$JAVA_HOME/bin/java")"
+    if [[ -n "$major" ]] && ((major >= SVCREG_MIN_JAVA)); then
+      SVCREG_JAVA_MAJOR="$major"
+      export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
+      return 0
+    fi
+  fi
+  found="$(svcreg_newest_jdk_in "$jvm_dir")"
+  if [[ -n "$found" ]]; then
+    SVCREG_JAVA_MAJOR="${found%% *}"
+    JAVA_HOME="${found#* }"
+    export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
+    return 0
+  fi
+  java_on_path="$(command -v java || true)"
+  if [[ -n "$java_on_path" ]]; then
+    java_on_path="$(readlink -f "$java_on_path")"
+    major="$(svcreg_java_major "$java_on_path")"
+    if [[ -n "$major" ]] && ((major >= SVCREG_MIN_JAVA)); then
+      SVCREG_JAVA_MAJOR="$major"
+      JAVA_HOME="$(dirname "$(dirname "$java_on_path")")"
+      export JAVA_HOME
+      return 0
+    fi
+  fi
+  {
+    echo "svcreg needs a JDK $SVCREG_MIN_JAVA or newer and found none" \
+      "(JAVA_HOME=${JAVA_HOME:-unset}, searched $jvm_dir and PATH)."
+    echo "Install one (Temurin $SVCREG_MIN_JAVA+: /usr/lib/jvm/temurin-$SVCREG_MIN_JAVA-jdk-amd64," \
+      "or \`apt-get install openjdk-$SVCREG_MIN_JAVA-jdk\` where your release has it) or set JAVA_HOME."
+  } >&2
+  exit 3
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  svcreg_find_java
+  printf '%s\n' "$JAVA_HOME"
+fi
