@@ -1,5 +1,6 @@
 package io.svcreg;
 
+import io.svcreg.core.Snapshot;
 import io.svcreg.core.SvcregException;
 import io.svcreg.deploy.LocalDeployer;
 import io.svcreg.loop.Controller;
@@ -12,12 +13,15 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Optional;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A running controller: the store, the local deployer, the reconcile loop, the spec source and the
@@ -64,6 +68,10 @@ public final class ControllerApp implements AutoCloseable {
   private final Controller controller;
   private final ScheduledExecutorService timer;
   private SpecSource source;
+  private final AtomicBoolean snapshotPending = new AtomicBoolean();
+
+  /** Name of the observed-state snapshot in the data directory. */
+  static final String SNAPSHOT_FILE = "observed.json";
 
   private ControllerApp(Config config, Store store, LocalDeployer local, Controller controller) {
     this.config = config;
@@ -105,6 +113,8 @@ public final class ControllerApp implements AutoCloseable {
               config.loop());
       app = new ControllerApp(config, store, local, controller);
       ControllerApp self = app;
+      controller.addListener(events -> self.snapshotSoon());
+      app.writeSnapshot();
       LOG.log(
           Level.INFO,
           "svcreg controller: specs "
@@ -147,6 +157,39 @@ public final class ControllerApp implements AutoCloseable {
     }
   }
 
+  /** The file where the running controller keeps a copy of its observed state. */
+  public static Path snapshotFile(Path data) {
+    return data.resolve(SNAPSHOT_FILE);
+  }
+
+  private void snapshotSoon() {
+    if (snapshotPending.compareAndSet(false, true)) {
+      try {
+        timer.schedule(
+            () -> {
+              snapshotPending.set(false);
+              writeSnapshot();
+            },
+            200,
+            TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        // shutting down: close() writes the last snapshot
+      }
+    }
+  }
+
+  /** Writes the observed state to {@link #snapshotFile} atomically (temp file + rename). */
+  private void writeSnapshot() {
+    try {
+      Path file = snapshotFile(config.data());
+      Path tmp = file.resolveSibling("." + SNAPSHOT_FILE + ".tmp");
+      Files.writeString(tmp, Snapshot.toJson(store.observed()));
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "cannot write the status snapshot: " + e.getMessage());
+    }
+  }
+
   /** The store (read it; the loop writes it). */
   public Store store() {
     return store;
@@ -175,6 +218,7 @@ public final class ControllerApp implements AutoCloseable {
     controller.close();
     controller.queue().awaitTermination(Duration.ofSeconds(30));
     local.close();
+    writeSnapshot();
     store.close();
     LOG.log(Level.INFO, "svcreg controller stopped; managed services keep running");
   }

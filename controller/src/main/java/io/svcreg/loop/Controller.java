@@ -440,14 +440,19 @@ public final class Controller implements AutoCloseable {
       return have.map(o -> progress(want, o, change)).orElse(Outcome.DONE);
     }
 
+    String installed = null;
     for (Action a : actions) {
+      if (a instanceof Action.Deploy x) {
+        installed = x.version();
+      }
+      String version = installed;
       Outcome failed =
           switch (a) {
             case Action.AllocateAddress x -> null;
             case Action.Deploy x -> deploy(want, x);
-            case Action.Start x -> start(want, x.node());
+            case Action.Start x -> start(want, x.node(), version);
             case Action.Stop x -> stop(name, x.node());
-            case Action.Restart x -> restart(want, x);
+            case Action.Restart x -> restart(want, x, version);
             case Action.Rollback x -> rollback(want, x);
             case Action.Undeploy x -> undeploy(name, x);
             case Action.ReleaseAddress x -> release(x);
@@ -618,6 +623,7 @@ public final class Controller implements AutoCloseable {
         ResourceKey.service(x.service()).toString(),
         Map.of("service", x.service(), "network", x.network(), "address", x.address().toString()));
     commit(tx);
+    queue.add(ResourceKey.network(x.network()));
   }
 
   private Outcome deploy(Service want, Action.Deploy x) {
@@ -635,11 +641,12 @@ public final class Controller implements AutoCloseable {
               + " is reached over SSH, which this controller does not do yet; only local networks are deployed");
     }
     Path source = packagePath(want);
+    boolean up = isUp(store.service(name).orElseThrow().status());
     update(
         name,
         s ->
             status(s)
-                .phase(Phase.DEPLOYING)
+                .phase(up ? s.phase() : Phase.DEPLOYING)
                 .node(Optional.of(x.node()))
                 .condition(
                     Condition.PROGRESSING,
@@ -668,13 +675,16 @@ public final class Controller implements AutoCloseable {
           tx.putInventory(
               new InventoryEntry(name, x.node(), x.version(), ok.home(), clock.instant()));
         }
+        // a running service keeps its version until it is restarted with the new one
         ServiceStatus st =
-            status(o.status())
-                .deployedVersion(Optional.of(x.version()))
-                .previousVersion(prev.isPresent() ? prev : o.status().previousVersion())
-                .phase(want.spec().state() == RunState.RUNNING ? Phase.DEPLOYING : Phase.STOPPED)
-                .lastError(Optional.empty())
-                .build();
+            up
+                ? status(o.status()).lastError(Optional.empty()).build()
+                : status(o.status())
+                    .deployedVersion(Optional.of(x.version()))
+                    .previousVersion(prev.isPresent() ? prev : o.status().previousVersion())
+                    .phase(Phase.STOPPED)
+                    .lastError(Optional.empty())
+                    .build();
         tx.putService(withStatus(o, st));
         tx.event(
             "deployment_progress",
@@ -692,7 +702,20 @@ public final class Controller implements AutoCloseable {
     };
   }
 
-  private Outcome start(Service want, String node) {
+  /** Whether the service's process may be running (it has a version and a live phase). */
+  private static boolean isUp(ServiceStatus st) {
+    return st.deployedVersion().isPresent()
+        && switch (st.phase()) {
+          case RUNNING, STARTING, STOPPING -> true;
+          case REGISTERED, DEPLOYING, STOPPED, FAILED, REMOVING -> false;
+        };
+  }
+
+  /**
+   * Starts the service: {@code version} when this reconcile just installed it, else the deployed
+   * one. Waits (re-queues) until every dependency runs and is healthy.
+   */
+  private Outcome start(Service want, String node, String installedNow) {
     String name = want.name();
     for (String dep : want.spec().dependsOn()) {
       Optional<ObservedService> o = store.service(dep);
@@ -718,7 +741,11 @@ public final class Controller implements AutoCloseable {
     }
     Deployer d = deployer(want.spec().network(), node).orElseThrow();
     ObservedService o = store.service(name).orElseThrow();
-    String version = o.status().deployedVersion().orElse(want.spec().version());
+    String version =
+        installedNow != null
+            ? installedNow
+            : o.status().deployedVersion().orElse(want.spec().version());
+    Optional<String> wasDeployed = o.status().deployedVersion();
     Optional<Ipv4> ip = o.status().address();
     if (ip.isEmpty()) {
       return new Outcome.Retry("no address leased yet");
@@ -757,6 +784,11 @@ public final class Controller implements AutoCloseable {
         ObservedService started = store.service(name).orElseThrow();
         ServiceStatus st =
             status(started.status())
+                .deployedVersion(Optional.of(version))
+                .previousVersion(
+                    wasDeployed.isPresent() && !wasDeployed.get().equals(version)
+                        ? wasDeployed
+                        : started.status().previousVersion())
                 .pid(Optional.of(ok.process().pid()))
                 .endpoints(endpoints)
                 .lastError(Optional.empty())
@@ -770,9 +802,6 @@ public final class Controller implements AutoCloseable {
             want.key().toString(),
             Map.of("service", name, "endpoints", endpoints));
         commit(tx);
-        LOG.log(
-            Level.INFO,
-            "Service/" + name + ": started " + version + " as pid " + ok.process().pid());
         return null;
       }
       case StartOutcome.Failed f -> {
@@ -820,10 +849,10 @@ public final class Controller implements AutoCloseable {
     };
   }
 
-  private Outcome restart(Service want, Action.Restart x) {
+  private Outcome restart(Service want, Action.Restart x, String installedNow) {
     LOG.log(Level.INFO, "Service/" + want.name() + ": restarting: " + x.reason());
     Outcome stopped = stop(want.name(), x.node());
-    return stopped != null ? stopped : start(want, x.node());
+    return stopped != null ? stopped : start(want, x.node(), installedNow);
   }
 
   private Outcome rollback(Service want, Action.Rollback x) {
@@ -856,7 +885,7 @@ public final class Controller implements AutoCloseable {
                 .build(),
         Map.of("phase", "rollback", "from", x.fromVersion(), "to", x.toVersion()),
         "deployment_progress");
-    return start(want, x.node());
+    return start(want, x.node(), x.toVersion());
   }
 
   private Outcome undeploy(String name, Action.Undeploy x) {
@@ -905,6 +934,7 @@ public final class Controller implements AutoCloseable {
         ResourceKey.service(x.service()).toString(),
         Map.of("service", x.service(), "released", x.address().toString()));
     commit(tx);
+    queue.add(ResourceKey.network(x.network()));
     return null;
   }
 
