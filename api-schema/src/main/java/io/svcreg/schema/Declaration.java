@@ -129,6 +129,11 @@ final class Declaration {
         file, pos[at], pos[at + 1], FieldPath.index("spec.dependsOn", pos[at + 2]), message);
   }
 
+  /** The location stored at {@code slot}. */
+  Location locationOf(int slot) {
+    return new Location(file, Math.abs(pos[slot]), pos[slot + 1]);
+  }
+
   /** Whether a position was recorded at {@code slot}. */
   boolean has(int slot) {
     return pos[slot] != 0;

@@ -139,7 +139,7 @@ final class Fields {
       wrongType(node, path, "an integer");
       return null;
     }
-    String range = min + "–" + max;
+    String range = max == Integer.MAX_VALUE ? "at least " + min : min + "–" + max;
     switch (s.type()) {
       case INT -> {
         if (!decimal(s.text())) {
@@ -164,9 +164,9 @@ final class Fields {
       }
       case STRING -> {
         String hint = decimal(s.text()) && !s.plain() ? "; remove the quotes" : "";
-        error(node, path, "expected an integer (" + range + "), got " + s.describe() + hint);
+        error(node, path, "expected an integer, " + range + ", got " + s.describe() + hint);
       }
-      default -> wrongType(node, path, "an integer (" + range + ")");
+      default -> wrongType(node, path, "an integer, " + range);
     }
     return null;
   }

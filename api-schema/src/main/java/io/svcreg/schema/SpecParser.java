@@ -218,7 +218,14 @@ public final class SpecParser {
       }
       Optional<WireGuard> wg = Optional.empty();
       YamlNode.Scalar wgKey = spec.key("wireguard");
-      if (type == NetworkType.WIREGUARD) {
+      if (type == NetworkType.WIREGUARD && wgKey == null) {
+        f.error(
+            spec.line,
+            spec.column,
+            "spec.wireguard",
+            "missing required field `wireguard`: a wireguard network needs"
+                + " `wireguard: {configPath: /etc/wireguard/wg0.conf}`");
+      } else if (type == NetworkType.WIREGUARD) {
         Obj w = spec.obj("wireguard", true, WIREGUARD_KEYS);
         if (w != null) {
           YamlNode c = w.required("configPath");
@@ -366,9 +373,17 @@ public final class SpecParser {
               }
             }
             Ssh ssh = null;
-            Obj s = o.obj("ssh", type != null, SSH_KEYS);
+            Obj s = o.obj("ssh", false, SSH_KEYS);
             if (s != null) {
               ssh = ssh(s);
+            } else if (o.get("ssh") == null && type != null) {
+              f.error(
+                  o.line,
+                  o.column,
+                  o.path("ssh"),
+                  "missing required field `ssh`: "
+                      + type
+                      + " nodes are reached over SSH; give at least `ssh: {user: ...}`");
             }
             String installRoot = Node.DEFAULT_INSTALL_ROOT;
             YamlNode ir = o.get("installRoot");

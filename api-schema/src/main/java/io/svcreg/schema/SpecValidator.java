@@ -177,7 +177,7 @@ public final class SpecValidator {
       }
       if (spec.address().isPresent()) {
         Ipv4 ip = spec.address().get();
-        String bad = addressProblem(ip, net);
+        String bad = addressProblem(ip, spec.network(), net);
         if (bad != null) {
           problems.add(d.problemAt(Declaration.P_ADDRESS, "spec.address", bad));
           return null;
@@ -247,10 +247,16 @@ public final class SpecValidator {
       return null;
     }
 
-    private static String addressProblem(Ipv4 ip, NetworkSpec net) {
+    private static String addressProblem(Ipv4 ip, String network, NetworkSpec net) {
       Cidr subnet = net.subnet();
       if (!subnet.contains(ip)) {
-        return "address " + ip + " is outside the subnet " + subnet + " of network";
+        return "address "
+            + ip
+            + " is outside the subnet "
+            + subnet
+            + " of network `"
+            + network
+            + "`";
       }
       if (subnet.isNetworkOrBroadcast(ip)) {
         return "address "
@@ -261,7 +267,7 @@ public final class SpecValidator {
             + subnet;
       }
       if (net.reserved().contains(ip)) {
-        return "address " + ip + " is reserved in the network (spec.reserved)";
+        return "address " + ip + " is reserved in network `" + network + "` (spec.reserved)";
       }
       for (Node n : net.nodes()) {
         if (n.address().equals(ip)) {
@@ -287,7 +293,7 @@ public final class SpecValidator {
             for (int j : users) {
               if (j != i) {
                 Declaration o = candidates.get(j);
-                others.add("`" + o.name + "` (" + o.service().origin() + ")");
+                others.add("`" + o.name + "` (" + o.locationOf(Declaration.P_ADDRESS) + ")");
               }
             }
             problems.add(
