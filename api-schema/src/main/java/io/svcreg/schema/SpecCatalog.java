@@ -124,7 +124,7 @@ public final class SpecCatalog {
         forget(shown);
       } else if (attrs.isDirectory()) {
         refreshDirectory(p, shown, ctx);
-      } else if (p.equals(root) || SpecFiles.isSpec(root, p)) {
+      } else if (isSpec(root, p)) {
         read(shown, p, ctx);
       }
     }
@@ -157,7 +157,7 @@ public final class SpecCatalog {
     try {
       for (Path f : SpecFiles.walk(dir)) {
         Path root = rootOf(f);
-        if (root == null || !SpecFiles.isSpec(root, f)) {
+        if (root == null || !isSpec(root, f)) {
           continue;
         }
         String name = shown(f);
@@ -235,6 +235,13 @@ public final class SpecCatalog {
       }
     }
     return false;
+  }
+
+  /** Whether {@code p} is the root itself (a file root) or a spec file below it. */
+  private boolean isSpec(Path root, Path p) {
+    Path r = display.absolute(root);
+    Path a = display.absolute(p);
+    return a.equals(r) || SpecFiles.isSpec(r, a);
   }
 
   /** How {@code p} is shown: as the path below its root, as the root was given. */
