@@ -1,5 +1,7 @@
 package io.svcreg.schema;
 
+import java.util.List;
+
 /**
  * One document of a spec file whose kind and name are known: where its name is written, and the
  * resource when the document is valid on its own. A service's node may still be unresolved (it
@@ -29,6 +31,15 @@ final class Declaration {
   private final boolean nodeGiven;
   private final int[] pos;
   private volatile Resource resource;
+
+  // Cross-resource state, kept only by LiveValidator (under the catalog's lock).
+  boolean live;
+  boolean dup;
+  boolean checkBad;
+  String node;
+  List<Problem> cross;
+  Problem conflict;
+  LiveValidator.Cycle cycle;
 
   Declaration(
       Kind kind,
@@ -132,6 +143,11 @@ final class Declaration {
   /** The location stored at {@code slot}. */
   Location locationOf(int slot) {
     return new Location(file, Math.abs(pos[slot]), pos[slot + 1]);
+  }
+
+  /** Whether a valid service fails a cross check (kept by LiveValidator). */
+  boolean bad() {
+    return checkBad || conflict != null || cycle != null;
   }
 
   /** Whether a position was recorded at {@code slot}. */

@@ -101,7 +101,7 @@ public final class SpecParser {
     private final List<Problem> problems = new ArrayList<>();
     private final Fields f;
     private final List<Declaration> decls = new ArrayList<>();
-    private final Set<Path> packages = new LinkedHashSet<>();
+    private final Set<String> packages = new LinkedHashSet<>();
     private boolean complete = true;
 
     FileParse(String file, Path baseDir, ParseContext ctx) {
@@ -494,7 +494,7 @@ public final class SpecParser {
       boolean depsFromManifest = false;
       if (packageRef != null) {
         Packages.Resolved pkg = ctx.packages.resolve(baseDir, packageRef);
-        packages.add(pkg.path());
+        packages.add(pkg.key());
         problems.addAll(pkg.manifestProblems());
         PackageManifest m = pkg.manifest();
         if (m == null) {
