@@ -85,11 +85,22 @@ public final class SpecCatalog {
       }
     }
     ParseContext ctx = new ParseContext(display);
+    List<String> names = new ArrayList<>();
+    List<Path> paths = new ArrayList<>();
     for (Map.Entry<String, Path> e : found.entrySet()) {
       ParsedFile old = live.file(e.getKey());
       if (old == null || changed(old, e.getValue()) || uses(old, changedPackages)) {
-        changes.put(e.getKey(), read(e.getKey(), e.getValue(), ctx));
+        names.add(e.getKey());
+        paths.add(e.getValue());
       }
+    }
+    List<BasicFileAttributes> attrs = new ArrayList<>(paths.size());
+    for (Path p : paths) {
+      attrs.add(attributes(p));
+    }
+    List<ParsedFile> read = SpecParser.readAll(names, paths, ctx);
+    for (int i = 0; i < names.size(); i++) {
+      changes.put(names.get(i), stamped(read.get(i), attrs.get(i)));
     }
     return apply(changes, ctx);
   }
@@ -199,7 +210,11 @@ public final class SpecCatalog {
 
   private static ParsedFile read(String shown, Path p, ParseContext ctx) {
     BasicFileAttributes attrs = attributes(p);
-    ParsedFile pf = SpecParser.read(p, shown, ctx);
+    return stamped(SpecParser.read(p, shown, ctx), attrs);
+  }
+
+  /** Records the size and modification time the file had before it was read. */
+  private static ParsedFile stamped(ParsedFile pf, BasicFileAttributes attrs) {
     if (attrs != null) {
       pf.size = attrs.size();
       pf.modified = attrs.lastModifiedTime().toMillis();
