@@ -135,11 +135,11 @@ final class Fields {
 
   /** A plain decimal integer in {@code [min, max]}; {@code what} names it in messages. */
   Integer integer(YamlNode node, String path, String what, int min, int max) {
+    String range = max == Integer.MAX_VALUE ? "at least " + min : min + "–" + max;
     if (!(node instanceof YamlNode.Scalar s) || s.type() == YamlNode.Type.INVALID) {
-      wrongType(node, path, "an integer");
+      wrongType(node, path, "an integer, " + range);
       return null;
     }
-    String range = min + "–" + max;
     switch (s.type()) {
       case INT -> {
         if (!decimal(s.text())) {
@@ -164,9 +164,9 @@ final class Fields {
       }
       case STRING -> {
         String hint = decimal(s.text()) && !s.plain() ? "; remove the quotes" : "";
-        error(node, path, "expected an integer (" + range + "), got " + s.describe() + hint);
+        error(node, path, "expected an integer, " + range + ", got " + s.describe() + hint);
       }
-      default -> wrongType(node, path, "an integer (" + range + ")");
+      default -> wrongType(node, path, "an integer, " + range);
     }
     return null;
   }
