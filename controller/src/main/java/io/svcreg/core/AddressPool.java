@@ -38,7 +38,7 @@ final class AddressPool {
   }
 
   private void use(Ipv4 address) {
-    if (rules.unusable(address).isEmpty() && used.add(address.bits())) {
+    if (rules.usable(address) && used.add(address.bits())) {
       inUse++;
     }
   }
@@ -71,7 +71,7 @@ final class AddressPool {
     while (cursor <= last) {
       Ipv4 a = new Ipv4((int) cursor);
       cursor++;
-      if (!used.contains(a.bits()) && rules.unusable(a).isEmpty()) {
+      if (!used.contains(a.bits()) && rules.usable(a)) {
         used.add(a.bits());
         inUse++;
         return Optional.of(a);

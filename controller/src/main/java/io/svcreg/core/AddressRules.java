@@ -4,6 +4,7 @@ import io.svcreg.schema.Cidr;
 import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.NetworkSpec;
 import io.svcreg.schema.Node;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -18,6 +19,9 @@ final class AddressRules {
   private final Cidr subnet;
   private final Set<Ipv4> reserved;
   private final Set<Ipv4> nodes;
+  private final int[] excluded;
+  private final long first;
+  private final long last;
 
   AddressRules(String network, NetworkSpec spec) {
     this.network = network;
@@ -30,6 +34,19 @@ final class AddressRules {
       }
     }
     this.nodes = Set.copyOf(n);
+    Set<Ipv4> all = new HashSet<>(reserved);
+    all.addAll(nodes);
+    this.excluded = all.stream().mapToInt(Ipv4::bits).sorted().toArray();
+    long base = subnet.network().unsigned();
+    long top = subnet.broadcast().unsigned();
+    this.first = subnet.prefix() <= 30 ? base + 1 : base;
+    this.last = subnet.prefix() <= 30 ? top - 1 : top;
+  }
+
+  /** Whether {@code address} may be handed out (the fast form of {@link #unusable}). */
+  boolean usable(Ipv4 address) {
+    long u = address.unsigned();
+    return u >= first && u <= last && Arrays.binarySearch(excluded, address.bits()) < 0;
   }
 
   /** The network's name. */
@@ -61,14 +78,12 @@ final class AddressRules {
 
   /** The first address that may be handed out, as an unsigned number. */
   long first() {
-    long base = subnet.network().unsigned();
-    return subnet.prefix() <= 30 ? base + 1 : base;
+    return first;
   }
 
   /** The last address that may be handed out, as an unsigned number. */
   long last() {
-    long top = subnet.broadcast().unsigned();
-    return subnet.prefix() <= 30 ? top - 1 : top;
+    return last;
   }
 
   /** How many addresses may be handed out in all. */
@@ -89,7 +104,7 @@ final class AddressRules {
 
   private boolean isInRange(Ipv4 a) {
     long u = a.unsigned();
-    return u >= first() && u <= last();
+    return u >= first && u <= last;
   }
 
   /** Capacity of a network spec: how many addresses it can hand out. */

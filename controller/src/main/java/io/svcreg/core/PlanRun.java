@@ -95,6 +95,7 @@ final class PlanRun {
   private final Map<String, List<Ipv4>> staticsByNetwork = new HashMap<>();
   private final Map<String, AddressPool> pools = new HashMap<>();
   private final Map<String, Work> works;
+  private final List<Work> all;
   private DependencyGraph graph;
   private List<Work> sorted;
 
@@ -103,6 +104,7 @@ final class PlanRun {
     this.observed = observed;
     this.held = desired.held();
     this.works = new HashMap<>(capacity(desired.resources()) + capacity(observed.services()));
+    this.all = new ArrayList<>(desired.resources().size() + observed.services().size());
   }
 
   Plan run() {
@@ -110,14 +112,14 @@ final class PlanRun {
     // Join desired services, observed services and leases by name: one Work per name.
     for (ObservedService o : observed.services()) {
       String name = o.metadata().name();
-      works.put(name, new Work(name, o));
+      add(new Work(name, o));
     }
     for (Service s : desired.services()) {
       if (held.isEmpty() || !held.contains(s.key())) {
         Target t = new Target(s.name(), s.metadata(), s.spec(), s.specHash(), s.origin());
         Work w = works.get(s.name());
         if (w == null) {
-          works.put(s.name(), new Work(s.name(), null).target(t));
+          add(new Work(s.name(), null).target(t));
         } else {
           w.target(t);
         }
@@ -127,12 +129,11 @@ final class PlanRun {
       Work w = works.get(l.service());
       if (w == null) {
         // a lease of a service the controller does not know (e.g. left by a crash)
-        w = new Work(l.service(), null);
-        works.put(l.service(), w);
+        w = add(new Work(l.service(), null));
       }
       w.lease(l);
     }
-    for (Work w : works.values()) {
+    for (Work w : all) {
       if (w.target == null && w.observed != null) {
         ResourceKey key = ResourceKey.service(w.name);
         if (held.contains(key) || !desired.complete()) {
@@ -155,10 +156,11 @@ final class PlanRun {
     if (!desired.complete()) {
       // orphan leases are not released while the specs are incomplete
       works.values().removeIf(w -> w.target == null && w.observed == null);
+      all.removeIf(w -> w.target == null && w.observed == null);
     }
     allocate();
     boolean anyActions = false;
-    for (Work w : works.values()) {
+    for (Work w : all) {
       w.actions = w.blocked ? List.of() : actions(w);
       anyActions |= !w.actions.isEmpty();
     }
@@ -175,7 +177,7 @@ final class PlanRun {
       problems.addAll(ordered.problems());
     }
     int networkChanges = changes.size();
-    for (Work w : sorted != null ? sorted : works.values()) {
+    for (Work w : sorted != null ? sorted : all) {
       if (w.change != null) {
         changes.add(change(w));
       }
@@ -189,10 +191,16 @@ final class PlanRun {
     if (!heldBack.isEmpty()) {
       problems.add(heldBackProblem());
     }
-    List<Problem> all = new ArrayList<>(desired.problems());
-    all.addAll(problems);
-    all.sort(Problem.ORDER);
-    return new Plan(changes, unchanged, waves, all);
+    List<Problem> allProblems = new ArrayList<>(desired.problems());
+    allProblems.addAll(problems);
+    allProblems.sort(Problem.ORDER);
+    return new Plan(changes, unchanged, waves, allProblems);
+  }
+
+  private Work add(Work w) {
+    works.put(w.name, w);
+    all.add(w);
+    return w;
   }
 
   private static int capacity(List<?> list) {
@@ -290,7 +298,7 @@ final class PlanRun {
       for (Lease l : w.leases) {
         if (l.network().equals(spec.network())
             && (spec.address().isEmpty() || spec.address().get().equals(l.address()))
-            && r.unusable(l.address()).isEmpty()) {
+            && r.usable(l.address())) {
           w.kept = l;
           break;
         }
@@ -306,7 +314,7 @@ final class PlanRun {
 
   private void allocate() {
     List<Work> needing = new ArrayList<>();
-    for (Work w : works.values()) {
+    for (Work w : all) {
       if (w.target != null && w.needsAddress && !w.blocked) {
         needing.add(w);
       }
@@ -351,7 +359,7 @@ final class PlanRun {
    */
   private DependencyGraph graph() {
     if (graph == null) {
-      sorted = new ArrayList<>(works.values());
+      sorted = new ArrayList<>(all);
       sorted.sort(Comparator.comparing(w -> w.name));
       List<String> names = new ArrayList<>(sorted.size());
       List<List<String>> deps = new ArrayList<>(sorted.size());
@@ -587,7 +595,7 @@ final class PlanRun {
    */
   private void restartDependents() {
     Map<String, String> moved = new HashMap<>();
-    for (Work w : works.values()) {
+    for (Work w : all) {
       if (w.target == null || w.observed == null || w.blocked) {
         continue;
       }
@@ -609,7 +617,7 @@ final class PlanRun {
     if (moved.isEmpty()) {
       return;
     }
-    for (Work w : works.values()) {
+    for (Work w : all) {
       if (w.target == null
           || w.observed == null
           || w.blocked

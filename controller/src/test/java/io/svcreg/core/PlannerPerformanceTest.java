@@ -4,23 +4,41 @@ import static io.svcreg.core.Specs.set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.svcreg.schema.SpecSet;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
- * Planning stays fast at scale. Times are the best of several runs after warm-up, so that a busy
- * machine does not make the test flaky; the bounds are the product's targets.
+ * Planning stays fast at scale. A run's cost is the CPU time of the planning thread (the machine
+ * may be shared, and waiting for a core is not the planner's cost), the best of several runs after
+ * warm-up. Bounds are the product's targets, scaled by {@code svcreg.test.timeoutScale}.
  */
 class PlannerPerformanceTest {
+
+  private static final double SCALE =
+      Double.parseDouble(System.getProperty("svcreg.test.timeoutScale", "1"));
+
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+  private static long now() {
+    return THREADS.isCurrentThreadCpuTimeSupported()
+        ? THREADS.getCurrentThreadCpuTime()
+        : System.nanoTime();
+  }
 
   private static Duration best(int runs, Runnable r) {
     long best = Long.MAX_VALUE;
     for (int i = 0; i < runs; i++) {
-      long t0 = System.nanoTime();
+      long t0 = now();
       r.run();
-      best = Math.min(best, System.nanoTime() - t0);
+      best = Math.min(best, now() - t0);
     }
     return Duration.ofNanos(best);
+  }
+
+  private static Duration scaled(Duration d) {
+    return Duration.ofNanos((long) (d.toNanos() * SCALE));
   }
 
   @Test
@@ -29,25 +47,28 @@ class PlannerPerformanceTest {
     ObservedState observed =
         ObservedStates.converged(desired, Planner.plan(desired, ObservedState.EMPTY));
     assertThat(Planner.plan(desired, observed).hasChanges()).isFalse();
-    best(50, () -> Planner.plan(desired, observed));
+    best(300, () -> Planner.plan(desired, observed));
 
-    Duration t = best(30, () -> Planner.plan(desired, observed));
+    Duration t = best(100, () -> Planner.plan(desired, observed));
 
     assertThat(t)
         .as("re-plan of 10k unchanged services took %s", t)
-        .isLessThan(Duration.ofMillis(5));
+        .isLessThan(scaled(Duration.ofMillis(5)));
   }
 
   @Test
   void plan_hundredThousandNew_wellUnderTwoSeconds() {
     SpecSet desired = set(Generated.resources(100_000, 9, false));
-    best(1, () -> Planner.plan(desired, ObservedState.EMPTY));
+    best(2, () -> Planner.plan(desired, ObservedState.EMPTY));
 
     Duration t = best(3, () -> Planner.plan(desired, ObservedState.EMPTY));
 
-    assertThat(t).as("plan of 100k new services took %s", t).isLessThan(Duration.ofSeconds(2));
+    assertThat(t)
+        .as("plan of 100k new services took %s", t)
+        .isLessThan(scaled(Duration.ofSeconds(2)));
     Plan plan = Planner.plan(desired, ObservedState.EMPTY);
     assertThat(plan.problems()).isEmpty();
     assertThat(plan.changes()).hasSize(100_003);
+    assertThat(plan.actions()).hasSizeGreaterThan(250_000);
   }
 }
