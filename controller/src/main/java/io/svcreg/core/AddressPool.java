@@ -65,6 +65,11 @@ final class AddressPool {
     return Optional.empty();
   }
 
+  /** The service that currently leases {@code address}, if any. */
+  Optional<String> holder(Ipv4 address) {
+    return Optional.ofNullable(leasedTo.get(address));
+  }
+
   /** Hands out the lowest free address, or empty when the network is full. */
   Optional<Ipv4> next() {
     long last = rules.last();

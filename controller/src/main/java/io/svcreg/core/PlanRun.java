@@ -331,9 +331,14 @@ final class PlanRun {
       ServiceSpec spec = w.target.spec();
       if (spec.address().isPresent()) {
         Ipv4 a = spec.address().get();
-        Optional<String> bad = pool(spec.network()).claimStatic(a, w.name);
+        AddressPool pool = pool(spec.network());
+        Optional<String> bad = pool.claimStatic(a, w.name);
         if (bad.isPresent()) {
-          block(w, "spec.address", "static address " + a + " cannot be used: " + bad.get());
+          String why = bad.get();
+          if (pool.holder(a).map(h -> releases(h, a)).orElse(false)) {
+            why += ", which releases it in this plan; it can be used from the next plan on";
+          }
+          block(w, "spec.address", "static address " + a + " cannot be used: " + why);
         } else {
           w.newAddress = a;
         }
@@ -351,6 +356,12 @@ final class PlanRun {
         }
       }
     }
+  }
+
+  /** Whether this plan takes {@code address} away from service {@code holder}. */
+  private boolean releases(String holder, Ipv4 address) {
+    Work h = works.get(holder);
+    return h != null && (h.target == null || h.kept == null || !h.kept.address().equals(address));
   }
 
   /**
@@ -580,6 +591,7 @@ final class PlanRun {
   /** Whether a failed rollout of an unchanged spec is to be rolled back. */
   private static boolean rollbackDue(ServiceStatus st, ServiceSpec d) {
     return st.phase() == Phase.FAILED
+        && d.state() == RunState.RUNNING
         && d.rollout().autoRollback()
         && st.deployedVersion().isPresent()
         && st.previousVersion().isPresent()

@@ -140,6 +140,27 @@ class PlannerAddressesTest {
   }
 
   @Test
+  void plan_staticAddressOfServiceDeletedInThisPlan_problemSaysNextPlan() {
+    SpecSet before = set(lan(), service("old").build());
+    SpecSet after = set(lan(), service("new").address("10.0.0.1").build());
+
+    Plan plan = Planner.plan(after, converge(before));
+
+    assertThat(plan.problems())
+        .singleElement()
+        .asString()
+        .contains(
+            "10.0.0.1 is leased to service old, which releases it in this plan;"
+                + " it can be used from the next plan on");
+    assertThat(Actions.of(plan))
+        .containsExactly("stop old on n1", "undeploy old 1.0.0 on n1", "release old lan 10.0.0.1");
+    ObservedState reached = ObservedStates.converged(after, converge(before), plan);
+    Plan next = Planner.plan(after, reached);
+    assertThat(next.problems()).isEmpty();
+    assertThat(Actions.of(next, "new")).startsWith("allocate new lan 10.0.0.1");
+  }
+
+  @Test
   void plan_twoServicesSameStaticAddress_secondGetsProblem() {
     SpecSet desired =
         set(

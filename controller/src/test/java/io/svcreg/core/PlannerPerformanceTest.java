@@ -12,12 +12,20 @@ import org.junit.jupiter.api.Test;
 /**
  * Planning stays fast at scale. A run's cost is the CPU time of the planning thread (the machine
  * may be shared, and waiting for a core is not the planner's cost), the best of several runs after
- * warm-up. Bounds are the product's targets, scaled by {@code svcreg.test.timeoutScale}.
+ * warm-up. Bounds are the product's targets, scaled by {@code svcreg.test.timeoutScale}, and
+ * doubled when the JaCoCo agent instruments the code (its probes about double the cost of this
+ * accessor-heavy loop; measured without the agent: about 2 ms for 10k unchanged services on a busy
+ * 2-core machine). Regressions that matter (quadratic joins, per-service address pools or JSON)
+ * cost orders of magnitude more and still fail.
  */
 class PlannerPerformanceTest {
 
   private static final double SCALE =
-      Double.parseDouble(System.getProperty("svcreg.test.timeoutScale", "1"));
+      Double.parseDouble(System.getProperty("svcreg.test.timeoutScale", "1"))
+          * (ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                  .anyMatch(a -> a.startsWith("-javaagent") && a.contains("jacoco"))
+              ? 2
+              : 1);
 
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -59,16 +67,16 @@ class PlannerPerformanceTest {
   @Test
   void plan_hundredThousandNew_wellUnderTwoSeconds() {
     SpecSet desired = set(Generated.resources(100_000, 9, false));
-    best(2, () -> Planner.plan(desired, ObservedState.EMPTY));
+    Plan[] plan = new Plan[1];
+    best(1, () -> plan[0] = Planner.plan(desired, ObservedState.EMPTY));
 
-    Duration t = best(3, () -> Planner.plan(desired, ObservedState.EMPTY));
+    Duration t = best(2, () -> plan[0] = Planner.plan(desired, ObservedState.EMPTY));
 
     assertThat(t)
         .as("plan of 100k new services took %s", t)
         .isLessThan(scaled(Duration.ofSeconds(2)));
-    Plan plan = Planner.plan(desired, ObservedState.EMPTY);
-    assertThat(plan.problems()).isEmpty();
-    assertThat(plan.changes()).hasSize(100_003);
-    assertThat(plan.actions()).hasSizeGreaterThan(250_000);
+    assertThat(plan[0].problems()).isEmpty();
+    assertThat(plan[0].changes()).hasSize(100_003);
+    assertThat(plan[0].actions()).hasSizeGreaterThan(250_000);
   }
 }

@@ -201,6 +201,20 @@ class SnapshotTest {
   }
 
   @Test
+  void snapshot_nullDocument_error() {
+    assertThatThrownBy(() -> Snapshot.fromJson("null", "s.json"))
+        .isInstanceOf(SvcregException.class)
+        .hasMessage("s.json: not an observed-state snapshot: the document is empty");
+  }
+
+  @Test
+  void snapshot_readDirectory_error() {
+    assertThatThrownBy(() -> Snapshot.read(dir))
+        .isInstanceOf(SvcregException.class)
+        .hasMessageStartingWith(dir + ": cannot read state file");
+  }
+
+  @Test
   void snapshot_missingFile_error() {
     Path file = dir.resolve("nope.json");
 
