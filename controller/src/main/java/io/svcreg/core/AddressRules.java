@@ -3,6 +3,7 @@ package io.svcreg.core;
 import io.svcreg.schema.Cidr;
 import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.NetworkSpec;
+import io.svcreg.schema.NetworkType;
 import io.svcreg.schema.Node;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -11,9 +12,13 @@ import java.util.Set;
 
 /**
  * Which addresses of a network may ever be handed out: those in the subnet, except the network and
- * broadcast addresses, {@code reserved} and node addresses.
+ * broadcast addresses, {@code reserved} and node addresses (in a {@code local} network without
+ * declared nodes, the implicit node's 127.0.0.1).
  */
 final class AddressRules {
+
+  /** The address of the implicit {@code local} node of a local network. */
+  static final Ipv4 LOCAL_HOST = Ipv4.of("127.0.0.1");
 
   private final String network;
   private final Cidr subnet;
@@ -32,6 +37,10 @@ final class AddressRules {
       if (node.address() != null) {
         n.add(node.address());
       }
+    }
+    if (spec.type() == NetworkType.LOCAL && n.isEmpty() && subnet.contains(LOCAL_HOST)) {
+      // the implicit node of a local network is the controller's own host, at 127.0.0.1
+      n.add(LOCAL_HOST);
     }
     this.nodes = Set.copyOf(n);
     Set<Ipv4> all = new HashSet<>(reserved);

@@ -99,7 +99,8 @@ import io.svcreg.schema.SpecSet;
  * <p>A service keeps its lease while it stays in its network and node, the lease is usable (inside
  * the subnet; not network/broadcast, reserved or a node address) and equals its static address if
  * it has one. Otherwise it gets its static address, or the lowest free address of the network: free
- * means not network/broadcast, reserved, a node address, another service's static address or
+ * means not network/broadcast, reserved, a node address (in a {@code local} network without
+ * declared nodes: 127.0.0.1, the controller's own host), another service's static address or
  * currently leased (including leases this plan releases: no address is reused in the plan that
  * frees it). Addresses are handed out in dependency order, then by name. A full network, or a
  * static address that is unusable, leased to another service or asked for by two services, is a

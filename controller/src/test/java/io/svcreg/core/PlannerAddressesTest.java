@@ -280,6 +280,46 @@ class PlannerAddressesTest {
   }
 
   @Test
+  void plan_localNetwork_skipsTheControllersOwnAddress() {
+    Network local =
+        network("local")
+            .type(io.svcreg.schema.NetworkType.LOCAL)
+            .subnet("127.0.0.0/8")
+            .noNodes()
+            .build();
+    SpecSet desired =
+        set(
+            local,
+            service("store").network("local").node("local").build(),
+            service("api").network("local").node("local").dependsOn("store").build(),
+            service("web").network("local").node("local").dependsOn("api").build());
+
+    Plan plan = Planner.plan(desired, ObservedState.EMPTY);
+
+    assertThat(addressOf(plan, "store")).contains(Ipv4.of("127.0.0.2"));
+    assertThat(addressOf(plan, "api")).contains(Ipv4.of("127.0.0.3"));
+    assertThat(addressOf(plan, "web")).contains(Ipv4.of("127.0.0.4"));
+    assertThat(Actions.waves(plan))
+        .containsExactly(List.of("store"), List.of("api"), List.of("web"));
+  }
+
+  @Test
+  void plan_localNetworkOutsideLoopbackOne_usesItsFirstAddress() {
+    Network local =
+        network("local")
+            .type(io.svcreg.schema.NetworkType.LOCAL)
+            .subnet("127.0.5.0/24")
+            .noNodes()
+            .build();
+
+    Plan plan =
+        Planner.plan(
+            set(local, service("a").network("local").node("local").build()), ObservedState.EMPTY);
+
+    assertThat(addressOf(plan, "a")).contains(Ipv4.of("127.0.5.1"));
+  }
+
+  @Test
   void plan_serviceOnUndeclaredNetwork_problemAndNoActions() {
     Plan plan =
         Planner.plan(set(lan(), service("a").network("nowhere").build()), ObservedState.EMPTY);
