@@ -391,6 +391,14 @@ public final class Store implements AutoCloseable {
     return recoveryNotice;
   }
 
+  /** Runs EclipseStore's garbage collection and file cleanup now (for tests). */
+  void housekeep() {
+    synchronized (commitLock) {
+      manager.issueFullGarbageCollection();
+      manager.issueFullFileCheck();
+    }
+  }
+
   /** Bytes of entity data written by commits since the store was opened (for tests). */
   long storedBytes() {
     return writer.storedBytes();

@@ -44,19 +44,21 @@ public final class StoreBenchmark {
       long observedMillis,
       long commitMicros,
       long diskBytes,
+      long heapBytesOpen,
       long heapBytesPerService) {
 
     @Override
     public String toString() {
       return String.format(
           "%d services: create %d ms, open+load %d ms, observed() %d ms, one-service commit %d µs,"
-              + " %.1f MB on disk, %d bytes of heap per service",
+              + " %.1f MB on disk, %.1f MB heap used while open, %d bytes of heap per service",
           services,
           createMillis,
           openMillis,
           observedMillis,
           commitMicros,
           diskBytes / 1e6,
+          heapBytesOpen / 1e6,
           heapBytesPerService);
     }
   }
@@ -125,17 +127,25 @@ public final class StoreBenchmark {
           observedMillis,
           commitMicros,
           size(dir),
+          after,
           Math.max(0, after - before) / Math.max(1, services));
     } finally {
       store.close();
     }
   }
 
+  /** Used heap once garbage collections stop freeing more than 256 KB (at most 10 runs). */
   private static long usedHeapAfterGc(MemoryMXBean memory) {
-    for (int i = 0; i < 3; i++) {
+    long used = Long.MAX_VALUE;
+    for (int i = 0; i < 10; i++) {
       System.gc();
+      long now = memory.getHeapMemoryUsage().getUsed();
+      if (used - now < 256 * 1024) {
+        return Math.min(used, now);
+      }
+      used = now;
     }
-    return memory.getHeapMemoryUsage().getUsed();
+    return used;
   }
 
   private static long size(Path dir) {
