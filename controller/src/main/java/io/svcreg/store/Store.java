@@ -35,11 +35,13 @@ import org.eclipse.store.storage.embedded.types.EmbeddedStorageManager;
  * address leases, the install inventory, small key/values and a bounded journal of events with
  * strictly increasing revisions. Reads are consistent snapshots that never wait for disk; a {@link
  * #commit} is atomic and on disk (synced) when it returns. Thread-safe; commits are serialized.
+ * Only events advance the revision: a commit without events changes state at the same revision.
  *
  * <p>Only one process may have a store open ({@code <dir>.lock}). Each open first copies the store
- * to {@code <dir>.bak} (kept once the store proves readable), so the state from before a session
- * can be restored by hand. A store that cannot be read is moved to {@code <dir>.corrupt-<UTC
- * time>}, never overwritten or deleted.
+ * (synced) and, once the store proves readable, keeps that copy as {@code <dir>.bak}: the state
+ * from before the session, to restore by hand (stop svcreg, replace {@code <dir>} with it). A store
+ * that cannot be read is moved to {@code <dir>.corrupt-<UTC time>} exactly as it was before this
+ * open touched it; nothing is overwritten or deleted.
  */
 public final class Store implements AutoCloseable {
 
@@ -217,6 +219,7 @@ public final class Store implements AutoCloseable {
       writer.close();
       throw new Unreadable(describe(e), e);
     }
+    Store store;
     try {
       Object r = manager.root();
       StoreRoot root;
@@ -245,21 +248,27 @@ public final class Store implements AutoCloseable {
         throw new Unreadable(
             "its root is not an svcreg store (" + r.getClass().getName() + ")", null);
       }
-      Store store = new Store(dir, options, clock, lock, writer, manager, root);
+      store = new Store(dir, options, clock, lock, writer, manager, root);
       store.load();
-      if (!initialized) {
-        StoreFiles.writeMarker(dir);
-      }
-      Fsync.directories(dir);
-      Fsync.directory(dir.getParent());
-      return store;
     } catch (Unreadable e) {
       shutdownQuietly(manager, writer, e);
       throw e;
-    } catch (RuntimeException | IOException e) {
+    } catch (RuntimeException e) {
       shutdownQuietly(manager, writer, e);
       throw new Unreadable(describe(e), e);
     }
+    try {
+      if (!initialized) {
+        StoreFiles.writeMarker(dir);
+      }
+      // the files EclipseStore created must be found after a power loss
+      Fsync.directories(dir);
+      Fsync.directory(dir.getParent());
+    } catch (IOException e) {
+      shutdownQuietly(manager, writer, e);
+      throw new SvcregException("cannot sync store " + dir + ": " + e.getMessage(), e);
+    }
+    return store;
   }
 
   /** Decodes the persisted graph into the in-memory view. */
@@ -389,6 +398,14 @@ public final class Store implements AutoCloseable {
   /** What opening found and did, when it had to move an unreadable store aside. */
   public Optional<String> recoveryNotice() {
     return recoveryNotice;
+  }
+
+  /** Runs EclipseStore's garbage collection and file cleanup now (for tests). */
+  void housekeep() {
+    synchronized (commitLock) {
+      manager.issueFullGarbageCollection();
+      manager.issueFullFileCheck();
+    }
   }
 
   /** Bytes of entity data written by commits since the store was opened (for tests). */
