@@ -33,7 +33,12 @@ public interface Deployer extends AutoCloseable {
   /** Starts the installed version of {@code launch} detached, in its own process group. */
   StartOutcome start(Launch launch);
 
-  /** Stops {@code process}: {@code stop.sh}, then SIGTERM, then SIGKILL to its process group. */
+  /**
+   * Stops {@code process}, started from the version {@code launch} names: {@code stop.sh} (with
+   * {@code SERVICE_PID}), then SIGTERM, then SIGKILL to its process group, each step bounded by its
+   * timeout. A pid that now belongs to another process is left alone ({@link
+   * StopStep#NOT_RUNNING}).
+   */
   StopOutcome stop(Launch launch, ProcessRef process);
 
   /**

@@ -220,12 +220,16 @@ final class Extractor {
     Path p = root;
     for (int i = 0; i < parts.length - 1; i++) {
       p = p.resolve(parts[i]);
+      if (dirModes.containsKey(p)) {
+        continue; // a directory this extractor made: not a link, not a file
+      }
       if (Files.isSymbolicLink(p)) {
         throw PackageRejected.unsafe(
             "the entry `" + name + "` goes through the symbolic link `" + root.relativize(p) + "`");
       }
       if (!Files.exists(p, NOFOLLOW_LINKS)) {
         Files.createDirectory(p);
+        dirModes.putIfAbsent(p, 0755); // a directory the archive implies without an entry
       } else if (!Files.isDirectory(p, NOFOLLOW_LINKS)) {
         throw PackageRejected.invalid(
             "the entry `" + name + "` is below `" + root.relativize(p) + "`, which is a file");

@@ -294,6 +294,30 @@ class LocalDeployerProcessIT {
   }
 
   @Test
+  void stop_interrupted_failsAndLeavesTheServiceRunning() {
+    install("calm", handMade("calm", "exec sleep 1000", "exec sleep 1000", null));
+    Launch calm = launch("calm", "127.0.0.35", 9);
+    ProcessRef ref = start(deployer, calm);
+    Waiter interrupted =
+        new Waiter(
+            InstantSource.system(),
+            Duration.ofMillis(20),
+            d -> {
+              throw new InterruptedException();
+            });
+    LocalDeployer shuttingDown =
+        new LocalDeployer(
+            root, DeployTimeouts.DEFAULTS, InstantSource.system(), interrupted, controllerEnv());
+
+    StopOutcome outcome = shuttingDown.stop(calm, ref);
+
+    assertThat(Thread.interrupted()).as("the interrupt is kept").isTrue();
+    assertThat(outcome).isInstanceOf(StopOutcome.Failed.class);
+    assertThat(((StopOutcome.Failed) outcome).reason()).isEqualTo(DeployReasons.INTERRUPTED);
+    assertThat(deployer.observe("calm", "1.0.0", Optional.of(ref)).running()).isTrue();
+  }
+
+  @Test
   void stop_serviceWithChildren_stopsTheWholeProcessGroup() throws Exception {
     install(
         "parent",
