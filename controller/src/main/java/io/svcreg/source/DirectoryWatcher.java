@@ -8,14 +8,16 @@ import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -73,23 +75,13 @@ final class DirectoryWatcher implements AutoCloseable {
     return w;
   }
 
-  /**
-   * Makes sure every directory of the tree is watched (after a lost watch or an overflow); returns
-   * the directories that were not.
-   */
-  Set<Path> rewatch() {
-    Set<Path> added = new HashSet<>();
+  /** Makes sure every directory of the tree is watched (after a lost watch or an overflow). */
+  void rewatch() {
     try {
-      for (Path d : SpecPaths.directories(root)) {
-        if (!isTreeDir(d)) {
-          register(d, false);
-          added.add(d);
-        }
-      }
+      registerTree(root);
     } catch (IOException e) {
       LOG.log(Level.DEBUG, () -> "cannot list " + root + ": " + e.getMessage());
     }
-    return added;
   }
 
   /** Also watches {@code dirs} (not recursively), and stops watching extras not listed. */
@@ -109,9 +101,31 @@ final class DirectoryWatcher implements AutoCloseable {
     return true;
   }
 
+  /**
+   * Watches {@code dir} and, recursively, its subdirectories that are not skipped. Each directory
+   * is watched before it is listed, so a subdirectory created meanwhile is either listed or
+   * reported by an event.
+   */
   private void registerTree(Path dir) throws IOException {
-    for (Path d : SpecPaths.directories(dir)) {
-      register(d, false);
+    register(dir, false);
+    List<Path> children = new ArrayList<>();
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+      for (Path child : s) {
+        Path name = child.getFileName();
+        if (name != null
+            && !SpecPaths.isSkipped(name.toString())
+            && Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
+          children.add(child);
+        }
+      }
+    }
+    for (Path child : children) {
+      try {
+        registerTree(child);
+      } catch (IOException e) {
+        // Gone meanwhile: its parent's event or the rescan tells.
+        LOG.log(Level.DEBUG, () -> "cannot watch " + child + ": " + e.getMessage());
+      }
     }
   }
 

@@ -44,22 +44,9 @@ final class SpecPaths {
     return false;
   }
 
-  /** The directories below {@code dir} (itself included) that are not skipped. */
-  static List<Path> directories(Path dir) throws IOException {
-    List<Path> out = new ArrayList<>();
-    walk(dir, out, null);
-    return out;
-  }
-
   /** The spec files below {@code dir}, sorted by path. */
   static List<Path> specFiles(Path dir) throws IOException {
-    List<Path> out = new ArrayList<>();
-    walk(dir, null, out);
-    out.sort(null);
-    return out;
-  }
-
-  private static void walk(Path dir, List<Path> dirs, List<Path> files) throws IOException {
+    List<Path> files = new ArrayList<>();
     try {
       Files.walkFileTree(
           dir,
@@ -70,19 +57,13 @@ final class SpecPaths {
               if (!d.equals(dir) && name != null && isSkipped(name.toString())) {
                 return FileVisitResult.SKIP_SUBTREE;
               }
-              if (dirs != null) {
-                dirs.add(d);
-              }
               return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) {
               Path name = f.getFileName();
-              if (files != null
-                  && name != null
-                  && !attrs.isDirectory()
-                  && isSpecName(name.toString())) {
+              if (name != null && !attrs.isDirectory() && isSpecName(name.toString())) {
                 files.add(f);
               }
               return FileVisitResult.CONTINUE;
@@ -99,5 +80,7 @@ final class SpecPaths {
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
+    files.sort(null);
+    return files;
   }
 }

@@ -1,6 +1,5 @@
 package io.svcreg.source;
 
-import io.svcreg.core.SvcregException;
 import io.svcreg.schema.Resource;
 import io.svcreg.schema.ResourceKey;
 import io.svcreg.schema.SpecCatalog;
@@ -94,6 +93,7 @@ public final class SpecSource implements AutoCloseable {
   // Guarded by this: reading, tracking, publishing.
   private SpecUpdate current;
   private DirectoryWatcher watcher;
+  private int watchFailures;
   private volatile boolean closed;
 
   // Guarded by pending: hints not yet acted on.
@@ -175,10 +175,10 @@ public final class SpecSource implements AutoCloseable {
    * Reads the whole directory now, on the calling thread (the listener is called if it changed).
    */
   public void rescan() {
-    takePending();
+    Pending p = takePending();
     synchronized (this) {
       if (!closed) {
-        read(true, Set.of());
+        read(true, p.paths());
       }
     }
   }
@@ -302,15 +302,17 @@ public final class SpecSource implements AutoCloseable {
     }
   }
 
-  // Called with this held.
+  // Called with this held. Hinted paths are always re-read (a rescan compares sizes and times).
   private void read(boolean all, Set<Path> paths) {
-    SpecSet specs;
+    SpecSet specs = null;
     if (all) {
       ensureWatching();
       specs = catalog.rescan();
-    } else if (!paths.isEmpty()) {
+    }
+    if (!paths.isEmpty()) {
       specs = catalog.update(paths);
-    } else {
+    }
+    if (specs == null) {
       specs = catalog.current();
     }
     Optional<String> rev = revisions.apply(dir);
@@ -341,9 +343,19 @@ public final class SpecSource implements AutoCloseable {
     }
     try {
       watcher = DirectoryWatcher.start(dir.toAbsolutePath().normalize(), hints);
+      watchFailures = 0;
     } catch (IOException e) {
-      throw new SvcregException(
-          "cannot watch the spec directory " + dir + ": " + e.getMessage(), e);
+      // E.g. the inotify instance limit: the periodic rescan still sees every change, later.
+      Level level = watchFailures++ == 0 ? Level.WARNING : Level.DEBUG;
+      LOG.log(
+          level,
+          "cannot watch the spec directory "
+              + dir
+              + " ("
+              + e.getMessage()
+              + "); changes are seen by the rescan every "
+              + options.rescanInterval().toMillis()
+              + " ms");
     }
   }
 
