@@ -440,6 +440,14 @@ public final class Controller implements AutoCloseable {
       return have.map(o -> progress(want, o, change)).orElse(Outcome.DONE);
     }
 
+    if (want != null
+        && change != null
+        && have.isPresent()
+        && change.generation() > have.get().generation()) {
+      // a new generation gets a fresh start: forget crashes and a rollback of the old one
+      crashes.remove(name);
+      update(name, s -> status(s).clearCondition(Condition.DEGRADED).build(), null);
+    }
     String installed = null;
     for (Action a : actions) {
       if (a instanceof Action.Deploy x) {
