@@ -73,7 +73,7 @@ final class StatusCommand implements Callable<Integer> {
     List<String[]> rows = new ArrayList<>();
     rows.add(
         new String[] {
-          "SERVICE", "PHASE", "VERSION", "ADDRESS", "ENDPOINTS", "HEALTH", "GEN", "MESSAGE"
+          "SERVICE", "PHASE", "VERSION", "ADDRESS", "ENDPOINTS", "HEALTH", "PID", "GEN", "MESSAGE"
         });
     for (ObservedService o : s.services()) {
       var st = o.status();
@@ -93,6 +93,7 @@ final class StatusCommand implements Callable<Integer> {
             st.address().map(Object::toString).orElse("-"),
             st.endpoints().isEmpty() ? "-" : String.join(",", st.endpoints()),
             st.health().state().wireName(),
+            st.pid().map(String::valueOf).orElse("-"),
             st.observedGeneration() + "/" + o.generation(),
             message
           });
