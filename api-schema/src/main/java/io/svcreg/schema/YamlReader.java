@@ -48,7 +48,7 @@ final class YamlReader {
       JsonToken t;
       while ((t = p.nextToken()) != null) {
         r.problems = new ArrayList<>(0);
-        YamlNode root = r.value(t, "");
+        YamlNode root = r.value(t, null);
         if (root instanceof YamlNode.Scalar s && s.type() == YamlNode.Type.NULL) {
           continue;
         }
@@ -103,7 +103,7 @@ final class YamlReader {
       this.p = p;
     }
 
-    YamlNode value(JsonToken t, String path) throws IOException {
+    YamlNode value(JsonToken t, Where path) throws IOException {
       JsonLocation loc = p.currentTokenLocation();
       int line = loc.getLineNr();
       int col = loc.getColumnNr();
@@ -121,7 +121,7 @@ final class YamlReader {
                 file,
                 line,
                 col,
-                path,
+                Where.render(path),
                 "YAML aliases (*" + text + ") are not supported; write the value out"));
         return new YamlNode.Scalar(text, YamlNode.Type.INVALID, false, "", line, col);
       }
@@ -132,7 +132,7 @@ final class YamlReader {
                 file,
                 line,
                 col,
-                path,
+                Where.render(path),
                 "YAML tag " + shown + " is not supported; write the plain value (quote strings)"));
         return new YamlNode.Scalar(text, YamlNode.Type.INVALID, false, "", line, col);
       }
@@ -153,7 +153,12 @@ final class YamlReader {
         case VALUE_NULL -> new YamlNode.Scalar(text, YamlNode.Type.NULL, plain, "null", line, col);
         default -> {
           problems.add(
-              new Problem(file, line, col, path, "unsupported YAML value; write a plain value"));
+              new Problem(
+                  file,
+                  line,
+                  col,
+                  Where.render(path),
+                  "unsupported YAML value; write a plain value"));
           yield new YamlNode.Scalar(text, YamlNode.Type.INVALID, false, "", line, col);
         }
       };
@@ -168,7 +173,7 @@ final class YamlReader {
       }
     }
 
-    private YamlNode.Mapping mapping(String path, int line, int col) throws IOException {
+    private YamlNode.Mapping mapping(Where path, int line, int col) throws IOException {
       List<YamlNode.Entry> entries = new ArrayList<>();
       Map<String, YamlNode.Scalar> seen = null;
       JsonToken t;
@@ -178,7 +183,7 @@ final class YamlReader {
         YamlNode.Scalar key =
             new YamlNode.Scalar(
                 name, YamlNode.Type.STRING, p.plain(), "", kl.getLineNr(), kl.getColumnNr());
-        String childPath = FieldPath.child(path, name);
+        Where childPath = new Where(path, name, -1);
         YamlNode value = value(p.nextToken(), childPath);
         if (entries.size() >= 8 && seen == null) {
           seen = new HashMap<>();
@@ -193,7 +198,7 @@ final class YamlReader {
                   file,
                   key.line(),
                   key.column(),
-                  childPath,
+                  Where.render(childPath),
                   "duplicate key `" + name + "` (first at line " + first.line() + ")"));
           continue;
         }
@@ -217,16 +222,29 @@ final class YamlReader {
       return null;
     }
 
-    private YamlNode.Sequence sequence(String path, int line, int col) throws IOException {
+    private YamlNode.Sequence sequence(Where path, int line, int col) throws IOException {
       List<YamlNode> items = new ArrayList<>();
       JsonToken t;
       while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
         if (t == null) {
           throw new SchemaException("YAML stream ended inside a list");
         }
-        items.add(value(t, FieldPath.index(path, items.size())));
+        items.add(value(t, new Where(path, null, items.size())));
       }
       return new YamlNode.Sequence(List.copyOf(items), line, col);
+    }
+  }
+
+  /**
+   * Where a node is, as a chain of keys and indexes (rendered as a field path only when needed).
+   */
+  private record Where(Where parent, String key, int index) {
+    static String render(Where w) {
+      if (w == null) {
+        return "";
+      }
+      String parent = render(w.parent);
+      return w.key != null ? FieldPath.child(parent, w.key) : FieldPath.index(parent, w.index);
     }
   }
 
