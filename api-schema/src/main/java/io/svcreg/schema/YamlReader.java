@@ -43,7 +43,9 @@ final class YamlReader {
   /** Reads all documents of {@code text}; {@code file} names it in problems. */
   static Result read(String file, String text) {
     List<Document> docs = new ArrayList<>();
+    JsonLocation[] last = {null};
     try (Parser p = FACTORY.open(text)) {
+      p.lastLocation = last;
       Reading r = new Reading(file, p);
       JsonToken t;
       while ((t = p.nextToken()) != null) {
@@ -56,13 +58,13 @@ final class YamlReader {
       }
       return new Result(docs, null);
     } catch (JsonProcessingException e) {
-      return new Result(docs, syntaxProblem(file, e));
+      return new Result(docs, syntaxProblem(file, e, last[0]));
     } catch (IOException e) {
       throw new SchemaException("cannot read YAML text of " + file, e);
     }
   }
 
-  private static Problem syntaxProblem(String file, JsonProcessingException e) {
+  private static Problem syntaxProblem(String file, JsonProcessingException e, JsonLocation near) {
     for (Throwable c = e; c != null; c = c.getCause()) {
       if (c instanceof MarkedYAMLException m && m.getProblemMark() != null) {
         Mark at = m.getProblemMark();
@@ -81,7 +83,8 @@ final class YamlReader {
         return new Problem(file, at.getLine() + 1, at.getColumn() + 1, "", msg.toString());
       }
     }
-    JsonLocation loc = e.getLocation();
+    JsonLocation loc =
+        e.getLocation() != null && e.getLocation().getLineNr() > 0 ? e.getLocation() : near;
     String original = e.getOriginalMessage();
     String msg =
         original != null && original.startsWith("Expected a field name")
@@ -254,8 +257,19 @@ final class YamlReader {
       super(ctxt, pf, yf, lo, codec, r);
     }
 
+    /** Where the stream is when an error interrupts it (set before each token). */
+    JsonLocation[] lastLocation;
+
     boolean plain() {
       return _lastEvent instanceof ScalarEvent s && s.isPlain();
+    }
+
+    @Override
+    public JsonToken nextToken() throws IOException {
+      if (lastLocation != null && _currToken != null) {
+        lastLocation[0] = currentTokenLocation();
+      }
+      return super.nextToken();
     }
   }
 

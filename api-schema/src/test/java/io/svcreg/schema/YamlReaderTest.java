@@ -129,4 +129,23 @@ class YamlReaderTest {
   private static YamlNode.Scalar scalar(YamlNode.Mapping m, String key) {
     return (YamlNode.Scalar) m.entry(key).value();
   }
+
+  @Test
+  void read_nestingDeeperThanAThousand_isAnErrorWithAPosition() {
+    String deep = "a: " + "[".repeat(5000) + "]".repeat(5000) + "\n";
+
+    YamlReader.Result r = YamlReader.read("f.yaml", deep);
+
+    assertThat(r.syntaxError().line()).isEqualTo(1);
+    assertThat(r.syntaxError().column()).isPositive();
+    assertThat(r.syntaxError().message()).contains("nesting depth");
+  }
+
+  @Test
+  void read_controlCharacter_isASyntaxError() {
+    YamlReader.Result r = YamlReader.read("f.yaml", "a: \u0001\n");
+
+    assertThat(r.syntaxError().message())
+        .isEqualTo("invalid YAML: special characters are not allowed");
+  }
 }
