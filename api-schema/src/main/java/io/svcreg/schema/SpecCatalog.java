@@ -286,9 +286,4 @@ public final class SpecCatalog {
       return null;
     }
   }
-
-  /** All files, for tests. */
-  List<ParsedFile> files() {
-    return new ArrayList<>(live.parsedFiles());
-  }
 }
