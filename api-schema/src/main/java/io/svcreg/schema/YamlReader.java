@@ -27,6 +27,10 @@ import org.yaml.snakeyaml.events.ScalarEvent;
 final class YamlReader {
 
   private static final String STR_TAG = "tag:yaml.org,2002:str";
+
+  /** Deepest nesting of lists and mappings read (specs need about six levels). */
+  static final int MAX_DEPTH = 64;
+
   private static final Factory FACTORY = new Factory();
 
   private YamlReader() {}
@@ -57,6 +61,17 @@ final class YamlReader {
         docs.add(new Document(root, r.problems));
       }
       return new Result(docs, null);
+    } catch (TooDeep e) {
+      return new Result(
+          docs,
+          new Problem(
+              file,
+              e.line,
+              e.column,
+              "",
+              "invalid YAML for a spec: lists and mappings nested deeper than "
+                  + MAX_DEPTH
+                  + " levels"));
     } catch (JsonProcessingException e) {
       return new Result(docs, syntaxProblem(file, e, last[0]));
     } catch (IOException e) {
@@ -100,6 +115,7 @@ final class YamlReader {
     private final String file;
     private final Parser p;
     private List<Problem> problems;
+    private int depth;
 
     Reading(String file, Parser p) {
       this.file = file;
@@ -111,11 +127,14 @@ final class YamlReader {
       int line = loc.getLineNr();
       int col = loc.getColumnNr();
       String tag = p.getTypeId();
-      if (t == JsonToken.START_OBJECT) {
-        return mapping(path, line, col);
-      }
-      if (t == JsonToken.START_ARRAY) {
-        return sequence(path, line, col);
+      if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+        if (++depth > MAX_DEPTH) {
+          throw new TooDeep(line, col);
+        }
+        YamlNode n =
+            t == JsonToken.START_OBJECT ? mapping(path, line, col) : sequence(path, line, col);
+        depth--;
+        return n;
       }
       String text = p.getText();
       if (p.isCurrentAlias()) {
@@ -235,6 +254,18 @@ final class YamlReader {
         items.add(value(t, new Where(path, null, items.size())));
       }
       return new YamlNode.Sequence(List.copyOf(items), line, col);
+    }
+  }
+
+  /** Nesting beyond {@link #MAX_DEPTH}, where it happened. */
+  private static final class TooDeep extends RuntimeException {
+    final int line;
+    final int column;
+
+    TooDeep(int line, int column) {
+      super(null, null, false, false);
+      this.line = line;
+      this.column = column;
     }
   }
 

@@ -131,14 +131,14 @@ class YamlReaderTest {
   }
 
   @Test
-  void read_nestingDeeperThanAThousand_isAnErrorWithAPosition() {
+  void read_deepNesting_isAnErrorWithAPositionNotAStackOverflow() {
     String deep = "a: " + "[".repeat(5000) + "]".repeat(5000) + "\n";
 
     YamlReader.Result r = YamlReader.read("f.yaml", deep);
 
-    assertThat(r.syntaxError().line()).isEqualTo(1);
-    assertThat(r.syntaxError().column()).isPositive();
-    assertThat(r.syntaxError().message()).contains("nesting depth");
+    assertThat(r.syntaxError().toString())
+        .isEqualTo(
+            "f.yaml:1:67: invalid YAML for a spec: lists and mappings nested deeper than 64 levels");
   }
 
   @Test
