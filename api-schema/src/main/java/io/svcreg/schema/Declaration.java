@@ -112,6 +112,7 @@ final class Declaration {
     return resource != null;
   }
 
+  /** The declared kind and name. */
   ResourceKey key() {
     return new ResourceKey(kind, name);
   }

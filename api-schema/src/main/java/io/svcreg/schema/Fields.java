@@ -41,17 +41,17 @@ final class Fields {
    * it is not a mapping. {@code ownerLine}/{@code ownerColumn} locate missing fields: the key of
    * this mapping in its parent.
    */
-  Obj obj(YamlNode node, String path, int ownerLine, int ownerColumn, List<String> allowed) {
+  Obj obj(YamlNode node, String path, int ownerLine, int ownerColumn, Keys allowed) {
     if (!(node instanceof YamlNode.Mapping m)) {
       wrongType(node, path, "a mapping");
       return null;
     }
     for (YamlNode.Entry e : m.entries()) {
-      if (!allowed.contains(e.key().text())) {
+      if (!allowed.allows(e.key().text())) {
         error(
             e.key(),
             FieldPath.child(path, e.key().text()),
-            "unknown field `" + e.key().text() + "`; allowed: " + String.join(", ", allowed));
+            "unknown field `" + e.key().text() + "`; allowed: " + allowed.joined());
       }
     }
     return new Obj(this, m, path, ownerLine, ownerColumn);

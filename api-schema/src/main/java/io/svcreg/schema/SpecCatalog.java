@@ -161,6 +161,15 @@ public final class SpecCatalog {
     return SpecValidator.validate(all.values());
   }
 
+  /**
+   * What the desired state would be if {@code file} (a spec file below a root, existing or not) had
+   * this text, without changing the catalog; for {@code apply}, before the file is written.
+   */
+  public synchronized SpecSet preview(Path file, String text) {
+    Path parent = display.absolute(file).getParent();
+    return preview(shown(file), text, parent == null ? display.cwd() : parent);
+  }
+
   private SpecSet apply(Map<String, ParsedFile> changes, ParseContext ctx) {
     if (ctx != null) {
       packageStamps.putAll(ctx.packages.stamps());
@@ -285,10 +294,5 @@ public final class SpecCatalog {
     } catch (IOException e) {
       return null;
     }
-  }
-
-  /** All files, for tests. */
-  List<ParsedFile> files() {
-    return new ArrayList<>(live.parsedFiles());
   }
 }

@@ -29,15 +29,14 @@ public final class SpecParser {
   /** Largest spec file read. */
   public static final long MAX_FILE_BYTES = 128L << 20;
 
-  static final List<String> TOP_KEYS = List.of("apiVersion", "kind", "metadata", "spec");
-  static final List<String> METADATA_KEYS = List.of("name", "labels", "annotations");
-  static final List<String> NETWORK_KEYS =
-      List.of("type", "subnet", "reserved", "nodes", "wireguard");
-  static final List<String> NODE_KEYS = List.of("name", "address", "ssh", "installRoot");
-  static final List<String> SSH_KEYS = List.of("user", "port", "identityFile", "knownHosts");
-  static final List<String> WIREGUARD_KEYS = List.of("configPath");
-  static final List<String> SERVICE_KEYS =
-      List.of(
+  static final Keys TOP_KEYS = Keys.of("apiVersion", "kind", "metadata", "spec");
+  static final Keys METADATA_KEYS = Keys.of("name", "labels", "annotations");
+  static final Keys NETWORK_KEYS = Keys.of("type", "subnet", "reserved", "nodes", "wireguard");
+  static final Keys NODE_KEYS = Keys.of("name", "address", "ssh", "installRoot");
+  static final Keys SSH_KEYS = Keys.of("user", "port", "identityFile", "knownHosts");
+  static final Keys WIREGUARD_KEYS = Keys.of("configPath");
+  static final Keys SERVICE_KEYS =
+      Keys.of(
           "version",
           "package",
           "network",
@@ -50,10 +49,9 @@ public final class SpecParser {
           "health",
           "state",
           "rollout");
-  static final List<String> EXECUTION_KEYS = List.of("type");
-  static final List<String> HEALTH_KEYS =
-      List.of("script", "interval", "timeout", "failureThreshold");
-  static final List<String> ROLLOUT_KEYS = List.of("progressDeadline", "autoRollback");
+  static final Keys EXECUTION_KEYS = Keys.of("type");
+  static final Keys HEALTH_KEYS = Keys.of("script", "interval", "timeout", "failureThreshold");
+  static final Keys ROLLOUT_KEYS = Keys.of("progressDeadline", "autoRollback");
 
   private static final Ipv4 LOOPBACK = Ipv4.of("127.0.0.0");
 

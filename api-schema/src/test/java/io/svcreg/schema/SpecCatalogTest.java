@@ -208,6 +208,18 @@ class SpecCatalogTest {
   }
 
   @Test
+  void preview_byPath_namesTheFileAsALoadWouldAndResolvesPackagesFromItsDirectory() {
+    Path target = dir.specs.resolve("sub/c.yaml");
+    String text = SpecDir.service("c", "1", "").replace("../", "../../");
+
+    SpecSet preview = catalog.preview(target, text);
+    SpecDir.write(target, text);
+
+    assertThat(preview).isEqualTo(dir.load());
+    assertThat(preview.files()).contains(dir.shown("sub/c.yaml"));
+  }
+
+  @Test
   void reload_readsEverythingAgain() {
     assertThat(catalog.reload()).isEqualTo(dir.load());
   }

@@ -129,4 +129,23 @@ class YamlReaderTest {
   private static YamlNode.Scalar scalar(YamlNode.Mapping m, String key) {
     return (YamlNode.Scalar) m.entry(key).value();
   }
+
+  @Test
+  void read_deepNesting_isAnErrorWithAPositionNotAStackOverflow() {
+    String deep = "a: " + "[".repeat(5000) + "]".repeat(5000) + "\n";
+
+    YamlReader.Result r = YamlReader.read("f.yaml", deep);
+
+    assertThat(r.syntaxError().toString())
+        .isEqualTo(
+            "f.yaml:1:67: invalid YAML for a spec: lists and mappings nested deeper than 64 levels");
+  }
+
+  @Test
+  void read_controlCharacter_isASyntaxError() {
+    YamlReader.Result r = YamlReader.read("f.yaml", "a: \u0001\n");
+
+    assertThat(r.syntaxError().message())
+        .isEqualTo("invalid YAML: special characters are not allowed");
+  }
 }
