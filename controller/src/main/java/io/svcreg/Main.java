@@ -4,12 +4,15 @@ import io.svcreg.cli.Cli;
 import io.svcreg.cli.Output;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.logging.LogManager;
 import picocli.CommandLine;
 
 /** Entry point of the {@code svcreg} command. */
@@ -19,6 +22,7 @@ public final class Main {
 
   /** Runs the CLI and exits with its status. */
   public static void main(String[] args) {
+    configureLogging();
     PrintWriter out = utf8(FileDescriptor.out);
     PrintWriter err = utf8(FileDescriptor.err);
     boolean color = colorWanted(System.getenv(), stdoutIsTerminal());
@@ -26,6 +30,20 @@ public final class Main {
     out.flush();
     err.flush();
     System.exit(status);
+  }
+
+  /** Loads the bundled {@code logging.properties} unless the user gave their own. */
+  static void configureLogging() {
+    if (System.getProperty("java.util.logging.config.file") != null) {
+      return;
+    }
+    try (InputStream in = Main.class.getResourceAsStream("logging.properties")) {
+      if (in != null) {
+        LogManager.getLogManager().readConfiguration(in);
+      }
+    } catch (IOException e) {
+      System.err.println("svcreg: cannot read the bundled logging configuration: " + e);
+    }
   }
 
   /** Runs the CLI with these arguments, without colour; returns the exit status. */

@@ -1,25 +1,32 @@
 package io.svcreg.schema;
 
+import java.util.List;
+
 /**
  * One document of a spec file whose kind and name are known: where its name is written, and the
  * resource when the document is valid on its own. A service's node may still be unresolved (it
  * depends on its network); {@link #resolve} builds the final {@link Service} and keeps it, so
  * re-validating an unchanged file reuses it.
  *
- * <p>{@code pos} holds the positions cross-resource problems point at (line/column pairs at the
- * {@code P_*} slots, then a line/column/written-index triple per entry of {@code spec.dependsOn()};
- * a negative line marks a dependency that comes from the package manifest, located at {@code
+ * <p>{@code pos} holds the positions cross-resource problems point at, packed to keep the many
+ * declarations of a large spec directory small: one int per {@code P_*} slot (line relative to the
+ * document's first line in the high 16 bits, column in the low 16; 0 when absent), then per entry
+ * of {@code spec.dependsOn()} its packed position and its index in the written list ({@link
+ * #FROM_MANIFEST} set for dependencies that come from the package manifest, located at {@code
  * spec.package}).
  */
 final class Declaration {
 
   static final int P_SPEC = 0;
-  static final int P_NETWORK = 2;
-  static final int P_NODE = 4;
-  static final int P_ADDRESS = 6;
-  static final int P_STATE = 8;
-  static final int P_PACKAGE = 10;
-  static final int P_DEPS = 12;
+  static final int P_NETWORK = 1;
+  static final int P_NODE = 2;
+  static final int P_ADDRESS = 3;
+  static final int P_STATE = 4;
+  static final int P_PACKAGE = 5;
+  static final int P_DEPS = 6;
+
+  /** Marks a dependency taken from the package manifest. */
+  static final int FROM_MANIFEST = 1 << 31;
 
   final Kind kind;
   final String name;
@@ -29,6 +36,15 @@ final class Declaration {
   private final boolean nodeGiven;
   private final int[] pos;
   private volatile Resource resource;
+
+  // Cross-resource state, kept only by LiveValidator (under the catalog's lock).
+  boolean live;
+  boolean dup;
+  boolean checkBad;
+  String node;
+  List<Problem> cross;
+  Problem conflict;
+  LiveValidator.Cycle cycle;
 
   Declaration(
       Kind kind,
@@ -46,7 +62,39 @@ final class Declaration {
     this.column = column;
     this.resource = resource;
     this.nodeGiven = nodeGiven;
-    this.pos = pos;
+    this.pos = pos == null ? null : pack(pos, resource.origin().line());
+  }
+
+  /**
+   * Packs parse-time positions: line/column pairs per slot, then line/column/index triples per
+   * dependency (a negative line for one from the manifest).
+   */
+  private static int[] pack(int[] pairs, int base) {
+    int deps = (pairs.length - 2 * P_DEPS) / 3;
+    int[] out = new int[P_DEPS + 2 * deps];
+    for (int slot = 0; slot < P_DEPS; slot++) {
+      out[slot] = packed(pairs[2 * slot], pairs[2 * slot + 1], base);
+    }
+    for (int i = 0; i < deps; i++) {
+      int at = 2 * P_DEPS + 3 * i;
+      int line = pairs[at];
+      out[P_DEPS + 2 * i] = packed(Math.abs(line), pairs[at + 1], base);
+      out[P_DEPS + 2 * i + 1] = line < 0 ? FROM_MANIFEST : pairs[at + 2];
+    }
+    return out;
+  }
+
+  private static int packed(int line, int column, int base) {
+    if (line == 0) {
+      return 0;
+    }
+    int rel = Math.min(Math.max(line - base, 0), 0xFFFF);
+    return rel << 16 | Math.min(column, 0xFFFF);
+  }
+
+  private Location at(int packed) {
+    int base = resource.origin().line();
+    return new Location(file, base + (packed >>> 16), packed & 0xFFFF);
   }
 
   /** A declaration whose document is invalid: only its key is known. */
@@ -64,6 +112,7 @@ final class Declaration {
     return resource != null;
   }
 
+  /** The declared kind and name. */
   ResourceKey key() {
     return new ResourceKey(kind, name);
   }
@@ -111,26 +160,27 @@ final class Declaration {
 
   /** A problem at the position stored at {@code slot}. */
   Problem problemAt(int slot, String path, String message) {
-    return new Problem(file, Math.abs(pos[slot]), pos[slot + 1], path, message);
+    return Problem.at(at(pos[slot]), path, message);
   }
 
   /** A problem at dependency {@code i} (in {@code spec.dependsOn()} order). */
   Problem problemAtDependency(int i, String message) {
-    int at = P_DEPS + 3 * i;
-    if (pos[at] < 0) {
-      return new Problem(
-          file,
-          -pos[at],
-          pos[at + 1],
-          "spec.package",
-          message + " (listed in depends_on of the package's manifest)");
+    int where = pos[P_DEPS + 2 * i];
+    int index = pos[P_DEPS + 2 * i + 1];
+    if (index == FROM_MANIFEST) {
+      return Problem.at(
+          at(where), "spec.package", message + " (listed in depends_on of the package's manifest)");
     }
-    return new Problem(
-        file, pos[at], pos[at + 1], FieldPath.index("spec.dependsOn", pos[at + 2]), message);
+    return Problem.at(at(where), FieldPath.index("spec.dependsOn", index), message);
   }
 
-  /** Whether a position was recorded at {@code slot}. */
-  boolean has(int slot) {
-    return pos[slot] != 0;
+  /** The location stored at {@code slot}. */
+  Location locationOf(int slot) {
+    return at(pos[slot]);
+  }
+
+  /** Whether a valid service fails a cross check (kept by LiveValidator). */
+  boolean bad() {
+    return checkBad || conflict != null || cycle != null;
   }
 }

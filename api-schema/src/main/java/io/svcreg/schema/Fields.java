@@ -41,17 +41,17 @@ final class Fields {
    * it is not a mapping. {@code ownerLine}/{@code ownerColumn} locate missing fields: the key of
    * this mapping in its parent.
    */
-  Obj obj(YamlNode node, String path, int ownerLine, int ownerColumn, List<String> allowed) {
+  Obj obj(YamlNode node, String path, int ownerLine, int ownerColumn, Keys allowed) {
     if (!(node instanceof YamlNode.Mapping m)) {
       wrongType(node, path, "a mapping");
       return null;
     }
     for (YamlNode.Entry e : m.entries()) {
-      if (!allowed.contains(e.key().text())) {
+      if (!allowed.allows(e.key().text())) {
         error(
             e.key(),
             FieldPath.child(path, e.key().text()),
-            "unknown field `" + e.key().text() + "`; allowed: " + String.join(", ", allowed));
+            "unknown field `" + e.key().text() + "`; allowed: " + allowed.joined());
       }
     }
     return new Obj(this, m, path, ownerLine, ownerColumn);
@@ -135,11 +135,11 @@ final class Fields {
 
   /** A plain decimal integer in {@code [min, max]}; {@code what} names it in messages. */
   Integer integer(YamlNode node, String path, String what, int min, int max) {
+    String range = max == Integer.MAX_VALUE ? "at least " + min : min + "–" + max;
     if (!(node instanceof YamlNode.Scalar s) || s.type() == YamlNode.Type.INVALID) {
-      wrongType(node, path, "an integer");
+      wrongType(node, path, "an integer, " + range);
       return null;
     }
-    String range = min + "–" + max;
     switch (s.type()) {
       case INT -> {
         if (!decimal(s.text())) {
@@ -164,9 +164,9 @@ final class Fields {
       }
       case STRING -> {
         String hint = decimal(s.text()) && !s.plain() ? "; remove the quotes" : "";
-        error(node, path, "expected an integer (" + range + "), got " + s.describe() + hint);
+        error(node, path, "expected an integer, " + range + ", got " + s.describe() + hint);
       }
-      default -> wrongType(node, path, "an integer (" + range + ")");
+      default -> wrongType(node, path, "an integer, " + range);
     }
     return null;
   }

@@ -1,16 +1,19 @@
 package io.svcreg.schema;
 
-import java.util.HashMap;
-import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** Shares equal strings (network names, versions, package refs, ...) within one load. */
+/** Shares equal strings (names, versions, package refs, ...) within one load; thread-safe. */
 final class Interner {
 
-  private final Map<String, String> pool = new HashMap<>();
+  private final ConcurrentHashMap<String, String> pool = new ConcurrentHashMap<>();
 
   /** The shared instance equal to {@code s}. */
-  synchronized String intern(String s) {
-    String prev = pool.putIfAbsent(s, s);
+  String intern(String s) {
+    String prev = pool.get(s);
+    if (prev != null) {
+      return prev;
+    }
+    prev = pool.putIfAbsent(s, s);
     return prev == null ? s : prev;
   }
 }

@@ -1,7 +1,5 @@
 package io.svcreg.schema;
 
-import java.util.List;
-
 /**
  * A mapping being read by {@link Fields}: its path and the position of its own key, where a missing
  * required field is reported.
@@ -54,7 +52,7 @@ final class Obj {
   }
 
   /** A nested mapping; null when absent (reported when required) or not a mapping. */
-  Obj obj(String key, boolean required, List<String> allowed) {
+  Obj obj(String key, boolean required, Keys allowed) {
     YamlNode.Entry e = map.entry(key);
     if (e == null) {
       if (required) {

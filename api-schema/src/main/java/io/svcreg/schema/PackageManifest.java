@@ -20,11 +20,11 @@ public record PackageManifest(
     List<String> requiredLibraries,
     Optional<HealthCheck> health) {
 
-  static final List<String> KEYS =
-      List.of("name", "version", "description", "service", "depends_on", "requires", "health");
-  private static final List<String> SERVICE_KEYS = List.of("type", "ports");
-  private static final List<String> REQUIRES_KEYS = List.of("commands", "libraries");
-  private static final List<String> HEALTH_KEYS = List.of("script", "interval", "timeout");
+  static final Keys KEYS =
+      Keys.of("name", "version", "description", "service", "depends_on", "requires", "health");
+  private static final Keys SERVICE_KEYS = Keys.of("type", "ports");
+  private static final Keys REQUIRES_KEYS = Keys.of("commands", "libraries");
+  private static final Keys HEALTH_KEYS = Keys.of("script", "interval", "timeout");
 
   public PackageManifest {
     ports = List.copyOf(ports);

@@ -46,6 +46,7 @@ final class Packages {
    */
   record Resolved(
       Path path,
+      String key,
       long stamp,
       PackageManifest manifest,
       String error,
@@ -57,11 +58,11 @@ final class Packages {
     return cache.computeIfAbsent(path, p -> withStamp(p, stamp(p), load(p, ref)));
   }
 
-  /** The stamps (see {@link #stamp}) of every package resolved so far. */
-  Map<Path, Long> stamps() {
-    Map<Path, Long> out = new HashMap<>();
+  /** The stamps (see {@link #stamp}) of every package resolved so far, by absolute path. */
+  Map<String, Long> stamps() {
+    Map<String, Long> out = new HashMap<>();
     for (Resolved r : cache.values()) {
-      out.put(r.path(), r.stamp());
+      out.put(r.key(), r.stamp());
     }
     return out;
   }
@@ -81,7 +82,8 @@ final class Packages {
   }
 
   private static Resolved withStamp(Path path, long stamp, Resolved r) {
-    return new Resolved(path, stamp, r.manifest(), r.error(), r.manifestProblems());
+    return new Resolved(
+        path, path.toString(), stamp, r.manifest(), r.error(), r.manifestProblems());
   }
 
   private Resolved load(Path path, String ref) {
@@ -151,15 +153,17 @@ final class Packages {
     } catch (CharacterCodingException e) {
       return new Resolved(
           null,
+          null,
           0,
           null,
           invalid(ref, manifestName),
           List.of(new Problem(manifestName, 0, 0, "", "not valid UTF-8 text")));
     }
     return switch (PackageManifest.parse(manifestName, text, interner)) {
-      case PackageManifest.Parsed.Ok ok -> new Resolved(null, 0, ok.manifest(), null, List.of());
+      case PackageManifest.Parsed.Ok ok ->
+          new Resolved(null, null, 0, ok.manifest(), null, List.of());
       case PackageManifest.Parsed.Invalid bad ->
-          new Resolved(null, 0, null, invalid(ref, manifestName), bad.problems());
+          new Resolved(null, null, 0, null, invalid(ref, manifestName), bad.problems());
     };
   }
 
@@ -168,7 +172,7 @@ final class Packages {
   }
 
   private static Resolved failed(String message) {
-    return new Resolved(null, 0, null, message, List.of());
+    return new Resolved(null, null, 0, null, message, List.of());
   }
 
   /** Strict UTF-8 decoding (a byte-order mark is dropped). */

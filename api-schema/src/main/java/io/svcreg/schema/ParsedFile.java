@@ -1,6 +1,5 @@
 package io.svcreg.schema;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -17,14 +16,19 @@ public final class ParsedFile {
   private final List<Declaration> declarations;
   private final List<Problem> problems;
   private final boolean complete;
-  private final List<Path> packages;
+  private final List<String> packages;
+
+  /** Size and modification time of the file when read (kept by SpecCatalog); -1 if unknown. */
+  long size = -1;
+
+  long modified = -1;
 
   ParsedFile(
       String file,
       List<Declaration> declarations,
       List<Problem> problems,
       boolean complete,
-      List<Path> packages) {
+      List<String> packages) {
     this.file = file;
     this.declarations = List.copyOf(declarations);
     this.problems = List.copyOf(problems);
@@ -68,7 +72,7 @@ public final class ParsedFile {
   }
 
   /** The packages (absolute paths) whose manifests this file's services use. */
-  List<Path> packages() {
+  List<String> packages() {
     return packages;
   }
 

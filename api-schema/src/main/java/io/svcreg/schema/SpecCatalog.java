@@ -9,29 +9,26 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The spec files under some roots, kept parsed so that a change re-reads only the files it touches:
- * {@link #update} and {@link #remove} take the paths a directory watcher reports, {@link #rescan}
- * re-reads what changed on disk (size or modification time of a spec file or of a package manifest
- * it uses). Each call re-runs the checks across resources and returns the new {@link SpecSet},
- * equal to what {@link SpecLoader#load} would return for the same files. Thread-safe.
+ * The spec files under some roots, kept parsed and checked so that a change costs only what it
+ * touches: {@link #update} and {@link #remove} take the paths a directory watcher reports, {@link
+ * #rescan} re-reads what changed on disk (size or modification time of a spec file, or of a package
+ * manifest it uses). Each call returns the new {@link SpecSet}, equal to what {@link
+ * SpecLoader#load} returns for the same files. Thread-safe.
  */
 public final class SpecCatalog {
 
   private final List<Path> roots;
   private final Display display;
-  private final TreeMap<String, Entry> files = new TreeMap<>();
-  private final Map<Path, Long> packageStamps = new HashMap<>();
+  private final Map<String, Long> packageStamps = new HashMap<>();
+  private LiveValidator live = new LiveValidator();
   private SpecSet current;
-
-  /** One file: where it is, its size and modification time when read, and its parse. */
-  private record Entry(Path path, long size, long modified, ParsedFile parsed) {}
 
   /**
    * A catalog of the spec files under {@code roots} (files or directories); call {@link #rescan}.
@@ -43,7 +40,7 @@ public final class SpecCatalog {
   SpecCatalog(List<Path> roots, Display display) {
     this.roots = List.copyOf(roots);
     this.display = display;
-    this.current = SpecValidator.validate(List.of());
+    this.current = live.apply(Map.of());
   }
 
   /** The desired state as of the last call. */
@@ -51,9 +48,9 @@ public final class SpecCatalog {
     return current;
   }
 
-  /** Forgets everything and reads all files again. */
+  /** Forgets everything and reads all files (and package manifests) again. */
   public synchronized SpecSet reload() {
-    files.clear();
+    live = new LiveValidator();
     packageStamps.clear();
     return rescan();
   }
@@ -63,8 +60,8 @@ public final class SpecCatalog {
    * package manifests did), forgets files that are gone.
    */
   public synchronized SpecSet rescan() {
-    Map<String, Path> found = new HashMap<>();
-    Map<String, ParsedFile> broken = new HashMap<>();
+    Map<String, Path> found = new TreeMap<>();
+    Map<String, ParsedFile> changes = new LinkedHashMap<>();
     for (Path root : roots) {
       String shown = display.of(root);
       if (Files.isDirectory(root)) {
@@ -73,27 +70,39 @@ public final class SpecCatalog {
             found.putIfAbsent(shown(f), f);
           }
         } catch (IOException | UncheckedIOException e) {
-          broken.put(shown, ParsedFile.unreadable(shown, "cannot list directory: " + e));
+          changes.put(shown, ParsedFile.unreadable(shown, "cannot list directory: " + e));
         }
       } else if (Files.exists(root)) {
         found.putIfAbsent(shown, root);
       } else {
-        broken.put(shown, ParsedFile.unreadable(shown, "no such file or directory"));
+        changes.put(shown, ParsedFile.unreadable(shown, "no such file or directory"));
       }
     }
-    Set<Path> changedPackages = changedPackages();
+    Set<String> changedPackages = changedPackages();
+    for (String name : live.fileNames()) {
+      if (!found.containsKey(name) && !changes.containsKey(name)) {
+        changes.put(name, null);
+      }
+    }
     ParseContext ctx = new ParseContext(display);
-    files.keySet().removeIf(name -> !found.containsKey(name) && !broken.containsKey(name));
-    for (Map.Entry<String, ParsedFile> b : broken.entrySet()) {
-      files.put(b.getKey(), new Entry(null, -1, -1, b.getValue()));
-    }
+    List<String> names = new ArrayList<>();
+    List<Path> paths = new ArrayList<>();
     for (Map.Entry<String, Path> e : found.entrySet()) {
-      Entry old = files.get(e.getKey());
-      if (old == null || old.path() == null || changed(old) || uses(old, changedPackages)) {
-        read(e.getKey(), e.getValue(), ctx);
+      ParsedFile old = live.file(e.getKey());
+      if (old == null || changed(old, e.getValue()) || uses(old, changedPackages)) {
+        names.add(e.getKey());
+        paths.add(e.getValue());
       }
     }
-    return revalidate(ctx);
+    List<BasicFileAttributes> attrs = new ArrayList<>(paths.size());
+    for (Path p : paths) {
+      attrs.add(attributes(p));
+    }
+    List<ParsedFile> read = SpecParser.readAll(names, paths, ctx);
+    for (int i = 0; i < names.size(); i++) {
+      changes.put(names.get(i), stamped(read.get(i), attrs.get(i)));
+    }
+    return apply(changes, ctx);
   }
 
   /**
@@ -105,9 +114,10 @@ public final class SpecCatalog {
     return update(List.of(path));
   }
 
-  /** {@link #update(Path)} for several paths, validated once. */
+  /** {@link #update(Path)} for several paths, checked once. */
   public synchronized SpecSet update(Collection<Path> paths) {
     ParseContext ctx = new ParseContext(display);
+    Map<String, ParsedFile> changes = new LinkedHashMap<>();
     for (Path p : paths) {
       Path root = rootOf(p);
       if (root == null) {
@@ -115,26 +125,25 @@ public final class SpecCatalog {
       }
       String shown = shown(p);
       BasicFileAttributes attrs = attributes(p);
-      if (attrs == null && display.absolute(p).equals(display.absolute(root))) {
-        forget(shown);
-        files.put(
-            shown,
-            new Entry(null, -1, -1, ParsedFile.unreadable(shown, "no such file or directory")));
-      } else if (attrs == null) {
-        forget(shown);
+      if (attrs == null) {
+        forget(shown, changes);
+        if (display.absolute(p).equals(display.absolute(root))) {
+          changes.put(shown, ParsedFile.unreadable(shown, "no such file or directory"));
+        }
       } else if (attrs.isDirectory()) {
-        refreshDirectory(p, shown, ctx);
-      } else if (p.equals(root) || SpecFiles.isSpec(root, p)) {
-        read(shown, p, ctx);
+        refreshDirectory(p, shown, ctx, changes);
+      } else if (isSpec(root, p)) {
+        changes.put(shown, read(shown, p, ctx));
       }
     }
-    return revalidate(ctx);
+    return apply(changes, ctx);
   }
 
   /** Forgets the file (or every file under the directory) at {@code path}. */
   public synchronized SpecSet remove(Path path) {
-    forget(shown(path));
-    return revalidate(null);
+    Map<String, ParsedFile> changes = new LinkedHashMap<>();
+    forget(shown(path), changes);
+    return apply(changes, null);
   }
 
   /**
@@ -145,96 +154,118 @@ public final class SpecCatalog {
   public synchronized SpecSet preview(String fileName, String text, Path baseDir) {
     ParsedFile pf = SpecParser.parse(fileName, text, baseDir, new ParseContext(display));
     TreeMap<String, ParsedFile> all = new TreeMap<>();
-    for (Map.Entry<String, Entry> e : files.entrySet()) {
-      all.put(e.getKey(), e.getValue().parsed());
+    for (ParsedFile f : live.parsedFiles()) {
+      all.put(f.file(), f);
     }
     all.put(pf.file(), pf);
     return SpecValidator.validate(all.values());
   }
 
-  private void refreshDirectory(Path dir, String shown, ParseContext ctx) {
+  /**
+   * What the desired state would be if {@code file} (a spec file below a root, existing or not) had
+   * this text, without changing the catalog; for {@code apply}, before the file is written.
+   */
+  public synchronized SpecSet preview(Path file, String text) {
+    Path parent = display.absolute(file).getParent();
+    return preview(shown(file), text, parent == null ? display.cwd() : parent);
+  }
+
+  private SpecSet apply(Map<String, ParsedFile> changes, ParseContext ctx) {
+    if (ctx != null) {
+      packageStamps.putAll(ctx.packages.stamps());
+    }
+    if (changes.isEmpty()) {
+      return current;
+    }
+    current = live.apply(changes);
+    return current;
+  }
+
+  private void refreshDirectory(
+      Path dir, String shown, ParseContext ctx, Map<String, ParsedFile> changes) {
     Set<String> seen = new HashSet<>();
     try {
       for (Path f : SpecFiles.walk(dir)) {
         Path root = rootOf(f);
-        if (root == null || !SpecFiles.isSpec(root, f)) {
+        if (root == null || !isSpec(root, f)) {
           continue;
         }
         String name = shown(f);
         seen.add(name);
-        Entry old = files.get(name);
-        if (old == null || old.path() == null || changed(old)) {
-          read(name, f, ctx);
+        ParsedFile old = live.file(name);
+        if (old == null || changed(old, f)) {
+          changes.put(name, read(name, f, ctx));
         }
       }
     } catch (IOException | UncheckedIOException e) {
       return;
     }
     String prefix = shown.equals(".") ? "" : shown + "/";
-    files.keySet().removeIf(n -> n.startsWith(prefix) && !seen.contains(n));
-  }
-
-  private void forget(String shown) {
-    files.remove(shown);
-    String prefix = shown.equals(".") ? "" : shown + "/";
-    Iterator<String> it = files.tailMap(prefix, true).keySet().iterator();
-    while (it.hasNext()) {
-      if (!it.next().startsWith(prefix)) {
-        break;
+    for (String name : live.fileNames()) {
+      if (name.startsWith(prefix) && !seen.contains(name)) {
+        changes.put(name, null);
       }
-      it.remove();
     }
   }
 
-  private void read(String shown, Path p, ParseContext ctx) {
+  private void forget(String shown, Map<String, ParsedFile> changes) {
+    String prefix = shown.equals(".") ? "" : shown + "/";
+    for (String name : live.fileNames()) {
+      if (name.equals(shown) || name.startsWith(prefix)) {
+        changes.put(name, null);
+      }
+    }
+  }
+
+  private static ParsedFile read(String shown, Path p, ParseContext ctx) {
     BasicFileAttributes attrs = attributes(p);
-    ParsedFile pf = SpecParser.read(p, shown, ctx);
-    files.put(
-        shown,
-        new Entry(
-            p,
-            attrs == null ? -1 : attrs.size(),
-            attrs == null ? -1 : attrs.lastModifiedTime().toMillis(),
-            pf));
+    return stamped(SpecParser.read(p, shown, ctx), attrs);
   }
 
-  private SpecSet revalidate(ParseContext ctx) {
-    if (ctx != null) {
-      packageStamps.putAll(ctx.packages.stamps());
+  /** Records the size and modification time the file had before it was read. */
+  private static ParsedFile stamped(ParsedFile pf, BasicFileAttributes attrs) {
+    if (attrs != null) {
+      pf.size = attrs.size();
+      pf.modified = attrs.lastModifiedTime().toMillis();
     }
-    List<ParsedFile> parsed = new ArrayList<>(files.size());
-    for (Entry e : files.values()) {
-      parsed.add(e.parsed());
-    }
-    current = SpecValidator.validate(parsed);
-    return current;
+    return pf;
   }
 
-  private static boolean changed(Entry e) {
-    BasicFileAttributes a = attributes(e.path());
-    return a == null || a.size() != e.size() || a.lastModifiedTime().toMillis() != e.modified();
+  private static boolean changed(ParsedFile old, Path p) {
+    BasicFileAttributes a = attributes(p);
+    return a == null
+        || old.size < 0
+        || a.size() != old.size
+        || a.lastModifiedTime().toMillis() != old.modified;
   }
 
-  private Set<Path> changedPackages() {
-    Set<Path> out = new HashSet<>();
-    for (Map.Entry<Path, Long> e : packageStamps.entrySet()) {
-      if (Packages.stamp(e.getKey()) != e.getValue()) {
+  private Set<String> changedPackages() {
+    Set<String> out = new HashSet<>();
+    for (Map.Entry<String, Long> e : packageStamps.entrySet()) {
+      if (Packages.stamp(Path.of(e.getKey())) != e.getValue()) {
         out.add(e.getKey());
       }
     }
     return out;
   }
 
-  private static boolean uses(Entry e, Set<Path> packages) {
+  private static boolean uses(ParsedFile f, Set<String> packages) {
     if (packages.isEmpty()) {
       return false;
     }
-    for (Path p : e.parsed().packages()) {
+    for (String p : f.packages()) {
       if (packages.contains(p)) {
         return true;
       }
     }
     return false;
+  }
+
+  /** Whether {@code p} is the root itself (a file root) or a spec file below it. */
+  private boolean isSpec(Path root, Path p) {
+    Path r = display.absolute(root);
+    Path a = display.absolute(p);
+    return a.equals(r) || SpecFiles.isSpec(r, a);
   }
 
   /** How {@code p} is shown: as the path below its root, as the root was given. */

@@ -9,7 +9,7 @@ import java.util.function.Function;
 /** Readers of the spec fields shared by resources and package manifests. */
 final class SpecFields {
 
-  static final List<String> ENDPOINT_KEYS = List.of("name", "port", "protocol");
+  static final Keys ENDPOINT_KEYS = Keys.of("name", "port", "protocol");
 
   private SpecFields() {}
 

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,10 +50,23 @@ public final class SpecLoader {
     List<String> names = new ArrayList<>(files.keySet());
     names.addAll(broken.keySet());
     names.sort(null);
+    List<String> toRead = new ArrayList<>(files.size());
+    List<Path> readPaths = new ArrayList<>(files.size());
+    for (String name : names) {
+      if (!broken.containsKey(name)) {
+        toRead.add(name);
+        readPaths.add(files.get(name));
+      }
+    }
+    Map<String, ParsedFile> read = new HashMap<>();
+    List<ParsedFile> parsed = SpecParser.readAll(toRead, readPaths, ctx);
+    for (int i = 0; i < toRead.size(); i++) {
+      read.put(toRead.get(i), parsed.get(i));
+    }
     Map<String, ParsedFile> out = new LinkedHashMap<>();
     for (String name : names) {
       ParsedFile pf = broken.get(name);
-      out.put(name, pf != null ? pf : SpecParser.read(files.get(name), name, ctx));
+      out.put(name, pf != null ? pf : read.get(name));
     }
     return out;
   }

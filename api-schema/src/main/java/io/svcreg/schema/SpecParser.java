@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * Parses one spec file (any number of {@code ---} documents) strictly: unknown fields, wrong types,
@@ -28,15 +29,14 @@ public final class SpecParser {
   /** Largest spec file read. */
   public static final long MAX_FILE_BYTES = 128L << 20;
 
-  static final List<String> TOP_KEYS = List.of("apiVersion", "kind", "metadata", "spec");
-  static final List<String> METADATA_KEYS = List.of("name", "labels", "annotations");
-  static final List<String> NETWORK_KEYS =
-      List.of("type", "subnet", "reserved", "nodes", "wireguard");
-  static final List<String> NODE_KEYS = List.of("name", "address", "ssh", "installRoot");
-  static final List<String> SSH_KEYS = List.of("user", "port", "identityFile", "knownHosts");
-  static final List<String> WIREGUARD_KEYS = List.of("configPath");
-  static final List<String> SERVICE_KEYS =
-      List.of(
+  static final Keys TOP_KEYS = Keys.of("apiVersion", "kind", "metadata", "spec");
+  static final Keys METADATA_KEYS = Keys.of("name", "labels", "annotations");
+  static final Keys NETWORK_KEYS = Keys.of("type", "subnet", "reserved", "nodes", "wireguard");
+  static final Keys NODE_KEYS = Keys.of("name", "address", "ssh", "installRoot");
+  static final Keys SSH_KEYS = Keys.of("user", "port", "identityFile", "knownHosts");
+  static final Keys WIREGUARD_KEYS = Keys.of("configPath");
+  static final Keys SERVICE_KEYS =
+      Keys.of(
           "version",
           "package",
           "network",
@@ -49,10 +49,9 @@ public final class SpecParser {
           "health",
           "state",
           "rollout");
-  static final List<String> EXECUTION_KEYS = List.of("type");
-  static final List<String> HEALTH_KEYS =
-      List.of("script", "interval", "timeout", "failureThreshold");
-  static final List<String> ROLLOUT_KEYS = List.of("progressDeadline", "autoRollback");
+  static final Keys EXECUTION_KEYS = Keys.of("type");
+  static final Keys HEALTH_KEYS = Keys.of("script", "interval", "timeout", "failureThreshold");
+  static final Keys ROLLOUT_KEYS = Keys.of("progressDeadline", "autoRollback");
 
   private static final Ipv4 LOOPBACK = Ipv4.of("127.0.0.0");
 
@@ -69,6 +68,23 @@ public final class SpecParser {
   static ParsedFile parse(String fileName, String text, Path baseDir, ParseContext ctx) {
     return new FileParse(fileName, baseDir, ctx).run(text);
   }
+
+  /**
+   * Reads and parses files (in parallel when there are many); {@code names} are how they are shown.
+   * The result is in the order given.
+   */
+  static List<ParsedFile> readAll(List<String> names, List<Path> paths, ParseContext ctx) {
+    ParsedFile[] out = new ParsedFile[names.size()];
+    IntStream range = IntStream.range(0, out.length);
+    if (out.length >= PARALLEL_THRESHOLD) {
+      range = range.parallel();
+    }
+    range.forEach(i -> out[i] = read(paths.get(i), names.get(i), ctx));
+    return Arrays.asList(out);
+  }
+
+  /** Fewest files read in parallel. */
+  private static final int PARALLEL_THRESHOLD = 32;
 
   /** Reads and parses a file; the name shown is {@code display}. */
   static ParsedFile read(Path path, String display, ParseContext ctx) {
@@ -101,7 +117,7 @@ public final class SpecParser {
     private final List<Problem> problems = new ArrayList<>();
     private final Fields f;
     private final List<Declaration> decls = new ArrayList<>();
-    private final Set<Path> packages = new LinkedHashSet<>();
+    private final Set<String> packages = new LinkedHashSet<>();
     private boolean complete = true;
 
     FileParse(String file, Path baseDir, ParseContext ctx) {
@@ -159,6 +175,7 @@ public final class SpecParser {
       if (meta != null) {
         nameNode = meta.required("name");
         name = nameNode == null ? null : f.checked(nameNode, "metadata.name", Names::dnsLabel);
+        name = name == null ? null : f.intern(name);
         YamlNode l = meta.get("labels");
         if (l != null) {
           labels = SpecFields.stringMap(f, l, "metadata.labels", SpecFields::anyKey);
@@ -218,7 +235,14 @@ public final class SpecParser {
       }
       Optional<WireGuard> wg = Optional.empty();
       YamlNode.Scalar wgKey = spec.key("wireguard");
-      if (type == NetworkType.WIREGUARD) {
+      if (type == NetworkType.WIREGUARD && wgKey == null) {
+        f.error(
+            spec.line,
+            spec.column,
+            "spec.wireguard",
+            "missing required field `wireguard`: a wireguard network needs"
+                + " `wireguard: {configPath: /etc/wireguard/wg0.conf}`");
+      } else if (type == NetworkType.WIREGUARD) {
         Obj w = spec.obj("wireguard", true, WIREGUARD_KEYS);
         if (w != null) {
           YamlNode c = w.required("configPath");
@@ -366,9 +390,17 @@ public final class SpecParser {
               }
             }
             Ssh ssh = null;
-            Obj s = o.obj("ssh", type != null, SSH_KEYS);
+            Obj s = o.obj("ssh", false, SSH_KEYS);
             if (s != null) {
               ssh = ssh(s);
+            } else if (o.get("ssh") == null && type != null) {
+              f.error(
+                  o.line,
+                  o.column,
+                  o.path("ssh"),
+                  "missing required field `ssh`: "
+                      + type
+                      + " nodes are reached over SSH; give at least `ssh: {user: ...}`");
             }
             String installRoot = Node.DEFAULT_INSTALL_ROOT;
             YamlNode ir = o.get("installRoot");
@@ -405,7 +437,7 @@ public final class SpecParser {
     // ---- Service ---------------------------------------------------------------------------
 
     private Declaration service(Obj spec, Metadata md, Location origin, YamlNode nameNode) {
-      int[] pos = new int[Declaration.P_DEPS];
+      int[] pos = new int[2 * Declaration.P_DEPS];
       mark(pos, Declaration.P_SPEC, spec.line, spec.column);
       YamlNode v = spec.required("version");
       String version = v == null ? null : f.checked(v, "spec.version", Names::version);
@@ -483,7 +515,7 @@ public final class SpecParser {
       boolean depsFromManifest = false;
       if (packageRef != null) {
         Packages.Resolved pkg = ctx.packages.resolve(baseDir, packageRef);
-        packages.add(pkg.path());
+        packages.add(pkg.key());
         problems.addAll(pkg.manifestProblems());
         PackageManifest m = pkg.manifest();
         if (m == null) {
@@ -567,12 +599,12 @@ public final class SpecParser {
               health,
               state,
               rollout);
-      int[] all = Arrays.copyOf(pos, Declaration.P_DEPS + 3 * s.dependsOn().size());
+      int[] all = Arrays.copyOf(pos, 2 * Declaration.P_DEPS + 3 * s.dependsOn().size());
       for (int i = 0; i < s.dependsOn().size(); i++) {
-        int at = Declaration.P_DEPS + 3 * i;
+        int at = 2 * Declaration.P_DEPS + 3 * i;
         if (depsFromManifest) {
-          all[at] = -pos[Declaration.P_PACKAGE];
-          all[at + 1] = pos[Declaration.P_PACKAGE + 1];
+          all[at] = -pos[2 * Declaration.P_PACKAGE];
+          all[at + 1] = pos[2 * Declaration.P_PACKAGE + 1];
         } else {
           int written = deps.indexOf(s.dependsOn().get(i));
           YamlNode item = ((YamlNode.Sequence) d).items().get(written);
@@ -638,8 +670,8 @@ public final class SpecParser {
     }
 
     private static void mark(int[] pos, int slot, int line, int column) {
-      pos[slot] = line;
-      pos[slot + 1] = column;
+      pos[2 * slot] = line;
+      pos[2 * slot + 1] = column;
     }
   }
 }

@@ -27,6 +27,10 @@ import org.yaml.snakeyaml.events.ScalarEvent;
 final class YamlReader {
 
   private static final String STR_TAG = "tag:yaml.org,2002:str";
+
+  /** Deepest nesting of lists and mappings read (specs need about six levels). */
+  static final int MAX_DEPTH = 64;
+
   private static final Factory FACTORY = new Factory();
 
   private YamlReader() {}
@@ -43,26 +47,39 @@ final class YamlReader {
   /** Reads all documents of {@code text}; {@code file} names it in problems. */
   static Result read(String file, String text) {
     List<Document> docs = new ArrayList<>();
+    JsonLocation[] last = {null};
     try (Parser p = FACTORY.open(text)) {
+      p.lastLocation = last;
       Reading r = new Reading(file, p);
       JsonToken t;
       while ((t = p.nextToken()) != null) {
         r.problems = new ArrayList<>(0);
-        YamlNode root = r.value(t, "");
+        YamlNode root = r.value(t, null);
         if (root instanceof YamlNode.Scalar s && s.type() == YamlNode.Type.NULL) {
           continue;
         }
         docs.add(new Document(root, r.problems));
       }
       return new Result(docs, null);
+    } catch (TooDeep e) {
+      return new Result(
+          docs,
+          new Problem(
+              file,
+              e.line,
+              e.column,
+              "",
+              "invalid YAML for a spec: lists and mappings nested deeper than "
+                  + MAX_DEPTH
+                  + " levels"));
     } catch (JsonProcessingException e) {
-      return new Result(docs, syntaxProblem(file, e));
+      return new Result(docs, syntaxProblem(file, e, last[0]));
     } catch (IOException e) {
       throw new SchemaException("cannot read YAML text of " + file, e);
     }
   }
 
-  private static Problem syntaxProblem(String file, JsonProcessingException e) {
+  private static Problem syntaxProblem(String file, JsonProcessingException e, JsonLocation near) {
     for (Throwable c = e; c != null; c = c.getCause()) {
       if (c instanceof MarkedYAMLException m && m.getProblemMark() != null) {
         Mark at = m.getProblemMark();
@@ -81,7 +98,8 @@ final class YamlReader {
         return new Problem(file, at.getLine() + 1, at.getColumn() + 1, "", msg.toString());
       }
     }
-    JsonLocation loc = e.getLocation();
+    JsonLocation loc =
+        e.getLocation() != null && e.getLocation().getLineNr() > 0 ? e.getLocation() : near;
     String original = e.getOriginalMessage();
     String msg =
         original != null && original.startsWith("Expected a field name")
@@ -97,22 +115,26 @@ final class YamlReader {
     private final String file;
     private final Parser p;
     private List<Problem> problems;
+    private int depth;
 
     Reading(String file, Parser p) {
       this.file = file;
       this.p = p;
     }
 
-    YamlNode value(JsonToken t, String path) throws IOException {
+    YamlNode value(JsonToken t, Where path) throws IOException {
       JsonLocation loc = p.currentTokenLocation();
       int line = loc.getLineNr();
       int col = loc.getColumnNr();
       String tag = p.getTypeId();
-      if (t == JsonToken.START_OBJECT) {
-        return mapping(path, line, col);
-      }
-      if (t == JsonToken.START_ARRAY) {
-        return sequence(path, line, col);
+      if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+        if (++depth > MAX_DEPTH) {
+          throw new TooDeep(line, col);
+        }
+        YamlNode n =
+            t == JsonToken.START_OBJECT ? mapping(path, line, col) : sequence(path, line, col);
+        depth--;
+        return n;
       }
       String text = p.getText();
       if (p.isCurrentAlias()) {
@@ -121,7 +143,7 @@ final class YamlReader {
                 file,
                 line,
                 col,
-                path,
+                Where.render(path),
                 "YAML aliases (*" + text + ") are not supported; write the value out"));
         return new YamlNode.Scalar(text, YamlNode.Type.INVALID, false, "", line, col);
       }
@@ -132,7 +154,7 @@ final class YamlReader {
                 file,
                 line,
                 col,
-                path,
+                Where.render(path),
                 "YAML tag " + shown + " is not supported; write the plain value (quote strings)"));
         return new YamlNode.Scalar(text, YamlNode.Type.INVALID, false, "", line, col);
       }
@@ -153,7 +175,12 @@ final class YamlReader {
         case VALUE_NULL -> new YamlNode.Scalar(text, YamlNode.Type.NULL, plain, "null", line, col);
         default -> {
           problems.add(
-              new Problem(file, line, col, path, "unsupported YAML value; write a plain value"));
+              new Problem(
+                  file,
+                  line,
+                  col,
+                  Where.render(path),
+                  "unsupported YAML value; write a plain value"));
           yield new YamlNode.Scalar(text, YamlNode.Type.INVALID, false, "", line, col);
         }
       };
@@ -168,7 +195,7 @@ final class YamlReader {
       }
     }
 
-    private YamlNode.Mapping mapping(String path, int line, int col) throws IOException {
+    private YamlNode.Mapping mapping(Where path, int line, int col) throws IOException {
       List<YamlNode.Entry> entries = new ArrayList<>();
       Map<String, YamlNode.Scalar> seen = null;
       JsonToken t;
@@ -178,7 +205,7 @@ final class YamlReader {
         YamlNode.Scalar key =
             new YamlNode.Scalar(
                 name, YamlNode.Type.STRING, p.plain(), "", kl.getLineNr(), kl.getColumnNr());
-        String childPath = FieldPath.child(path, name);
+        Where childPath = new Where(path, name, -1);
         YamlNode value = value(p.nextToken(), childPath);
         if (entries.size() >= 8 && seen == null) {
           seen = new HashMap<>();
@@ -193,7 +220,7 @@ final class YamlReader {
                   file,
                   key.line(),
                   key.column(),
-                  childPath,
+                  Where.render(childPath),
                   "duplicate key `" + name + "` (first at line " + first.line() + ")"));
           continue;
         }
@@ -217,16 +244,41 @@ final class YamlReader {
       return null;
     }
 
-    private YamlNode.Sequence sequence(String path, int line, int col) throws IOException {
+    private YamlNode.Sequence sequence(Where path, int line, int col) throws IOException {
       List<YamlNode> items = new ArrayList<>();
       JsonToken t;
       while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
         if (t == null) {
           throw new SchemaException("YAML stream ended inside a list");
         }
-        items.add(value(t, FieldPath.index(path, items.size())));
+        items.add(value(t, new Where(path, null, items.size())));
       }
       return new YamlNode.Sequence(List.copyOf(items), line, col);
+    }
+  }
+
+  /** Nesting beyond {@link #MAX_DEPTH}, where it happened. */
+  private static final class TooDeep extends RuntimeException {
+    final int line;
+    final int column;
+
+    TooDeep(int line, int column) {
+      super(null, null, false, false);
+      this.line = line;
+      this.column = column;
+    }
+  }
+
+  /**
+   * Where a node is, as a chain of keys and indexes (rendered as a field path only when needed).
+   */
+  private record Where(Where parent, String key, int index) {
+    static String render(Where w) {
+      if (w == null) {
+        return "";
+      }
+      String parent = render(w.parent);
+      return w.key != null ? FieldPath.child(parent, w.key) : FieldPath.index(parent, w.index);
     }
   }
 
@@ -236,8 +288,19 @@ final class YamlReader {
       super(ctxt, pf, yf, lo, codec, r);
     }
 
+    /** Where the stream is when an error interrupts it (set before each token). */
+    JsonLocation[] lastLocation;
+
     boolean plain() {
       return _lastEvent instanceof ScalarEvent s && s.isPlain();
+    }
+
+    @Override
+    public JsonToken nextToken() throws IOException {
+      if (lastLocation != null && _currToken != null) {
+        lastLocation[0] = currentTokenLocation();
+      }
+      return super.nextToken();
     }
   }
 

@@ -35,6 +35,9 @@ public final class Cli {
     CommandLine cl = new CommandLine(new Root(output));
     cl.addSubcommand(new CommandLine(new ValidateCommand(output)));
     cl.addSubcommand(new CommandLine(new PlanCommand(output)));
+    cl.addSubcommand(new CommandLine(new ServeCommand(output)));
+    cl.addSubcommand(new CommandLine(new StatusCommand(output)));
+    cl.addSubcommand(new CommandLine(new ApplyCommand(output)));
     cl.setOut(output.out());
     cl.setErr(output.err());
     cl.setColorScheme(Help.defaultColorScheme(output.color() ? Help.Ansi.ON : Help.Ansi.OFF));

@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
       "Show what the controller would change to reach the desired state in --specs: the"
           + " resources it creates, updates and deletes, and the waves of actions, in"
           + " dependency order.",
-      "Observed state: none (a fresh controller), or --state FILE (a JSON snapshot).",
+      "Observed state: none (a fresh controller), --state FILE (a JSON snapshot), or --data DIR"
+          + " (a controller's data directory).",
       "Exit codes (as kubectl diff): 0 no changes, 1 changes, 2 problems, bad usage or an error."
     })
 final class PlanCommand implements Callable<Integer> {
@@ -47,6 +48,14 @@ final class PlanCommand implements Callable<Integer> {
   Path state;
 
   @Option(
+      names = "--data",
+      paramLabel = "DIR",
+      description =
+          "The data directory of a controller: plan against its store (read-only; a stopped"
+              + " controller) or the snapshot a running one keeps.")
+  Path data;
+
+  @Option(
       names = {"-o", "--output"},
       paramLabel = "FORMAT",
       defaultValue = "text",
@@ -65,6 +74,16 @@ final class PlanCommand implements Callable<Integer> {
       return fail("--specs " + specs + ": no such file or directory");
     }
     ObservedState observed = ObservedState.EMPTY;
+    if (state != null && data != null) {
+      return fail("--state and --data are alternatives; give one");
+    }
+    if (data != null) {
+      try {
+        observed = ObservedSource.read(data).state();
+      } catch (SvcregException e) {
+        return fail(oneLine(e));
+      }
+    }
     if (state != null) {
       if (!Files.isRegularFile(state) || !Files.isReadable(state)) {
         return fail("--state " + state + ": no such readable file");

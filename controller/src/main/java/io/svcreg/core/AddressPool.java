@@ -38,7 +38,7 @@ final class AddressPool {
   }
 
   private void use(Ipv4 address) {
-    if (rules.unusable(address).isEmpty() && used.add(address.bits())) {
+    if (rules.usable(address) && used.add(address.bits())) {
       inUse++;
     }
   }
@@ -65,13 +65,18 @@ final class AddressPool {
     return Optional.empty();
   }
 
+  /** The service that currently leases {@code address}, if any. */
+  Optional<String> holder(Ipv4 address) {
+    return Optional.ofNullable(leasedTo.get(address));
+  }
+
   /** Hands out the lowest free address, or empty when the network is full. */
   Optional<Ipv4> next() {
     long last = rules.last();
     while (cursor <= last) {
       Ipv4 a = new Ipv4((int) cursor);
       cursor++;
-      if (!used.contains(a.bits()) && rules.unusable(a).isEmpty()) {
+      if (!used.contains(a.bits()) && rules.usable(a)) {
         used.add(a.bits());
         inUse++;
         return Optional.of(a);

@@ -35,9 +35,9 @@ final class PlanRun {
   /** What the plan decides for one service name (declared, deleted, or only holding a lease). */
   private static final class Work {
     final String name;
-    final Target target;
     final ObservedService observed;
-    final List<Lease> leases;
+    Target target;
+    List<Lease> leases = List.of();
     boolean moved;
     boolean specChanged;
     boolean blocked;
@@ -46,13 +46,27 @@ final class PlanRun {
     Lease kept;
     boolean needsAddress;
     Ipv4 newAddress;
+    int depth;
     List<Action> actions = List.of();
 
-    Work(String name, Target target, ObservedService observed, List<Lease> leases) {
+    Work(String name, ObservedService observed) {
       this.name = name;
-      this.target = target;
       this.observed = observed;
-      this.leases = leases;
+    }
+
+    Work target(Target t) {
+      this.target = t;
+      return this;
+    }
+
+    void lease(Lease l) {
+      if (leases.isEmpty()) {
+        leases = List.of(l);
+      } else {
+        List<Lease> more = new ArrayList<>(leases);
+        more.add(l);
+        leases = more;
+      }
     }
 
     List<String> dependsOn() {
@@ -77,77 +91,120 @@ final class PlanRun {
   private final List<ResourceKey> heldBack = new ArrayList<>();
   private int unchanged;
 
-  private final Map<String, List<Lease>> leasesByService = new HashMap<>();
   private final Map<String, AddressRules> rules = new HashMap<>();
   private final Map<String, List<Ipv4>> staticsByNetwork = new HashMap<>();
   private final Map<String, AddressPool> pools = new HashMap<>();
-  private final Map<String, Work> works = new HashMap<>();
+  private final Map<String, Work> works;
+  private final List<Work> all;
+  private DependencyGraph graph;
+  private List<Work> sorted;
 
   PlanRun(SpecSet desired, ObservedState observed) {
     this.desired = desired;
     this.observed = observed;
     this.held = desired.held();
+    this.works = new HashMap<>(capacity(desired.resources()) + capacity(observed.services()));
+    this.all = new ArrayList<>(desired.resources().size() + observed.services().size());
   }
 
   Plan run() {
-    for (Lease l : observed.leases()) {
-      leasesByService.computeIfAbsent(l.service(), k -> new ArrayList<>(1)).add(l);
-    }
     planNetworks();
-    Map<String, ObservedService> observedServices = new HashMap<>();
-    for (ObservedService o : observed.services()) {
-      observedServices.put(o.metadata().name(), o);
-    }
-    for (Target t : targets(observedServices).values()) {
-      decide(t, observedServices.get(t.name()));
-    }
+    // Join desired services, observed services and leases by name: one Work per name.
     for (ObservedService o : observed.services()) {
       String name = o.metadata().name();
-      if (!works.containsKey(name)) {
-        Work w = new Work(name, null, o, leasesOf(name));
-        w.change = ChangeType.DELETE;
-        works.put(name, w);
+      add(new Work(name, o));
+    }
+    for (Service s : desired.services()) {
+      if (held.isEmpty() || !held.contains(s.key())) {
+        Target t = new Target(s.name(), s.metadata(), s.spec(), s.specHash(), s.origin());
+        Work w = works.get(s.name());
+        if (w == null) {
+          add(new Work(s.name(), null).target(t));
+        } else {
+          w.target(t);
+        }
       }
     }
-    if (desired.complete()) {
-      for (Lease l : observed.leases()) {
-        works.computeIfAbsent(l.service(), s -> new Work(s, null, null, leasesOf(s)));
+    for (Lease l : observed.leases()) {
+      Work w = works.get(l.service());
+      if (w == null) {
+        // a lease of a service the controller does not know (e.g. left by a crash)
+        w = add(new Work(l.service(), null));
       }
+      w.lease(l);
+    }
+    for (Work w : all) {
+      if (w.target == null && w.observed != null) {
+        ResourceKey key = ResourceKey.service(w.name);
+        if (held.contains(key) || !desired.complete()) {
+          // keeps its last good spec: planned like a declared service with that spec
+          ObservedService o = w.observed;
+          w.target(
+              new Target(
+                  w.name, o.metadata(), o.spec(), o.specHash(), Location.ofFile(key.toString())));
+          if (!held.contains(key)) {
+            heldBack.add(key);
+          }
+        } else {
+          w.change = ChangeType.DELETE;
+        }
+      }
+      if (w.target != null) {
+        decide(w);
+      }
+    }
+    if (!desired.complete()) {
+      // orphan leases are not released while the specs are incomplete
+      works.values().removeIf(w -> w.target == null && w.observed == null);
+      all.removeIf(w -> w.target == null && w.observed == null);
     }
     allocate();
     boolean anyActions = false;
-    for (Work w : works.values()) {
+    for (Work w : all) {
       w.actions = w.blocked ? List.of() : actions(w);
       anyActions |= !w.actions.isEmpty();
     }
     List<Wave> waves = List.of();
     if (anyActions) {
       restartDependents();
-      List<WaveOrder.Node> nodes = new ArrayList<>(works.size());
-      for (Work w : works.values()) {
+      DependencyGraph g = graph();
+      List<WaveOrder.Node> nodes = new ArrayList<>(sorted.size());
+      for (Work w : sorted) {
         nodes.add(new WaveOrder.Node(w.name, w.dependsOn(), w.actions, w.origin()));
       }
-      WaveOrder.Result ordered = WaveOrder.order(nodes);
+      WaveOrder.Result ordered = WaveOrder.order(g, nodes);
       waves = ordered.waves();
       problems.addAll(ordered.problems());
     }
-    for (Work w : works.values()) {
+    int networkChanges = changes.size();
+    for (Work w : sorted != null ? sorted : all) {
       if (w.change != null) {
         changes.add(change(w));
       }
     }
+    if (sorted == null) {
+      changes.sort(Comparator.comparing(ResourceChange::key));
+    } else {
+      // services are already in name order, after the networks
+      changes.subList(0, networkChanges).sort(Comparator.comparing(ResourceChange::key));
+    }
     if (!heldBack.isEmpty()) {
       problems.add(heldBackProblem());
     }
-    changes.sort(Comparator.comparing(ResourceChange::key));
-    List<Problem> all = new ArrayList<>(desired.problems());
-    all.addAll(problems);
-    all.sort(Problem.ORDER);
-    return new Plan(changes, unchanged, waves, all);
+    List<Problem> allProblems = new ArrayList<>(desired.problems());
+    allProblems.addAll(problems);
+    allProblems.sort(Problem.ORDER);
+    return new Plan(changes, unchanged, waves, allProblems);
   }
 
-  private List<Lease> leasesOf(String service) {
-    return leasesByService.getOrDefault(service, List.of());
+  private Work add(Work w) {
+    works.put(w.name, w);
+    all.add(w);
+    return w;
+  }
+
+  private static int capacity(List<?> list) {
+    return list.size() * 4 / 3 + 1;
   }
 
   // ---- networks
@@ -208,33 +265,9 @@ final class PlanRun {
 
   // ---- services: what changes, which address
 
-  private Map<String, Target> targets(Map<String, ObservedService> observedServices) {
-    Map<String, Target> targets = new HashMap<>();
-    for (Service s : desired.services()) {
-      if (!held.contains(s.key())) {
-        targets.put(
-            s.name(), new Target(s.name(), s.metadata(), s.spec(), s.specHash(), s.origin()));
-      }
-    }
-    for (ObservedService o : observedServices.values()) {
-      String name = o.metadata().name();
-      ResourceKey key = ResourceKey.service(name);
-      if (!targets.containsKey(name) && (held.contains(key) || !desired.complete())) {
-        targets.put(
-            name,
-            new Target(
-                name, o.metadata(), o.spec(), o.specHash(), Location.ofFile(key.toString())));
-        if (!held.contains(key)) {
-          heldBack.add(key);
-        }
-      }
-    }
-    return targets;
-  }
-
-  private void decide(Target t, ObservedService o) {
-    Work w = new Work(t.name(), t, o, leasesOf(t.name()));
-    works.put(t.name(), w);
+  private void decide(Work w) {
+    Target t = w.target;
+    ObservedService o = w.observed;
     ServiceSpec spec = t.spec();
     if (o == null) {
       w.change = ChangeType.CREATE;
@@ -264,8 +297,8 @@ final class PlanRun {
     if (!w.moved) {
       for (Lease l : w.leases) {
         if (l.network().equals(spec.network())
-            && spec.address().map(a -> a.equals(l.address())).orElse(true)
-            && r.unusable(l.address()).isEmpty()) {
+            && (spec.address().isEmpty() || spec.address().get().equals(l.address()))
+            && r.usable(l.address())) {
           w.kept = l;
           break;
         }
@@ -281,7 +314,7 @@ final class PlanRun {
 
   private void allocate() {
     List<Work> needing = new ArrayList<>();
-    for (Work w : works.values()) {
+    for (Work w : all) {
       if (w.target != null && w.needsAddress && !w.blocked) {
         needing.add(w);
       }
@@ -289,15 +322,23 @@ final class PlanRun {
     if (needing.isEmpty()) {
       return;
     }
-    Map<String, Integer> depth = depths();
-    needing.sort(Comparator.<Work>comparingInt(w -> depth.get(w.name)).thenComparing(w -> w.name));
+    int[] depth = graph().depths();
+    for (int i = 0; i < depth.length; i++) {
+      sorted.get(i).depth = depth[i];
+    }
+    needing.sort(Comparator.<Work>comparingInt(w -> w.depth).thenComparing(w -> w.name));
     for (Work w : needing) {
       ServiceSpec spec = w.target.spec();
       if (spec.address().isPresent()) {
         Ipv4 a = spec.address().get();
-        Optional<String> bad = pool(spec.network()).claimStatic(a, w.name);
+        AddressPool pool = pool(spec.network());
+        Optional<String> bad = pool.claimStatic(a, w.name);
         if (bad.isPresent()) {
-          block(w, "spec.address", "static address " + a + " cannot be used: " + bad.get());
+          String why = bad.get();
+          if (pool.holder(a).map(h -> releases(h, a)).orElse(false)) {
+            why += ", which releases it in this plan; it can be used from the next plan on";
+          }
+          block(w, "spec.address", "static address " + a + " cannot be used: " + why);
         } else {
           w.newAddress = a;
         }
@@ -317,28 +358,29 @@ final class PlanRun {
     }
   }
 
+  /** Whether this plan takes {@code address} away from service {@code holder}. */
+  private boolean releases(String holder, Ipv4 address) {
+    Work h = works.get(holder);
+    return h != null && (h.target == null || h.kept == null || !h.kept.address().equals(address));
+  }
+
   /**
-   * Each declared service's longest chain of dependencies: addresses are handed out in this order
-   * (then by name), so they follow the order in which services come up.
+   * The dependency graph of every service name the plan touches, built once when needed: to hand
+   * out addresses in dependency order (then by name), and to order actions into waves.
    */
-  private Map<String, Integer> depths() {
-    List<String> names = new ArrayList<>();
-    for (Work w : works.values()) {
-      if (w.target != null) {
+  private DependencyGraph graph() {
+    if (graph == null) {
+      sorted = new ArrayList<>(all);
+      sorted.sort(Comparator.comparing(w -> w.name));
+      List<String> names = new ArrayList<>(sorted.size());
+      List<List<String>> deps = new ArrayList<>(sorted.size());
+      for (Work w : sorted) {
         names.add(w.name);
+        deps.add(w.dependsOn());
       }
+      graph = new DependencyGraph(names, deps);
     }
-    names.sort(Comparator.naturalOrder());
-    List<List<String>> deps = new ArrayList<>(names.size());
-    for (String name : names) {
-      deps.add(works.get(name).dependsOn());
-    }
-    int[] depth = new DependencyGraph(names, deps).depths();
-    Map<String, Integer> out = new HashMap<>(names.size() * 2);
-    for (int i = 0; i < depth.length; i++) {
-      out.put(names.get(i), depth[i]);
-    }
-    return out;
+    return graph;
   }
 
   private AddressPool pool(String network) {
@@ -380,6 +422,9 @@ final class PlanRun {
       return out;
     }
     ServiceStatus st = o.status();
+    if (isSettled(w, st)) {
+      return List.of();
+    }
     boolean up = isUp(st);
     String oldNode = st.node().orElse(o.spec().node());
     Optional<String> deployed = st.deployedVersion();
@@ -452,6 +497,20 @@ final class PlanRun {
       out.add(new Action.Start(name, d.node()));
     }
     return out;
+  }
+
+  /** The common case, checked first: nothing changed and the service is as its spec says. */
+  private static boolean isSettled(Work w, ServiceStatus st) {
+    ServiceSpec d = w.target.spec();
+    return !w.specChanged
+        && !w.moved
+        && w.newAddress == null
+        && w.leases.size() == 1
+        && st.deployedVersion().isPresent()
+        && st.deployedVersion().get().equals(d.version())
+        && (d.state() == RunState.RUNNING
+            ? st.phase() == Phase.RUNNING
+            : st.phase() == Phase.STOPPED);
   }
 
   /** Stop (if running), undeploy and release everything of a service that is no longer wanted. */
@@ -532,6 +591,7 @@ final class PlanRun {
   /** Whether a failed rollout of an unchanged spec is to be rolled back. */
   private static boolean rollbackDue(ServiceStatus st, ServiceSpec d) {
     return st.phase() == Phase.FAILED
+        && d.state() == RunState.RUNNING
         && d.rollout().autoRollback()
         && st.deployedVersion().isPresent()
         && st.previousVersion().isPresent()
@@ -547,7 +607,7 @@ final class PlanRun {
    */
   private void restartDependents() {
     Map<String, String> moved = new HashMap<>();
-    for (Work w : works.values()) {
+    for (Work w : all) {
       if (w.target == null || w.observed == null || w.blocked) {
         continue;
       }
@@ -569,7 +629,7 @@ final class PlanRun {
     if (moved.isEmpty()) {
       return;
     }
-    for (Work w : works.values()) {
+    for (Work w : all) {
       if (w.target == null
           || w.observed == null
           || w.blocked

@@ -1,8 +1,15 @@
 package io.svcreg.core;
 
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import io.svcreg.schema.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The JSON snapshot of observed state: what {@code plan --state FILE} reads and {@code get -o json}
@@ -18,7 +27,21 @@ import java.nio.file.StandardCopyOption;
  */
 public final class Snapshot {
 
+  /**
+   * Reads snapshots with the project's mapper, leniently for hand-written files (a missing list or
+   * map is empty) and strictly for values (a missing required field is an error, never a null).
+   */
+  private static final ObjectReader READER = reader();
+
   private Snapshot() {}
+
+  private static ObjectReader reader() {
+    ObjectMapper m = Json.mapper().copy();
+    m.configOverride(List.class).setSetterInfo(JsonSetter.Value.forValueNulls(Nulls.AS_EMPTY));
+    m.configOverride(Map.class).setSetterInfo(JsonSetter.Value.forValueNulls(Nulls.AS_EMPTY));
+    return m.readerFor(ObservedState.class)
+        .with(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES);
+  }
 
   /** The state as pretty-printed JSON, ending in a newline. */
   public static String toJson(ObservedState state) {
@@ -33,7 +56,7 @@ public final class Snapshot {
   /** Parses a snapshot; {@code source} names it in errors (a file name, or e.g. "server"). */
   public static ObservedState fromJson(String json, String source) {
     try {
-      ObservedState state = Json.mapper().readValue(json, ObservedState.class);
+      ObservedState state = READER.readValue(json);
       if (state == null) {
         throw new SvcregException(
             source + ": not an observed-state snapshot: the document is empty");
@@ -98,12 +121,31 @@ public final class Snapshot {
     if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
       b.append(b.isEmpty() ? "" : ", ").append("at ").append(path(m));
     }
+    return (b.isEmpty() ? "" : b + ": ") + reason(e);
+  }
+
+  /** What is wrong, in plain words for the common cases. */
+  private static String reason(JsonProcessingException e) {
     String message = e.getOriginalMessage();
-    int cut = message.indexOf('\n');
-    if (cut >= 0) {
-      message = message.substring(0, cut);
+    if (e instanceof UnrecognizedPropertyException u) {
+      return "unknown field '" + u.getPropertyName() + "'";
     }
-    return (b.isEmpty() ? "" : b + ": ") + message;
+    if (e instanceof ValueInstantiationException && e.getCause() != null) {
+      message = e.getCause().getMessage();
+    } else if (message.startsWith("Null value for creator property '")) {
+      int end = message.indexOf('\'', 33);
+      return "required field '" + message.substring(33, end) + "' is missing or null";
+    } else if (message.startsWith("No content to map")) {
+      return "the document is empty";
+    } else if (message.contains("from Array value") || message.contains("from String value")) {
+      return "expected a JSON object here";
+    }
+    int problem = message.indexOf(", problem: ");
+    if (problem >= 0) {
+      message = message.substring(problem + ", problem: ".length());
+    }
+    int cut = message.indexOf('\n');
+    return cut >= 0 ? message.substring(0, cut) : message;
   }
 
   private static String path(JsonMappingException m) {

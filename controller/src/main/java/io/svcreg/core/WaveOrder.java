@@ -22,15 +22,9 @@ final class WaveOrder {
 
   private WaveOrder() {}
 
-  /** Orders the nodes' actions into waves numbered from 1. */
-  static Result order(List<Node> nodes) {
-    List<Node> sorted = new ArrayList<>(nodes);
-    sorted.sort((a, b) -> a.name().compareTo(b.name()));
+  /** Orders into waves the nodes of {@code g}, given in the graph's (name) order. */
+  static Result order(DependencyGraph g, List<Node> sorted) {
     int n = sorted.size();
-    DependencyGraph g =
-        new DependencyGraph(
-            sorted.stream().map(Node::name).toList(),
-            sorted.stream().map(Node::dependsOn).toList());
     List<Problem> problems = new ArrayList<>();
     if (g.cyclic() > 0) {
       List<String> cycle = g.cycle();

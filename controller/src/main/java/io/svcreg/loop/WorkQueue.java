@@ -206,6 +206,30 @@ public final class WorkQueue<K> implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits (at most {@code timeout}) for the workers to end after {@link #close}: a reconcile in
+   * flight finishes its current step. Returns whether all ended.
+   */
+  public boolean awaitTermination(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (Thread w : workers) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      try {
+        w.join(Duration.ofNanos(left));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+      if (w.isAlive()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Stops the workers; a reconcile in flight finishes on its own thread. */
   @Override
   public void close() {

@@ -250,12 +250,13 @@ class CliTest {
 
   @Test
   void unknownCommand_suggestsTheNearestOne() {
-    CliRun run = CliRun.of("plna");
+    CliRun run = CliRun.of("valdate");
 
     assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
     assertThat(run.errLines())
         .containsExactly(
-            "svcreg: unknown command 'plna' (did you mean plan?)", "see `svcreg --help`");
+            "svcreg: unknown command 'valdate' (did you mean validate or status?)",
+            "see `svcreg --help`");
   }
 
   @Test
@@ -271,7 +272,9 @@ class CliTest {
     CliRun run = CliRun.of("--help");
 
     assertThat(run.exitCode()).isEqualTo(Cli.OK);
-    assertThat(run.out()).contains("validate").contains("plan").doesNotContain("serve");
+    assertThat(run.out())
+        .contains("validate", "plan", "serve", "status", "apply")
+        .doesNotContain("  get ", "  watch ", "  action ");
   }
 
   @Test

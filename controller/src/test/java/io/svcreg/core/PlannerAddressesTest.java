@@ -140,6 +140,27 @@ class PlannerAddressesTest {
   }
 
   @Test
+  void plan_staticAddressOfServiceDeletedInThisPlan_problemSaysNextPlan() {
+    SpecSet before = set(lan(), service("old").build());
+    SpecSet after = set(lan(), service("new").address("10.0.0.1").build());
+
+    Plan plan = Planner.plan(after, converge(before));
+
+    assertThat(plan.problems())
+        .singleElement()
+        .asString()
+        .contains(
+            "10.0.0.1 is leased to service old, which releases it in this plan;"
+                + " it can be used from the next plan on");
+    assertThat(Actions.of(plan))
+        .containsExactly("stop old on n1", "undeploy old 1.0.0 on n1", "release old lan 10.0.0.1");
+    ObservedState reached = ObservedStates.converged(after, converge(before), plan);
+    Plan next = Planner.plan(after, reached);
+    assertThat(next.problems()).isEmpty();
+    assertThat(Actions.of(next, "new")).startsWith("allocate new lan 10.0.0.1");
+  }
+
+  @Test
   void plan_twoServicesSameStaticAddress_secondGetsProblem() {
     SpecSet desired =
         set(
@@ -256,6 +277,46 @@ class PlannerAddressesTest {
     assertThat(addressOf(plan, "a")).contains(Ipv4.of("10.0.0.0"));
     assertThat(addressOf(plan, "b")).contains(Ipv4.of("10.0.0.1"));
     assertThat(addressOf(plan, "c")).contains(Ipv4.of("10.0.1.7"));
+  }
+
+  @Test
+  void plan_localNetwork_skipsTheControllersOwnAddress() {
+    Network local =
+        network("local")
+            .type(io.svcreg.schema.NetworkType.LOCAL)
+            .subnet("127.0.0.0/8")
+            .noNodes()
+            .build();
+    SpecSet desired =
+        set(
+            local,
+            service("store").network("local").node("local").build(),
+            service("api").network("local").node("local").dependsOn("store").build(),
+            service("web").network("local").node("local").dependsOn("api").build());
+
+    Plan plan = Planner.plan(desired, ObservedState.EMPTY);
+
+    assertThat(addressOf(plan, "store")).contains(Ipv4.of("127.0.0.2"));
+    assertThat(addressOf(plan, "api")).contains(Ipv4.of("127.0.0.3"));
+    assertThat(addressOf(plan, "web")).contains(Ipv4.of("127.0.0.4"));
+    assertThat(Actions.waves(plan))
+        .containsExactly(List.of("store"), List.of("api"), List.of("web"));
+  }
+
+  @Test
+  void plan_localNetworkOutsideLoopbackOne_usesItsFirstAddress() {
+    Network local =
+        network("local")
+            .type(io.svcreg.schema.NetworkType.LOCAL)
+            .subnet("127.0.5.0/24")
+            .noNodes()
+            .build();
+
+    Plan plan =
+        Planner.plan(
+            set(local, service("a").network("local").node("local").build()), ObservedState.EMPTY);
+
+    assertThat(addressOf(plan, "a")).contains(Ipv4.of("127.0.5.1"));
   }
 
   @Test

@@ -122,6 +122,14 @@ class PlannerDriftTest {
                         condition(Condition.PROGRESSING, Reasons.PROGRESS_DEADLINE_EXCEEDED)),
             "start api on n1"),
         row(
+            "rollout deadline exceeded, but should be stopped",
+            v2().stopped(),
+            s ->
+                s.phase(Phase.FAILED)
+                    .previous("1.0.0")
+                    .conditions(
+                        condition(Condition.PROGRESSING, Reasons.PROGRESS_DEADLINE_EXCEEDED))),
+        row(
             "running though it should be stopped",
             api().stopped(),
             s -> s.phase(Phase.RUNNING),

@@ -1,0 +1,225 @@
+package io.svcreg;
+
+import io.svcreg.core.Snapshot;
+import io.svcreg.core.SvcregException;
+import io.svcreg.deploy.LocalDeployer;
+import io.svcreg.loop.Controller;
+import io.svcreg.schema.NetworkType;
+import io.svcreg.source.SpecSource;
+import io.svcreg.store.Store;
+import io.svcreg.store.StoreOptions;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A running controller: the store, the local deployer, the reconcile loop, the spec source and the
+ * periodic resync, wired together. {@code serve} and the tests start it the same way.
+ */
+public final class ControllerApp implements AutoCloseable {
+
+  private static final Logger LOG = System.getLogger(ControllerApp.class.getName());
+
+  /** What to run: where the specs and the data are, and the loop's timing. */
+  public record Config(
+      Path specs,
+      Path data,
+      Path installRoot,
+      Duration debounce,
+      Duration rescan,
+      Controller.Options loop) {
+
+    /** The defaults of {@code serve}: install root {@code {data}/opt}, debounce 100 ms. */
+    public static Config of(Path specs, Path data) {
+      return new Config(
+          specs,
+          data,
+          data.resolve("opt"),
+          Duration.ofMillis(100),
+          SpecSource.Options.DEFAULTS.rescanInterval(),
+          Controller.Options.DEFAULTS);
+    }
+
+    /** This config with another install root. */
+    public Config withInstallRoot(Path root) {
+      return new Config(specs, data, root, debounce, rescan, loop);
+    }
+
+    /** This config with other loop options. */
+    public Config withLoop(Controller.Options options) {
+      return new Config(specs, data, installRoot, debounce, rescan, options);
+    }
+  }
+
+  private final Config config;
+  private final Store store;
+  private final LocalDeployer local;
+  private final Controller controller;
+  private final ScheduledExecutorService timer;
+  private SpecSource source;
+  private final AtomicBoolean snapshotPending = new AtomicBoolean();
+
+  /** Name of the observed-state snapshot in the data directory. */
+  static final String SNAPSHOT_FILE = "observed.json";
+
+  private ControllerApp(Config config, Store store, LocalDeployer local, Controller controller) {
+    this.config = config;
+    this.store = store;
+    this.local = local;
+    this.controller = controller;
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "svcreg-resync");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Opens the store, starts the loop and the spec source. Fails with one clear message. */
+  public static ControllerApp start(Config config) {
+    if (!Files.isDirectory(config.specs())) {
+      throw new SvcregException(
+          "spec directory " + config.specs() + " does not exist; create it or pass --specs DIR");
+    }
+    try {
+      Files.createDirectories(config.data());
+      Files.createDirectories(config.installRoot());
+    } catch (IOException e) {
+      throw new SvcregException("cannot create " + config.data() + ": " + e.getMessage());
+    }
+    InstantSource clock = InstantSource.system();
+    Store store = Store.open(config.data().resolve("store"), StoreOptions.defaults(), clock);
+    LocalDeployer local = LocalDeployer.create(config.installRoot());
+    ControllerApp app = null;
+    try {
+      Controller controller =
+          new Controller(
+              store,
+              (type, network, node) ->
+                  type == NetworkType.LOCAL ? Optional.of(local) : Optional.empty(),
+              clock,
+              config.loop());
+      app = new ControllerApp(config, store, local, controller);
+      ControllerApp self = app;
+      controller.addListener(events -> self.snapshotSoon());
+      app.writeSnapshot();
+      LOG.log(
+          Level.INFO,
+          "svcreg controller: specs "
+              + config.specs().toAbsolutePath()
+              + ", data "
+              + config.data().toAbsolutePath()
+              + ", install root "
+              + config.installRoot().toAbsolutePath()
+              + ", store revision "
+              + store.lastRevision());
+      store.recoveryNotice().ifPresent(n -> LOG.log(Level.WARNING, n));
+      app.source =
+          SpecSource.start(
+              config.specs(),
+              SpecSource.Options.DEFAULTS
+                  .withDebounce(config.debounce())
+                  .withRescanInterval(config.rescan()),
+              controller::onSpecs);
+      long resync = config.loop().resyncInterval().toMillis();
+      app.timer.scheduleAtFixedRate(
+          () -> {
+            try {
+              self.controller.checkTopology();
+              self.controller.resync();
+            } catch (RuntimeException e) {
+              LOG.log(Level.WARNING, "resync failed: " + e.getMessage(), e);
+            }
+          },
+          resync,
+          resync,
+          TimeUnit.MILLISECONDS);
+      return app;
+    } catch (RuntimeException e) {
+      if (app != null) {
+        app.close();
+      } else {
+        store.close();
+      }
+      throw e;
+    }
+  }
+
+  /** The file where the running controller keeps a copy of its observed state. */
+  public static Path snapshotFile(Path data) {
+    return data.resolve(SNAPSHOT_FILE);
+  }
+
+  private void snapshotSoon() {
+    if (snapshotPending.compareAndSet(false, true)) {
+      try {
+        timer.schedule(
+            () -> {
+              snapshotPending.set(false);
+              writeSnapshot();
+            },
+            200,
+            TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        // shutting down: close() writes the last snapshot
+      }
+    }
+  }
+
+  /** Writes the observed state to {@link #snapshotFile} atomically (temp file + rename). */
+  private void writeSnapshot() {
+    try {
+      Path file = snapshotFile(config.data());
+      Path tmp = file.resolveSibling("." + SNAPSHOT_FILE + ".tmp");
+      Files.writeString(tmp, Snapshot.toJson(store.observed()));
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "cannot write the status snapshot: " + e.getMessage());
+    }
+  }
+
+  /** The store (read it; the loop writes it). */
+  public Store store() {
+    return store;
+  }
+
+  /** The reconcile loop. */
+  public Controller controller() {
+    return controller;
+  }
+
+  /** The configuration it runs with. */
+  public Config config() {
+    return config;
+  }
+
+  /**
+   * Stops watching and reconciling, lets the step in flight finish (bounded), and closes the store.
+   * The managed services keep running, as services do when systemd restarts.
+   */
+  @Override
+  public void close() {
+    timer.shutdownNow();
+    if (source != null) {
+      source.close();
+    }
+    controller.close();
+    controller.queue().awaitTermination(Duration.ofSeconds(30));
+    local.close();
+    writeSnapshot();
+    store.close();
+    LOG.log(Level.INFO, "svcreg controller stopped; managed services keep running");
+  }
+}

@@ -1,0 +1,68 @@
+package io.svcreg.cli;
+
+import io.svcreg.schema.Problem;
+import io.svcreg.source.ApplyResult;
+import io.svcreg.source.SpecWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code svcreg apply -f PATH --specs DIR}: validates, then writes specs into the directory. */
+@Command(
+    name = "apply",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description = {
+      "Validate spec files together with the spec directory's current content, then write them"
+          + " into the directory atomically (temp file + rename), where a running controller"
+          + " picks them up. Nothing is written when there is a problem.",
+      "Exit codes: 0 applied, 2 problems."
+    })
+final class ApplyCommand implements Callable<Integer> {
+
+  private final Output output;
+
+  @Option(
+      names = {"-f", "--filename"},
+      required = true,
+      paramLabel = "PATH",
+      description = "A spec file or a directory of them (repeatable).")
+  List<Path> files;
+
+  @Option(
+      names = "--specs",
+      required = true,
+      paramLabel = "DIR",
+      description = "The spec directory a controller watches.")
+  Path specs;
+
+  ApplyCommand(Output output) {
+    this.output = output;
+  }
+
+  @Override
+  public Integer call() {
+    if (!Files.isDirectory(specs)) {
+      output.err().println("svcreg apply: --specs " + specs + ": no such directory");
+      output.err().flush();
+      return Cli.ERROR;
+    }
+    ApplyResult result = SpecWriter.apply(files, specs);
+    if (!result.ok()) {
+      for (Problem p : result.problems()) {
+        output.err().println(p);
+      }
+      output.err().println("svcreg apply: nothing written; fix the problems above");
+      output.err().flush();
+      return Cli.ERROR;
+    }
+    for (ApplyResult.Applied a : result.resources()) {
+      output.out().println(a.key() + " " + a.outcome() + " (" + a.file() + ")");
+    }
+    output.out().flush();
+    return Cli.OK;
+  }
+}

@@ -1,0 +1,147 @@
+package io.svcreg.cli;
+
+import io.svcreg.ControllerApp;
+import io.svcreg.core.SvcregException;
+import io.svcreg.schema.SpecDuration;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code svcreg serve}: runs the controller until SIGTERM or SIGINT. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description = {
+      "Run the controller: watch --specs, keep state in --data, and converge this host's"
+          + " services to the specs. Stops on SIGTERM or Ctrl-C; the services it started keep"
+          + " running and are picked up again by the next start."
+    })
+final class ServeCommand implements Callable<Integer> {
+
+  private final Output output;
+
+  @Option(
+      names = "--specs",
+      required = true,
+      paramLabel = "DIR",
+      description = "The spec directory to watch (recursively: *.yaml, *.yml).")
+  Path specs;
+
+  @Option(
+      names = "--data",
+      defaultValue = ".svcreg",
+      paramLabel = "DIR",
+      description = "Where the controller keeps its state (default: ${DEFAULT-VALUE}).")
+  Path data;
+
+  @Option(
+      names = "--install-root",
+      paramLabel = "DIR",
+      description = "Where packages of local networks are installed (default: {data}/opt).")
+  Path installRoot;
+
+  @Option(
+      names = "--resync",
+      defaultValue = "5m",
+      paramLabel = "DURATION",
+      description =
+          "How often every service is re-observed and repaired (default: ${DEFAULT-VALUE}).")
+  String resync;
+
+  @Option(
+      names = "--debounce",
+      defaultValue = "100ms",
+      paramLabel = "DURATION",
+      description =
+          "How long a burst of spec file changes is coalesced (default: ${DEFAULT-VALUE}).")
+  String debounce;
+
+  @Option(
+      names = "--log-format",
+      defaultValue = "text",
+      paramLabel = "FORMAT",
+      description = "text (default) or json (one object per line, for log shippers).")
+  String logFormat;
+
+  @Option(
+      names = "--log-level",
+      defaultValue = "info",
+      paramLabel = "LEVEL",
+      description = "error, warn, info (default), debug or trace.")
+  String logLevel;
+
+  ServeCommand(Output output) {
+    this.output = output;
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (!logFormat.equals("text") && !logFormat.equals("json")) {
+      return fail("--log-format " + logFormat + ": expected text or json");
+    }
+    java.util.logging.Level level;
+    try {
+      level = Logs.parseLevel(logLevel);
+    } catch (IllegalArgumentException e) {
+      return fail("--log-level " + e.getMessage());
+    }
+    var resyncEvery = SpecDuration.parse(resync);
+    var debounceFor = SpecDuration.parse(debounce);
+    if (resyncEvery.isEmpty() || resyncEvery.get().millis() < 1000) {
+      return fail("--resync " + resync + ": expected a duration of at least 1s, like 30s or 5m");
+    }
+    if (debounceFor.isEmpty()) {
+      return fail("--debounce " + debounce + ": expected a duration like 100ms");
+    }
+    Logs.configure(logFormat, level);
+    ControllerApp.Config config = ControllerApp.Config.of(specs, data);
+    if (installRoot != null) {
+      config = config.withInstallRoot(installRoot);
+    }
+    config =
+        new ControllerApp.Config(
+            config.specs(),
+            config.data(),
+            config.installRoot(),
+            debounceFor.get().toDuration(),
+            config.rescan(),
+            config.loop().withResyncInterval(resyncEvery.get().toDuration()));
+    ControllerApp app;
+    try {
+      app = ControllerApp.start(config);
+    } catch (SvcregException e) {
+      return fail(e.getMessage());
+    }
+    output
+        .err()
+        .println(
+            "svcreg: watching "
+                + specs
+                + ", data in "
+                + data
+                + "; stop with Ctrl-C (services keep running)."
+                + " State: svcreg status --data "
+                + data);
+    output.err().flush();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  app.close();
+                  stopped.countDown();
+                },
+                "svcreg-shutdown"));
+    stopped.await();
+    return Cli.OK;
+  }
+
+  private int fail(String message) {
+    output.err().println("svcreg serve: " + message.replaceAll("\\s*\\R\\s*", " "));
+    output.err().flush();
+    return Cli.ERROR;
+  }
+}

@@ -1,0 +1,49 @@
+package io.svcreg.deploy;
+
+/** The reason codes of deployment failures (usable as condition reasons). */
+public final class DeployReasons {
+
+  /** The package path does not exist. */
+  public static final String PACKAGE_NOT_FOUND = "PackageNotFound";
+
+  /** Not a directory or .tar.gz, a corrupt archive, or a required file is missing. */
+  public static final String INVALID_PACKAGE = "InvalidPackage";
+
+  /** An entry would escape the install directory, or is a device, fifo or socket. */
+  public static final String UNSAFE_PACKAGE = "UnsafePackage";
+
+  /** The install directory is taken by another service or by files svcreg did not install. */
+  public static final String INSTALL_CONFLICT = "InstallConflict";
+
+  /** Writing the install directory failed (disk full, permissions). */
+  public static final String INSTALL_FAILED = "InstallFailed";
+
+  /** Removing installed versions failed. */
+  public static final String UNINSTALL_FAILED = "UninstallFailed";
+
+  /** The version to start is not installed. */
+  public static final String NOT_INSTALLED = "NotInstalled";
+
+  /** The start script could not be run. */
+  public static final String START_FAILED = "StartFailed";
+
+  /** The start script exited within the start grace period. */
+  public static final String EXITED_DURING_START = "ExitedDuringStart";
+
+  /** The process group was still alive after SIGKILL. */
+  public static final String STOP_FAILED = "StopFailed";
+
+  /** The health script exited with a non-zero code. */
+  public static final String HEALTH_CHECK_FAILED = "HealthCheckFailed";
+
+  /** The health script did not finish within its timeout and was killed. */
+  public static final String HEALTH_CHECK_TIMEOUT = "HealthCheckTimeout";
+
+  /** The health script is not in the install directory or could not be run. */
+  public static final String HEALTH_SCRIPT_MISSING = "HealthScriptMissing";
+
+  /** The controller was interrupted (shutting down) while waiting. */
+  public static final String INTERRUPTED = "Interrupted";
+
+  private DeployReasons() {}
+}

@@ -1,0 +1,59 @@
+package io.svcreg.deploy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Installs, runs and observes the services of one node (execution type {@code managed_process}).
+ * Every method returns an outcome value and ends within its deadlines; none throws for a failure of
+ * the package or the service. Calls for one service must not overlap; different services may be
+ * handled in parallel.
+ *
+ * <p>A version of a service is installed in {@code {installRoot}/{name}-{version}/} (see {@link
+ * LocalDeployer#directoryName}); its scripts run with the environment of {@link
+ * ServiceEnvironment}, in that directory.
+ */
+public interface Deployer extends AutoCloseable {
+
+  /**
+   * Installs {@code version} of {@code service} from {@code packageSource} (a package directory or
+   * {@code .tar.gz} on the controller's host), atomically; a no-op when it is already installed
+   * with identical content. Keeps the previous version for rollback and removes older ones.
+   */
+  InstallOutcome install(String service, String version, Path packageSource);
+
+  /** Removes every installed version of {@code service} (stop it first). */
+  UninstallOutcome uninstall(String service);
+
+  /** The installed versions of {@code service}, most recently installed or started first. */
+  List<String> installed(String service);
+
+  /** Starts the installed version of {@code launch} detached, in its own process group. */
+  StartOutcome start(Launch launch);
+
+  /**
+   * Stops {@code process}, started from the version {@code launch} names: {@code stop.sh} (with
+   * {@code SERVICE_PID}), then SIGTERM, then SIGKILL to its process group, each step bounded by its
+   * timeout. A pid that now belongs to another process is left alone ({@link
+   * StopStep#NOT_RUNNING}).
+   */
+  StopOutcome stop(Launch launch, ProcessRef process);
+
+  /**
+   * Whether {@code version} of {@code service} is installed and whether {@code process} (if any) is
+   * still the same running process.
+   */
+  Observation observe(String service, String version, Optional<ProcessRef> process);
+
+  /**
+   * Runs the health {@code script} (relative to the install directory) of {@code launch}, killing
+   * it and its children after {@code timeout}.
+   */
+  HealthResult checkHealth(Launch launch, String script, Duration timeout);
+
+  /** Releases the node's connections (none for the local node). */
+  @Override
+  default void close() {}
+}

@@ -1,0 +1,106 @@
+package io.svcreg.deploy;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * The file {@value #FILE} in an install directory: which service and version it holds, the checksum
+ * of the installed tree, when it was installed and when that version was last started.
+ */
+record InstallMarker(
+    String service,
+    String version,
+    String checksum,
+    Instant installedAt,
+    Optional<Instant> startedAt) {
+
+  /** The marker's file name; a package may not contain it. */
+  static final String FILE = ".svcreg-install";
+
+  /**
+   * Orders versions by what was last active: started ones before never-started ones, then by start
+   * time, then by install time.
+   */
+  static final Comparator<InstallMarker> BY_ACTIVITY =
+      Comparator.comparing((InstallMarker m) -> m.startedAt().orElse(Instant.MIN))
+          .thenComparing(InstallMarker::installedAt);
+
+  /** The later of the install and the last start. */
+  Instant lastActivity() {
+    return startedAt.filter(t -> t.isAfter(installedAt)).orElse(installedAt);
+  }
+
+  /** This marker with {@code startedAt} set. */
+  InstallMarker started(Instant at) {
+    return new InstallMarker(service, version, checksum, installedAt, Optional.of(at));
+  }
+
+  /**
+   * The marker of the install directory {@code dir}, or empty when it has none (or a broken one).
+   */
+  static Optional<InstallMarker> read(Path dir) {
+    Path file = dir.resolve(FILE);
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      p.load(r);
+      String service = p.getProperty("service");
+      String version = p.getProperty("version");
+      String checksum = p.getProperty("checksum");
+      String installedAt = p.getProperty("installedAt");
+      if (service == null || version == null || checksum == null || installedAt == null) {
+        return Optional.empty();
+      }
+      String startedAt = p.getProperty("startedAt");
+      return Optional.of(
+          new InstallMarker(
+              service,
+              version,
+              checksum,
+              Instant.parse(installedAt),
+              startedAt == null ? Optional.empty() : Optional.of(Instant.parse(startedAt))));
+    } catch (IOException | IllegalArgumentException | DateTimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Writes the marker into {@code dir}, replacing the old one atomically. */
+  void write(Path dir) throws IOException {
+    TreeMap<String, String> values = new TreeMap<>();
+    values.put("service", service);
+    values.put("version", version);
+    values.put("checksum", checksum);
+    values.put("installedAt", installedAt.toString());
+    startedAt.ifPresent(t -> values.put("startedAt", t.toString()));
+    StringBuilder text = new StringBuilder("# written by svcreg; do not edit\n");
+    values.forEach((k, v) -> text.append(k).append('=').append(escape(v)).append('\n'));
+    Path tmp = dir.resolve(FILE + ".tmp");
+    Files.writeString(tmp, text, StandardCharsets.UTF_8);
+    Files.move(tmp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static String escape(String value) {
+    StringBuilder b = new StringBuilder();
+    for (char c : value.toCharArray()) {
+      switch (c) {
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        case '\r' -> b.append("\\r");
+        default -> b.append(c);
+      }
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,22 @@
+package io.svcreg.deploy;
+
+import java.util.List;
+
+/** The outcome of installing a version of a service's package. */
+public sealed interface InstallOutcome {
+
+  /**
+   * The version is installed in {@code home}; {@code changed} is false when it already was with
+   * identical content; {@code removed} lists older versions pruned (only the new and the previous
+   * version are kept).
+   */
+  record Installed(String version, String home, boolean changed, List<String> removed)
+      implements InstallOutcome {
+    public Installed {
+      removed = List.copyOf(removed);
+    }
+  }
+
+  /** Nothing was installed (a version already installed is left as it was). */
+  record Failed(String reason, String message) implements InstallOutcome, Failure {}
+}

@@ -1,0 +1,57 @@
+package io.svcreg.deploy;
+
+import io.svcreg.schema.Endpoint;
+import io.svcreg.schema.Ipv4;
+import io.svcreg.schema.Service;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * What a service's scripts run with: its name and version (which install directory), its address
+ * and endpoints, the {@code ip:port} of each dependency (by dependency name) and its {@code
+ * spec.env}. The deployer turns it into the scripts' environment with {@link ServiceEnvironment}.
+ */
+public record Launch(
+    String service,
+    String version,
+    Ipv4 ip,
+    List<Endpoint> endpoints,
+    Map<String, String> dependencyAddresses,
+    Map<String, String> env) {
+
+  public Launch {
+    Objects.requireNonNull(service, "service");
+    Objects.requireNonNull(version, "version");
+    Objects.requireNonNull(ip, "ip");
+    endpoints = List.copyOf(endpoints);
+    dependencyAddresses = sorted(dependencyAddresses);
+    env = sorted(env);
+  }
+
+  /**
+   * The launch of a declared service at {@code ip}; {@code dependencyAddresses} maps each name in
+   * its {@code dependsOn} to {@code ip:port} (see {@link #address}).
+   */
+  public static Launch of(Service service, Ipv4 ip, Map<String, String> dependencyAddresses) {
+    return new Launch(
+        service.metadata().name(),
+        service.spec().version(),
+        ip,
+        service.spec().endpoints(),
+        dependencyAddresses,
+        service.spec().env());
+  }
+
+  /** The {@code ip:port} of a service's first endpoint, or empty when it has none. */
+  public static Optional<String> address(Ipv4 ip, List<Endpoint> endpoints) {
+    return endpoints.isEmpty() ? Optional.empty() : Optional.of(ip + ":" + endpoints.get(0).port());
+  }
+
+  private static Map<String, String> sorted(Map<String, String> map) {
+    return Collections.unmodifiableSortedMap(new TreeMap<>(map));
+  }
+}

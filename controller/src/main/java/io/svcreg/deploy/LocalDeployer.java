@@ -1,0 +1,386 @@
+package io.svcreg.deploy;
+
+import io.svcreg.schema.SpecDuration;
+import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * The deployer of the controller's own host (the {@code local} node): packages are extracted below
+ * an install root on the local file system, scripts run as child processes of the controller in
+ * their own sessions (so services outlive the controller, like under systemd), and processes are
+ * observed through {@code /proc}.
+ *
+ * <p>A service's output is appended to {@code {home}/logs/service.log} ({@code stop.sh} output
+ * too); health-check output goes to a temporary file in {@code {home}/logs} that is deleted after
+ * the check.
+ */
+public final class LocalDeployer implements Deployer {
+
+  private static final Logger LOG = System.getLogger(LocalDeployer.class.getName());
+
+  private final PackageInstaller installer;
+  private final DeployTimeouts timeouts;
+  private final Waiter waiter;
+  private final Map<String, String> controllerEnv;
+  private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+  /**
+   * A deployer installing below {@code installRoot}; {@code clock} stamps installs and starts,
+   * {@code waiter} bounds every wait, {@code controllerEnv} is where {@link
+   * ServiceEnvironment#PASSED_THROUGH} variables come from.
+   */
+  public LocalDeployer(
+      Path installRoot,
+      DeployTimeouts timeouts,
+      InstantSource clock,
+      Waiter waiter,
+      Map<String, String> controllerEnv) {
+    this.installer =
+        new PackageInstaller(
+            installRoot.toAbsolutePath().normalize(), Objects.requireNonNull(clock));
+    this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+    this.waiter = Objects.requireNonNull(waiter, "waiter");
+    this.controllerEnv = Map.copyOf(controllerEnv);
+  }
+
+  /** A deployer with the default timeouts, the system clock and the controller's environment. */
+  public static LocalDeployer create(Path installRoot) {
+    return new LocalDeployer(
+        installRoot,
+        DeployTimeouts.DEFAULTS,
+        InstantSource.system(),
+        Waiter.system(),
+        System.getenv());
+  }
+
+  /**
+   * The install directory name of a version: {@code {name}-{version}}, where the name has every
+   * character outside {@code [a-zA-Z0-9_-]} replaced by {@code _} and the version every character
+   * outside {@code [a-zA-Z0-9._-]} (and a leading {@code .}).
+   */
+  public static String directoryName(String service, String version) {
+    return PackageInstaller.directoryName(service, version);
+  }
+
+  /** The install directory of a version (whether installed or not). */
+  public Path home(String service, String version) {
+    return installer.home(service, version);
+  }
+
+  @Override
+  public InstallOutcome install(String service, String version, Path packageSource) {
+    return locked(service, () -> installer.install(service, version, packageSource));
+  }
+
+  @Override
+  public UninstallOutcome uninstall(String service) {
+    return locked(service, () -> installer.uninstall(service));
+  }
+
+  @Override
+  public List<String> installed(String service) {
+    return locked(service, () -> installer.installed(service));
+  }
+
+  @Override
+  public StartOutcome start(Launch launch) {
+    String service = launch.service();
+    String version = launch.version();
+    if (!installer.isInstalled(service, version)) {
+      return new StartOutcome.Failed(
+          DeployReasons.NOT_INSTALLED,
+          service + " " + version + " is not installed in " + installer.root(),
+          "");
+    }
+    Path home = home(service, version);
+    Path log = log(home);
+    long offset;
+    Process p;
+    try {
+      Files.createDirectories(log.getParent());
+      offset = Files.exists(log) ? Files.size(log) : 0;
+      p =
+          Scripts.spawn(
+              home,
+              home.resolve("scripts/start.sh"),
+              environment(launch, home),
+              Redirect.appendTo(log.toFile()));
+    } catch (IOException e) {
+      return new StartOutcome.Failed(
+          DeployReasons.START_FAILED,
+          "cannot run scripts/start.sh of "
+              + service
+              + " "
+              + version
+              + ": "
+              + PackageInstaller.describe(e),
+          "");
+    }
+    Optional<Instant> startTime = p.info().startInstant();
+    boolean exited;
+    try {
+      exited = waiter.until(timeouts.startGrace(), () -> !p.isAlive());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      exited = !p.isAlive(); // shutting down: report what runs, so it is not lost
+    }
+    if (startTime.isEmpty() && !exited) {
+      startTime = p.info().startInstant();
+    }
+    if (exited || startTime.isEmpty()) {
+      killLeftovers(p.pid());
+      String code = exited ? Integer.toString(p.exitValue()) : "unknown";
+      return new StartOutcome.Failed(
+          DeployReasons.EXITED_DURING_START,
+          "scripts/start.sh of "
+              + service
+              + " "
+              + version
+              + " exited with code "
+              + code
+              + " within "
+              + human(timeouts.startGrace())
+              + ("0".equals(code)
+                  ? " (it must keep running in the foreground, e.g. exec the service)"
+                  : "")
+              + "; see "
+              + log,
+          OutputTail.of(log, offset));
+    }
+    locked(
+        service,
+        () -> {
+          installer.markStarted(service, version);
+          return null;
+        });
+    ProcessRef ref = new ProcessRef(p.pid(), startTime.get());
+    LOG.log(Level.INFO, "Service/{0}: started {1} as pid {2}", service, version, ref.pid());
+    return new StartOutcome.Started(ref);
+  }
+
+  @Override
+  public StopOutcome stop(Launch launch, ProcessRef process) {
+    long pgid = process.pid();
+    boolean ours = ProcFs.matches(process);
+    if (!ours && (ProcFs.exists(pgid) || !ProcFs.groupAlive(pgid))) {
+      // gone, or the pid now belongs to another process: nothing of ours to stop
+      return new StopOutcome.Stopped(StopStep.NOT_RUNNING);
+    }
+    String service = launch.service();
+    try {
+      if (ours && stopScript(launch, process)) {
+        return stopped(service, StopStep.STOP_SCRIPT);
+      }
+      Scripts.signalGroup(pgid, "TERM");
+      if (waiter.until(timeouts.term(), () -> !ProcFs.groupAlive(pgid))) {
+        return stopped(service, StopStep.SIGTERM);
+      }
+      Scripts.signalGroup(pgid, "KILL");
+      if (waiter.until(timeouts.kill(), () -> !ProcFs.groupAlive(pgid))) {
+        return stopped(service, StopStep.SIGKILL);
+      }
+      return new StopOutcome.Failed(
+          DeployReasons.STOP_FAILED,
+          "process group "
+              + pgid
+              + " of "
+              + service
+              + " is still alive "
+              + human(timeouts.kill())
+              + " after SIGKILL");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new StopOutcome.Failed(
+          DeployReasons.INTERRUPTED,
+          "interrupted while stopping " + service + " (pid " + pgid + "); it may still be running");
+    }
+  }
+
+  @Override
+  public Observation observe(String service, String version, Optional<ProcessRef> process) {
+    return new Observation(
+        installer.isInstalled(service, version), process.map(ProcFs::matches).orElse(false));
+  }
+
+  @Override
+  public HealthResult checkHealth(Launch launch, String script, Duration timeout) {
+    String what = launch.service() + " " + launch.version();
+    Path home = home(launch.service(), launch.version());
+    Path file = home.resolve(script).normalize();
+    if (!file.startsWith(home) || !Files.isRegularFile(file)) {
+      return new HealthResult.Failing(
+          DeployReasons.HEALTH_SCRIPT_MISSING,
+          "the health script " + script + " of " + what + " is not in " + home,
+          OptionalInt.empty(),
+          "");
+    }
+    Path out = null;
+    Process p = null;
+    try {
+      Path logs = log(home).getParent();
+      Files.createDirectories(logs);
+      out = Files.createTempFile(logs, "health-", ".out");
+      p = Scripts.spawn(home, file, environment(launch, home), Redirect.to(out.toFile()));
+      Process check = p;
+      if (!waiter.until(timeout, () -> !check.isAlive())) {
+        Scripts.signalGroup(check.pid(), "KILL");
+        waiter.until(timeouts.kill(), () -> !check.isAlive());
+        return new HealthResult.Failing(
+            DeployReasons.HEALTH_CHECK_TIMEOUT,
+            "the health check of "
+                + what
+                + " did not finish within "
+                + human(timeout)
+                + "; killed it",
+            OptionalInt.empty(),
+            OutputTail.of(out, 0));
+      }
+      killLeftovers(check.pid());
+      int code = check.exitValue();
+      String output = OutputTail.of(out, 0);
+      return code == 0
+          ? new HealthResult.Passing(output)
+          : new HealthResult.Failing(
+              DeployReasons.HEALTH_CHECK_FAILED,
+              "the health check of " + what + " exited with code " + code,
+              OptionalInt.of(code),
+              output);
+    } catch (IOException e) {
+      return new HealthResult.Failing(
+          DeployReasons.HEALTH_SCRIPT_MISSING,
+          "cannot run the health script "
+              + script
+              + " of "
+              + what
+              + ": "
+              + PackageInstaller.describe(e),
+          OptionalInt.empty(),
+          "");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      if (p != null && p.isAlive()) {
+        p.destroyForcibly();
+      }
+      return new HealthResult.Failing(
+          DeployReasons.INTERRUPTED,
+          "interrupted while checking the health of " + what,
+          OptionalInt.empty(),
+          "");
+    } finally {
+      if (out != null) {
+        try {
+          Files.deleteIfExists(out);
+        } catch (IOException e) {
+          LOG.log(Level.DEBUG, "cannot delete {0}: {1}", out, e.getMessage());
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs {@code stop.sh} with {@code SERVICE_PID}; true when the process group is gone within the
+   * stop-script timeout. Gives up early when the script fails, and kills the script (and what it
+   * started) if it is still running at the end.
+   */
+  private boolean stopScript(Launch launch, ProcessRef process) throws InterruptedException {
+    Path home = home(launch.service(), launch.version());
+    Path script = home.resolve("scripts/stop.sh");
+    if (!Files.isRegularFile(script)) {
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: no scripts/stop.sh in {1}; stopping it with SIGTERM",
+          launch.service(),
+          home);
+      return false;
+    }
+    TreeMap<String, String> env = new TreeMap<>(environment(launch, home));
+    env.put(ServiceEnvironment.SERVICE_PID, Long.toString(process.pid()));
+    Process s;
+    try {
+      Path log = log(home);
+      Files.createDirectories(log.getParent());
+      s = Scripts.spawn(home, script, env, Redirect.appendTo(log.toFile()));
+    } catch (IOException e) {
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: cannot run scripts/stop.sh ({1}); stopping it with SIGTERM",
+          launch.service(),
+          PackageInstaller.describe(e));
+      return false;
+    }
+    long pgid = process.pid();
+    try {
+      waiter.until(
+          timeouts.stopScript(),
+          () -> !ProcFs.groupAlive(pgid) || (!s.isAlive() && s.exitValue() != 0));
+      return !ProcFs.groupAlive(pgid);
+    } finally {
+      if (s.isAlive() || ProcFs.groupAlive(s.pid())) {
+        killGroupQuietly(s.pid());
+      }
+    }
+  }
+
+  private StopOutcome stopped(String service, StopStep step) {
+    LOG.log(Level.INFO, "Service/{0}: stopped ({1})", service, step);
+    return new StopOutcome.Stopped(step);
+  }
+
+  /** Kills what a script that has exited left running in its process group. */
+  private static void killLeftovers(long pgid) {
+    if (ProcFs.groupAlive(pgid)) {
+      killGroupQuietly(pgid);
+    }
+  }
+
+  private static void killGroupQuietly(long pgid) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      Scripts.signalGroup(pgid, "KILL");
+    } catch (InterruptedException e) {
+      interrupted = true;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private Map<String, String> environment(Launch launch, Path home) {
+    return ServiceEnvironment.of(launch, home.toString(), controllerEnv);
+  }
+
+  private static Path log(Path home) {
+    return home.resolve("logs").resolve("service.log");
+  }
+
+  private static String human(Duration d) {
+    return new SpecDuration(Math.max(0, d.toMillis())).toString();
+  }
+
+  private <T> T locked(String service, Supplier<T> action) {
+    ReentrantLock lock = locks.computeIfAbsent(service, s -> new ReentrantLock());
+    lock.lock();
+    try {
+      return action.get();
+    } finally {
+      lock.unlock();
+    }
+  }
+}

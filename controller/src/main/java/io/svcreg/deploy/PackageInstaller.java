@@ -1,0 +1,325 @@
+package io.svcreg.deploy;
+
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
+import io.svcreg.core.SvcregException;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The install directories of services below one install root, on the local file system.
+ *
+ * <p>Layout: version {@code V} of service {@code S} lives in {@code {root}/{name}-{version}} (see
+ * {@link #directoryName}), with the marker {@link InstallMarker#FILE}. A package is extracted into
+ * {@code {root}/.tmp.{name}.*} and renamed into place; a replaced or removed version is first
+ * renamed to {@code {root}/.old.{name}.*} and then deleted. So a directory under its final name is
+ * always complete, and a crash leaves only dot-directories, which the next install or uninstall of
+ * the service deletes.
+ */
+final class PackageInstaller {
+
+  /** Files every package must have. */
+  static final List<String> REQUIRED =
+      List.of("manifest.yaml", "scripts/start.sh", "scripts/stop.sh");
+
+  private static final Logger LOG = System.getLogger(PackageInstaller.class.getName());
+  private static final AtomicLong NONCE = new AtomicLong(System.nanoTime());
+
+  private final Path root;
+  private final InstantSource clock;
+
+  PackageInstaller(Path root, InstantSource clock) {
+    this.root = root;
+    this.clock = clock;
+  }
+
+  Path root() {
+    return root;
+  }
+
+  /**
+   * The directory name of a version: the service name with every character outside {@code
+   * [a-zA-Z0-9_-]} replaced by {@code _}, a {@code -}, and the version with every character outside
+   * {@code [a-zA-Z0-9._-]} replaced by {@code _} (and a leading {@code .} too).
+   */
+  static String directoryName(String service, String version) {
+    if (service.isEmpty() || version.isEmpty()) {
+      throw new IllegalArgumentException("service and version must not be empty");
+    }
+    String v = version.replaceAll("[^a-zA-Z0-9._-]", "_");
+    if (v.startsWith(".")) {
+      v = "_" + v.substring(1);
+    }
+    return sanitizedName(service) + "-" + v;
+  }
+
+  /** The service name with every character outside {@code [a-zA-Z0-9_-]} replaced by {@code _}. */
+  static String sanitizedName(String service) {
+    return service.replaceAll("[^a-zA-Z0-9_-]", "_");
+  }
+
+  /** The install directory of a version. */
+  Path home(String service, String version) {
+    return root.resolve(directoryName(service, version));
+  }
+
+  /** Installs a version (see {@link Deployer#install}). */
+  InstallOutcome install(String service, String version, Path source) {
+    Path home = home(service, version);
+    if (!Files.exists(source)) {
+      return new InstallOutcome.Failed(
+          DeployReasons.PACKAGE_NOT_FOUND, "the package of " + service + " is missing: " + source);
+    }
+    Path tmp = null;
+    try {
+      Files.createDirectories(root);
+      cleanLeftovers(service);
+      tmp = Files.createTempDirectory(root, ".tmp." + sanitizedName(service) + ".");
+      Extractor x = new Extractor(tmp);
+      PackageSources.extract(source, x);
+      String checksum = x.finish();
+      checkRequired(tmp, source);
+      Optional<InstallMarker> existing = InstallMarker.read(home);
+      if (Files.exists(home, NOFOLLOW_LINKS)) {
+        if (existing.isEmpty()) {
+          return new InstallOutcome.Failed(
+              DeployReasons.INSTALL_CONFLICT,
+              home + " exists but was not installed by svcreg; move it away to install " + service);
+        }
+        InstallMarker m = existing.get();
+        if (!m.service().equals(service) || !m.version().equals(version)) {
+          return new InstallOutcome.Failed(
+              DeployReasons.INSTALL_CONFLICT,
+              home
+                  + " holds "
+                  + m.service()
+                  + " "
+                  + m.version()
+                  + ", whose directory name is the same as "
+                  + service
+                  + " "
+                  + version);
+        }
+        if (m.checksum().equals(checksum)) {
+          return new InstallOutcome.Installed(
+              version, home.toString(), false, prune(service, version));
+        }
+      }
+      new InstallMarker(service, version, checksum, clock.instant(), Optional.empty()).write(tmp);
+      Files.setPosixFilePermissions(tmp, Extractor.permissions(0755));
+      if (Files.exists(home, NOFOLLOW_LINKS)) {
+        // same version, other content: move the old copy aside, then the new one into place
+        Path old = moveAside(home, service);
+        Files.move(tmp, home, StandardCopyOption.ATOMIC_MOVE);
+        tmp = null;
+        deleteQuietly(old, service);
+      } else {
+        Files.move(tmp, home, StandardCopyOption.ATOMIC_MOVE);
+        tmp = null;
+      }
+      return new InstallOutcome.Installed(version, home.toString(), true, prune(service, version));
+    } catch (PackageRejected e) {
+      return new InstallOutcome.Failed(
+          e.reason(), "cannot install " + service + " " + version + ": " + e.getMessage());
+    } catch (IOException e) {
+      return new InstallOutcome.Failed(
+          DeployReasons.INSTALL_FAILED,
+          "cannot install " + service + " " + version + " into " + home + ": " + describe(e));
+    } finally {
+      if (tmp != null) {
+        deleteQuietly(tmp, service);
+      }
+    }
+  }
+
+  /** Removes every version of the service (see {@link Deployer#uninstall}). */
+  UninstallOutcome uninstall(String service) {
+    List<String> removed = new ArrayList<>();
+    try {
+      cleanLeftovers(service);
+      for (InstallMarker m : markers(service)) {
+        Path old = moveAside(home(service, m.version()), service);
+        removed.add(m.version());
+        Trees.delete(old);
+      }
+      return new UninstallOutcome.Uninstalled(removed);
+    } catch (IOException e) {
+      return new UninstallOutcome.Failed(
+          DeployReasons.UNINSTALL_FAILED,
+          "cannot remove the installed versions of "
+              + service
+              + " from "
+              + root
+              + ": "
+              + describe(e));
+    }
+  }
+
+  /** The installed versions, most recently started (or installed) first. */
+  List<String> installed(String service) {
+    return markers(service).stream()
+        .sorted(
+            Comparator.comparing(InstallMarker::lastActivity)
+                .thenComparing(InstallMarker::version)
+                .reversed())
+        .map(InstallMarker::version)
+        .toList();
+  }
+
+  /** Whether the version's directory is present with its marker and required files. */
+  boolean isInstalled(String service, String version) {
+    Path home = home(service, version);
+    Optional<InstallMarker> m = InstallMarker.read(home);
+    if (m.isEmpty() || !m.get().service().equals(service) || !m.get().version().equals(version)) {
+      return false;
+    }
+    return REQUIRED.stream().allMatch(f -> Files.isRegularFile(home.resolve(f)));
+  }
+
+  /** Records that the version was started now (it becomes the one kept for rollback). */
+  void markStarted(String service, String version) {
+    Path home = home(service, version);
+    InstallMarker.read(home)
+        .ifPresent(
+            m -> {
+              try {
+                m.started(clock.instant()).write(home);
+              } catch (IOException e) {
+                LOG.log(
+                    Level.WARNING,
+                    "Service/{0}: cannot record the start of {1} in {2}: {3}",
+                    service,
+                    version,
+                    home,
+                    describe(e));
+              }
+            });
+  }
+
+  /**
+   * Removes every version but {@code current} and the previous one: the most recently started other
+   * version, or if none was ever started, the most recently installed one.
+   */
+  private List<String> prune(String service, String current) {
+    List<InstallMarker> others =
+        markers(service).stream().filter(m -> !m.version().equals(current)).toList();
+    Optional<InstallMarker> previous = others.stream().max(InstallMarker.BY_ACTIVITY);
+    List<String> removed = new ArrayList<>();
+    for (InstallMarker m : others) {
+      if (previous.isPresent() && m == previous.get()) {
+        continue;
+      }
+      try {
+        Path old = moveAside(home(service, m.version()), service);
+        removed.add(m.version());
+        deleteQuietly(old, service);
+      } catch (IOException e) {
+        LOG.log(
+            Level.WARNING,
+            "Service/{0}: cannot remove the old version {1}: {2}",
+            service,
+            m.version(),
+            describe(e));
+      }
+    }
+    return removed;
+  }
+
+  /** The markers of the service's install directories below the root. */
+  private List<InstallMarker> markers(String service) {
+    List<InstallMarker> out = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return out;
+    }
+    String prefix = sanitizedName(service) + "-";
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, prefix + "*")) {
+      for (Path d : dirs) {
+        InstallMarker.read(d)
+            .filter(m -> m.service().equals(service))
+            .filter(m -> d.getFileName().toString().equals(directoryName(service, m.version())))
+            .ifPresent(out::add);
+      }
+    } catch (IOException e) {
+      throw new SvcregException("cannot list the install root " + root + ": " + describe(e), e);
+    }
+    return out;
+  }
+
+  private void checkRequired(Path tmp, Path source) throws IOException, PackageRejected {
+    if (Files.exists(tmp.resolve(InstallMarker.FILE), NOFOLLOW_LINKS)) {
+      throw PackageRejected.invalid(
+          "the package " + source + " contains " + InstallMarker.FILE + ", a name svcreg reserves");
+    }
+    for (String f : REQUIRED) {
+      Path p = tmp.resolve(f);
+      if (!Files.isRegularFile(p)) {
+        throw PackageRejected.invalid(
+            "the package "
+                + source
+                + " has no "
+                + f
+                + " (a package needs "
+                + String.join(", ", REQUIRED)
+                + ")");
+      }
+      if (f.startsWith("scripts/")
+          && !Files.getPosixFilePermissions(p).contains(PosixFilePermission.OWNER_EXECUTE)) {
+        throw PackageRejected.invalid(
+            f + " in the package " + source + " is not executable (chmod +x it)");
+      }
+    }
+  }
+
+  /** Deletes the service's temporary and moved-aside directories left by a crash. */
+  private void cleanLeftovers(String service) throws IOException {
+    String name = sanitizedName(service);
+    for (String kind : List.of(".tmp.", ".old.")) {
+      try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, kind + name + ".*")) {
+        for (Path d : dirs) {
+          Trees.delete(d);
+        }
+      }
+    }
+  }
+
+  private Path moveAside(Path dir, String service) throws IOException {
+    Path old = root.resolve(".old." + sanitizedName(service) + "." + NONCE.incrementAndGet());
+    Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+    return old;
+  }
+
+  private static void deleteQuietly(Path dir, String service) {
+    try {
+      Trees.delete(dir);
+    } catch (IOException e) {
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: cannot delete {1} (the next install deletes it): {2}",
+          service,
+          dir,
+          describe(e));
+    }
+  }
+
+  /** An I/O error in one line: its message, with the exception type when that says more. */
+  static String describe(IOException e) {
+    String m = e.getMessage();
+    String type = e.getClass().getSimpleName();
+    if (m == null || m.isBlank()) {
+      return type;
+    }
+    return e.getClass() == IOException.class ? m : type + ": " + m;
+  }
+}

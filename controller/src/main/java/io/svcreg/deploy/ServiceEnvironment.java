@@ -1,0 +1,83 @@
+package io.svcreg.deploy;
+
+import io.svcreg.schema.Endpoint;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The environment of a service's scripts (start, stop, health), a pure function of its {@link
+ * Launch}, its install directory and the controller's own environment.
+ *
+ * <p>The scripts get a clean environment, not the controller's (which may hold tokens): only the
+ * variables in {@link #PASSED_THROUGH} are copied from the controller ({@code PATH} defaults to
+ * {@value #DEFAULT_PATH}), so that packages find {@code java} and the like. Then, in increasing
+ * precedence:
+ *
+ * <ol>
+ *   <li>{@code spec.env}, which may override passed-through variables (e.g. a service's own {@code
+ *       JAVA_HOME}), except names starting with {@code SERVICE_}: that prefix is reserved for the
+ *       controller and such entries are ignored;
+ *   <li>{@code <DEP>_ADDR} = {@code ip:port} of each dependency's first endpoint (dependency name
+ *       upper-cased, {@code -} replaced by {@code _}); a {@code spec.env} entry of the same name is
+ *       replaced, other {@code *_ADDR} entries are kept;
+ *   <li>{@code SERVICE_NAME}, {@code SERVICE_VERSION}, {@code SERVICE_HOME}, {@code SERVICE_IP} and
+ *       {@code SERVICE_PORT_<ENDPOINT>} for each endpoint (name upper-cased, {@code -} → {@code
+ *       _}).
+ * </ol>
+ */
+public final class ServiceEnvironment {
+
+  /** The controller's variables that the scripts see (when set). */
+  public static final List<String> PASSED_THROUGH =
+      List.of("PATH", "JAVA_HOME", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR");
+
+  /** {@code PATH} when the controller has none. */
+  public static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+  /** The prefix of the controller's own variables; {@code spec.env} cannot set them. */
+  public static final String RESERVED_PREFIX = "SERVICE_";
+
+  /** The variable of the service's pid, given to {@code stop.sh}. */
+  public static final String SERVICE_PID = "SERVICE_PID";
+
+  private ServiceEnvironment() {}
+
+  /** The environment of the scripts of {@code launch} installed in {@code home}. */
+  public static SortedMap<String, String> of(
+      Launch launch, String home, Map<String, String> controllerEnv) {
+    TreeMap<String, String> env = new TreeMap<>();
+    for (String name : PASSED_THROUGH) {
+      String value = controllerEnv.get(name);
+      if (value != null) {
+        env.put(name, value);
+      }
+    }
+    env.putIfAbsent("PATH", DEFAULT_PATH);
+    launch
+        .env()
+        .forEach(
+            (name, value) -> {
+              if (!name.startsWith(RESERVED_PREFIX)) {
+                env.put(name, value);
+              }
+            });
+    launch.dependencyAddresses().forEach((dep, addr) -> env.put(variableName(dep) + "_ADDR", addr));
+    env.put("SERVICE_NAME", launch.service());
+    env.put("SERVICE_VERSION", launch.version());
+    env.put("SERVICE_HOME", home);
+    env.put("SERVICE_IP", launch.ip().toString());
+    for (Endpoint e : launch.endpoints()) {
+      env.put("SERVICE_PORT_" + variableName(e.name()), Integer.toString(e.port()));
+    }
+    return Collections.unmodifiableSortedMap(env);
+  }
+
+  /** A name as part of a variable name: upper-cased, {@code -} replaced by {@code _}. */
+  public static String variableName(String name) {
+    return name.toUpperCase(Locale.ROOT).replace('-', '_');
+  }
+}

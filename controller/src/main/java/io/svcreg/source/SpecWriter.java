@@ -1,0 +1,450 @@
+package io.svcreg.source;
+
+import io.svcreg.core.SvcregException;
+import io.svcreg.schema.ParsedFile;
+import io.svcreg.schema.Problem;
+import io.svcreg.schema.Resource;
+import io.svcreg.schema.ResourceKey;
+import io.svcreg.schema.SpecParser;
+import io.svcreg.schema.SpecSet;
+import io.svcreg.schema.SpecValidator;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * {@code apply}: validates new spec documents together with the spec directory's current files, and
+ * only when that adds no problem writes them into the directory, each file atomically (see {@link
+ * AtomicFiles}), so a watcher never reads a half-written spec.
+ *
+ * <p>Files keep their names ({@code apply -f api.yaml} writes {@code DIR/api.yaml}, replacing a
+ * file of that name; a directory's spec files keep their paths below it). YAML text is split into
+ * its documents, one file each: a document replaces the file that declares its resource when that
+ * file declares nothing else, and otherwise goes to {@code DIR/<kind>-<name>.yaml} (lower case,
+ * e.g. {@code service-api.yaml}). Problems name the applied files as the caller gave them (text as
+ * {@code sourceName}), with their own lines and columns.
+ *
+ * <p>Applies are serialized within the process and, through the lock file {@value #LOCK_FILE} in
+ * the spec directory (a dotfile, ignored by the loader), across processes.
+ */
+public final class SpecWriter {
+
+  /** The lock file in the spec directory. */
+  public static final String LOCK_FILE = ".svcreg-apply.lock";
+
+  /** The name of applied text in problems when the caller gives none. */
+  public static final String TEXT_SOURCE = "<input>";
+
+  private static final ReentrantLock LOCK = new ReentrantLock();
+
+  private SpecWriter() {}
+
+  /**
+   * A new file: how the caller names it, where it goes, the text parsed, the bytes written, and its
+   * parse when already done with the target's directory as base (else null).
+   */
+  private record Incoming(
+      String shown, Path target, String parseText, byte[] content, ParsedFile parsed) {}
+
+  /** A spec file already in the directory. */
+  private record Existing(Path path, byte[] content, ParsedFile parsed) {}
+
+  /**
+   * Applies spec files and directories to {@code specDir} (created if missing); see the class
+   * comment for where they go.
+   */
+  public static ApplyResult apply(List<Path> paths, Path specDir) {
+    List<Problem> problems = new ArrayList<>();
+    Map<Path, Path> sources = new LinkedHashMap<>();
+    for (Path p : paths) {
+      String shown = Shown.of(p);
+      if (Files.isDirectory(p)) {
+        List<Path> files;
+        try {
+          files = SpecPaths.specFiles(p);
+        } catch (IOException e) {
+          problems.add(fileProblem(shown, "cannot list directory: " + e.getMessage()));
+          continue;
+        }
+        if (files.isEmpty()) {
+          problems.add(fileProblem(shown, "no spec files (*.yaml, *.yml) in this directory"));
+        }
+        for (Path f : files) {
+          target(sources, f, specDir.resolve(p.relativize(f).toString()), problems);
+        }
+      } else if (Files.isRegularFile(p)) {
+        String name = p.getFileName().toString();
+        if (!SpecPaths.isSpecName(name)) {
+          problems.add(
+              fileProblem(
+                  shown,
+                  "not a spec file name: it must end in .yaml or .yml and not start with `.` or"
+                      + " `#` (the directory's loader would ignore it)"));
+        } else {
+          target(sources, p, specDir.resolve(name), problems);
+        }
+      } else {
+        problems.add(fileProblem(shown, "no such file or directory"));
+      }
+    }
+    List<Incoming> incoming = new ArrayList<>();
+    for (Map.Entry<Path, Path> e : sources.entrySet()) {
+      String shown = Shown.of(e.getKey());
+      try {
+        long size = Files.size(e.getKey());
+        if (size > SpecParser.MAX_FILE_BYTES) {
+          problems.add(fileProblem(shown, "file is larger than 128 MiB; split it"));
+          continue;
+        }
+        byte[] bytes = Files.readAllBytes(e.getKey());
+        String text = decode(bytes);
+        incoming.add(new Incoming(shown, e.getValue(), text, bytes, null));
+      } catch (CharacterCodingException ex) {
+        problems.add(fileProblem(shown, "not valid UTF-8 text"));
+      } catch (IOException ex) {
+        problems.add(fileProblem(shown, "cannot read file: " + ex.getMessage()));
+      }
+    }
+    if (!problems.isEmpty()) {
+      return ApplyResult.refused(problems);
+    }
+    return locked(specDir, existing -> validateAndWrite(existing, incoming, specDir));
+  }
+
+  /** Applies YAML text (named {@value #TEXT_SOURCE} in problems) to {@code specDir}. */
+  public static ApplyResult apply(String yamlText, Path specDir) {
+    return apply(TEXT_SOURCE, yamlText, specDir);
+  }
+
+  /**
+   * Applies YAML text, named {@code sourceName} in problems, to {@code specDir}: one file per
+   * document (see the class comment).
+   */
+  public static ApplyResult apply(String sourceName, String yamlText, Path specDir) {
+    String text = yamlText.startsWith("\uFEFF") ? yamlText.substring(1) : yamlText;
+    List<Document> docs = new ArrayList<>();
+    List<Problem> problems = new ArrayList<>();
+    for (Documents.Chunk c : Documents.split(text)) {
+      // Padded with empty lines, so that problems point at the lines of the whole text.
+      String parseText = "\n".repeat(c.firstLine() - 1) + c.text();
+      ParsedFile pf = SpecParser.parse(sourceName, parseText, specDir);
+      problems.addAll(pf.problems());
+      docs.add(new Document(c, parseText, pf));
+    }
+    if (!problems.isEmpty()) {
+      return ApplyResult.refused(problems);
+    }
+    if (docs.stream().allMatch(d -> d.parsed().size() == 0)) {
+      return ApplyResult.refused(
+          List.of(
+              fileProblem(
+                  sourceName, "nothing to apply: expected documents of kind Network or Service")));
+    }
+    return locked(specDir, existing -> applyText(sourceName, docs, existing, specDir));
+  }
+
+  /** One document of applied text, parsed on its own with the lines of the whole text. */
+  private record Document(Documents.Chunk chunk, String parseText, ParsedFile parsed) {}
+
+  private static ApplyResult applyText(
+      String sourceName, List<Document> docs, List<Existing> existing, Path specDir) {
+    Map<ResourceKey, List<Existing>> declaredIn = new HashMap<>();
+    Map<Path, Existing> byPath = new HashMap<>();
+    for (Existing e : existing) {
+      byPath.put(key(e.path()), e);
+      for (ResourceKey k : e.parsed().keys()) {
+        declaredIn.computeIfAbsent(k, x -> new ArrayList<>()).add(e);
+      }
+    }
+    List<Problem> problems = new ArrayList<>();
+    List<Incoming> incoming = new ArrayList<>();
+    for (Document doc : docs) {
+      Documents.Chunk c = doc.chunk();
+      Set<ResourceKey> keys = doc.parsed().keys();
+      if (keys.isEmpty()) {
+        continue;
+      }
+      if (keys.size() != 1) {
+        problems.add(
+            new Problem(
+                sourceName,
+                c.contentLine(),
+                1,
+                "",
+                "cannot split this text into one document per resource; apply it as a file with"
+                    + " -f"));
+        continue;
+      }
+      ResourceKey k = keys.iterator().next();
+      List<Existing> in = declaredIn.getOrDefault(k, List.of());
+      Path target;
+      if (in.size() > 1) {
+        problems.add(
+            new Problem(
+                sourceName,
+                c.contentLine(),
+                1,
+                "metadata.name",
+                k
+                    + " is already defined in several files ("
+                    + String.join(", ", in.stream().map(e -> e.parsed().file()).toList())
+                    + "); fix that first"));
+        continue;
+      } else if (in.size() == 1) {
+        Existing e = in.get(0);
+        if (!e.parsed().keys().equals(Set.of(k))) {
+          problems.add(
+              new Problem(
+                  sourceName,
+                  c.contentLine(),
+                  1,
+                  "metadata.name",
+                  k
+                      + " is declared in "
+                      + e.parsed().file()
+                      + " together with other resources; change it there, or apply that whole"
+                      + " file with -f"));
+          continue;
+        }
+        target = e.path();
+      } else {
+        target = specDir.resolve(fileName(k));
+        Existing e = byPath.get(key(target));
+        if (e != null && !Set.of(k).containsAll(e.parsed().keys())) {
+          problems.add(
+              new Problem(
+                  sourceName,
+                  c.contentLine(),
+                  1,
+                  "metadata.name",
+                  k
+                      + " would be written to "
+                      + e.parsed().file()
+                      + ", which declares "
+                      + e.parsed().keys()
+                      + "; rename that file first"));
+          continue;
+        }
+      }
+      String content = c.text().endsWith("\n") ? c.text() : c.text() + "\n";
+      incoming.add(
+          new Incoming(
+              sourceName,
+              target,
+              doc.parseText(),
+              content.getBytes(StandardCharsets.UTF_8),
+              key(target.getParent()).equals(key(specDir)) ? doc.parsed() : null));
+    }
+    if (!problems.isEmpty()) {
+      return ApplyResult.refused(problems);
+    }
+    return validateAndWrite(existing, incoming, specDir);
+  }
+
+  /** The file a document of YAML text goes to by default: {@code <kind>-<name>.yaml}. */
+  static String fileName(ResourceKey k) {
+    return (k.kind().wireName() + "-" + k.name()).toLowerCase(Locale.ROOT) + ".yaml";
+  }
+
+  private static void target(Map<Path, Path> sources, Path from, Path to, List<Problem> problems) {
+    for (Map.Entry<Path, Path> e : sources.entrySet()) {
+      if (key(e.getValue()).equals(key(to))) {
+        problems.add(
+            fileProblem(
+                Shown.of(from),
+                "both "
+                    + Shown.of(e.getKey())
+                    + " and this file would be written to "
+                    + Shown.of(to)));
+        return;
+      }
+    }
+    sources.put(from, to);
+  }
+
+  private static ApplyResult validateAndWrite(
+      List<Existing> existing, List<Incoming> incoming, Path specDir) {
+    Set<Path> replaced = new HashSet<>();
+    for (Incoming in : incoming) {
+      replaced.add(key(in.target()));
+    }
+    List<ParsedFile> before = new ArrayList<>();
+    List<ParsedFile> after = new ArrayList<>();
+    Map<Path, Existing> existingByPath = new HashMap<>();
+    for (Existing e : existing) {
+      before.add(e.parsed());
+      existingByPath.put(key(e.path()), e);
+      if (!replaced.contains(key(e.path()))) {
+        after.add(e.parsed());
+      }
+    }
+    List<ParsedFile> incomingParsed = new ArrayList<>();
+    List<Problem> problems = new ArrayList<>();
+    for (Incoming in : incoming) {
+      ParsedFile pf =
+          in.parsed() != null
+              ? in.parsed()
+              : SpecParser.parse(in.shown(), in.parseText(), in.target().getParent());
+      incomingParsed.add(pf);
+      problems.addAll(pf.problems());
+      after.add(pf);
+    }
+    SpecSet baseline = SpecValidator.validate(before);
+    SpecSet proposed = SpecValidator.validate(after);
+    Set<Problem> known = new HashSet<>(baseline.problems());
+    Set<Problem> seen = new HashSet<>(problems);
+    for (Problem p : proposed.problems()) {
+      if (!known.contains(p) && seen.add(p)) {
+        problems.add(p);
+      }
+    }
+    if (!problems.isEmpty()) {
+      return ApplyResult.refused(problems);
+    }
+    List<ApplyResult.Applied> applied =
+        outcomes(baseline, proposed, incoming, incomingParsed, existingByPath, specDir);
+    List<Path> written = new ArrayList<>();
+    for (Incoming in : incoming) {
+      Existing old = existingByPath.get(key(in.target()));
+      if (old != null && Arrays.equals(old.content(), in.content())) {
+        continue;
+      }
+      try {
+        AtomicFiles.write(in.target(), in.content());
+      } catch (IOException e) {
+        throw new SvcregException(
+            "cannot write " + Shown.of(in.target()) + ": " + e.getMessage(), e);
+      }
+      written.add(in.target());
+    }
+    return new ApplyResult(applied, written, List.of());
+  }
+
+  private static List<ApplyResult.Applied> outcomes(
+      SpecSet baseline,
+      SpecSet proposed,
+      List<Incoming> incoming,
+      List<ParsedFile> incomingParsed,
+      Map<Path, Existing> existingByPath,
+      Path specDir) {
+    Map<ResourceKey, Resource> was = new HashMap<>();
+    for (Resource r : baseline.resources()) {
+      was.put(r.key(), r);
+    }
+    Map<ResourceKey, Resource> now = new HashMap<>();
+    for (Resource r : proposed.resources()) {
+      now.put(r.key(), r);
+    }
+    Set<ResourceKey> declaredBefore = new HashSet<>(baseline.held());
+    declaredBefore.addAll(was.keySet());
+    Map<ResourceKey, ApplyResult.Applied> out = new TreeMap<>();
+    Set<ResourceKey> declaredNow = new HashSet<>();
+    for (int i = 0; i < incoming.size(); i++) {
+      Path file = incoming.get(i).target();
+      for (ResourceKey k : incomingParsed.get(i).keys()) {
+        declaredNow.add(k);
+        Resource old = was.get(k);
+        Resource fresh = now.get(k);
+        ApplyResult.Outcome o;
+        if (!declaredBefore.contains(k)) {
+          o = ApplyResult.Outcome.CREATED;
+        } else if (old != null && fresh != null && SpecTracker.same(old, fresh)) {
+          o = ApplyResult.Outcome.UNCHANGED;
+        } else {
+          o = ApplyResult.Outcome.UPDATED;
+        }
+        out.put(k, new ApplyResult.Applied(k, o, file));
+      }
+    }
+    for (Incoming in : incoming) {
+      Existing old = existingByPath.get(key(in.target()));
+      if (old == null) {
+        continue;
+      }
+      for (ResourceKey k : old.parsed().keys()) {
+        if (!declaredNow.contains(k) && !out.containsKey(k)) {
+          out.put(k, new ApplyResult.Applied(k, ApplyResult.Outcome.REMOVED, in.target()));
+        }
+      }
+    }
+    return List.copyOf(out.values());
+  }
+
+  /** The function run under the apply lock, given the directory's current spec files. */
+  private interface Locked {
+    ApplyResult run(List<Existing> existing);
+  }
+
+  private static ApplyResult locked(Path specDir, Locked body) {
+    LOCK.lock();
+    try {
+      Files.createDirectories(specDir);
+      try (FileChannel ch =
+          FileChannel.open(
+              specDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        ch.lock(); // released when the channel closes
+        return body.run(existing(specDir));
+      }
+    } catch (IOException e) {
+      throw new SvcregException(
+          "cannot apply to the spec directory " + Shown.of(specDir) + ": " + e.getMessage(), e);
+    } finally {
+      LOCK.unlock();
+    }
+  }
+
+  private static List<Existing> existing(Path specDir) throws IOException {
+    List<Existing> out = new ArrayList<>();
+    for (Path f : SpecPaths.specFiles(specDir)) {
+      String shown = Shown.of(f);
+      byte[] bytes;
+      String text;
+      try {
+        bytes = Files.readAllBytes(f);
+        text = decode(bytes);
+      } catch (IOException e) {
+        // Unreadable now: judged as empty; the source reports it.
+        bytes = new byte[0];
+        text = "";
+      }
+      out.add(new Existing(f, bytes, SpecParser.parse(shown, text, f.getParent())));
+    }
+    return out;
+  }
+
+  private static Path key(Path p) {
+    return p.toAbsolutePath().normalize();
+  }
+
+  private static Problem fileProblem(String file, String message) {
+    return new Problem(file, 0, 0, "", message);
+  }
+
+  private static String decode(byte[] bytes) throws CharacterCodingException {
+    String s =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)
+            .decode(ByteBuffer.wrap(bytes))
+            .toString();
+    return s.startsWith("\uFEFF") ? s.substring(1) : s;
+  }
+}

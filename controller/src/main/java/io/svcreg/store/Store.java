@@ -1,0 +1,804 @@
+package io.svcreg.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.svcreg.core.Lease;
+import io.svcreg.core.ObservedNetwork;
+import io.svcreg.core.ObservedService;
+import io.svcreg.core.ObservedState;
+import io.svcreg.core.SvcregException;
+import io.svcreg.schema.Json;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.eclipse.serializer.persistence.types.Storer;
+import org.eclipse.store.storage.embedded.types.EmbeddedStorage;
+import org.eclipse.store.storage.embedded.types.EmbeddedStorageManager;
+
+/**
+ * The controller's durable state in an EclipseStore directory: observed services and networks,
+ * address leases, the install inventory, small key/values and a bounded journal of events with
+ * strictly increasing revisions. Reads are consistent snapshots that never wait for disk; a {@link
+ * #commit} is atomic and on disk (synced) when it returns. Thread-safe; commits are serialized.
+ * Only events advance the revision: a commit without events changes state at the same revision.
+ *
+ * <p>Only one process may have a store open ({@code <dir>.lock}). Each open first copies the store
+ * (synced) and, once the store proves readable, keeps that copy as {@code <dir>.bak}: the state
+ * from before the session, to restore by hand (stop svcreg, replace {@code <dir>} with it). A store
+ * that cannot be read is moved to {@code <dir>.corrupt-<UTC time>} exactly as it was before this
+ * open touched it; nothing is overwritten or deleted.
+ */
+public final class Store implements AutoCloseable {
+
+  private static final System.Logger LOG = System.getLogger(Store.class.getName());
+
+  private final Path dir;
+  private final StoreOptions options;
+  private final InstantSource clock;
+  private final FileChannel lock;
+  private final DurableWriter writer;
+  private final EmbeddedStorageManager manager;
+  private final StoreRoot root;
+  private final int segmentSize;
+  private Optional<String> recoveryNotice = Optional.empty();
+
+  /** Guards the decoded view below: commits apply to it under the write lock, in memory only. */
+  private final ReentrantReadWriteLock view = new ReentrantReadWriteLock();
+
+  private final TreeMap<String, ObservedService> services = new TreeMap<>();
+  private final TreeMap<String, ObservedNetwork> networks = new TreeMap<>();
+  private final TreeMap<String, Lease> leases = new TreeMap<>();
+  private final TreeMap<String, InventoryEntry> inventory = new TreeMap<>();
+  private final HashMap<String, String> meta = new HashMap<>();
+  private final ArrayList<Event> events = new ArrayList<>();
+  private long lastRevision;
+  private volatile ObservedState observedCache;
+
+  /** Serializes commits; the persisted graph is touched only while holding it. */
+  private final Object commitLock = new Object();
+
+  private String failure;
+  private boolean closed;
+
+  private Store(
+      Path dir,
+      StoreOptions options,
+      InstantSource clock,
+      FileChannel lock,
+      DurableWriter writer,
+      EmbeddedStorageManager manager,
+      StoreRoot root) {
+    this.dir = dir;
+    this.options = options;
+    this.clock = clock;
+    this.lock = lock;
+    this.writer = writer;
+    this.manager = manager;
+    this.root = root;
+    this.segmentSize = Math.max(1, Math.min(128, options.retainedEvents() / 4));
+  }
+
+  /**
+   * Opens (or creates) the store in {@code dir}, a directory of its own. A store that cannot be
+   * read (corrupt, or of another format version) is moved aside; then the open fails with a
+   * one-line {@link SvcregException} saying so, or, with {@link
+   * StoreOptions#startFreshIfUnreadable}, an empty store is started and {@link #recoveryNotice}
+   * says what happened.
+   */
+  public static Store open(Path dir, StoreOptions options, InstantSource clock) {
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(clock, "clock");
+    Path d = dir.toAbsolutePath().normalize();
+    try {
+      Files.createDirectories(d.getParent());
+    } catch (IOException e) {
+      throw new SvcregException(
+          "cannot create the directory of store " + d + ": " + e.getMessage(), e);
+    }
+    FileChannel lock = StoreFiles.lock(d);
+    try {
+      return openLocked(d, options, clock, lock);
+    } catch (RuntimeException | Error e) {
+      StoreFiles.closeQuietly(lock);
+      throw e;
+    }
+  }
+
+  private static Store openLocked(
+      Path dir, StoreOptions options, InstantSource clock, FileChannel lock) {
+    Path copy = null;
+    try {
+      if (StoreFiles.hasContent(dir)) {
+        copy = StoreFiles.copyForBackup(dir);
+        for (String log : StoreFiles.cutTornTransactionLogs(dir)) {
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "store "
+                  + dir
+                  + ": cut the incomplete last entry of "
+                  + log
+                  + ", left by a crash during a commit that never returned");
+        }
+      }
+    } catch (IOException e) {
+      throw new SvcregException("cannot back up store " + dir + ": " + e.getMessage(), e);
+    }
+    Store store;
+    try {
+      store = start(dir, options, clock, lock);
+    } catch (Unreadable u) {
+      return recover(dir, copy, options, clock, lock, u);
+    }
+    if (copy != null) {
+      try {
+        StoreFiles.keepBackup(copy, dir);
+      } catch (IOException e) {
+        store.shutdown();
+        throw new SvcregException(
+            "cannot keep the backup " + StoreFiles.backup(dir) + ": " + e.getMessage(), e);
+      }
+    }
+    return store;
+  }
+
+  private static Store recover(
+      Path dir,
+      Path pristine,
+      StoreOptions options,
+      InstantSource clock,
+      FileChannel lock,
+      Unreadable u) {
+    Path aside;
+    try {
+      aside = StoreFiles.moveAside(dir, pristine, clock.instant());
+    } catch (IOException e) {
+      throw new SvcregException(
+          "store "
+              + dir
+              + " cannot be read ("
+              + u.getMessage()
+              + ") and cannot be moved aside: "
+              + e.getMessage(),
+          e);
+    }
+    Path bak = StoreFiles.backup(dir);
+    String message =
+        "store "
+            + dir
+            + " cannot be read ("
+            + u.getMessage()
+            + "); moved it to "
+            + aside
+            + (Files.isDirectory(bak)
+                ? "; " + bak + " holds the state from before its last start"
+                : "");
+    if (!options.startFreshIfUnreadable()) {
+      throw new SvcregException(message, u);
+    }
+    String notice = message + "; started an empty store";
+    Store store;
+    try {
+      store = start(dir, options, clock, lock);
+    } catch (Unreadable again) {
+      throw new SvcregException(
+          "cannot create an empty store in " + dir + ": " + again.getMessage(), again);
+    }
+    store.recoveryNotice = Optional.of(notice);
+    LOG.log(System.Logger.Level.WARNING, notice);
+    return store;
+  }
+
+  private static Store start(Path dir, StoreOptions options, InstantSource clock, FileChannel lock)
+      throws Unreadable {
+    boolean initialized = Files.exists(StoreFiles.marker(dir));
+    DurableWriter writer = new DurableWriter();
+    EmbeddedStorageManager manager;
+    try {
+      manager =
+          EmbeddedStorage.Foundation(dir)
+              .setWriterProvider(() -> writer)
+              .onConnectionFoundation(
+                  f -> f.setTypeDictionaryIoHandler(new DurableTypeDictionary(dir)))
+              .start();
+    } catch (RuntimeException e) {
+      writer.close();
+      throw new Unreadable(describe(e), e);
+    }
+    Store store;
+    try {
+      Object r = manager.root();
+      StoreRoot root;
+      if (r == null) {
+        if (initialized) {
+          throw new Unreadable("its data holds no svcreg root", null);
+        }
+        root = StoreRoot.create();
+        manager.setRoot(root);
+        manager.storeRoot();
+      } else if (r instanceof StoreRoot existing) {
+        if (existing.formatVersion != StoreRoot.FORMAT_VERSION) {
+          throw new Unreadable(
+              "it is in store format "
+                  + existing.formatVersion
+                  + ", this svcreg reads format "
+                  + StoreRoot.FORMAT_VERSION,
+              null);
+        }
+        String problem = existing.structureProblem();
+        if (problem != null) {
+          throw new Unreadable(problem, null);
+        }
+        root = existing;
+      } else {
+        throw new Unreadable(
+            "its root is not an svcreg store (" + r.getClass().getName() + ")", null);
+      }
+      store = new Store(dir, options, clock, lock, writer, manager, root);
+      store.load();
+    } catch (Unreadable e) {
+      shutdownQuietly(manager, writer, e);
+      throw e;
+    } catch (RuntimeException e) {
+      shutdownQuietly(manager, writer, e);
+      throw new Unreadable(describe(e), e);
+    }
+    try {
+      if (!initialized) {
+        StoreFiles.writeMarker(dir);
+      }
+      // the files EclipseStore created must be found after a power loss
+      Fsync.directories(dir);
+      Fsync.directory(dir.getParent());
+    } catch (IOException e) {
+      shutdownQuietly(manager, writer, e);
+      throw new SvcregException("cannot sync store " + dir + ": " + e.getMessage(), e);
+    }
+    return store;
+  }
+
+  /** Decodes the persisted graph into the in-memory view. */
+  private void load() throws Unreadable {
+    loadIndex(root.services, ObservedService.class, services, "service");
+    loadIndex(root.networks, ObservedNetwork.class, networks, "network");
+    loadIndex(root.leases, Lease.class, leases, "lease");
+    loadIndex(root.inventory, InventoryEntry.class, inventory, "inventory entry");
+    meta.putAll(root.meta);
+    long expected = -1;
+    for (ArrayList<StoredEvent> segment : root.journal) {
+      for (StoredEvent e : segment) {
+        if (expected >= 0 && e.revision != expected) {
+          throw new Unreadable(
+              "its journal skips from revision " + (expected - 1) + " to " + e.revision, null);
+        }
+        events.add(
+            new Event(
+                e.revision, Instant.ofEpochSecond(e.epochSecond, e.nano), e.type, e.key, e.data));
+        expected = e.revision + 1;
+      }
+    }
+    lastRevision = events.isEmpty() ? 0 : events.getLast().revision();
+  }
+
+  private static <T> void loadIndex(
+      List<HashMap<String, Holder>> index, Class<T> type, Map<String, T> into, String what)
+      throws Unreadable {
+    for (HashMap<String, Holder> bucket : index) {
+      for (Map.Entry<String, Holder> e : bucket.entrySet()) {
+        try {
+          into.put(e.getKey(), Json.mapper().readValue(e.getValue().json, type));
+        } catch (JsonProcessingException | RuntimeException x) {
+          throw new Unreadable(what + " " + e.getKey() + " cannot be decoded: " + describe(x), x);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** The observed state: networks, services and leases at the last event revision. */
+  public ObservedState observed() {
+    ObservedState cached = observedCache;
+    if (cached != null) {
+      return cached;
+    }
+    view.readLock().lock();
+    try {
+      ObservedState state =
+          new ObservedState(
+              lastRevision,
+              List.copyOf(networks.values()),
+              List.copyOf(services.values()),
+              List.copyOf(leases.values()));
+      // set while holding the read lock: no commit can apply in between
+      observedCache = state;
+      return state;
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
+  /** The observed service of this name, if any. */
+  public Optional<ObservedService> service(String name) {
+    view.readLock().lock();
+    try {
+      return Optional.ofNullable(services.get(name));
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
+  /** What the controller installed where, sorted by service, node and path. */
+  public List<InventoryEntry> inventory() {
+    view.readLock().lock();
+    try {
+      return inventory.values().stream()
+          .sorted(
+              Comparator.comparing(InventoryEntry::service)
+                  .thenComparing(InventoryEntry::node)
+                  .thenComparing(InventoryEntry::path))
+          .toList();
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
+  /** The revision of the last event (0 before the first). */
+  public long lastRevision() {
+    view.readLock().lock();
+    try {
+      return lastRevision;
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
+  /**
+   * The retained events after {@code revision}, or {@link EventsSince.Expired} if events after it
+   * are no longer retained or {@code revision} is newer than any this store issued.
+   */
+  public EventsSince eventsSince(long revision) {
+    view.readLock().lock();
+    try {
+      long oldest = events.isEmpty() ? lastRevision + 1 : events.getFirst().revision();
+      if (revision < oldest - 1 || revision > lastRevision) {
+        return new EventsSince.Expired(oldest);
+      }
+      int from = (int) (revision - oldest + 1);
+      return new EventsSince.Events(events.subList(from, events.size()));
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
+  /** The value of a small key/value, if set. */
+  public Optional<String> meta(String key) {
+    view.readLock().lock();
+    try {
+      return Optional.ofNullable(meta.get(key));
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
+  /** What opening found and did, when it had to move an unreadable store aside. */
+  public Optional<String> recoveryNotice() {
+    return recoveryNotice;
+  }
+
+  /** Runs EclipseStore's garbage collection and file cleanup now (for tests). */
+  void housekeep() {
+    synchronized (commitLock) {
+      manager.issueFullGarbageCollection();
+      manager.issueFullFileCheck();
+    }
+  }
+
+  /** Bytes of entity data written by commits since the store was opened (for tests). */
+  long storedBytes() {
+    return writer.storedBytes();
+  }
+
+  /** The store's directory. */
+  public Path directory() {
+    return dir;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Applies a transaction atomically and durably, and returns its events with their revisions.
+   * Refused with a {@link SvcregException}, before anything is written, if it would lease an
+   * address to two services of a network or record an install path twice. A transaction that
+   * changes nothing and journals nothing writes nothing.
+   */
+  public List<Event> commit(Transaction tx) {
+    synchronized (commitLock) {
+      if (closed) {
+        throw new SvcregException("store " + dir + " is closed");
+      }
+      if (failure != null) {
+        throw new SvcregException(
+            "store "
+                + dir
+                + " takes no more commits after a failed one ("
+                + failure
+                + "); restart the controller");
+      }
+      Changes changes = changes(tx);
+      if (changes.isEmpty() && tx.events().isEmpty()) {
+        return List.of();
+      }
+      Instant now = clock.instant();
+      List<Event> added = new ArrayList<>();
+      long revision = lastRevision;
+      for (Transaction.NewEvent e : tx.events()) {
+        added.add(new Event(++revision, now, e.type(), e.key(), e.dataJson()));
+      }
+      int dropped;
+      try {
+        dropped = persist(changes, added);
+      } catch (RuntimeException e) {
+        failure = describe(e);
+        throw new SvcregException("store " + dir + ": a commit failed: " + failure, e);
+      }
+      apply(changes, added, dropped);
+      return List.copyOf(added);
+    }
+  }
+
+  /** A transaction's net effect per key: the new value and its JSON, or a removal. */
+  private record Change<T>(Optional<T> value, String json) {}
+
+  private record Changes(
+      Map<String, Change<ObservedService>> services,
+      Map<String, Change<ObservedNetwork>> networks,
+      Map<String, Change<Lease>> leases,
+      Map<String, Change<InventoryEntry>> inventory,
+      Map<String, Optional<String>> meta) {
+
+    boolean isEmpty() {
+      return services.isEmpty()
+          && networks.isEmpty()
+          && leases.isEmpty()
+          && inventory.isEmpty()
+          && meta.isEmpty();
+    }
+  }
+
+  /** Validates a transaction against the current state and computes its net changes. */
+  private Changes changes(Transaction tx) {
+    Map<String, Optional<ObservedService>> svc = new LinkedHashMap<>();
+    Map<String, Optional<ObservedNetwork>> net = new LinkedHashMap<>();
+    Map<String, Optional<Lease>> lease = new LinkedHashMap<>();
+    Map<String, Optional<InventoryEntry>> inv = new LinkedHashMap<>();
+    Map<String, Optional<String>> kv = new LinkedHashMap<>();
+    for (Transaction.Op op : tx.ops()) {
+      switch (op) {
+        case Transaction.PutService p ->
+            svc.put(p.service().metadata().name(), Optional.of(p.service()));
+        case Transaction.RemoveService r -> svc.put(r.name(), Optional.empty());
+        case Transaction.PutNetwork p ->
+            net.put(p.network().metadata().name(), Optional.of(p.network()));
+        case Transaction.RemoveNetwork r -> net.put(r.name(), Optional.empty());
+        case Transaction.AddLease a -> {
+          String key = leaseKey(a.lease());
+          Optional<Lease> held = current(lease, leases, key);
+          if (held.isPresent() && !held.get().service().equals(a.lease().service())) {
+            throw refused(
+                "address "
+                    + a.lease().address()
+                    + " in network "
+                    + a.lease().network()
+                    + " is leased to service "
+                    + held.get().service()
+                    + ", it cannot also be leased to "
+                    + a.lease().service());
+          }
+          lease.put(key, Optional.of(a.lease()));
+        }
+        case Transaction.RemoveLease r -> {
+          String key = leaseKey(r.lease());
+          Optional<Lease> held = current(lease, leases, key);
+          if (held.isPresent() && !held.get().service().equals(r.lease().service())) {
+            throw refused(
+                "address "
+                    + r.lease().address()
+                    + " in network "
+                    + r.lease().network()
+                    + " is leased to service "
+                    + held.get().service()
+                    + ", not to "
+                    + r.lease().service());
+          }
+          lease.put(key, Optional.empty());
+        }
+        case Transaction.PutInventory p -> {
+          String key = inventoryKey(p.entry());
+          checkSameInstall(current(inv, inventory, key), p.entry());
+          inv.put(key, Optional.of(p.entry()));
+        }
+        case Transaction.RemoveInventory r -> {
+          String key = inventoryKey(r.entry());
+          checkSameInstall(current(inv, inventory, key), r.entry());
+          inv.put(key, Optional.empty());
+        }
+        case Transaction.PutMeta p -> kv.put(p.key(), Optional.of(p.value()));
+        case Transaction.RemoveMeta r -> kv.put(r.key(), Optional.empty());
+      }
+    }
+    kv.entrySet().removeIf(e -> e.getValue().equals(Optional.ofNullable(meta.get(e.getKey()))));
+    return new Changes(
+        encode(svc, services),
+        encode(net, networks),
+        encode(lease, leases),
+        encode(inv, inventory),
+        kv);
+  }
+
+  private static <T> Optional<T> current(
+      Map<String, Optional<T>> pending, Map<String, T> base, String key) {
+    Optional<T> p = pending.get(key);
+    return p != null ? p : Optional.ofNullable(base.get(key));
+  }
+
+  private static void checkSameInstall(Optional<InventoryEntry> held, InventoryEntry entry) {
+    if (held.isPresent()
+        && !(held.get().service().equals(entry.service())
+            && held.get().version().equals(entry.version()))) {
+      throw refused(
+          "install path "
+              + entry.path()
+              + " on node "
+              + entry.node()
+              + " is recorded for service "
+              + held.get().service()
+              + " version "
+              + held.get().version()
+              + ", it cannot also be recorded for service "
+              + entry.service()
+              + " version "
+              + entry.version());
+    }
+  }
+
+  private static SvcregException refused(String why) {
+    return new SvcregException("commit refused, nothing was written: " + why);
+  }
+
+  /** Drops changes that change nothing and encodes the rest as JSON. */
+  private static <T> Map<String, Change<T>> encode(
+      Map<String, Optional<T>> pending, Map<String, T> base) {
+    Map<String, Change<T>> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Optional<T>> e : pending.entrySet()) {
+      Optional<T> now = Optional.ofNullable(base.get(e.getKey()));
+      if (e.getValue().equals(now)) {
+        continue;
+      }
+      String json = null;
+      if (e.getValue().isPresent()) {
+        try {
+          json = Json.mapper().writeValueAsString(e.getValue().get());
+        } catch (JsonProcessingException x) {
+          throw new SvcregException(
+              "commit refused, nothing was written: cannot write "
+                  + e.getKey()
+                  + " as JSON: "
+                  + x.getOriginalMessage(),
+              x);
+        }
+      }
+      out.put(e.getKey(), new Change<>(e.getValue(), json));
+    }
+    return out;
+  }
+
+  /** Writes the changes to EclipseStore in one commit; returns how many old events it dropped. */
+  private int persist(Changes changes, List<Event> added) {
+    Set<Object> toStore = Collections.newSetFromMap(new IdentityHashMap<>());
+    persistIndex(root.services, changes.services(), toStore);
+    persistIndex(root.networks, changes.networks(), toStore);
+    persistIndex(root.leases, changes.leases(), toStore);
+    persistIndex(root.inventory, changes.inventory(), toStore);
+    if (!changes.meta().isEmpty()) {
+      for (Map.Entry<String, Optional<String>> e : changes.meta().entrySet()) {
+        if (e.getValue().isPresent()) {
+          root.meta.put(e.getKey(), e.getValue().get());
+        } else {
+          root.meta.remove(e.getKey());
+        }
+      }
+      toStore.add(root.meta);
+    }
+    Set<Object> fresh = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Event e : added) {
+      ArrayList<StoredEvent> segment = root.journal.isEmpty() ? null : root.journal.getLast();
+      if (segment == null || segment.size() >= segmentSize) {
+        // a new segment is stored with the journal list that now references it
+        segment = new ArrayList<>(segmentSize);
+        root.journal.add(segment);
+        fresh.add(segment);
+        toStore.add(root.journal);
+      } else if (!fresh.contains(segment)) {
+        toStore.add(segment);
+      }
+      segment.add(
+          new StoredEvent(
+              e.revision(),
+              e.time().getEpochSecond(),
+              e.time().getNano(),
+              e.type(),
+              e.key(),
+              e.dataJson()));
+    }
+    long total = events.size() + added.size();
+    int dropped = 0;
+    while (root.journal.size() > 1
+        && total - root.journal.getFirst().size() >= options.retainedEvents()) {
+      ArrayList<StoredEvent> oldest = root.journal.removeFirst();
+      total -= oldest.size();
+      dropped += oldest.size();
+      toStore.remove(oldest);
+      toStore.add(root.journal);
+    }
+    Storer storer = manager.createStorer();
+    for (Object o : toStore) {
+      storer.store(o);
+    }
+    storer.commit();
+    return dropped;
+  }
+
+  private static <T> void persistIndex(
+      ArrayList<HashMap<String, Holder>> index,
+      Map<String, Change<T>> changes,
+      Set<Object> toStore) {
+    for (Map.Entry<String, Change<T>> e : changes.entrySet()) {
+      HashMap<String, Holder> bucket = StoreRoot.bucket(index, e.getKey());
+      Holder holder = bucket.get(e.getKey());
+      if (e.getValue().value().isPresent()) {
+        if (holder == null) {
+          bucket.put(e.getKey(), new Holder(e.getValue().json()));
+          toStore.add(bucket);
+        } else {
+          holder.json = e.getValue().json();
+          toStore.add(holder);
+        }
+      } else if (holder != null) {
+        bucket.remove(e.getKey());
+        toStore.add(bucket);
+      }
+    }
+  }
+
+  /** Applies a persisted commit to the in-memory view. */
+  private void apply(Changes changes, List<Event> added, int dropped) {
+    view.writeLock().lock();
+    try {
+      applyIndex(changes.services(), services);
+      applyIndex(changes.networks(), networks);
+      applyIndex(changes.leases(), leases);
+      applyIndex(changes.inventory(), inventory);
+      for (Map.Entry<String, Optional<String>> e : changes.meta().entrySet()) {
+        if (e.getValue().isPresent()) {
+          meta.put(e.getKey(), e.getValue().get());
+        } else {
+          meta.remove(e.getKey());
+        }
+      }
+      events.addAll(added);
+      events.subList(0, dropped).clear();
+      if (!added.isEmpty()) {
+        lastRevision = added.getLast().revision();
+      }
+      observedCache = null;
+    } finally {
+      view.writeLock().unlock();
+    }
+  }
+
+  private static <T> void applyIndex(Map<String, Change<T>> changes, Map<String, T> into) {
+    for (Map.Entry<String, Change<T>> e : changes.entrySet()) {
+      if (e.getValue().value().isPresent()) {
+        into.put(e.getKey(), e.getValue().value().get());
+      } else {
+        into.remove(e.getKey());
+      }
+    }
+  }
+
+  private static String leaseKey(Lease l) {
+    return l.network() + "/" + l.address();
+  }
+
+  private static String inventoryKey(InventoryEntry e) {
+    return e.node() + "\n" + e.path();
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Stops EclipseStore's threads and releases the store's lock. */
+  @Override
+  public void close() {
+    synchronized (commitLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      shutdown();
+    }
+  }
+
+  private void shutdown() {
+    try {
+      manager.shutdown();
+    } finally {
+      writer.close();
+      StoreFiles.closeQuietly(lock);
+    }
+  }
+
+  private static void shutdownQuietly(
+      EmbeddedStorageManager manager, DurableWriter writer, Exception cause) {
+    try {
+      manager.shutdown();
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
+    } finally {
+      writer.close();
+    }
+  }
+
+  private static void deleteQuietly(Path tree) {
+    if (tree != null) {
+      try {
+        StoreFiles.deleteTree(tree);
+      } catch (IOException ignored) {
+        // a leftover copy is replaced by the next open
+      }
+    }
+  }
+
+  /** One line: the failure and its root cause, without stack traces. */
+  static String describe(Throwable e) {
+    StringBuilder b = new StringBuilder();
+    Throwable t = e;
+    for (int depth = 0; t != null && depth < 6; depth++, t = t.getCause()) {
+      String m = t.getMessage();
+      if ((m == null || m.isBlank()) && t.getCause() != null) {
+        continue;
+      }
+      String line = m == null || m.isBlank() ? t.getClass().getSimpleName() : firstLine(m);
+      if (b.indexOf(line) < 0) {
+        b.append(b.isEmpty() ? "" : ": ").append(line);
+      }
+    }
+    return b.toString();
+  }
+
+  private static String firstLine(String s) {
+    int cut = s.indexOf('\n');
+    return (cut < 0 ? s : s.substring(0, cut)).strip();
+  }
+
+  /** The store cannot be read: corrupt, or of another format. */
+  private static final class Unreadable extends Exception {
+    Unreadable(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package io.svcreg.store;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+
+/**
+ * The root of the persisted object graph. Each entity is its own small {@link Holder} in a bucket
+ * of an index, so a change stores the holder, and an added or removed key stores one bucket; the
+ * journal is a list of fixed-size segments, so an append stores one segment.
+ */
+final class StoreRoot {
+
+  /** The format this code writes and reads; a store with another one is refused. */
+  static final int FORMAT_VERSION = 1;
+
+  /** Buckets per index: an added key rewrites one bucket (about n/128 entries). */
+  static final int BUCKETS = 128;
+
+  int formatVersion;
+  ArrayList<HashMap<String, Holder>> services;
+  ArrayList<HashMap<String, Holder>> networks;
+  ArrayList<HashMap<String, Holder>> leases;
+  ArrayList<HashMap<String, Holder>> inventory;
+  HashMap<String, String> meta;
+  ArrayList<ArrayList<StoredEvent>> journal;
+
+  /** An empty root of the current format. */
+  static StoreRoot create() {
+    StoreRoot r = new StoreRoot();
+    r.formatVersion = FORMAT_VERSION;
+    r.services = buckets();
+    r.networks = buckets();
+    r.leases = buckets();
+    r.inventory = buckets();
+    r.meta = new HashMap<>();
+    r.journal = new ArrayList<>();
+    return r;
+  }
+
+  private static ArrayList<HashMap<String, Holder>> buckets() {
+    ArrayList<HashMap<String, Holder>> list = new ArrayList<>(BUCKETS);
+    for (int i = 0; i < BUCKETS; i++) {
+      list.add(new HashMap<>());
+    }
+    return list;
+  }
+
+  /** The bucket of an index that holds this key. */
+  static HashMap<String, Holder> bucket(ArrayList<HashMap<String, Holder>> index, String key) {
+    return index.get(Math.floorMod(key.hashCode(), index.size()));
+  }
+
+  /** What is wrong with this root's structure, or null if nothing. */
+  String structureProblem() {
+    if (services == null || networks == null || leases == null || inventory == null) {
+      return "an index is missing";
+    }
+    if (services.isEmpty() || networks.isEmpty() || leases.isEmpty() || inventory.isEmpty()) {
+      return "an index has no buckets";
+    }
+    if (meta == null || journal == null) {
+      return "the meta data or the journal is missing";
+    }
+    return null;
+  }
+}

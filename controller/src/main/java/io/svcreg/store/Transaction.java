@@ -1,0 +1,169 @@
+package io.svcreg.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.svcreg.core.Lease;
+import io.svcreg.core.ObservedNetwork;
+import io.svcreg.core.ObservedService;
+import io.svcreg.schema.Json;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The changes of one atomic {@link Store#commit}: entities to put or remove and events to journal,
+ * applied in the order they were added. Not thread-safe; build it in one thread, then commit it.
+ */
+public final class Transaction {
+
+  /** One change of a transaction. */
+  sealed interface Op {}
+
+  record PutService(ObservedService service) implements Op {}
+
+  record RemoveService(String name) implements Op {}
+
+  record PutNetwork(ObservedNetwork network) implements Op {}
+
+  record RemoveNetwork(String name) implements Op {}
+
+  record AddLease(Lease lease) implements Op {}
+
+  record RemoveLease(Lease lease) implements Op {}
+
+  record PutInventory(InventoryEntry entry) implements Op {}
+
+  record RemoveInventory(InventoryEntry entry) implements Op {}
+
+  record PutMeta(String key, String value) implements Op {}
+
+  record RemoveMeta(String key) implements Op {}
+
+  /** An event to journal; its revision and time are assigned by the commit. */
+  record NewEvent(String type, String key, String dataJson) {}
+
+  private final List<Op> ops = new ArrayList<>();
+  private final List<NewEvent> events = new ArrayList<>();
+
+  /** An empty transaction. */
+  public Transaction() {}
+
+  /** Records (or replaces) the observed service of this name. */
+  public Transaction putService(ObservedService service) {
+    Objects.requireNonNull(service.metadata().name(), "service name");
+    ops.add(new PutService(service));
+    return this;
+  }
+
+  /** Forgets the service of this name (nothing if unknown). */
+  public Transaction removeService(String name) {
+    ops.add(new RemoveService(Objects.requireNonNull(name, "name")));
+    return this;
+  }
+
+  /** Records (or replaces) the observed network of this name. */
+  public Transaction putNetwork(ObservedNetwork network) {
+    Objects.requireNonNull(network.metadata().name(), "network name");
+    ops.add(new PutNetwork(network));
+    return this;
+  }
+
+  /** Forgets the network of this name (nothing if unknown). */
+  public Transaction removeNetwork(String name) {
+    ops.add(new RemoveNetwork(Objects.requireNonNull(name, "name")));
+    return this;
+  }
+
+  /**
+   * Leases an address to a service; refused by the commit if another service holds it in that
+   * network, nothing if this service already does.
+   */
+  public Transaction addLease(Lease lease) {
+    Objects.requireNonNull(lease.network(), "lease network");
+    Objects.requireNonNull(lease.address(), "lease address");
+    Objects.requireNonNull(lease.service(), "lease service");
+    ops.add(new AddLease(lease));
+    return this;
+  }
+
+  /** Releases a lease; refused if another service holds the address, nothing if none does. */
+  public Transaction removeLease(Lease lease) {
+    Objects.requireNonNull(lease.network(), "lease network");
+    Objects.requireNonNull(lease.address(), "lease address");
+    Objects.requireNonNull(lease.service(), "lease service");
+    ops.add(new RemoveLease(lease));
+    return this;
+  }
+
+  /**
+   * Records an installation (or refreshes the one at the same node and path); refused by the commit
+   * if that node and path are recorded for another service or version.
+   */
+  public Transaction putInventory(InventoryEntry entry) {
+    ops.add(new PutInventory(Objects.requireNonNull(entry, "entry")));
+    return this;
+  }
+
+  /**
+   * Forgets the installation at the entry's node and path (nothing if none); refused if it is
+   * recorded for another service or version.
+   */
+  public Transaction removeInventory(InventoryEntry entry) {
+    ops.add(new RemoveInventory(Objects.requireNonNull(entry, "entry")));
+    return this;
+  }
+
+  /** Sets a small key/value (e.g. the spec directory's source revision). */
+  public Transaction putMeta(String key, String value) {
+    ops.add(
+        new PutMeta(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value")));
+    return this;
+  }
+
+  /** Removes a key/value (nothing if absent). */
+  public Transaction removeMeta(String key) {
+    ops.add(new RemoveMeta(Objects.requireNonNull(key, "key")));
+    return this;
+  }
+
+  /**
+   * Journals an event of a type of {@link Event#TYPES}, about a resource key ({@code Service/web},
+   * or empty), with a JSON object as data.
+   */
+  public Transaction event(String type, String key, JsonNode data) {
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(key, "key");
+    if (!Event.TYPES.contains(type)) {
+      throw new IllegalArgumentException("unknown event type: " + type);
+    }
+    if (data == null || !data.isObject()) {
+      throw new IllegalArgumentException("event data must be a JSON object: " + data);
+    }
+    try {
+      events.add(new NewEvent(type, key, Json.mapper().writeValueAsString(data)));
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot write event data as JSON: " + e.getMessage(), e);
+    }
+    return this;
+  }
+
+  /** Journals an event whose data is this map (values as Jackson writes them). */
+  public Transaction event(String type, String key, Map<String, ?> data) {
+    JsonNode tree = Json.mapper().valueToTree(Objects.requireNonNull(data, "data"));
+    return event(type, key, tree);
+  }
+
+  /** Whether this transaction changes nothing and journals nothing. */
+  public boolean isEmpty() {
+    return ops.isEmpty() && events.isEmpty();
+  }
+
+  List<Op> ops() {
+    return ops;
+  }
+
+  List<NewEvent> events() {
+    return events;
+  }
+}

@@ -1,0 +1,107 @@
+package io.svcreg.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ControllerCommandsTest {
+
+  @TempDir Path tmp;
+
+  @Test
+  void apply_validFile_writesItAndExits0() throws IOException {
+    SpecDir dir = SpecDir.write(tmp);
+    Path incoming = tmp.resolve("cache.yaml");
+    Files.writeString(
+        incoming,
+        """
+        apiVersion: svcreg.io/v1
+        kind: Service
+        metadata: {name: cache}
+        spec:
+          version: "1.0.0"
+          package: ../packages/cache
+          network: local
+        """);
+
+    CliRun run = CliRun.of("apply", "-f", incoming.toString(), "--specs", dir.specs().toString());
+
+    assertThat(run.exitCode()).as(run.toString()).isEqualTo(Cli.OK);
+    assertThat(run.out()).contains("Service/cache created");
+    assertThat(dir.specs().resolve("cache.yaml")).exists();
+  }
+
+  @Test
+  void apply_invalidFile_writesNothingAndExits2() throws IOException {
+    SpecDir dir = SpecDir.write(tmp);
+    Path incoming = tmp.resolve("cache.yaml");
+    Files.writeString(
+        incoming,
+        """
+        apiVersion: svcreg.io/v1
+        kind: Service
+        metadata: {name: cache}
+        spec:
+          version: "1.0.0"
+          package: ../packages/cache
+          network: nowhere
+        """);
+
+    CliRun run = CliRun.of("apply", "-f", incoming.toString(), "--specs", dir.specs().toString());
+
+    assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(run.err()).contains("cache.yaml:7:").contains("nowhere").contains("nothing written");
+    assertThat(dir.specs().resolve("cache.yaml")).doesNotExist();
+  }
+
+  @Test
+  void status_noControllerState_saysWhereItLookedAndExits2() {
+    CliRun run = CliRun.of("status", "--data", tmp.resolve("nothing").toString());
+
+    assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(run.errLines()).hasSize(1);
+    assertThat(run.err()).startsWith("svcreg status: no controller state in");
+  }
+
+  @Test
+  void plan_stateAndData_areAlternatives() {
+    SpecDir dir = SpecDir.write(tmp);
+
+    CliRun run =
+        CliRun.of("plan", "--specs", dir.specs().toString(), "--state", "x.json", "--data", "d");
+
+    assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(run.errLines())
+        .containsExactly("svcreg plan: --state and --data are alternatives; give one");
+  }
+
+  @Test
+  void serve_badLogFormat_isOneLineError() {
+    SpecDir dir = SpecDir.write(tmp);
+
+    CliRun run = CliRun.of("serve", "--specs", dir.specs().toString(), "--log-format", "xml");
+
+    assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(run.errLines())
+        .containsExactly("svcreg serve: --log-format xml: expected text or json");
+  }
+
+  @Test
+  void serve_missingSpecDir_isOneLineError() {
+    CliRun run =
+        CliRun.of(
+            "serve",
+            "--specs",
+            tmp.resolve("missing").toString(),
+            "--data",
+            tmp.resolve("data").toString());
+
+    assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(run.errLines()).hasSize(1);
+    assertThat(run.err()).contains("spec directory").contains("does not exist");
+  }
+}

@@ -1,0 +1,398 @@
+package io.svcreg.source;
+
+import static io.svcreg.source.SpecFixtures.network;
+import static io.svcreg.source.SpecFixtures.pkg;
+import static io.svcreg.source.SpecFixtures.read;
+import static io.svcreg.source.SpecFixtures.service;
+import static io.svcreg.source.SpecFixtures.write;
+import static io.svcreg.source.Waits.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.svcreg.schema.Problem;
+import io.svcreg.schema.ResourceKey;
+import io.svcreg.source.ApplyResult.Applied;
+import io.svcreg.source.ApplyResult.Outcome;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpecWriterIT {
+
+  @TempDir Path tmp;
+  private Path specs;
+  private Path in;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    specs = Files.createDirectories(tmp.resolve("specs"));
+    in = Files.createDirectories(tmp.resolve("incoming"));
+    pkg(tmp, "a", "1.0.0");
+    pkg(tmp, "b", "1.0.0");
+    write(specs.resolve("net.yaml"), network("local"));
+  }
+
+  /** Every file in the spec directory and its content, to prove nothing was written. */
+  private Map<String, String> snapshot() {
+    try (Stream<Path> s = Files.walk(specs)) {
+      Map<String, String> out = new TreeMap<>();
+      s.filter(Files::isRegularFile)
+          .filter(p -> !p.getFileName().toString().equals(SpecWriter.LOCK_FILE))
+          .forEach(p -> out.put(specs.relativize(p).toString(), read(p)));
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static Applied applied(String kindName, Outcome o, Path file) {
+    return new Applied(ResourceKey.parse(kindName), o, file);
+  }
+
+  @Test
+  void apply_serviceOnExistingNetwork_writtenUnderItsName() {
+    Path svc = write(in.resolve("a.yaml"), service("a", "local", "../packages/a", "1.0.0"));
+
+    ApplyResult r = SpecWriter.apply(List.of(svc), specs);
+
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.ok()).isTrue();
+    assertThat(r.resources())
+        .containsExactly(applied("Service/a", Outcome.CREATED, specs.resolve("a.yaml")));
+    assertThat(r.written()).containsExactly(specs.resolve("a.yaml"));
+    assertThat(read(specs.resolve("a.yaml"))).isEqualTo(read(svc));
+    try (Stream<Path> s = Files.list(specs)) {
+      assertThat(s.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder("net.yaml", "a.yaml", SpecWriter.LOCK_FILE);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void apply_sameFileTwice_unchangedAndNotRewritten() throws IOException {
+    Path svc = write(in.resolve("a.yaml"), service("a", "local", "../packages/a", "1.0.0"));
+    SpecWriter.apply(List.of(svc), specs);
+    var before = Files.getLastModifiedTime(specs.resolve("a.yaml"));
+
+    ApplyResult r = SpecWriter.apply(List.of(svc), specs);
+
+    assertThat(r.resources())
+        .containsExactly(applied("Service/a", Outcome.UNCHANGED, specs.resolve("a.yaml")));
+    assertThat(r.written()).isEmpty();
+    assertThat(Files.getLastModifiedTime(specs.resolve("a.yaml"))).isEqualTo(before);
+  }
+
+  @Test
+  void apply_changedFile_updated() {
+    Path svc = write(in.resolve("a.yaml"), service("a", "local", "../packages/a", "1.0.0"));
+    SpecWriter.apply(List.of(svc), specs);
+    write(svc, service("a", "local", "../packages/a", "1.0.0") + "  env: {LOG: debug}\n");
+
+    ApplyResult r = SpecWriter.apply(List.of(svc), specs);
+
+    assertThat(r.resources())
+        .containsExactly(applied("Service/a", Outcome.UPDATED, specs.resolve("a.yaml")));
+    assertThat(read(specs.resolve("a.yaml"))).contains("LOG: debug");
+  }
+
+  @Test
+  void apply_fileReplacedWithFewerResources_removedReported() {
+    write(specs.resolve("more.yaml"), network("x") + "---\n" + network("y"));
+    Path f = write(in.resolve("more.yaml"), network("x"));
+
+    ApplyResult r = SpecWriter.apply(List.of(f), specs);
+
+    assertThat(r.resources())
+        .containsExactly(
+            applied("Network/x", Outcome.UNCHANGED, specs.resolve("more.yaml")),
+            applied("Network/y", Outcome.REMOVED, specs.resolve("more.yaml")));
+  }
+
+  @Test
+  void apply_duplicateOfExistingResource_refusedNothingWritten() {
+    write(specs.resolve("x.yaml"), network("x"));
+    Map<String, String> before = snapshot();
+    Path dup = write(in.resolve("also-x.yaml"), network("x"));
+
+    ApplyResult r = SpecWriter.apply(List.of(dup), specs);
+
+    assertThat(r.ok()).isFalse();
+    assertThat(r.written()).isEmpty();
+    assertThat(r.problems())
+        .isNotEmpty()
+        .allSatisfy(p -> assertThat(p.message()).contains("x.yaml").contains("also-x.yaml"));
+    assertThat(r.problems())
+        .extracting(Problem::file)
+        .contains(in.resolve("also-x.yaml").toString());
+    assertThat(snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void apply_cycleCreated_refusedNothingWritten() {
+    write(specs.resolve("a.yaml"), service("a", "local", "../packages/a", "1.0.0", "b"));
+    write(specs.resolve("b.yaml"), service("b", "local", "../packages/b", "1.0.0"));
+    Map<String, String> before = snapshot();
+    Path b = write(in.resolve("b.yaml"), service("b", "local", "../packages/b", "1.0.0", "a"));
+
+    ApplyResult r = SpecWriter.apply(List.of(b), specs);
+
+    assertThat(r.ok()).isFalse();
+    assertThat(r.problems()).anySatisfy(p -> assertThat(p.message()).contains("cycle"));
+    assertThat(snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void apply_brokenFileElsewhereInDirectory_stillApplies() {
+    write(specs.resolve("broken.yaml"), "kind: [unclosed\n");
+    Path svc = write(in.resolve("a.yaml"), service("a", "local", "../packages/a", "1.0.0"));
+
+    ApplyResult r = SpecWriter.apply(List.of(svc), specs);
+
+    assertThat(r.problems()).isEmpty();
+    assertThat(specs.resolve("a.yaml")).exists();
+  }
+
+  @Test
+  void apply_invalidField_problemAtItsLineInTheCallersFile() {
+    Path bad =
+        write(
+            in.resolve("bad.yaml"),
+            service("a", "local", "../packages/a", "1.0.0") + "  colour: blue\n");
+    Map<String, String> before = snapshot();
+
+    ApplyResult r = SpecWriter.apply(List.of(bad), specs);
+
+    assertThat(r.problems())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.file()).isEqualTo(bad.toString());
+              assertThat(p.line()).isEqualTo(8);
+              assertThat(p.column()).isEqualTo(3);
+              assertThat(p.path()).isEqualTo("spec.colour");
+            });
+    assertThat(snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void apply_unknownNetwork_refusedNamingTheField() {
+    Path svc = write(in.resolve("a.yaml"), service("a", "nowhere", "../packages/a", "1.0.0"));
+
+    ApplyResult r = SpecWriter.apply(List.of(svc), specs);
+
+    assertThat(r.problems())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.path()).isEqualTo("spec.network");
+              assertThat(p.line()).isEqualTo(7);
+            });
+  }
+
+  @Test
+  void apply_notASpecName_refused() {
+    Path txt = write(in.resolve("a.txt"), network("x"));
+
+    ApplyResult r = SpecWriter.apply(List.of(txt), specs);
+
+    assertThat(r.problems()).singleElement().asString().contains(".yaml or .yml");
+  }
+
+  @Test
+  void apply_missingFile_refused() {
+    ApplyResult r = SpecWriter.apply(List.of(in.resolve("nope.yaml")), specs);
+
+    assertThat(r.problems()).singleElement().asString().contains("no such file");
+  }
+
+  @Test
+  void apply_directory_keepsPathsBelowIt() {
+    write(in.resolve("nets/x.yaml"), network("x"));
+    write(in.resolve("nets/deeper/y.yml"), network("y"));
+    write(in.resolve(".ignored.yaml"), "not: [yaml");
+
+    ApplyResult r = SpecWriter.apply(List.of(in), specs);
+
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.written())
+        .containsExactlyInAnyOrder(
+            specs.resolve("nets/x.yaml"), specs.resolve("nets/deeper/y.yml"));
+    assertThat(specs.resolve(".ignored.yaml")).doesNotExist();
+  }
+
+  @Test
+  void apply_twoInputsForOneTarget_refused() {
+    Path one = write(in.resolve("one/x.yaml"), network("x"));
+    Path two = write(in.resolve("two/x.yaml"), network("y"));
+
+    ApplyResult r = SpecWriter.apply(List.of(one, two), specs);
+
+    assertThat(r.problems()).singleElement().asString().contains("would be written to");
+  }
+
+  @Test
+  void applyText_documents_oneFileEach() {
+    String text = network("x") + "---\n" + service("a", "x", "../packages/a", "1.0.0");
+
+    ApplyResult r = SpecWriter.apply(text, specs);
+
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.resources())
+        .containsExactly(
+            applied("Network/x", Outcome.CREATED, specs.resolve("network-x.yaml")),
+            applied("Service/a", Outcome.CREATED, specs.resolve("service-a.yaml")));
+    assertThat(read(specs.resolve("network-x.yaml"))).isEqualTo(network("x"));
+    assertThat(read(specs.resolve("service-a.yaml")))
+        .isEqualTo("---\n" + service("a", "x", "../packages/a", "1.0.0"));
+  }
+
+  @Test
+  void applyText_resourceAloneInAFile_thatFileReplaced() {
+    write(specs.resolve("my-service.yaml"), service("a", "local", "../packages/a", "1.0.0"));
+
+    ApplyResult r =
+        SpecWriter.apply(
+            service("a", "local", "../packages/a", "1.0.0") + "  state: stopped\n", specs);
+
+    assertThat(r.resources())
+        .containsExactly(applied("Service/a", Outcome.UPDATED, specs.resolve("my-service.yaml")));
+    assertThat(read(specs.resolve("my-service.yaml"))).contains("state: stopped");
+    assertThat(specs.resolve("service-a.yaml")).doesNotExist();
+  }
+
+  @Test
+  void applyText_resourceSharingAFile_refused() {
+    write(specs.resolve("both.yaml"), network("x") + "---\n" + network("y"));
+
+    ApplyResult r = SpecWriter.apply("api", network("x"), specs);
+
+    assertThat(r.problems())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.file()).isEqualTo("api");
+              assertThat(p.message()).contains("both.yaml").contains("together with other");
+            });
+  }
+
+  @Test
+  void applyText_problemInSecondDocument_lineInTheWholeText() {
+    String text = network("x") + "---\n" + service("a", "missing", "../packages/a", "1.0.0");
+
+    ApplyResult r = SpecWriter.apply(text, specs);
+
+    // network: 4 lines, the marker on line 5, the service's spec.network on line 5 + 7.
+    assertThat(r.problems())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.file()).isEqualTo(SpecWriter.TEXT_SOURCE);
+              assertThat(p.line()).isEqualTo(12);
+              assertThat(p.path()).isEqualTo("spec.network");
+            });
+    assertThat(specs.resolve("network-x.yaml")).doesNotExist();
+  }
+
+  @Test
+  void applyText_syntaxError_refusedWithPosition() {
+    ApplyResult r = SpecWriter.apply("apiVersion: svcreg.io/v1\nkind: [Network\n", specs);
+
+    assertThat(r.ok()).isFalse();
+    assertThat(r.problems()).first().extracting(Problem::file).isEqualTo(SpecWriter.TEXT_SOURCE);
+    assertThat(r.problems().get(0).line()).isPositive();
+  }
+
+  @Test
+  void applyText_sameResourceTwice_refused() {
+    ApplyResult r = SpecWriter.apply(network("x") + "---\n" + network("x"), specs);
+
+    assertThat(r.problems()).hasSize(2).allSatisfy(p -> assertThat(p.message()).contains("twice"));
+    assertThat(specs.resolve("network-x.yaml")).doesNotExist();
+  }
+
+  @Test
+  void applyText_empty_refused() {
+    ApplyResult r = SpecWriter.apply("# nothing here\n", specs);
+
+    assertThat(r.problems()).singleElement().asString().contains("nothing to apply");
+  }
+
+  @Test
+  void apply_existingFilePermissions_kept() throws IOException {
+    Path target = write(specs.resolve("x.yaml"), network("x"));
+    Files.setPosixFilePermissions(
+        target, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+
+    SpecWriter.apply(List.of(write(in.resolve("x.yaml"), network("x") + "# changed\n")), specs);
+
+    assertThat(
+            java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(target)))
+        .isEqualTo("rw-r-----");
+    assertThat(read(target)).endsWith("# changed\n");
+  }
+
+  @Test
+  void apply_manyWhileWatched_watcherNeverSeesAPartialFile() throws IOException {
+    // A large spec (a 64 KiB annotation), rewritten again and again while the source rereads the
+    // directory every 5 ms: a reader that could see a partly written file would read broken YAML
+    // (a held key) or an empty file (a removed key).
+    String big = "x".repeat(64 * 1024);
+    List<SpecUpdate> updates = new CopyOnWriteArrayList<>();
+    SpecSource.Options fast =
+        SpecSource.Options.DEFAULTS
+            .withDebounce(Duration.ZERO)
+            .withRescanInterval(Duration.ofMillis(5));
+    int rounds = 40;
+    try (SpecSource source = SpecSource.start(specs, fast, updates::add)) {
+      for (int i = 0; i < rounds; i++) {
+        String text =
+            """
+            apiVersion: svcreg.io/v1
+            kind: Network
+            metadata:
+              name: big
+              annotations: {round: "%d", filler: "%s"}
+            spec: {type: local, subnet: 127.0.0.0/8}
+            """
+                .formatted(i, big);
+        ApplyResult r = SpecWriter.apply(text, specs);
+        assertThat(r.problems()).isEmpty();
+      }
+      await()
+          .until(
+              () ->
+                  source.current().lastGood().get(ResourceKey.network("big")) != null
+                      && source
+                          .current()
+                          .lastGood()
+                          .get(ResourceKey.network("big"))
+                          .metadata()
+                          .annotations()
+                          .get("round")
+                          .equals(String.valueOf(rounds - 1)));
+    }
+    assertThat(updates.size()).isGreaterThan(2);
+    assertThat(updates).allSatisfy(u -> assertThat(u.specs().problems()).isEmpty());
+    assertThat(updates)
+        .allSatisfy(
+            u ->
+                assertThat(u.changes())
+                    .doesNotContainValue(KeyChange.HELD)
+                    .doesNotContainValue(KeyChange.REMOVED));
+    try (Stream<Path> s = Files.list(specs)) {
+      assertThat(s.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder("net.yaml", "network-big.yaml", SpecWriter.LOCK_FILE);
+    }
+  }
+}
