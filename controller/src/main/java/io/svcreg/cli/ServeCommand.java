@@ -132,6 +132,11 @@ final class ServeCommand implements Callable<Integer> {
             new Thread(
                 () -> {
                   app.close();
+                  // java.util.logging is already shut down here: say it directly
+                  output
+                      .err()
+                      .println("svcreg: controller stopped; the services it manages keep running");
+                  output.err().flush();
                   stopped.countDown();
                 },
                 "svcreg-shutdown"));

@@ -170,7 +170,12 @@ public final class LocalDeployer implements Deployer {
           return null;
         });
     ProcessRef ref = new ProcessRef(p.pid(), startTime.get());
-    LOG.log(Level.INFO, "Service/{0}: started {1} as pid {2}", service, version, ref.pid());
+    LOG.log(
+        Level.INFO,
+        "Service/{0}: started {1} as pid {2}",
+        service,
+        version,
+        String.valueOf(ref.pid()));
     return new StartOutcome.Started(ref);
   }
 
