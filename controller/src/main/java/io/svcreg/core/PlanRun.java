@@ -493,10 +493,21 @@ final class PlanRun {
       if (!reasons.isEmpty()) {
         out.add(new Action.Restart(name, d.node(), String.join("; ", reasons)));
       }
-    } else if (!gaveUp) {
+    } else if (!gaveUp || !startLimitReached(st)) {
+      // after a rollback, the version rolled back to is started again (e.g. after a crash)
       out.add(new Action.Start(name, d.node()));
     }
     return out;
+  }
+
+  /** Whether the loop stopped starting the service (it kept exiting), not just rolled back. */
+  private static boolean startLimitReached(ServiceStatus st) {
+    for (Condition c : st.conditions()) {
+      if (Reasons.START_LIMIT_REACHED.equals(c.reason())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The common case, checked first: nothing changed and the service is as its spec says. */

@@ -151,7 +151,14 @@ public final class Controller implements AutoCloseable {
 
   private final Map<String, HealthTracker> trackers = new ConcurrentHashMap<>();
   private final Map<String, Instant> nextCheck = new ConcurrentHashMap<>();
-  private final Map<String, Deque<Instant>> crashes = new ConcurrentHashMap<>();
+  private final Map<String, Crashes> crashes = new ConcurrentHashMap<>();
+
+  /** The recent crashes of a service under one spec (start limit). */
+  private record Crashes(String specHash, Deque<Instant> times) {
+    Crashes(String specHash) {
+      this(specHash, new ArrayDeque<>());
+    }
+  }
 
   /** A controller over {@code store}; call {@link #onSpecs} to give it the desired state. */
   public Controller(Store store, Deployers deployers, InstantSource clock, Options options) {
@@ -398,7 +405,13 @@ public final class Controller implements AutoCloseable {
       have = store.service(name);
     }
     if (want != null && have.isPresent() && settled(want, have.get())) {
-      return maintainHealth(want, have.get());
+      Optional<String> revision = sourceRevision;
+      if (revision.isPresent() && !revision.equals(have.get().status().sourceRevision())) {
+        // unchanged by a new commit of the spec directory: in sync with that commit now
+        update(name, st -> status(st).sourceRevision(revision).build(), null);
+        have = store.service(name);
+      }
+      return maintainHealth(want, have.orElseThrow());
     }
 
     List<Action> actions;
@@ -407,16 +420,16 @@ public final class Controller implements AutoCloseable {
       Plan plan = Planner.plan(desired, store.observed());
       actions = plan.actions().stream().filter(a -> a.service().equals(name)).toList();
       change = plan.changes().stream().filter(c -> c.key().equals(key)).findFirst().orElse(null);
+      // the planner reports what blocks a service (e.g. a full subnet) at the service's document
       List<Problem> mine =
           plan.problems().stream()
-              .filter(p -> want != null && p.file().equals(want.origin().file()))
-              .filter(p -> p.message().contains(name))
+              .filter(p -> want != null && p.location().equals(want.origin()))
               .toList();
-      if (want != null && actions.isEmpty() && !mine.isEmpty() && change != null) {
-        return degraded(want, have, "PlanProblem", mine.getFirst().message());
-      }
       if (want != null && have.isEmpty()) {
         have = Optional.of(register(want, change));
+      }
+      if (want != null && actions.isEmpty() && !mine.isEmpty() && change != null) {
+        return degraded(want, have, "PlanProblem", mine.getFirst().message());
       }
       // addresses are decided and recorded under the plan lock, so two services never get one
       for (Action a : actions) {
@@ -429,11 +442,10 @@ public final class Controller implements AutoCloseable {
 
     if (actions.isEmpty()) {
       if (want == null) {
-        if (have.isPresent()) {
-          Transaction tx = new Transaction().removeService(name).removeMeta(PROCESS_META + name);
-          tx.event("service_removed", key.toString(), Map.of("service", name));
-          commit(tx);
-          forget(name);
+        // not declared: gone once torn down, but never while the specs cannot all be read (then
+        // the planner keeps it as it is, e.g. after a restart with a broken file)
+        if (have.isPresent() && desired.complete() && !desired.held().contains(key)) {
+          removed(name);
         }
         return Outcome.DONE;
       }
@@ -448,6 +460,13 @@ public final class Controller implements AutoCloseable {
       crashes.remove(name);
       update(name, s -> status(s).clearCondition(Condition.DEGRADED).build(), null);
     }
+    if (want == null) {
+      Optional<String> dependent = deletedDependent(name);
+      if (dependent.isPresent()) {
+        LOG.log(Level.DEBUG, key + ": waiting for " + dependent.get() + " to be removed first");
+        return new Outcome.RequeueAfter(options.dependencyPoll());
+      }
+    }
     String installed = null;
     for (Action a : actions) {
       if (a instanceof Action.Deploy x) {
@@ -458,10 +477,10 @@ public final class Controller implements AutoCloseable {
           switch (a) {
             case Action.AllocateAddress x -> null;
             case Action.Deploy x -> deploy(want, x);
-            case Action.Start x -> start(want, x.node(), version);
+            case Action.Start x -> start(want, change, x.node(), version);
             case Action.Stop x -> stop(name, x.node());
-            case Action.Restart x -> restart(want, x, version);
-            case Action.Rollback x -> rollback(want, x);
+            case Action.Restart x -> restart(want, change, x, version);
+            case Action.Rollback x -> rollback(want, change, x);
             case Action.Undeploy x -> undeploy(name, x);
             case Action.ReleaseAddress x -> release(x);
           };
@@ -469,16 +488,48 @@ public final class Controller implements AutoCloseable {
         return failed;
       }
     }
+    if (want != null && actions.stream().anyMatch(Controller::startsProcess)) {
+      // the process runs with this spec now: record it, so that the re-plans while it becomes
+      // healthy see no change (and do not restart it again and again)
+      store.service(name).ifPresent(o -> applied(want, change, o.status(), true));
+    }
     if (want == null) {
-      if (store.service(name).isPresent()) {
-        Transaction tx = new Transaction().removeService(name).removeMeta(PROCESS_META + name);
-        tx.event("service_removed", key.toString(), Map.of("service", name));
-        commit(tx);
-      }
-      forget(name);
+      removed(name);
       return Outcome.DONE;
     }
     return store.service(name).map(o -> progress(want, o, change)).orElse(Outcome.DONE);
+  }
+
+  private static boolean startsProcess(Action a) {
+    return a instanceof Action.Start || a instanceof Action.Restart || a instanceof Action.Rollback;
+  }
+
+  /** Removes a torn-down service from the store ({@code service_removed}). */
+  private void removed(String name) {
+    if (store.service(name).isPresent()) {
+      Transaction tx = new Transaction().removeService(name).removeMeta(PROCESS_META + name);
+      tx.event("service_removed", ResourceKey.service(name).toString(), Map.of("service", name));
+      commit(tx);
+    }
+    forget(name);
+  }
+
+  /**
+   * A service that depends on {@code name} and is being removed too (recorded, no longer declared
+   * nor held): removals go dependents first, so {@code name} waits until it is gone.
+   */
+  private Optional<String> deletedDependent(String name) {
+    for (ObservedService o : store.observed().services()) {
+      String other = o.metadata().name();
+      ResourceKey k = ResourceKey.service(other);
+      if (!other.equals(name)
+          && o.spec().dependsOn().contains(name)
+          && !desiredIndex.containsKey(k)
+          && !desired.held().contains(k)) {
+        return Optional.of(other);
+      }
+    }
+    return Optional.empty();
   }
 
   /** Whether nothing is to be done for this service but watching its health. */
@@ -548,15 +599,7 @@ public final class Controller implements AutoCloseable {
     }
     if (expectsProcess && !seen.running()) {
       Instant now = clock.instant();
-      Deque<Instant> recent = crashes.computeIfAbsent(name, k -> new ArrayDeque<>());
-      synchronized (recent) {
-        recent.addLast(now);
-        while (!recent.isEmpty()
-            && recent.getFirst().isBefore(now.minus(options.startLimitWindow()))) {
-          recent.removeFirst();
-        }
-      }
-      boolean limit = recent.size() >= options.startLimit();
+      boolean limit = crashed(name, o.specHash(), now);
       LOG.log(
           Level.WARNING,
           "Service/"
@@ -587,11 +630,7 @@ public final class Controller implements AutoCloseable {
                   Condition.DEGRADED,
                   ConditionStatus.TRUE,
                   Reasons.START_LIMIT_REACHED,
-                  "the process exited "
-                      + options.startLimit()
-                      + " times within "
-                      + options.startLimitWindow().toSeconds()
-                      + "s; change the spec to try again",
+                  startLimitMessage("exited"),
                   now);
             }
             return b.build();
@@ -600,6 +639,36 @@ public final class Controller implements AutoCloseable {
       return limit ? new Outcome.Terminal("start limit reached") : null;
     }
     return null;
+  }
+
+  /**
+   * Counts a crash of {@code name} (its process died, or a start failed); whether that reaches the
+   * start limit ({@code startLimit} crashes within {@code startLimitWindow}).
+   */
+  private boolean crashed(String name, String specHash, Instant now) {
+    // a new spec starts with a clean record
+    Crashes c =
+        crashes.compute(
+            name, (k, v) -> v != null && v.specHash().equals(specHash) ? v : new Crashes(specHash));
+    Deque<Instant> recent = c.times();
+    synchronized (recent) {
+      recent.addLast(now);
+      while (!recent.isEmpty()
+          && recent.getFirst().isBefore(now.minus(options.startLimitWindow()))) {
+        recent.removeFirst();
+      }
+      return recent.size() >= options.startLimit();
+    }
+  }
+
+  private String startLimitMessage(String what) {
+    return "the process "
+        + what
+        + " "
+        + options.startLimit()
+        + " times within "
+        + options.startLimitWindow().toSeconds()
+        + "s; change the spec to try again";
   }
 
   // ------------------------------------------------------------------ actions
@@ -723,7 +792,7 @@ public final class Controller implements AutoCloseable {
    * Starts the service: {@code version} when this reconcile just installed it, else the deployed
    * one. Waits (re-queues) until every dependency runs and is healthy.
    */
-  private Outcome start(Service want, String node, String installedNow) {
+  private Outcome start(Service want, ResourceChange change, String node, String installedNow) {
     String name = want.name();
     for (String dep : want.spec().dependsOn()) {
       Optional<ObservedService> o = store.service(dep);
@@ -813,7 +882,28 @@ public final class Controller implements AutoCloseable {
         return null;
       }
       case StartOutcome.Failed f -> {
-        fail(name, f.reason(), f.message() + (f.logTail().isEmpty() ? "" : ": " + f.logTail()));
+        String message = f.message() + (f.logTail().isEmpty() ? "" : ": " + f.logTail());
+        if (crashed(name, want.specHash(), clock.instant())) {
+          // like a process that keeps dying: give up on this spec until it changes
+          Instant at = clock.instant();
+          applied(
+              want,
+              change,
+              status(store.service(name).orElseThrow().status())
+                  .phase(Phase.FAILED)
+                  .lastError(Optional.of(message))
+                  .condition(
+                      Condition.DEGRADED,
+                      ConditionStatus.TRUE,
+                      Reasons.START_LIMIT_REACHED,
+                      startLimitMessage("failed to start") + ": " + message,
+                      at)
+                  .build(),
+              false);
+          LOG.log(Level.WARNING, "Service/" + name + ": start limit reached: " + message);
+          return new Outcome.Terminal("start limit reached");
+        }
+        fail(name, f.reason(), message);
         return new Outcome.Retry(f.message());
       }
     }
@@ -857,13 +947,14 @@ public final class Controller implements AutoCloseable {
     };
   }
 
-  private Outcome restart(Service want, Action.Restart x, String installedNow) {
+  private Outcome restart(
+      Service want, ResourceChange change, Action.Restart x, String installedNow) {
     LOG.log(Level.INFO, "Service/" + want.name() + ": restarting: " + x.reason());
     Outcome stopped = stop(want.name(), x.node());
-    return stopped != null ? stopped : start(want, x.node(), installedNow);
+    return stopped != null ? stopped : start(want, change, x.node(), installedNow);
   }
 
-  private Outcome rollback(Service want, Action.Rollback x) {
+  private Outcome rollback(Service want, ResourceChange change, Action.Rollback x) {
     String name = want.name();
     LOG.log(
         Level.WARNING,
@@ -893,7 +984,7 @@ public final class Controller implements AutoCloseable {
                 .build(),
         Map.of("phase", "rollback", "from", x.fromVersion(), "to", x.toVersion()),
         "deployment_progress");
-    return start(want, x.node(), x.toVersion());
+    return start(want, change, x.node(), x.toVersion());
   }
 
   private Outcome undeploy(String name, Action.Undeploy x) {
@@ -943,6 +1034,14 @@ public final class Controller implements AutoCloseable {
         Map.of("service", x.service(), "released", x.address().toString()));
     commit(tx);
     queue.add(ResourceKey.network(x.network()));
+    // a service of this network that waits for an address (full subnet) may get this one now
+    for (Service s : desired.services()) {
+      if (s.spec().network().equals(x.network())
+          && !s.name().equals(x.service())
+          && store.service(s.name()).map(o -> o.status().address().isEmpty()).orElse(false)) {
+        queue.add(s.key());
+      }
+    }
     return null;
   }
 
@@ -960,14 +1059,21 @@ public final class Controller implements AutoCloseable {
       HealthResult result = runHealth(want, o);
       Instant now = clock.instant();
       if (result == null || result instanceof HealthResult.Passing) {
+        // running the previous version after a rollback (not the spec's version)
         boolean rolledBack =
             st.condition(Condition.DEGRADED)
-                .map(c -> Reasons.ROLLED_BACK.equals(c.reason()))
-                .orElse(false);
+                    .map(c -> Reasons.ROLLED_BACK.equals(c.reason()))
+                    .orElse(false)
+                && !st.deployedVersion().equals(Optional.of(want.spec().version()));
+        StatusBuilder running = status(st);
+        if (!rolledBack) {
+          // the spec's version runs healthy: whatever degraded it before is over
+          running.clearCondition(Condition.DEGRADED);
+        }
         applied(
             want,
             change,
-            status(st)
+            running
                 .phase(Phase.RUNNING)
                 .health(health(result, now))
                 .condition(

@@ -79,6 +79,25 @@ class PlannerDriftTest {
                     .previous("2.0.0")
                     .conditions(condition(Condition.PROGRESSING, Reasons.ROLLED_BACK))),
         row(
+            "rolled back for this generation, then its process died",
+            v2(),
+            s ->
+                s.phase(Phase.FAILED)
+                    .deployed("1.0.0")
+                    .previous("2.0.0")
+                    .conditions(condition(Condition.DEGRADED, Reasons.ROLLED_BACK)),
+            "start api on n1"),
+        row(
+            "rolled back, then the start limit reached",
+            v2(),
+            s ->
+                s.phase(Phase.FAILED)
+                    .deployed("1.0.0")
+                    .previous("2.0.0")
+                    .conditions(
+                        condition(Condition.PROGRESSING, Reasons.ROLLED_BACK),
+                        condition(Condition.DEGRADED, Reasons.START_LIMIT_REACHED))),
+        row(
             "never deployed",
             api(),
             s -> s.phase(Phase.REGISTERED).deployed(null),
