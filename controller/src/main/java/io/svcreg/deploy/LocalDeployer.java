@@ -84,6 +84,27 @@ public final class LocalDeployer implements Deployer {
     return installer.home(service, version);
   }
 
+  /**
+   * Deletes what installs and removals interrupted by a crash left in the install root (temporary
+   * and moved-aside directories of any service). Call it when no install runs, e.g. before the
+   * controller starts reconciling: otherwise such a directory stays until its service is installed
+   * again, which may be never. Failures are logged, not thrown.
+   */
+  public void removeLeftovers() {
+    try {
+      for (String d : installer.cleanAllLeftovers()) {
+        LOG.log(
+            Level.INFO, "deleted {0}, left in {1} by an interrupted install", d, installer.root());
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(
+          Level.WARNING,
+          "cannot delete what interrupted installs left in {0}: {1}",
+          installer.root(),
+          e.getMessage());
+    }
+  }
+
   @Override
   public InstallOutcome install(String service, String version, Path packageSource) {
     return locked(service, () -> installer.install(service, version, packageSource));
