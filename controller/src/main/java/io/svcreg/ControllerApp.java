@@ -102,6 +102,7 @@ public final class ControllerApp implements AutoCloseable {
     InstantSource clock = InstantSource.system();
     Store store = Store.open(config.data().resolve("store"), StoreOptions.defaults(), clock);
     LocalDeployer local = LocalDeployer.create(config.installRoot());
+    local.removeLeftovers(); // of installs a killed controller interrupted; none runs yet
     ControllerApp app = null;
     try {
       Controller controller =

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -83,6 +84,27 @@ public final class LocalDeployer implements Deployer {
     return installer.home(service, version);
   }
 
+  /**
+   * Deletes what installs and removals interrupted by a crash left in the install root (temporary
+   * and moved-aside directories of any service). Call it when no install runs, e.g. before the
+   * controller starts reconciling: otherwise such a directory stays until its service is installed
+   * again, which may be never. Failures are logged, not thrown.
+   */
+  public void removeLeftovers() {
+    try {
+      for (String d : installer.cleanAllLeftovers()) {
+        LOG.log(
+            Level.INFO, "deleted {0}, left in {1} by an interrupted install", d, installer.root());
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(
+          Level.WARNING,
+          "cannot delete what interrupted installs left in {0}: {1}",
+          installer.root(),
+          e.getMessage());
+    }
+  }
+
   @Override
   public InstallOutcome install(String service, String version, Path packageSource) {
     return locked(service, () -> installer.install(service, version, packageSource));
@@ -90,7 +112,50 @@ public final class LocalDeployer implements Deployer {
 
   @Override
   public UninstallOutcome uninstall(String service) {
+    try {
+      stopStrays(service);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new UninstallOutcome.Failed(
+          DeployReasons.INTERRUPTED, "interrupted before removing " + service);
+    }
     return locked(service, () -> installer.uninstall(service));
+  }
+
+  /**
+   * Stops what runs of {@code service} untracked, before it is started or removed: a controller
+   * killed after running {@code start.sh} but before it recorded the pid leaves the service running
+   * unknown to the next controller, which would otherwise start it a second time (or remove its
+   * files under it). Its processes are recognised by their environment: {@code SERVICE_NAME} is the
+   * service and {@code SERVICE_HOME} a directory of this install root. SIGTERM to each process
+   * group, then SIGKILL after the SIGTERM timeout.
+   */
+  private void stopStrays(String service) throws InterruptedException {
+    String prefix = installer.root() + "/";
+    Set<Long> groups =
+        ProcFs.groupsWhere(
+            env -> {
+              String home = env.getOrDefault("SERVICE_HOME", "");
+              return service.equals(env.get("SERVICE_NAME"))
+                  && home.startsWith(prefix)
+                  && home.indexOf('/', prefix.length()) < 0;
+            });
+    for (long pgid : groups) {
+      if (pgid <= 1) {
+        continue;
+      }
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: stopping process group {1}, left running by an earlier start that was"
+              + " not recorded",
+          service,
+          Long.toString(pgid));
+      Scripts.signalGroup(pgid, "TERM");
+      if (!waiter.until(timeouts.term(), () -> !ProcFs.groupAlive(pgid))) {
+        Scripts.signalGroup(pgid, "KILL");
+        waiter.until(timeouts.kill(), () -> !ProcFs.groupAlive(pgid));
+      }
+    }
   }
 
   @Override
@@ -107,6 +172,13 @@ public final class LocalDeployer implements Deployer {
           DeployReasons.NOT_INSTALLED,
           service + " " + version + " is not installed in " + installer.root(),
           "");
+    }
+    try {
+      stopStrays(service);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new StartOutcome.Failed(
+          DeployReasons.INTERRUPTED, "interrupted before starting " + service, "");
     }
     Path home = home(service, version);
     Path log = log(home);

@@ -282,6 +282,26 @@ final class PackageInstaller {
     }
   }
 
+  /**
+   * Deletes every temporary and moved-aside directory in the root (of any service), left by
+   * installs and removals that a crash interrupted; returns their names.
+   */
+  List<String> cleanAllLeftovers() throws IOException {
+    List<String> removed = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return removed;
+    }
+    for (String kind : List.of(".tmp.", ".old.")) {
+      try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, kind + "*")) {
+        for (Path d : dirs) {
+          Trees.delete(d);
+          removed.add(d.getFileName().toString());
+        }
+      }
+    }
+    return removed;
+  }
+
   /** Deletes the service's temporary and moved-aside directories left by a crash. */
   private void cleanLeftovers(String service) throws IOException {
     String name = sanitizedName(service);

@@ -2,12 +2,20 @@ package io.svcreg.deploy;
 
 import io.svcreg.core.SvcregException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * What Linux's {@code /proc} says about processes: state, process group and session. Zombies count
@@ -79,6 +87,58 @@ final class ProcFs {
     Optional<Instant> start = ProcessHandle.of(ref.pid()).flatMap(h -> h.info().startInstant());
     return start.isPresent()
         && Duration.between(start.get(), ref.startTime()).abs().compareTo(START_TOLERANCE) <= 0;
+  }
+
+  /**
+   * The process groups of the live processes (not zombies) whose environment passes {@code test};
+   * processes whose environment cannot be read (another user's) are skipped.
+   */
+  static Set<Long> groupsWhere(Predicate<Map<String, String>> test) {
+    Set<Long> groups = new TreeSet<>();
+    for (long pid : pids()) {
+      Optional<Stat> s = stat(pid);
+      if (s.isPresent() && !s.get().zombie() && test.test(environment(pid))) {
+        groups.add(s.get().pgid());
+      }
+    }
+    return groups;
+  }
+
+  /** The environment of a process (empty when it cannot be read). */
+  static Map<String, String> environment(long pid) {
+    try {
+      return parseEnvironment(
+          Files.readAllBytes(PROC.resolve(Long.toString(pid)).resolve("environ")));
+    } catch (IOException | RuntimeException e) {
+      return Map.of();
+    }
+  }
+
+  /** Parses {@code /proc/PID/environ}: {@code NAME=value} entries, each ended by a NUL. */
+  static Map<String, String> parseEnvironment(byte[] environ) {
+    Map<String, String> env = new HashMap<>();
+    for (String entry : new String(environ, StandardCharsets.UTF_8).split("\0")) {
+      int eq = entry.indexOf('=');
+      if (eq > 0) {
+        env.put(entry.substring(0, eq), entry.substring(eq + 1));
+      }
+    }
+    return env;
+  }
+
+  private static List<Long> pids() {
+    List<Long> pids = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC)) {
+      for (Path p : entries) {
+        String name = p.getFileName().toString();
+        if (!name.isEmpty() && name.chars().allMatch(Character::isDigit)) {
+          pids.add(Long.parseLong(name));
+        }
+      }
+      return pids;
+    } catch (IOException e) {
+      throw new SvcregException("cannot list the processes in " + PROC + ": " + e.getMessage(), e);
+    }
   }
 
   /** Whether any process (not a zombie) is in the process group {@code pgid}. */

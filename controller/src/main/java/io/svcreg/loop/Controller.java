@@ -160,6 +160,11 @@ public final class Controller implements AutoCloseable {
     }
   }
 
+  /** The spec hash of each service's last successful deploy and start by this controller. */
+  private final Map<String, String> deployedFor = new ConcurrentHashMap<>();
+
+  private final Map<String, String> startedFor = new ConcurrentHashMap<>();
+
   /** A controller over {@code store}; call {@link #onSpecs} to give it the desired state. */
   public Controller(Store store, Deployers deployers, InstantSource clock, Options options) {
     this.store = store;
@@ -419,6 +424,9 @@ public final class Controller implements AutoCloseable {
     synchronized (planLock) {
       Plan plan = Planner.plan(desired, store.observed());
       actions = plan.actions().stream().filter(a -> a.service().equals(name)).toList();
+      if (want != null && have.isPresent()) {
+        actions = withoutDone(want, have.get(), actions);
+      }
       change = plan.changes().stream().filter(c -> c.key().equals(key)).findFirst().orElse(null);
       // the planner reports what blocks a service (e.g. a full subnet) at the service's document
       List<Problem> mine =
@@ -550,6 +558,35 @@ public final class Controller implements AutoCloseable {
     trackers.remove(name);
     nextCheck.remove(name);
     crashes.remove(name);
+    deployedFor.remove(name);
+    startedFor.remove(name);
+  }
+
+  /**
+   * Drops the actions of a spec change that this controller already carried out for this very spec.
+   * The stored spec is replaced only when the service reaches its desired state, so until then the
+   * planner proposes the change's deploy and restart again on every reconcile: without this, a
+   * service waiting for its dependencies was re-installed every poll, and a new process still
+   * starting (not yet healthy) was restarted again and again, never becoming healthy.
+   */
+  private List<Action> withoutDone(Service want, ObservedService o, List<Action> actions) {
+    String name = want.name();
+    String hash = want.specHash();
+    ServiceStatus st = o.status();
+    return actions.stream()
+        .filter(
+            a ->
+                switch (a) {
+                  case Action.Deploy x ->
+                      !(hash.equals(deployedFor.get(name))
+                          && st.deployedVersion().equals(Optional.of(x.version())));
+                  case Action.Restart x ->
+                      !(hash.equals(startedFor.get(name))
+                          && st.phase() == Phase.STARTING
+                          && st.pid().isPresent());
+                  default -> true;
+                })
+        .toList();
   }
 
   // ------------------------------------------------------------------ reality
@@ -770,6 +807,7 @@ public final class Controller implements AutoCloseable {
                 "service", name, "phase", "installed", "version", x.version(), "home", ok.home()));
         stateEvent(tx, o, st);
         commit(tx);
+        deployedFor.put(name, want.specHash());
         yield null;
       }
       case InstallOutcome.Failed f -> {
@@ -879,6 +917,7 @@ public final class Controller implements AutoCloseable {
             want.key().toString(),
             Map.of("service", name, "endpoints", endpoints));
         commit(tx);
+        startedFor.put(name, want.specHash());
         return null;
       }
       case StartOutcome.Failed f -> {

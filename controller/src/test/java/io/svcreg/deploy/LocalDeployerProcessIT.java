@@ -475,4 +475,32 @@ class LocalDeployerProcessIT {
         .as("the running 1.0.0 is kept as the previous version")
         .containsExactly("3.0.0", "1.0.0");
   }
+
+  @Test
+  void start_serviceLeftRunningUntrackedByAKilledController_stopsTheStrayFirst() throws Exception {
+    install("stray", handMade("stray", "exec sleep 1000", "exit 0", null));
+    install("other", handMade("other", "exec sleep 1000", "exit 0", null));
+    LocalDeployer fast = newDeployer(FAST);
+    ProcessRef lost = start(fast, launch("stray", "127.0.0.42", 9));
+    ProcessRef neighbour = start(fast, launch("other", "127.0.0.43", 9));
+
+    // the next controller never learnt of `lost` and starts the service again
+    ProcessRef next = start(newDeployer(FAST), launch("stray", "127.0.0.42", 9));
+
+    assertThat(ProcFs.groupAlive(lost.pid())).as("the untracked first start").isFalse();
+    assertThat(deployer.observe("stray", "1.0.0", Optional.of(next)).running()).isTrue();
+    assertThat(deployer.observe("other", "1.0.0", Optional.of(neighbour)).running())
+        .as("another service's process")
+        .isTrue();
+  }
+
+  @Test
+  void uninstall_serviceLeftRunningUntracked_stopsItBeforeRemovingItsFiles() {
+    install("orphan", handMade("orphan", "exec sleep 1000", "exit 0", null));
+    ProcessRef lost = start(newDeployer(FAST), launch("orphan", "127.0.0.44", 9));
+
+    assertThat(newDeployer(FAST).uninstall("orphan"))
+        .isEqualTo(new UninstallOutcome.Uninstalled(List.of("1.0.0")));
+    assertThat(ProcFs.groupAlive(lost.pid())).isFalse();
+  }
 }

@@ -302,6 +302,20 @@ class PackageInstallIT {
   }
 
   @Test
+  void removeLeftovers_ofInterruptedInstallsOfAnyService_deletesThemAndNothingElse()
+      throws IOException {
+    installed(deployer.install("store", "1.0.0", pkg("store")));
+    Files.createDirectories(root.resolve(".tmp.store.123/scripts"));
+    Files.createDirectories(root.resolve(".old.api.456"));
+    Files.createDirectories(root.resolve(".tmp.other.789"));
+
+    deployer.removeLeftovers();
+
+    assertThat(names(root)).containsExactly("store-1.0.0");
+    assertThat(deployer.observe("store", "1.0.0", Optional.empty()).installed()).isTrue();
+  }
+
+  @Test
   void install_directoryNotMadeBySvcreg_isAConflictAndLeftAlone() throws IOException {
     Files.createDirectories(root.resolve("store-1.0.0"));
     Files.writeString(root.resolve("store-1.0.0/mine.txt"), "keep");

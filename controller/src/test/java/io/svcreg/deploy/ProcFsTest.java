@@ -1,7 +1,9 @@
 package io.svcreg.deploy;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ProcFsTest {
@@ -27,5 +29,20 @@ class ProcFsTest {
   @Test
   void exists_thisProcess_isTrue() {
     assertThat(ProcFs.exists(ProcessHandle.current().pid())).isTrue();
+  }
+
+  @Test
+  void parseEnvironment_nulSeparatedEntries_splitsAtTheFirstEquals() {
+    byte[] environ = "A=1\0SERVICE_HOME=/opt/x-1\0EQ=a=b\0\0junk\0".getBytes(UTF_8);
+
+    assertThat(ProcFs.parseEnvironment(environ))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("A", "1", "SERVICE_HOME", "/opt/x-1", "EQ", "a=b"));
+  }
+
+  @Test
+  void environment_thisProcess_hasItsVariables() {
+    assertThat(ProcFs.environment(ProcessHandle.current().pid()))
+        .containsEntry("PATH", System.getenv("PATH"));
   }
 }
