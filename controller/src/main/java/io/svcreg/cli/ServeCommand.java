@@ -6,6 +6,8 @@ import io.svcreg.schema.SpecDuration;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -82,7 +84,7 @@ final class ServeCommand implements Callable<Integer> {
     if (!logFormat.equals("text") && !logFormat.equals("json")) {
       return fail("--log-format " + logFormat + ": expected text or json");
     }
-    java.util.logging.Level level;
+    Level level;
     try {
       level = Logs.parseLevel(logLevel);
     } catch (IllegalArgumentException e) {
@@ -115,17 +117,15 @@ final class ServeCommand implements Callable<Integer> {
     } catch (SvcregException e) {
       return fail(e.getMessage());
     }
-    output
-        .err()
-        .println(
-            "svcreg: watching "
-                + specs
-                + ", data in "
-                + data
-                + "; stop with Ctrl-C (services keep running)."
-                + " State: svcreg status --data "
-                + data);
-    output.err().flush();
+    String json = logFormat;
+    say(
+        json,
+        "svcreg: watching "
+            + specs
+            + ", data in "
+            + data
+            + "; stop with Ctrl-C (services keep running). State: svcreg status --data "
+            + data);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -133,15 +133,24 @@ final class ServeCommand implements Callable<Integer> {
                 () -> {
                   app.close();
                   // java.util.logging is already shut down here: say it directly
-                  output
-                      .err()
-                      .println("svcreg: controller stopped; the services it manages keep running");
-                  output.err().flush();
+                  say(json, "svcreg: controller stopped; the services it manages keep running");
                   stopped.countDown();
                 },
                 "svcreg-shutdown"));
     stopped.await();
     return Cli.OK;
+  }
+
+  /** A line for the user on stderr: plain, or as one JSON log object with --log-format json. */
+  private void say(String format, String message) {
+    if (format.equals("json")) {
+      LogRecord r = new LogRecord(Level.INFO, message);
+      r.setLoggerName("io.svcreg.cli.ServeCommand");
+      output.err().print(new Logs.JsonLines().format(r));
+    } else {
+      output.err().println(message);
+    }
+    output.err().flush();
   }
 
   private int fail(String message) {
