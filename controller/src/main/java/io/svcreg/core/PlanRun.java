@@ -8,6 +8,7 @@ import io.svcreg.schema.Metadata;
 import io.svcreg.schema.Network;
 import io.svcreg.schema.Phase;
 import io.svcreg.schema.Problem;
+import io.svcreg.schema.Resource;
 import io.svcreg.schema.ResourceKey;
 import io.svcreg.schema.RunState;
 import io.svcreg.schema.Service;
@@ -105,6 +106,246 @@ final class PlanRun {
     this.held = desired.held();
     this.works = new HashMap<>(capacity(desired.resources()) + capacity(observed.services()));
     this.all = new ArrayList<>(desired.resources().size() + observed.services().size());
+  }
+
+  /** A run that decides only a few services, with the network rules of {@code base}. */
+  private PlanRun(SpecSet desired, Base base, int changed) {
+    this.desired = desired;
+    this.observed = base.observed;
+    this.held = desired.held();
+    this.works = new HashMap<>(changed * 2);
+    this.all = new ArrayList<>(changed);
+    this.rules.putAll(base.run.rules);
+  }
+
+  // ---- incremental re-planning
+
+  /**
+   * A quiet plan (nothing to change, no actions, no problems of the planner's own, no dependency
+   * cycle) and its working state: the starting point of {@link #replan}. Mutable: a quiet re-plan
+   * moves it forward.
+   */
+  static final class Base {
+    private final PlanRun run;
+    private final ObservedState observed;
+    private final int unchanged;
+    private final int[] topoPos;
+    private List<Resource> resources;
+    private int[] seen;
+    private int stamp;
+
+    private Base(PlanRun run, Plan plan) {
+      this.run = run;
+      this.observed = run.observed;
+      this.unchanged = plan.unchanged();
+      this.resources = run.desired.resources();
+      DependencyGraph g = run.graph;
+      this.topoPos = new int[g.names.size()];
+      for (int t = 0; t < g.ordered; t++) {
+        topoPos[g.topo[t]] = t;
+      }
+      this.seen = new int[g.names.size()];
+    }
+
+    /** The observed state the base was planned against. */
+    ObservedState observed() {
+      return observed;
+    }
+  }
+
+  /**
+   * The base for re-planning after this run's {@code plan}, or null when the plan is not quiet:
+   * every service declared, observed, keeping its lease at the address it reports, without changes
+   * or actions; no planner problem; all specs readable, none held; no dependency cycle.
+   */
+  Base base(Plan plan) {
+    if (!plan.changes().isEmpty()
+        || !plan.waves().isEmpty()
+        || !problems.isEmpty()
+        || !heldBack.isEmpty()
+        || !held.isEmpty()
+        || !desired.complete()) {
+      return null;
+    }
+    for (Work w : all) {
+      if (w.target == null
+          || w.observed == null
+          || w.blocked
+          || w.kept == null
+          || w.moved
+          || w.newAddress != null
+          || !w.actions.isEmpty()
+          || w.observed.status().address().map(a -> !a.equals(w.kept.address())).orElse(false)) {
+        return null;
+      }
+    }
+    if (graph().cyclic() > 0) {
+      return null;
+    }
+    return new Base(this, plan);
+  }
+
+  /**
+   * The plan of {@code desired} against the base's observed state when {@code desired} differs from
+   * the base's only in a few services that keep their names, networks, nodes, leases and
+   * dependencies (then the other services are as in the base: unchanged, without actions, and
+   * nothing they hold moves); null otherwise, for a full plan. Equal to {@code
+   * Planner.plan(desired, base.observed())}. A quiet result becomes the new base.
+   */
+  static Plan replan(Base base, SpecSet desired, int maxChanged) {
+    List<Resource> now = desired.resources();
+    List<Resource> was = base.resources;
+    if (now.size() != was.size() || !desired.complete() || !desired.held().isEmpty()) {
+      return null;
+    }
+    List<Service> changed = new ArrayList<>();
+    for (int i = 0; i < now.size(); i++) {
+      Resource r = now.get(i);
+      Resource old = was.get(i);
+      if (r == old) {
+        continue;
+      }
+      if (!(r instanceof Service s)
+          || !(old instanceof Service o)
+          || !s.name().equals(o.name())
+          || changed.size() == maxChanged) {
+        return null;
+      }
+      changed.add(s);
+    }
+    PlanRun run = new PlanRun(desired, base, changed.size());
+    for (Service s : changed) {
+      Work before = base.run.works.get(s.name());
+      if (before == null || run.works.containsKey(s.name())) {
+        return null;
+      }
+      Work w = run.add(new Work(s.name(), before.observed));
+      w.target(new Target(s.name(), s.metadata(), s.spec(), s.specHash(), s.origin()));
+      w.leases = before.leases;
+      run.decide(w);
+      if (w.blocked
+          || w.needsAddress
+          || w.moved
+          || w.change == ChangeType.CREATE
+          || !w.dependsOn().equals(before.dependsOn())) {
+        return null;
+      }
+      Optional<Ipv4> address = w.observed.status().address();
+      if (address.isPresent() && !address.get().equals(w.kept.address())) {
+        return null;
+      }
+      List<Endpoint> e0 = w.observed.spec().endpoints();
+      List<Endpoint> e1 = w.target.spec().endpoints();
+      if (w.specChanged && !e0.isEmpty() && !e1.isEmpty() && e0.get(0).port() != e1.get(0).port()) {
+        return null;
+      }
+      w.actions = run.actions(w);
+    }
+    if (!run.problems.isEmpty()) {
+      return null;
+    }
+    DependencyGraph g = base.run.graph;
+    List<Work> ordered = new ArrayList<>(run.all);
+    ordered.sort(Comparator.comparing(w -> w.name));
+    List<ResourceChange> changes = new ArrayList<>();
+    for (Work w : ordered) {
+      if (w.change != null) {
+        changes.add(run.change(w));
+      }
+    }
+    List<Wave> waves = waves(base, g, ordered);
+    List<Problem> allProblems = new ArrayList<>(desired.problems());
+    allProblems.sort(Problem.ORDER);
+    Plan plan =
+        new Plan(changes, base.unchanged - changed.size() + run.unchanged, waves, allProblems);
+    if (changes.isEmpty() && waves.isEmpty()) {
+      for (Work w : run.all) {
+        base.run.works.put(w.name, w);
+      }
+      base.resources = now;
+    }
+    return plan;
+  }
+
+  /**
+   * {@link WaveOrder#order} for a graph where only {@code ordered} (in name order) have actions:
+   * the levels count the services with actions along dependency chains.
+   */
+  private static List<Wave> waves(Base base, DependencyGraph g, List<Work> ordered) {
+    List<Work> acting = new ArrayList<>();
+    for (Work w : ordered) {
+      if (!w.actions.isEmpty()) {
+        acting.add(w);
+      }
+    }
+    if (acting.isEmpty()) {
+      return List.of();
+    }
+    int k = acting.size();
+    int[] index = new int[k];
+    boolean[] teardown = new boolean[k];
+    Map<Integer, Integer> slot = new HashMap<>();
+    for (int a = 0; a < k; a++) {
+      index[a] = java.util.Collections.binarySearch(g.names, acting.get(a).name);
+      teardown[a] = acting.get(a).actions.stream().allMatch(WaveOrder::isTeardown);
+      slot.put(index[a], a);
+    }
+    // reach.get(a): the other services with actions that a depends on, directly or not
+    List<List<Integer>> reach = new ArrayList<>(k);
+    java.util.ArrayDeque<Integer> stack = new java.util.ArrayDeque<>();
+    for (int a = 0; a < k; a++) {
+      List<Integer> found = new ArrayList<>();
+      int stamp = ++base.stamp;
+      stack.push(index[a]);
+      base.seen[index[a]] = stamp;
+      while (!stack.isEmpty()) {
+        int i = stack.pop();
+        for (int d : g.deps[i]) {
+          if (base.seen[d] != stamp) {
+            base.seen[d] = stamp;
+            Integer b = slot.get(d);
+            if (b != null) {
+              found.add(b);
+            }
+            stack.push(d);
+          }
+        }
+      }
+      reach.add(found);
+    }
+    Integer[] byTopo = new Integer[k];
+    for (int a = 0; a < k; a++) {
+      byTopo[a] = a;
+    }
+    java.util.Arrays.sort(byTopo, Comparator.comparingInt(a -> base.topoPos[index[a]]));
+    int[] up = new int[k];
+    for (int a : byTopo) {
+      for (int b : reach.get(a)) {
+        if (!teardown[b]) {
+          up[a] = Math.max(up[a], up[b] + 1);
+        }
+      }
+    }
+    int[] down = new int[k];
+    for (int t = k - 1; t >= 0; t--) {
+      int a = byTopo[t];
+      if (teardown[a]) {
+        for (int b : reach.get(a)) {
+          down[b] = Math.max(down[b], down[a] + 1);
+        }
+      }
+    }
+    long n = base.run.works.size();
+    java.util.TreeMap<Long, List<Action>> byKey = new java.util.TreeMap<>();
+    for (int a = 0; a < k; a++) {
+      long key = teardown[a] ? down[a] : n + up[a];
+      byKey.computeIfAbsent(key, x -> new ArrayList<>()).addAll(acting.get(a).actions);
+    }
+    List<Wave> waves = new ArrayList<>(byKey.size());
+    for (List<Action> actions : byKey.values()) {
+      waves.add(new Wave(waves.size() + 1, actions));
+    }
+    return waves;
   }
 
   Plan run() {
