@@ -24,13 +24,20 @@ public interface Deployer extends AutoCloseable {
    */
   InstallOutcome install(String service, String version, Path packageSource);
 
-  /** Removes every installed version of {@code service} (stop it first). */
+  /**
+   * Removes every installed version of {@code service} (stop it first; untracked processes of it
+   * are stopped here).
+   */
   UninstallOutcome uninstall(String service);
 
   /** The installed versions of {@code service}, most recently installed or started first. */
   List<String> installed(String service);
 
-  /** Starts the installed version of {@code launch} detached, in its own process group. */
+  /**
+   * Starts the installed version of {@code launch} detached, in its own process group, after
+   * stopping any process of the service that was started earlier but is not tracked (its start was
+   * never recorded).
+   */
   StartOutcome start(Launch launch);
 
   /**

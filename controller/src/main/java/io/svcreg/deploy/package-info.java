@@ -26,7 +26,8 @@
  *   <li>Atomic: the package is extracted into {@code .tmp.{S'}.*} in the install root, checked, and
  *       renamed into place; a replaced or removed version is renamed to {@code .old.{S'}.*} before
  *       it is deleted. A directory under its final name is always complete; a crash leaves only
- *       dot-directories, deleted by the next install or uninstall of the service.
+ *       dot-directories, deleted by the next install or uninstall of the service, and by {@link
+ *       io.svcreg.deploy.LocalDeployer#removeLeftovers} when the controller starts.
  *   <li>Idempotent: the install directory's {@code .svcreg-install} records a SHA-256 over the
  *       installed tree (paths, kinds, permission bits, contents, link targets). Installing the same
  *       content again (from a directory or an archive alike) changes nothing; the same version with
@@ -51,7 +52,11 @@
  *       alive after the start grace period (default 1 s); exiting earlier, even with code 0, is a
  *       failure ({@code ExitedDuringStart}) that carries the tail of what it logged. The service is
  *       a {@link io.svcreg.deploy.ProcessRef}: pid (= process group = session) and start time; it
- *       keeps running when the controller exits or is killed.
+ *       keeps running when the controller exits or is killed. Before a start (and before a
+ *       removal), processes of the service that nobody tracks are stopped (SIGTERM, then SIGKILL to
+ *       their groups): a controller killed after running {@code start.sh} but before recording the
+ *       pid leaves one. They are recognised by their environment: {@code SERVICE_NAME} and a {@code
+ *       SERVICE_HOME} in this install root.
  *   <li>Stop: {@code stop.sh} with {@code SERVICE_PID}, until the process group is gone (default 10
  *       s; a {@code stop.sh} exiting non-zero ends this step at once, one still running at the
  *       deadline is killed with its children); then SIGTERM to the group (default 10 s); then

@@ -48,7 +48,8 @@ import org.junit.jupiter.api.io.TempDir;
  * half-installed version, and a journal without gaps.
  *
  * <p>{@code -Dsvcreg.crash.kills=N} sets the number of kills (default 12), {@code
- * -Dsvcreg.crash.seed=S} replays a run's choices (the seed is printed and in every failure).
+ * -Dsvcreg.crash.seed=S} makes the same random choices again (the seed is printed and in every
+ * failure; the timing of the processes differs from run to run).
  */
 class ControllerCrashIT {
 
@@ -89,9 +90,9 @@ class ControllerCrashIT {
     }
     fleet.makePackage("cache", "store", "1.0.0");
     fleet
-        .put(new Svc("store", "store", "1.0.0", List.of()))
-        .put(new Svc("api", "api", "1.0.0", List.of("store")))
-        .put(new Svc("web", "web", "1.0.0", List.of("api")))
+        .put(new Svc("store", "1.0.0", List.of()))
+        .put(new Svc("api", "1.0.0", List.of("store")))
+        .put(new Svc("web", "1.0.0", List.of("api")))
         .write();
 
     long seenRevision = 0; // the highest revision a snapshot showed: committed, so never lost
@@ -102,7 +103,7 @@ class ControllerCrashIT {
       current = ServeProcess.start(tmp.resolve("logs"), fleet.serveArgs());
       int lines = 1 + random.nextInt(12);
       Waits.atMost(Duration.ofSeconds(90))
-          .alias(what("run " + ordinal(i) + ": " + lines + " service log lines or convergence"))
+          .alias(what("run " + i + ": " + lines + " service log lines or convergence"))
           .failFast(this::controllerRuns)
           .until(() -> startRevision(current) >= 0 && (serviceLines() >= lines || converged()));
       assertThat(startRevision(current))
@@ -148,8 +149,8 @@ class ControllerCrashIT {
     Map<String, Long> pids = assertOneProcessPerService(running);
 
     assertThat(current.terminate(Duration.ofSeconds(30)))
-        .as(what("serve exits on SIGTERM"))
-        .isNotNegative();
+        .as(what("serve's exit code after SIGTERM (128 + 15)"))
+        .isIn(0, 143);
     assertThat(assertOneProcessPerService(running))
         .as(what("the services keep running after the controller stopped"))
         .isEqualTo(pids);
@@ -176,7 +177,7 @@ class ControllerCrashIT {
               fleet.remove("cache");
               yield "cache removed";
             }
-            fleet.put(new Svc("cache", "store", "1.0.0", List.of()));
+            fleet.put(new Svc("cache", "1.0.0", List.of()));
             yield "cache added";
           }
           case 1 -> bump(d.get("api"));
@@ -373,9 +374,5 @@ class ControllerCrashIT {
 
   private String what(String description) {
     return description + " [" + String.join("; ", history) + "]";
-  }
-
-  private static String ordinal(int i) {
-    return "#" + i;
   }
 }

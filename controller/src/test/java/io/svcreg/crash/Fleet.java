@@ -29,11 +29,14 @@ import java.util.stream.Stream;
  */
 final class Fleet {
 
-  /** A declared service: its package (copied from {@code from}), version and dependencies. */
-  record Svc(String name, String from, String version, List<String> dependsOn) {
+  /**
+   * A declared service: name, version and dependencies; its package is {@code
+   * packages/{name}-{version}} (see {@link #makePackage}).
+   */
+  record Svc(String name, String version, List<String> dependsOn) {
 
     Svc withVersion(String v) {
-      return new Svc(name, from, v, dependsOn);
+      return new Svc(name, v, dependsOn);
     }
 
     /** The package directory this version uses, relative to the spec directory. */

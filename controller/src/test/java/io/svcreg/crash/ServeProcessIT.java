@@ -55,8 +55,8 @@ class ServeProcessIT {
     fleet.makePackage("store", "store", "1.0.0");
     fleet.makePackage("api", "api", "1.0.0");
     fleet
-        .put(new Svc("store", "store", "1.0.0", List.of()))
-        .put(new Svc("api", "api", "1.0.0", List.of("store")))
+        .put(new Svc("store", "1.0.0", List.of()))
+        .put(new Svc("api", "1.0.0", List.of("store")))
         .write();
 
     ServeProcess first = serve();
@@ -105,9 +105,43 @@ class ServeProcessIT {
   }
 
   @Test
+  void serve_versionsBumped_restartsEachServiceOnceAndInstallsEachVersionOnce() {
+    for (String v : List.of("1.0.0", "1.1.0")) {
+      fleet.makePackage("store", "store", v);
+      fleet.makePackage("api", "api", v);
+    }
+    fleet
+        .put(new Svc("store", "1.0.0", List.of()))
+        .put(new Svc("api", "1.0.0", List.of("store")))
+        .write();
+    ServeProcess p = serve();
+    awaitConverged(p);
+    int before = p.logLines().size();
+
+    fleet
+        .put(new Svc("store", "1.1.0", List.of()))
+        .put(new Svc("api", "1.1.0", List.of("store")))
+        .write();
+    awaitConverged(p);
+
+    List<String> log = p.logLines().subList(before, p.logLines().size());
+    for (String name : List.of("store", "api")) {
+      assertThat(log.stream().filter(l -> l.contains("Service/" + name + ": restarting")))
+          .as("restarts of %s:%n%s", name, String.join("\n", log))
+          .hasSize(1);
+      assertThat(log.stream().filter(l -> l.contains("Service/" + name + ": started 1.1.0")))
+          .as("starts of %s:%n%s", name, String.join("\n", log))
+          .hasSize(1);
+      assertThat(log.stream().filter(l -> l.contains("Service/" + name + ": stopped → deploying")))
+          .as("installs of %s while stopped:%n%s", name, String.join("\n", log))
+          .hasSizeLessThanOrEqualTo(1);
+    }
+  }
+
+  @Test
   void serve_logFormatJson_writesEachLogRecordAsOneJsonObjectPerLine() throws Exception {
     fleet.makePackage("store", "store", "1.0.0");
-    fleet.put(new Svc("store", "store", "1.0.0", List.of())).write();
+    fleet.put(new Svc("store", "1.0.0", List.of())).write();
 
     ServeProcess p = serve("--log-format", "json");
     awaitConverged(p);
