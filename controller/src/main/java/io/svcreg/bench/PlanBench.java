@@ -58,21 +58,30 @@ public final class PlanBench {
     int reps = 200;
     Path dir = defaultDir();
     for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--sizes" -> sizes = parseSizes(value(args, ++i, "--sizes"));
-        case "--seed" -> seed = Long.parseLong(value(args, ++i, "--seed"));
-        case "--reps" -> reps = Integer.parseInt(value(args, ++i, "--reps"));
-        case "--dir" -> dir = Path.of(value(args, ++i, "--dir"));
-        case "-h", "--help" -> {
-          System.out.println(USAGE);
-          return;
+      try {
+        switch (args[i]) {
+          case "--sizes" -> sizes = parseSizes(value(args, ++i, "--sizes"));
+          case "--seed" -> seed = Long.parseLong(value(args, ++i, "--seed"));
+          case "--reps" -> reps = Integer.parseInt(value(args, ++i, "--reps"));
+          case "--dir" -> dir = Path.of(value(args, ++i, "--dir"));
+          case "-h", "--help" -> {
+            System.out.println(USAGE);
+            return;
+          }
+          default -> {
+            System.err.println("tools/bench plan: unknown argument '" + args[i] + "'");
+            System.err.println(USAGE);
+            System.exit(2);
+          }
         }
-        default -> {
-          System.err.println("tools/bench plan: unknown argument '" + args[i] + "'");
-          System.err.println(USAGE);
-          System.exit(2);
-        }
+      } catch (NumberFormatException e) {
+        System.err.println("tools/bench plan: " + args[i - 1] + " needs numbers: " + args[i]);
+        System.exit(2);
       }
+    }
+    if (sizes.stream().anyMatch(n -> n < 100)) {
+      System.err.println("tools/bench plan: sizes must be at least 100");
+      System.exit(2);
     }
     boolean passed = new PlanBench(System.out, seed, reps).run(sizes, dir);
     System.exit(passed ? 0 : 1);
