@@ -17,7 +17,10 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -100,7 +103,28 @@ public final class ControllerApp implements AutoCloseable {
       throw new SvcregException("cannot create " + config.data() + ": " + e.getMessage());
     }
     InstantSource clock = InstantSource.system();
-    Store store = Store.open(config.data().resolve("store"), StoreOptions.defaults(), clock);
+    // With many services, opening the store and reading the spec directory both take a while and
+    // need nothing from each other: the directory is read on a thread of its own meanwhile; the
+    // reading waits for the loop before it is handed over (empty: the start failed, drop it).
+    CompletableFuture<Optional<Controller>> loop = new CompletableFuture<>();
+    FutureTask<SpecSource> reading =
+        new FutureTask<>(
+            () ->
+                SpecSource.start(
+                    config.specs(),
+                    SpecSource.Options.DEFAULTS
+                        .withDebounce(config.debounce())
+                        .withRescanInterval(config.rescan()),
+                    update -> loop.join().ifPresent(c -> c.onSpecs(update))));
+    Thread.ofPlatform().name("svcreg-spec-read").daemon().start(reading);
+    Store store;
+    try {
+      store = Store.open(config.data().resolve("store"), StoreOptions.defaults(), clock);
+    } catch (RuntimeException | Error e) {
+      loop.complete(Optional.empty());
+      closeQuietly(reading);
+      throw e;
+    }
     LocalDeployer local = LocalDeployer.create(config.installRoot());
     local.removeLeftovers(); // of installs a killed controller interrupted; none runs yet
     ControllerApp app = null;
@@ -115,7 +139,8 @@ public final class ControllerApp implements AutoCloseable {
       app = new ControllerApp(config, store, local, controller);
       ControllerApp self = app;
       controller.addListener(events -> self.snapshotSoon());
-      app.writeSnapshot();
+      // on the timer thread: with many services, writing it takes a while
+      app.snapshotSoon();
       LOG.log(
           Level.INFO,
           "svcreg controller: specs "
@@ -127,13 +152,8 @@ public final class ControllerApp implements AutoCloseable {
               + ", store revision "
               + store.lastRevision());
       store.recoveryNotice().ifPresent(n -> LOG.log(Level.WARNING, n));
-      app.source =
-          SpecSource.start(
-              config.specs(),
-              SpecSource.Options.DEFAULTS
-                  .withDebounce(config.debounce())
-                  .withRescanInterval(config.rescan()),
-              controller::onSpecs);
+      loop.complete(Optional.of(controller));
+      app.source = result(reading);
       long resync = config.loop().resyncInterval().toMillis();
       app.timer.scheduleAtFixedRate(
           () -> {
@@ -148,13 +168,44 @@ public final class ControllerApp implements AutoCloseable {
           resync,
           TimeUnit.MILLISECONDS);
       return app;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      loop.complete(Optional.empty());
+      closeQuietly(reading);
       if (app != null) {
         app.close();
       } else {
         store.close();
       }
       throw e;
+    }
+  }
+
+  /** The spec source once its first reading is handed over; its failure as it was thrown. */
+  private static SpecSource result(FutureTask<SpecSource> reading) {
+    try {
+      return reading.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new SvcregException("cannot read the spec directory: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SvcregException("interrupted while reading the spec directory", e);
+    }
+  }
+
+  /** Waits for the reading to end and closes the spec source it started, if any. */
+  private static void closeQuietly(FutureTask<SpecSource> reading) {
+    try {
+      reading.get().close();
+    } catch (ExecutionException | RuntimeException e) {
+      // the start failed anyway; its own error is the one reported
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

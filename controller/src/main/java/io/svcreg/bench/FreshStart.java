@@ -1,0 +1,34 @@
+package io.svcreg.bench;
+
+import io.svcreg.ControllerApp;
+import java.nio.file.Path;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One controller start in a JVM of its own, as {@code svcreg serve} restarts: {@code
+ * ControllerBench} launches it with the spec directory, data directory, install root and the number
+ * of reconciles of a full resync; it prints {@code converged <start nanos> <converged nanos> <cpu
+ * nanos>} (from the call of {@link ControllerApp#start}), then closes the controller.
+ */
+public final class FreshStart {
+
+  private FreshStart() {}
+
+  /** Starts, waits until converged, prints the figures, stops. */
+  public static void main(String[] args) {
+    Logger.getLogger("").setLevel(Level.WARNING);
+    long reconciles = Long.parseLong(args[3]);
+    long c0 = ControllerBench.processCpu();
+    long t0 = System.nanoTime();
+    try (ControllerApp app =
+        ControllerApp.start(
+            ControllerBench.config(Path.of(args[0]), Path.of(args[1]), Path.of(args[2])))) {
+      long t1 = System.nanoTime();
+      ControllerBench.awaitIdle(app, reconciles);
+      long t2 = System.nanoTime();
+      System.out.println(
+          "converged " + (t1 - t0) + " " + (t2 - t0) + " " + (ControllerBench.processCpu() - c0));
+    }
+  }
+}
