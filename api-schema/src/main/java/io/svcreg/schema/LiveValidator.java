@@ -40,6 +40,10 @@ final class LiveValidator implements CrossChecks.Index {
   private final Set<ResourceKey> held = new HashSet<>();
   private final Set<Declaration> missingRefs = new HashSet<>();
   private final Map<ResourceKey, Boolean> existedBefore = new HashMap<>();
+  // The resources each file contributes, in file order; a file whose declarations were re-checked
+  // (or whose keys' duplicate state changed) is in stale and has its chunk rebuilt on snapshot.
+  private final Map<String, Resource[]> chunks = new HashMap<>();
+  private final Set<String> stale = new HashSet<>();
   private int incomplete;
 
   @Override
@@ -111,6 +115,8 @@ final class LiveValidator implements CrossChecks.Index {
     int from = lowerBound(pf.file());
     order.subList(from, from + pf.declarations().size()).clear();
     problems.remove(pf);
+    chunks.remove(pf.file());
+    stale.remove(pf.file());
     if (!pf.complete()) {
       incomplete--;
     }
@@ -126,6 +132,7 @@ final class LiveValidator implements CrossChecks.Index {
     int at = Collections.binarySearch(names, pf.file());
     names.add(-at - 1, pf.file());
     order.addAll(lowerBound(pf.file()), pf.declarations());
+    stale.add(pf.file());
     if (!pf.problems().isEmpty()) {
       problems.put(pf, pf.problems());
     }
@@ -301,6 +308,7 @@ final class LiveValidator implements CrossChecks.Index {
       List<Declaration> all2 = duplicates.get(key);
       for (Declaration d : declarations(key.kind(), key.name())) {
         d.dup = all2 != null;
+        stale.add(d.file);
       }
       if (all2 != null) {
         problems.put(key, CrossChecks.duplicates(key, all2));
@@ -354,6 +362,7 @@ final class LiveValidator implements CrossChecks.Index {
       if (!d.live) {
         continue;
       }
+      stale.add(d.file);
       List<Problem> list = new ArrayList<>(2);
       if (d.cross != null) {
         list.addAll(d.cross);
@@ -490,22 +499,50 @@ final class LiveValidator implements CrossChecks.Index {
   }
 
   private SpecSet snapshot() {
-    List<Resource> resources = new ArrayList<>(order.size());
-    for (Declaration d : order) {
-      if (!d.valid() || d.dup) {
-        continue;
-      }
-      if (d.kind == Kind.NETWORK) {
-        resources.add(d.network());
-      } else if (!d.bad()) {
-        resources.add(d.resolve(d.node));
+    for (String f : stale) {
+      ParsedFile pf = files.get(f);
+      if (pf != null) {
+        chunks.put(f, chunk(pf));
       }
     }
+    stale.clear();
+    int size = 0;
+    List<Resource[]> parts = new ArrayList<>(names.size());
+    for (String n : names) {
+      Resource[] part = chunks.get(n);
+      if (part != null && part.length > 0) {
+        parts.add(part);
+        size += part.length;
+      }
+    }
+    Resource[] all0 = new Resource[size];
+    int at = 0;
+    for (Resource[] part : parts) {
+      System.arraycopy(part, 0, all0, at, part.length);
+      at += part.length;
+    }
+    List<Resource> resources = List.of(all0);
     Set<Problem> all = new LinkedHashSet<>();
     for (List<Problem> list : problems.values()) {
       all.addAll(list);
     }
     return new SpecSet(resources, held, incomplete == 0, new ArrayList<>(all), names);
+  }
+
+  /** The resources a file contributes: its valid, unique, checked declarations, resolved. */
+  private static Resource[] chunk(ParsedFile pf) {
+    List<Resource> out = new ArrayList<>(pf.declarations().size());
+    for (Declaration d : pf.declarations()) {
+      if (!d.valid() || d.dup) {
+        continue;
+      }
+      if (d.kind == Kind.NETWORK) {
+        out.add(d.network());
+      } else if (!d.bad()) {
+        out.add(d.resolve(d.node));
+      }
+    }
+    return out.toArray(new Resource[0]);
   }
 
   // ---- cycles --------------------------------------------------------------------------------
