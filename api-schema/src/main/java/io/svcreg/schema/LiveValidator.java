@@ -2,6 +2,7 @@ package io.svcreg.schema;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
@@ -531,18 +532,20 @@ final class LiveValidator implements CrossChecks.Index {
 
   /** The resources a file contributes: its valid, unique, checked declarations, resolved. */
   private static Resource[] chunk(ParsedFile pf) {
-    List<Resource> out = new ArrayList<>(pf.declarations().size());
-    for (Declaration d : pf.declarations()) {
+    List<Declaration> decls = pf.declarations();
+    Resource[] out = new Resource[decls.size()];
+    int n = 0;
+    for (Declaration d : decls) {
       if (!d.valid() || d.dup) {
         continue;
       }
       if (d.kind == Kind.NETWORK) {
-        out.add(d.network());
+        out[n++] = d.network();
       } else if (!d.bad()) {
-        out.add(d.resolve(d.node));
+        out[n++] = d.resolve(d.node);
       }
     }
-    return out.toArray(new Resource[0]);
+    return n == out.length ? out : Arrays.copyOf(out, n);
   }
 
   // ---- cycles --------------------------------------------------------------------------------
