@@ -286,6 +286,7 @@ final class LiveValidator implements CrossChecks.Index {
 
   private void update(Set<Declaration> touched) {
     Set<Declaration> dirty = new LinkedHashSet<>();
+    Set<Declaration> outputs = new HashSet<>();
     Set<ResourceKey> keys = new HashSet<>();
     Set<Declaration> roots = new LinkedHashSet<>();
     boolean all = false;
@@ -309,7 +310,7 @@ final class LiveValidator implements CrossChecks.Index {
       List<Declaration> all2 = duplicates.get(key);
       for (Declaration d : declarations(key.kind(), key.name())) {
         d.dup = all2 != null;
-        stale.add(d.file);
+        outputs.add(d);
       }
       if (all2 != null) {
         problems.put(key, CrossChecks.duplicates(key, all2));
@@ -363,7 +364,7 @@ final class LiveValidator implements CrossChecks.Index {
       if (!d.live) {
         continue;
       }
-      stale.add(d.file);
+      outputs.add(d);
       List<Problem> list = new ArrayList<>(2);
       if (d.cross != null) {
         list.addAll(d.cross);
@@ -383,6 +384,12 @@ final class LiveValidator implements CrossChecks.Index {
         held.add(key);
       } else {
         held.remove(key);
+      }
+    }
+    // A file's chunk is rebuilt only when a declaration in it now contributes something else.
+    for (Declaration d : outputs) {
+      if (d.live && output(d) != d.emitted) {
+        stale.add(d.file);
       }
     }
   }
@@ -536,16 +543,24 @@ final class LiveValidator implements CrossChecks.Index {
     Resource[] out = new Resource[decls.size()];
     int n = 0;
     for (Declaration d : decls) {
-      if (!d.valid() || d.dup) {
-        continue;
-      }
-      if (d.kind == Kind.NETWORK) {
-        out[n++] = d.network();
-      } else if (!d.bad()) {
-        out[n++] = d.resolve(d.node);
+      Resource r = output(d);
+      d.emitted = r;
+      if (r != null) {
+        out[n++] = r;
       }
     }
     return n == out.length ? out : Arrays.copyOf(out, n);
+  }
+
+  /** What a declaration contributes to the desired state: its resolved resource, or null. */
+  private static Resource output(Declaration d) {
+    if (!d.valid() || d.dup) {
+      return null;
+    }
+    if (d.kind == Kind.NETWORK) {
+      return d.network();
+    }
+    return d.bad() ? null : d.resolve(d.node);
   }
 
   // ---- cycles --------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ class LiveValidatorTest {
   }
 
   @ParameterizedTest(name = "seed {0}")
-  @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
+  @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
   void apply_randomEdits_alwaysEqualsTheFullValidation(long seed) {
     Random random = new Random(seed);
     LiveValidator live = new LiveValidator();
