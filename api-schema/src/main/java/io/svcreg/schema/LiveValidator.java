@@ -41,6 +41,8 @@ final class LiveValidator implements CrossChecks.Index {
   private final Set<ResourceKey> held = new HashSet<>();
   private final Set<Declaration> missingRefs = new HashSet<>();
   private final Map<ResourceKey, Boolean> existedBefore = new HashMap<>();
+  // Per touched service name, its vertex in the dependency graph before the change (see shape).
+  private final Map<String, Object> shapesBefore = new HashMap<>();
   // The resources each file contributes, in file order; a file whose declarations were re-checked
   // (or whose keys' duplicate state changed) is in stale and has its chunk rebuilt on snapshot.
   private final Map<String, Resource[]> chunks = new HashMap<>();
@@ -123,6 +125,9 @@ final class LiveValidator implements CrossChecks.Index {
     }
     for (Declaration d : pf.declarations()) {
       existedBefore.putIfAbsent(d.key(), true);
+      if (d.kind == Kind.SERVICE) {
+        shapesBefore.computeIfAbsent(d.name, n -> shape(n, true));
+      }
       unregister(d);
       touched.add(d);
     }
@@ -142,6 +147,9 @@ final class LiveValidator implements CrossChecks.Index {
     }
     for (Declaration d : pf.declarations()) {
       existedBefore.putIfAbsent(d.key(), !declarations(d.kind, d.name).isEmpty());
+      if (d.kind == Kind.SERVICE) {
+        shapesBefore.computeIfAbsent(d.name, n -> shape(n, true));
+      }
       register(d);
       touched.add(d);
     }
@@ -324,6 +332,21 @@ final class LiveValidator implements CrossChecks.Index {
       namesChanged |= e.getValue() == declarations(k.kind(), k.name()).isEmpty();
     }
     existedBefore.clear();
+    // Cycles can only appear or vanish where the dependency graph changed: at names whose single
+    // candidate declaration (and its dependencies) is not what it was, and at their dependents.
+    for (Map.Entry<String, Object> e : shapesBefore.entrySet()) {
+      if (e.getValue() != NO_SHAPE && e.getValue().equals(shape(e.getKey(), false))) {
+        continue;
+      }
+      List<Declaration> around = new ArrayList<>(declarations(Kind.SERVICE, e.getKey()));
+      addDependents(e.getKey(), around);
+      for (Declaration d : around) {
+        if (d.live && CrossChecks.candidate(this, d)) {
+          roots.add(d);
+        }
+      }
+    }
+    shapesBefore.clear();
     if (namesChanged) {
       // Messages about a missing name suggest declared ones: they change with the set of names.
       dirty.addAll(missingRefs);
@@ -350,9 +373,6 @@ final class LiveValidator implements CrossChecks.Index {
       }
       if (d.cycle != null) {
         roots.addAll(d.cycle.members);
-      }
-      if (CrossChecks.candidate(this, d)) {
-        roots.add(d);
       }
     }
     for (List<Declaration> group : groups) {
@@ -492,6 +512,24 @@ final class LiveValidator implements CrossChecks.Index {
       v.cycle = null;
       changed.add(v);
     }
+  }
+
+  private static final Object NO_SHAPE = new Object();
+
+  /**
+   * The dependencies of the one candidate declaration of service {@code name}; {@link #NO_SHAPE}
+   * when there is none, several, or (with {@code cycleFree}) it is in a cycle.
+   */
+  private Object shape(String name, boolean cycleFree) {
+    List<Declaration> decls = declarations(Kind.SERVICE, name);
+    if (decls.size() != 1) {
+      return NO_SHAPE;
+    }
+    Declaration d = decls.get(0);
+    if (!CrossChecks.candidate(this, d) || (cycleFree && d.cycle != null)) {
+      return NO_SHAPE;
+    }
+    return d.service().spec().dependsOn();
   }
 
   private boolean isHeld(ResourceKey key) {

@@ -161,6 +161,38 @@ class LiveValidatorTest {
   }
 
   @Test
+  void apply_rewritingFilesWithTheSameDependencies_keepsCyclesAsAFullValidation() {
+    for (String n : new String[] {"a", "b", "c", "d"}) {
+      dir.pkg(n, "1");
+    }
+    TreeMap<String, ParsedFile> files = new TreeMap<>();
+    files.put("net.yaml", SpecParser.parse("net.yaml", SpecDir.LOCAL_NETWORK, dir.specs));
+    files.put("a.yaml", parsed("a.yaml", "a", "  dependsOn: [b]\n"));
+    files.put("b.yaml", parsed("b.yaml", "b", "  dependsOn: [a]\n"));
+    files.put("d.yaml", parsed("d.yaml", "d", "  dependsOn: [a]\n"));
+    LiveValidator live = new LiveValidator();
+    live.apply(files);
+
+    Map<String, ParsedFile> edits = new TreeMap<>();
+    edits.put("b.yaml", parsed("b.yaml", "b", "  state: stopped\n  dependsOn: [a]\n"));
+    edits.put("d.yaml", parsed("d.yaml", "d", "  state: stopped\n  dependsOn: [a]\n"));
+    files.putAll(edits);
+    SpecSet rewritten = live.apply(edits);
+    SpecSet opened = live.apply(Map.of("b.yaml", parsed("b.yaml", "b", "")));
+    files.put("b.yaml", parsed("b.yaml", "b", ""));
+
+    assertThat(rewritten.problems())
+        .extracting(Problem::message)
+        .anyMatch(m -> m.startsWith("dependency cycle: a → b → a"));
+    assertThat(opened).isEqualTo(SpecValidator.validate(files.values()));
+    assertThat(opened.services()).extracting(Service::name).containsExactly("a", "b", "d");
+  }
+
+  private ParsedFile parsed(String file, String name, String extra) {
+    return SpecParser.parse(file, SpecDir.service(name, "1", extra), dir.specs);
+  }
+
+  @Test
   void apply_closingAndOpeningALongCycle_reportsAndClearsIt() {
     StringBuilder b = new StringBuilder(SpecDir.LOCAL_NETWORK);
     int n = 500;
