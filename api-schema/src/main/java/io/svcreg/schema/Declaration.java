@@ -45,6 +45,7 @@ final class Declaration {
   List<Problem> cross;
   Problem conflict;
   LiveValidator.Cycle cycle;
+  Resource emitted;
 
   Declaration(
       Kind kind,

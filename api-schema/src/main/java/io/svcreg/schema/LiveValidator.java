@@ -2,6 +2,7 @@ package io.svcreg.schema;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
@@ -40,6 +41,12 @@ final class LiveValidator implements CrossChecks.Index {
   private final Set<ResourceKey> held = new HashSet<>();
   private final Set<Declaration> missingRefs = new HashSet<>();
   private final Map<ResourceKey, Boolean> existedBefore = new HashMap<>();
+  // Per touched service name, its vertex in the dependency graph before the change (see shape).
+  private final Map<String, Object> shapesBefore = new HashMap<>();
+  // The resources each file contributes, in file order; a file whose declarations were re-checked
+  // (or whose keys' duplicate state changed) is in stale and has its chunk rebuilt on snapshot.
+  private final Map<String, Resource[]> chunks = new HashMap<>();
+  private final Set<String> stale = new HashSet<>();
   private int incomplete;
 
   @Override
@@ -111,11 +118,16 @@ final class LiveValidator implements CrossChecks.Index {
     int from = lowerBound(pf.file());
     order.subList(from, from + pf.declarations().size()).clear();
     problems.remove(pf);
+    chunks.remove(pf.file());
+    stale.remove(pf.file());
     if (!pf.complete()) {
       incomplete--;
     }
     for (Declaration d : pf.declarations()) {
       existedBefore.putIfAbsent(d.key(), true);
+      if (d.kind == Kind.SERVICE) {
+        shapesBefore.computeIfAbsent(d.name, n -> shape(n, true));
+      }
       unregister(d);
       touched.add(d);
     }
@@ -126,6 +138,7 @@ final class LiveValidator implements CrossChecks.Index {
     int at = Collections.binarySearch(names, pf.file());
     names.add(-at - 1, pf.file());
     order.addAll(lowerBound(pf.file()), pf.declarations());
+    stale.add(pf.file());
     if (!pf.problems().isEmpty()) {
       problems.put(pf, pf.problems());
     }
@@ -134,6 +147,9 @@ final class LiveValidator implements CrossChecks.Index {
     }
     for (Declaration d : pf.declarations()) {
       existedBefore.putIfAbsent(d.key(), !declarations(d.kind, d.name).isEmpty());
+      if (d.kind == Kind.SERVICE) {
+        shapesBefore.computeIfAbsent(d.name, n -> shape(n, true));
+      }
       register(d);
       touched.add(d);
     }
@@ -278,6 +294,7 @@ final class LiveValidator implements CrossChecks.Index {
 
   private void update(Set<Declaration> touched) {
     Set<Declaration> dirty = new LinkedHashSet<>();
+    Set<Declaration> outputs = new HashSet<>();
     Set<ResourceKey> keys = new HashSet<>();
     Set<Declaration> roots = new LinkedHashSet<>();
     boolean all = false;
@@ -301,6 +318,7 @@ final class LiveValidator implements CrossChecks.Index {
       List<Declaration> all2 = duplicates.get(key);
       for (Declaration d : declarations(key.kind(), key.name())) {
         d.dup = all2 != null;
+        outputs.add(d);
       }
       if (all2 != null) {
         problems.put(key, CrossChecks.duplicates(key, all2));
@@ -314,6 +332,21 @@ final class LiveValidator implements CrossChecks.Index {
       namesChanged |= e.getValue() == declarations(k.kind(), k.name()).isEmpty();
     }
     existedBefore.clear();
+    // Cycles can only appear or vanish where the dependency graph changed: at names whose single
+    // candidate declaration (and its dependencies) is not what it was, and at their dependents.
+    for (Map.Entry<String, Object> e : shapesBefore.entrySet()) {
+      if (e.getValue() != NO_SHAPE && e.getValue().equals(shape(e.getKey(), false))) {
+        continue;
+      }
+      List<Declaration> around = new ArrayList<>(declarations(Kind.SERVICE, e.getKey()));
+      addDependents(e.getKey(), around);
+      for (Declaration d : around) {
+        if (d.live && CrossChecks.candidate(this, d)) {
+          roots.add(d);
+        }
+      }
+    }
+    shapesBefore.clear();
     if (namesChanged) {
       // Messages about a missing name suggest declared ones: they change with the set of names.
       dirty.addAll(missingRefs);
@@ -341,9 +374,6 @@ final class LiveValidator implements CrossChecks.Index {
       if (d.cycle != null) {
         roots.addAll(d.cycle.members);
       }
-      if (CrossChecks.candidate(this, d)) {
-        roots.add(d);
-      }
     }
     for (List<Declaration> group : groups) {
       conflicts(group, changed);
@@ -354,6 +384,7 @@ final class LiveValidator implements CrossChecks.Index {
       if (!d.live) {
         continue;
       }
+      outputs.add(d);
       List<Problem> list = new ArrayList<>(2);
       if (d.cross != null) {
         list.addAll(d.cross);
@@ -373,6 +404,12 @@ final class LiveValidator implements CrossChecks.Index {
         held.add(key);
       } else {
         held.remove(key);
+      }
+    }
+    // A file's chunk is rebuilt only when a declaration in it now contributes something else.
+    for (Declaration d : outputs) {
+      if (d.live && output(d) != d.emitted) {
+        stale.add(d.file);
       }
     }
   }
@@ -477,6 +514,24 @@ final class LiveValidator implements CrossChecks.Index {
     }
   }
 
+  private static final Object NO_SHAPE = new Object();
+
+  /**
+   * The dependencies of the one candidate declaration of service {@code name}; {@link #NO_SHAPE}
+   * when there is none, several, or (with {@code cycleFree}) it is in a cycle.
+   */
+  private Object shape(String name, boolean cycleFree) {
+    List<Declaration> decls = declarations(Kind.SERVICE, name);
+    if (decls.size() != 1) {
+      return NO_SHAPE;
+    }
+    Declaration d = decls.get(0);
+    if (!CrossChecks.candidate(this, d) || (cycleFree && d.cycle != null)) {
+      return NO_SHAPE;
+    }
+    return d.service().spec().dependsOn();
+  }
+
   private boolean isHeld(ResourceKey key) {
     List<Declaration> decls = declarations(key.kind(), key.name());
     if (decls.isEmpty()) {
@@ -490,22 +545,60 @@ final class LiveValidator implements CrossChecks.Index {
   }
 
   private SpecSet snapshot() {
-    List<Resource> resources = new ArrayList<>(order.size());
-    for (Declaration d : order) {
-      if (!d.valid() || d.dup) {
-        continue;
-      }
-      if (d.kind == Kind.NETWORK) {
-        resources.add(d.network());
-      } else if (!d.bad()) {
-        resources.add(d.resolve(d.node));
+    for (String f : stale) {
+      ParsedFile pf = files.get(f);
+      if (pf != null) {
+        chunks.put(f, chunk(pf));
       }
     }
+    stale.clear();
+    int size = 0;
+    List<Resource[]> parts = new ArrayList<>(names.size());
+    for (String n : names) {
+      Resource[] part = chunks.get(n);
+      if (part != null && part.length > 0) {
+        parts.add(part);
+        size += part.length;
+      }
+    }
+    Resource[] all0 = new Resource[size];
+    int at = 0;
+    for (Resource[] part : parts) {
+      System.arraycopy(part, 0, all0, at, part.length);
+      at += part.length;
+    }
+    List<Resource> resources = List.of(all0);
     Set<Problem> all = new LinkedHashSet<>();
     for (List<Problem> list : problems.values()) {
       all.addAll(list);
     }
     return new SpecSet(resources, held, incomplete == 0, new ArrayList<>(all), names);
+  }
+
+  /** The resources a file contributes: its valid, unique, checked declarations, resolved. */
+  private static Resource[] chunk(ParsedFile pf) {
+    List<Declaration> decls = pf.declarations();
+    Resource[] out = new Resource[decls.size()];
+    int n = 0;
+    for (Declaration d : decls) {
+      Resource r = output(d);
+      d.emitted = r;
+      if (r != null) {
+        out[n++] = r;
+      }
+    }
+    return n == out.length ? out : Arrays.copyOf(out, n);
+  }
+
+  /** What a declaration contributes to the desired state: its resolved resource, or null. */
+  private static Resource output(Declaration d) {
+    if (!d.valid() || d.dup) {
+      return null;
+    }
+    if (d.kind == Kind.NETWORK) {
+      return d.network();
+    }
+    return d.bad() ? null : d.resolve(d.node);
   }
 
   // ---- cycles --------------------------------------------------------------------------------

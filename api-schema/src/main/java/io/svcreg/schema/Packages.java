@@ -34,10 +34,20 @@ final class Packages {
   private final Display display;
   private final Interner interner;
   private final Map<Path, Resolved> cache = new ConcurrentHashMap<>();
+  private final Map<Path, Resolved> earlier;
 
   Packages(Display display, Interner interner) {
+    this(display, interner, Map.of());
+  }
+
+  /**
+   * Packages that reuse {@code earlier} manifests (by absolute path, from an earlier load) whose
+   * stamp is unchanged, instead of reading them again.
+   */
+  Packages(Display display, Interner interner, Map<Path, Resolved> earlier) {
     this.display = display;
     this.interner = interner;
+    this.earlier = earlier;
   }
 
   /**
@@ -55,7 +65,28 @@ final class Packages {
   /** Resolves {@code ref} against the spec file's directory. */
   Resolved resolve(Path baseDir, String ref) {
     Path path = display.absolute(baseDir.resolve(ref));
-    return cache.computeIfAbsent(path, p -> withStamp(p, stamp(p), load(p, ref)));
+    return cache.computeIfAbsent(path, p -> resolveNew(p, ref));
+  }
+
+  private Resolved resolveNew(Path path, String ref) {
+    long stamp = stamp(path);
+    Resolved old = earlier.get(path);
+    if (old != null && stamp != -1 && old.stamp() == stamp) {
+      return old;
+    }
+    return withStamp(path, stamp, load(path, ref));
+  }
+
+  /**
+   * The packages resolved so far that read without error (their results do not depend on how the
+   * spec wrote the reference), for {@link #Packages(Display, Interner, Map)}.
+   */
+  void reusable(Map<Path, Resolved> into) {
+    for (Map.Entry<Path, Resolved> e : cache.entrySet()) {
+      if (e.getValue().error() == null && e.getValue().stamp() != -1) {
+        into.put(e.getKey(), e.getValue());
+      }
+    }
   }
 
   /** The stamps (see {@link #stamp}) of every package resolved so far, by absolute path. */

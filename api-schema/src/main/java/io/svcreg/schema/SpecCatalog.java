@@ -27,6 +27,7 @@ public final class SpecCatalog {
   private final List<Path> roots;
   private final Display display;
   private final Map<String, Long> packageStamps = new HashMap<>();
+  private final Map<Path, Packages.Resolved> manifests = new HashMap<>();
   private LiveValidator live = new LiveValidator();
   private SpecSet current;
 
@@ -52,6 +53,7 @@ public final class SpecCatalog {
   public synchronized SpecSet reload() {
     live = new LiveValidator();
     packageStamps.clear();
+    manifests.clear();
     return rescan();
   }
 
@@ -84,7 +86,7 @@ public final class SpecCatalog {
         changes.put(name, null);
       }
     }
-    ParseContext ctx = new ParseContext(display);
+    ParseContext ctx = new ParseContext(display, manifests);
     List<String> names = new ArrayList<>();
     List<Path> paths = new ArrayList<>();
     for (Map.Entry<String, Path> e : found.entrySet()) {
@@ -116,7 +118,7 @@ public final class SpecCatalog {
 
   /** {@link #update(Path)} for several paths, checked once. */
   public synchronized SpecSet update(Collection<Path> paths) {
-    ParseContext ctx = new ParseContext(display);
+    ParseContext ctx = new ParseContext(display, manifests);
     Map<String, ParsedFile> changes = new LinkedHashMap<>();
     for (Path p : paths) {
       Path root = rootOf(p);
@@ -173,6 +175,7 @@ public final class SpecCatalog {
   private SpecSet apply(Map<String, ParsedFile> changes, ParseContext ctx) {
     if (ctx != null) {
       packageStamps.putAll(ctx.packages.stamps());
+      ctx.packages.reusable(manifests);
     }
     if (changes.isEmpty()) {
       return current;

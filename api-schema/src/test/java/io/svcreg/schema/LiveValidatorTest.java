@@ -37,7 +37,7 @@ class LiveValidatorTest {
   }
 
   @ParameterizedTest(name = "seed {0}")
-  @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
+  @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
   void apply_randomEdits_alwaysEqualsTheFullValidation(long seed) {
     Random random = new Random(seed);
     LiveValidator live = new LiveValidator();
@@ -158,6 +158,38 @@ class LiveValidatorTest {
 
     assertThat(c.cycles()).isEmpty();
     assertThat(c.explored()).hasSize(n);
+  }
+
+  @Test
+  void apply_rewritingFilesWithTheSameDependencies_keepsCyclesAsAFullValidation() {
+    for (String n : new String[] {"a", "b", "c", "d"}) {
+      dir.pkg(n, "1");
+    }
+    TreeMap<String, ParsedFile> files = new TreeMap<>();
+    files.put("net.yaml", SpecParser.parse("net.yaml", SpecDir.LOCAL_NETWORK, dir.specs));
+    files.put("a.yaml", parsed("a.yaml", "a", "  dependsOn: [b]\n"));
+    files.put("b.yaml", parsed("b.yaml", "b", "  dependsOn: [a]\n"));
+    files.put("d.yaml", parsed("d.yaml", "d", "  dependsOn: [a]\n"));
+    LiveValidator live = new LiveValidator();
+    live.apply(files);
+
+    Map<String, ParsedFile> edits = new TreeMap<>();
+    edits.put("b.yaml", parsed("b.yaml", "b", "  state: stopped\n  dependsOn: [a]\n"));
+    edits.put("d.yaml", parsed("d.yaml", "d", "  state: stopped\n  dependsOn: [a]\n"));
+    files.putAll(edits);
+    SpecSet rewritten = live.apply(edits);
+    SpecSet opened = live.apply(Map.of("b.yaml", parsed("b.yaml", "b", "")));
+    files.put("b.yaml", parsed("b.yaml", "b", ""));
+
+    assertThat(rewritten.problems())
+        .extracting(Problem::message)
+        .anyMatch(m -> m.startsWith("dependency cycle: a → b → a"));
+    assertThat(opened).isEqualTo(SpecValidator.validate(files.values()));
+    assertThat(opened.services()).extracting(Service::name).containsExactly("a", "b", "d");
+  }
+
+  private ParsedFile parsed(String file, String name, String extra) {
+    return SpecParser.parse(file, SpecDir.service(name, "1", extra), dir.specs);
   }
 
   @Test

@@ -159,6 +159,35 @@ class SpecCatalogTest {
   }
 
   @Test
+  void update_fileWhoseManifestChanged_usesTheNewManifest() throws IOException {
+    Path manifest = tmp.resolve("packages/b/manifest.yaml");
+    Files.writeString(
+        manifest, "name: b\nversion: \"1\"\nservice: {ports: [{name: http, port: 80}]}\n");
+    touch(manifest, 3);
+    Path b = dir.specs.resolve("sub/b.yaml");
+    touch(b, 4);
+
+    SpecSet updated = catalog.update(b);
+
+    assertThat(updated).isEqualTo(dir.load());
+    assertThat(service(updated, "b").spec().endpoints()).hasSize(1);
+  }
+
+  @Test
+  void update_fileWhoseManifestIsUnchanged_equalsAFullLoad() throws IOException {
+    Path a = dir.file("a.yaml", SpecDir.service("a", "1", "  state: stopped\n"));
+    touch(a, 1);
+    catalog.update(a);
+    Path a2 = dir.file("a.yaml", SpecDir.service("a", "1", "  dependsOn: [b]\n"));
+    touch(a2, 2);
+
+    SpecSet updated = catalog.update(a2);
+
+    assertThat(updated).isEqualTo(dir.load());
+    assertThat(service(updated, "a").spec().dependsOn()).containsExactly("b");
+  }
+
+  @Test
   void rescan_missingRoot_isIncompleteSoNothingIsPruned() {
     SpecCatalog c = new SpecCatalog(List.of(dir.specs, tmp.resolve("missing")));
 
