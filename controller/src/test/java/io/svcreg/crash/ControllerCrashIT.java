@@ -19,6 +19,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -64,9 +65,16 @@ class ControllerCrashIT {
   private final List<String> history = new ArrayList<>();
 
   @AfterEach
-  void stopEverything() {
+  void stopEverything() throws IOException {
     if (current != null) {
+      current.dumpThreads(); // still running only when the test failed: where was it?
       current.close();
+    }
+    if (fleet != null && Files.exists(fleet.data.resolve("observed.json"))) {
+      Files.copy(
+          fleet.data.resolve("observed.json"),
+          tmp.resolve("logs/observed.json"),
+          StandardCopyOption.REPLACE_EXISTING);
     }
     ServeProcess.keepLogs(tmp.resolve("logs"), "ControllerCrashIT");
     if (fleet != null) {

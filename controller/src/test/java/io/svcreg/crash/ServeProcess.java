@@ -137,6 +137,30 @@ final class ServeProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Asks a running JVM for a thread dump (SIGQUIT; it goes to its stdout) and waits until it is
+   * there, for diagnosing a controller that got stuck.
+   */
+  void dumpThreads() {
+    if (!process.isAlive()) {
+      return;
+    }
+    try {
+      new ProcessBuilder("kill", "-QUIT", Long.toString(process.pid()))
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start()
+          .waitFor(5, TimeUnit.SECONDS);
+      Waits.atMost(Duration.ofSeconds(10))
+          .ignoreExceptions()
+          .until(() -> stdout().contains("Full thread dump") && stdout().contains("JNI global"));
+    } catch (IOException | RuntimeException e) {
+      // no dump: the process ended meanwhile, or kill is missing
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** Kills it if it still runs. */
   @Override
   public void close() {
