@@ -117,7 +117,10 @@ class ControllerCrashIT {
       current = ServeProcess.start(tmp.resolve("logs"), fleet.serveArgs());
       int lines = 1 + random.nextInt(12);
       Waits.atMost(Duration.ofSeconds(90))
-          .alias(what("run " + i + ": " + lines + " service log lines or convergence"))
+          .alias(
+              what(
+                  "run %d%s: %d service log lines or convergence"
+                      .formatted(i, before.isEmpty() ? "" : " (" + before + " before)", lines)))
           .failFast(this::controllerRuns)
           .until(() -> startRevision(current) >= 0 && (serviceLines() >= lines || converged()));
       assertThat(startRevision(current))
