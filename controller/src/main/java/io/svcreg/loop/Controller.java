@@ -634,6 +634,24 @@ public final class Controller implements AutoCloseable {
           Map.of("reason", "InstallMissing"));
       return null;
     }
+    boolean unfinished =
+        st.phase() == Phase.DEPLOYING || (st.phase() == Phase.STOPPING && seen.running());
+    if (unfinished) {
+      // a step that was recorded but never finished (the controller was killed, or the reconcile
+      // failed in the middle): no reconcile of this key runs now, so record what is true instead;
+      // left as it is, the planner sees a service that is up with nothing to do, and it stays so
+      Phase now = seen.running() ? Phase.RUNNING : Phase.STOPPED;
+      LOG.log(
+          Level.WARNING,
+          "Service/"
+              + name
+              + ": "
+              + (st.phase() == Phase.DEPLOYING ? "an install" : "a stop")
+              + " was interrupted; the service is "
+              + now.wireName());
+      update(name, s -> status(s).phase(now).build(), null);
+      return null;
+    }
     if (expectsProcess && !seen.running()) {
       Instant now = clock.instant();
       boolean limit = crashed(name, o.specHash(), now);
