@@ -2,9 +2,9 @@ package io.svcreg.source;
 
 import static io.svcreg.source.SpecFixtures.network;
 import static io.svcreg.source.SpecFixtures.write;
-import static io.svcreg.source.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.svcreg.Waits;
 import io.svcreg.schema.ResourceKey;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,7 +53,7 @@ class SpecSourceIT {
   }
 
   private SpecUpdate awaitUpdate(Predicate<SpecUpdate> p) {
-    await().until(() -> updates.stream().anyMatch(p));
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> updates.stream().anyMatch(p));
     return updates.stream().filter(p).findFirst().orElseThrow();
   }
 
@@ -142,7 +142,8 @@ class SpecSourceIT {
     write(specs.resolve("net.yaml"), network("local").replace("127.0.0.0/8", "127.0.0.0/16"));
     String second = git.commitAll("narrower loopback");
     awaitUpdate(has(ResourceKey.network("local"), KeyChange.CHANGED));
-    await().until(() -> source.current().sourceRevision().equals(Optional.of(second)));
+    Waits.atMost(Duration.ofSeconds(10))
+        .until(() -> source.current().sourceRevision().equals(Optional.of(second)));
 
     write(tmp.resolve("README.md"), "docs only\n");
     String third = git.commitAll("docs");
@@ -156,7 +157,7 @@ class SpecSourceIT {
 
     source.close();
 
-    await()
+    Waits.atMost(Duration.ofSeconds(10))
         .until(
             () ->
                 Thread.getAllStackTraces().keySet().stream()

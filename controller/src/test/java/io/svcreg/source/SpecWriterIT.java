@@ -5,9 +5,9 @@ import static io.svcreg.source.SpecFixtures.pkg;
 import static io.svcreg.source.SpecFixtures.read;
 import static io.svcreg.source.SpecFixtures.service;
 import static io.svcreg.source.SpecFixtures.write;
-import static io.svcreg.source.Waits.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.svcreg.Waits;
 import io.svcreg.schema.Problem;
 import io.svcreg.schema.ResourceKey;
 import io.svcreg.source.ApplyResult.Applied;
@@ -369,7 +369,7 @@ class SpecWriterIT {
         ApplyResult r = SpecWriter.apply(text, specs);
         assertThat(r.problems()).isEmpty();
       }
-      await()
+      Waits.atMost(Duration.ofSeconds(10))
           .until(
               () ->
                   source.current().lastGood().get(ResourceKey.network("big")) != null

@@ -2,6 +2,7 @@ package io.svcreg.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.svcreg.Waits;
 import io.svcreg.core.Lease;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.ObservedState;
@@ -41,7 +42,7 @@ class StoreCrashIT {
       List<String> lines = new CopyOnWriteArrayList<>();
       Thread reader = Thread.ofPlatform().start(() -> readLines(p, lines));
       try {
-        Waits.await(Duration.ofSeconds(60))
+        Waits.atMost(Duration.ofSeconds(60))
             .failFast("the writer exited; see " + log, () -> !p.isAlive())
             .until(() -> duringOpen ? lines.contains("opening") : committed(lines) >= commits);
       } finally {
