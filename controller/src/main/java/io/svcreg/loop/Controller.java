@@ -185,6 +185,11 @@ public final class Controller implements AutoCloseable {
     listeners.add(listener);
   }
 
+  /** The desired state of the last reading of the spec directory (empty before the first). */
+  public SpecSet desired() {
+    return desired;
+  }
+
   /** The work queue (depth and reconcile counts for status and metrics). */
   public WorkQueue<ResourceKey> queue() {
     return queue;
