@@ -473,7 +473,11 @@ public final class ApiServer implements AutoCloseable {
     }
     if (urlFile != null) {
       try {
-        Files.deleteIfExists(urlFile);
+        // only our own: another server on this data directory may have written it since
+        if (Files.exists(urlFile)
+            && Files.readString(urlFile, StandardCharsets.UTF_8).strip().equals(url)) {
+          Files.delete(urlFile);
+        }
       } catch (IOException e) {
         // a stale api.url is overwritten by the next start
       }

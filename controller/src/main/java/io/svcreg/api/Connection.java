@@ -495,6 +495,12 @@ final class Connection implements WsListener {
     }
   }
 
+  /** Whether this connection is being closed (nothing more is queued for it). */
+  boolean cutOff() {
+    Outbound o = out;
+    return o != null && o.closing();
+  }
+
   /** Messages waiting in this connection's outbound queue. */
   int queued() {
     Outbound o = out;

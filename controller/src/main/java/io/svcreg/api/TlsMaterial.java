@@ -48,6 +48,7 @@ import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
@@ -294,7 +295,7 @@ final class TlsMaterial {
           return conv.getPrivateKey(info);
         }
         if (o instanceof PEMKeyPair pair) {
-          return conv.getKeyPair(pair).getPrivate();
+          return conv.getPrivateKey(pair.getPrivateKeyInfo());
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -309,7 +310,7 @@ final class TlsMaterial {
     try {
       StringWriter w = new StringWriter();
       try (JcaPEMWriter pem = new JcaPEMWriter(w)) {
-        pem.writeObject(PrivateKeyInfo.getInstance(key.getEncoded()));
+        pem.writeObject(new JcaPKCS8Generator(key, null));
       }
       Tokens.writeSecret(file, w.toString());
     } catch (IOException e) {
