@@ -169,7 +169,7 @@ final class TlsMaterial {
     } catch (CertificateParsingException e) {
       return false;
     }
-    return have.containsAll(names);
+    return names.stream().map(TlsMaterial::normalizeIp).allMatch(have::contains);
   }
 
   private static boolean issuedBy(X509Certificate cert, X509Certificate ca) {

@@ -185,6 +185,25 @@ class ApiServerIT {
   // ------------------------------------------------------------------ TLS
 
   @Test
+  void tls_usersPemFiles_servedAndTrustedThroughTheirCa() throws Exception {
+    Path own = tmp.resolve("own");
+    TlsMaterial.generated(own, "127.0.0.1", java.time.Instant.now());
+    ApiServer s =
+        ApiServer.start(
+            options().withTls(own.resolve("server.crt"), own.resolve("server.key")), app);
+    try (TestClient c =
+        TestClient.connect(TestClient.trusting(own.resolve("ca.crt")), s.url(), read)) {
+      assertThat(c.request("server_info", null).path("data").path("role").asText())
+          .isEqualTo("read");
+      assertThat(s.describe())
+          .anyMatch(l -> l.contains("certificate " + own.resolve("server.crt")));
+    } finally {
+      s.close();
+    }
+    assertThatThrownBy(() -> connect(s, admin)).isInstanceOf(Exception.class);
+  }
+
+  @Test
   void tls_plaintextWebSocket_fails() {
     String plain = server.url().replace("wss://", "ws://");
     var http = java.net.http.HttpClient.newHttpClient();
@@ -419,6 +438,36 @@ class ApiServerIT {
       long expect = last + 1;
       for (JsonNode e : c.drainEvents()) {
         assertThat(e.path("revision").asLong()).isEqualTo(expect++);
+      }
+    }
+  }
+
+  @Test
+  void subscribe_sinceWhileTheControllerCommits_noGapNoDuplicate() throws Exception {
+    long from = app.store().lastRevision();
+    Thread writer =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  for (int i = 0; i < 300; i++) {
+                    app.store()
+                        .commit(new Transaction().event("service_updated", "Service/c", Map.of()));
+                  }
+                });
+    try (TestClient a = connect(server, admin);
+        TestClient b = connect(server, admin)) {
+      a.request("subscribe", Map.of("since", from));
+      b.request("subscribe", null);
+      JsonNode snap = b.event();
+      writer.join();
+      long last = app.store().lastRevision();
+      long expect = from + 1;
+      while (expect <= last) {
+        assertThat(a.event().path("revision").asLong()).isEqualTo(expect++);
+      }
+      expect = snap.path("revision").asLong() + 1;
+      while (expect <= last) {
+        assertThat(b.event().path("revision").asLong()).isEqualTo(expect++);
       }
     }
   }
