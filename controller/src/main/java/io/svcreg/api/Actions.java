@@ -258,6 +258,7 @@ final class Actions {
         }
         files.add(SpecParser.parse(name, d.get("text").asText(), baseDir(specs, name)));
       }
+      files.sort(java.util.Comparator.comparing(ParsedFile::file));
       desired = SpecValidator.validate(files);
     }
     Plan plan = Planner.plan(desired, server.store().observed());

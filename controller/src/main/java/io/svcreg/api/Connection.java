@@ -335,7 +335,7 @@ final class Connection implements WsListener {
   }
 
   private void send(String text) {
-    out.offer(text, -1);
+    out.reply(text, -1);
   }
 
   private static String oneLine(Throwable e) {
@@ -449,7 +449,7 @@ final class Connection implements WsListener {
     data.put("revision", startAfter);
     var list = data.putArray("subscribed");
     (names.isEmpty() ? Actions.EVENT_NAMES : names).stream().sorted().forEach(list::add);
-    if (!out.offer(Wire.response(id, data), startAfter)) {
+    if (!out.reply(Wire.response(id, data), startAfter)) {
       return;
     }
     long reached = startAfter;

@@ -102,6 +102,28 @@ final class Outbound {
   }
 
   /**
+   * Queues a response to a request: the byte bound does not apply (the client paces its requests,
+   * and one large answer, like a list of 10,000 services, must not cut it off), the message bound
+   * does. Returns whether it was queued.
+   */
+  boolean reply(String text, long revision) {
+    lock.lock();
+    try {
+      if (closing) {
+        return false;
+      }
+      if (queue.size() >= maxMessages) {
+        overflow();
+        return false;
+      }
+      add(new Item(Kind.TEXT, text, null, revision, utf8Length(text)));
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
    * Queues a message, waiting at most {@code timeout} for room (a replay paced by the watcher);
    * cuts the watcher off when there is none by then. Returns whether it was queued.
    */
