@@ -13,6 +13,11 @@ import io.svcreg.core.SvcregException;
 import io.svcreg.schema.SpecSet;
 import io.svcreg.store.Store;
 import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -241,7 +246,38 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Checks that {@code options}' address can be listened on (the port is free, the host is an
+   * address of this machine), before anything else starts; one clear line when not.
+   */
+  public static void checkListen(Options options) {
+    if (options.port() == 0) {
+      return;
+    }
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new InetSocketAddress(InetAddress.getByName(options.host()), options.port()));
+    } catch (UnknownHostException e) {
+      throw new SvcregException(
+          "cannot listen on "
+              + hostPort(options.host(), options.port())
+              + ": unknown host "
+              + options.host()
+              + "; give an address of this host with --listen HOST:PORT");
+    } catch (IOException e) {
+      throw new SvcregException(
+          "cannot listen on "
+              + hostPort(options.host(), options.port())
+              + ": "
+              + (e instanceof BindException
+                  ? "the port is in use or the address is not on this host"
+                  : e.getMessage())
+              + "; choose another with --listen HOST:PORT");
+    }
+  }
+
   private void listen() {
+    checkListen(options);
     Tls serverTls =
         Tls.builder()
             .privateKey(tls.key())

@@ -139,6 +139,11 @@ final class ServeCommand implements Callable<Integer> {
     if (tlsCert != null) {
       apiOptions = apiOptions.withTls(tlsCert, tlsKey);
     }
+    try {
+      ApiServer.checkListen(apiOptions);
+    } catch (SvcregException e) {
+      return fail(e.getMessage());
+    }
     Logs.configure(logFormat, level);
     ControllerApp.Config config = ControllerApp.Config.of(specs, data);
     if (installRoot != null) {

@@ -640,7 +640,7 @@ class ApiServerIT {
                   assertThat(((WebSocketHandshakeException) e).getResponse().statusCode())
                       .isEqualTo(503));
       assertThat(a.request("server_info", null).has("data")).isTrue();
-      b.close();
+      b.disconnect();
       Waits.atMost(Duration.ofSeconds(10)).until(() -> two.hub().connections().size() == 1);
       try (TestClient c = connect(two, admin)) {
         assertThat(c.request("server_info", null).has("data")).isTrue();

@@ -180,6 +180,11 @@ final class TestClient implements AutoCloseable {
     return listener.closed.isDone();
   }
 
+  /** Closes the connection now (within a try-with-resources block). */
+  void disconnect() {
+    close();
+  }
+
   @Override
   public void close() {
     if (!ws.isOutputClosed()) {
