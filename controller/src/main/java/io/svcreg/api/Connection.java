@@ -109,7 +109,12 @@ final class Connection implements WsListener {
         new TokenBucket(options.requestsPerSecond(), options.requestBurst(), System.nanoTime());
     this.out =
         new Outbound(
-            new SessionSink(s), options.outboundQueue(), options.outboundBytes(), this::finish);
+            new SessionSink(s),
+            options.outboundQueue(),
+            options.outboundBytes(),
+            // a peer that stopped reading never lets the close frame out: drop it after the grace
+            () -> server.later(options.closeGrace(), this::abort),
+            this::finish);
     server.hub().add(this);
     server.metrics().opened();
   }
@@ -163,14 +168,28 @@ final class Connection implements WsListener {
     }
   }
 
+  /**
+   * Drops the connection without waiting: the writer may be stuck on a peer that stopped reading
+   * (and closing a TLS socket waits for that writer), so the writer is interrupted and the socket
+   * closed on a thread of its own.
+   */
   private void abort() {
+    Outbound o = out;
+    if (o != null) {
+      o.interrupt();
+    }
     WsSession s = session;
     if (s != null && s.socketContext() instanceof ConnectionContext ctx) {
-      try {
-        ctx.serverSocket().close();
-      } catch (RuntimeException e) {
-        LOG.log(Level.DEBUG, "cannot close a socket: " + e);
-      }
+      Thread.ofVirtual()
+          .name("svcreg-ws-abort")
+          .start(
+              () -> {
+                try {
+                  ctx.serverSocket().close();
+                } catch (RuntimeException e) {
+                  LOG.log(Level.DEBUG, "cannot close a socket: " + e);
+                }
+              });
     }
   }
 

@@ -54,6 +54,8 @@ final class Outbound {
   private final int maxMessages;
   private final long maxBytes;
   private final Runnable onDone;
+  private final Runnable onClosing;
+  private final Thread writer;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition notEmpty = lock.newCondition();
@@ -68,14 +70,25 @@ final class Outbound {
 
   /**
    * A writer for {@code sink}, holding at most {@code maxMessages} messages or {@code maxBytes}
-   * bytes; {@code onDone} runs once when it stops (closed or failed).
+   * bytes; {@code onClosing} runs once when a close is queued (it must not block: a send may be
+   * stuck on a peer that stopped reading), {@code onDone} once when the writer stops (closed or
+   * failed).
    */
-  Outbound(Sink sink, int maxMessages, long maxBytes, Runnable onDone) {
+  Outbound(Sink sink, int maxMessages, long maxBytes, Runnable onClosing, Runnable onDone) {
     this.sink = sink;
     this.maxMessages = maxMessages;
     this.maxBytes = maxBytes;
+    this.onClosing = onClosing;
     this.onDone = onDone;
-    Thread.ofVirtual().name("svcreg-ws-writer").start(this::drain);
+    this.writer = Thread.ofVirtual().name("svcreg-ws-writer").start(this::drain);
+  }
+
+  /**
+   * Stops a send that is stuck on a peer that stopped reading: interrupting a virtual thread
+   * blocked on a socket closes the socket.
+   */
+  void interrupt() {
+    writer.interrupt();
   }
 
   /**
@@ -181,6 +194,7 @@ final class Outbound {
       }
       closing = true;
       add(new Item(Kind.CLOSE, reason, null, code, 0));
+      onClosing.run();
     } finally {
       lock.unlock();
     }
@@ -260,6 +274,7 @@ final class Outbound {
     queue.clear();
     queuedBytes = 0;
     add(new Item(Kind.CLOSE, null, null, POLICY_VIOLATION, 0));
+    onClosing.run();
   }
 
   private void add(Item item) {

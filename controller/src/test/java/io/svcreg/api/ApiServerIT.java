@@ -109,6 +109,11 @@ class ApiServerIT {
     return last;
   }
 
+  static long oldest() {
+    return ((io.svcreg.store.EventsSince.Expired) app.store().eventsSince(Long.MIN_VALUE))
+        .oldestRetained();
+  }
+
   static String code(JsonNode response) {
     return response.path("error").path("code").asText("none");
   }
@@ -282,7 +287,7 @@ class ApiServerIT {
       assertThat(info.path("protocol").asInt()).isEqualTo(1);
       assertThat(info.path("version").asText()).isEqualTo("test");
       assertThat(info.path("revision").asLong()).isEqualTo(app.store().lastRevision());
-      assertThat(info.path("oldestRevision").asLong()).isEqualTo(1);
+      assertThat(info.path("oldestRevision").asLong()).isEqualTo(oldest());
       assertThat(info.path("role").asText()).isEqualTo("admin");
       assertThat(info.path("specs").asText()).isEqualTo(tmp.resolve("specs").toString());
       assertThat(info.path("limits").path("maxMessageBytes").asInt()).isEqualTo(1 << 20);
@@ -573,6 +578,35 @@ class ApiServerIT {
         again.request("subscribe", Map.of("since", resume));
         assertThat(again.event().path("revision").asLong()).isEqualTo(resume + 1);
       }
+    } finally {
+      small.close();
+    }
+  }
+
+  @Test
+  void fanOut_watcherThatNeverReadsAgain_droppedAfterTheCloseGrace() throws Exception {
+    ApiServer small =
+        ApiServer.start(
+            options()
+                .withLimits(1 << 20, 1024, 100, 200, 256, 4L << 20)
+                .withTimings(
+                    Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofMillis(200)),
+            app);
+    try (TestClient healthy = connect(small, read);
+        TestClient stalled = connect(small, read)) {
+      long from = app.store().lastRevision();
+      healthy.request("subscribe", Map.of("since", from));
+      stalled.request("subscribe", Map.of("since", from));
+      stalled.stall();
+      long received = from;
+      for (int round = 0; round < 200 && small.hub().connections().size() == 2; round++) {
+        long last = journal(100, 4096);
+        while (received < last) {
+          received = healthy.event().path("revision").asLong();
+        }
+      }
+      Waits.atMost(Duration.ofSeconds(20)).until(() -> small.hub().connections().size() == 1);
+      assertThat(healthy.request("server_info", null).has("data")).isTrue();
     } finally {
       small.close();
     }
