@@ -36,6 +36,9 @@ final class Connection implements WsListener {
   /** Close code for a message larger than the limit (RFC 6455). */
   static final int TOO_BIG = 1009;
 
+  /** Close code for a protocol error (RFC 6455). */
+  static final int PROTOCOL_ERROR = 1002;
+
   private static final int MAX_FAILED_AUTH = 3;
   private static final int MAX_ID_LENGTH = 128;
 
@@ -123,9 +126,17 @@ final class Connection implements WsListener {
   public void onClose(WsSession s, int status, String reason) {
     Outbound o = out;
     if (o != null) {
-      o.peerClosed(status);
+      // RFC 6455 7.4: a close code a peer may not send is a protocol error (1002)
+      o.peerClosed(validCloseCode(status) ? status : PROTOCOL_ERROR);
     }
     finish();
+  }
+
+  /** Whether a peer may send this close code (RFC 6455 7.4.1, 7.4.2). */
+  static boolean validCloseCode(int code) {
+    return (code >= 1000 && code <= 1003)
+        || (code >= 1007 && code <= 1014)
+        || (code >= 3000 && code <= 4999);
   }
 
   @Override
@@ -139,7 +150,12 @@ final class Connection implements WsListener {
 
   @Override
   public void onPing(WsSession s, BufferData buffer) {
-    int n = Math.min(125, buffer.available());
+    if (buffer.available() > 125) {
+      // RFC 6455 5.5: control frames carry at most 125 bytes
+      out.close(PROTOCOL_ERROR, "ping payload over 125 bytes");
+      return;
+    }
+    int n = buffer.available();
     byte[] payload = new byte[n];
     buffer.read(payload);
     out.pong(payload);

@@ -246,7 +246,7 @@ final class Outbound {
       if (!closeSent) {
         closeSent = true;
         try {
-          sink.close(code == 1005 || code == 1006 ? 1000 : code, "normal");
+          sink.close(code, code == 1002 ? "invalid close code" : "normal");
         } catch (Exception e) {
           LOG.log(Level.DEBUG, "cannot answer a close frame: " + e);
         }

@@ -617,6 +617,33 @@ class ApiServerIT {
         || s.hub().connections().size() < 2;
   }
 
+  // ------------------------------------------------------------------ RFC 6455
+
+  @Test
+  void rfc6455_closeCodeAPeerMayNotSend_answeredWith1002() throws Exception {
+    try (RawFrames raw = RawFrames.connect(ssl, server.url(), admin)) {
+      raw.sendClose(999);
+      assertThat(raw.readClose().closeCode()).isEqualTo(1002);
+    }
+    try (RawFrames raw = RawFrames.connect(ssl, server.url(), admin)) {
+      raw.sendClose(1001);
+      assertThat(raw.readClose().closeCode()).isEqualTo(1001);
+    }
+  }
+
+  @Test
+  void rfc6455_pingOver125Bytes_close1002AndPingAnsweredWithPong() throws Exception {
+    try (RawFrames raw = RawFrames.connect(ssl, server.url(), admin)) {
+      raw.send(true, 0x9, "hi".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      RawFrames.Frame pong = raw.read();
+      assertThat(pong.opcode()).isEqualTo(0xA);
+      assertThat(new String(pong.payload(), java.nio.charset.StandardCharsets.UTF_8))
+          .isEqualTo("hi");
+      raw.send(true, 0x9, new byte[200]);
+      assertThat(raw.readClose().closeCode()).isEqualTo(1002);
+    }
+  }
+
   // ------------------------------------------------------------------ limits
 
   @Test
