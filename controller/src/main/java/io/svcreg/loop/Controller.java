@@ -3,6 +3,8 @@ package io.svcreg.loop;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.svcreg.core.Action;
+import io.svcreg.core.ConflictException;
+import io.svcreg.core.NotFoundException;
 import io.svcreg.core.ObservedNetwork;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.ObservedState;
@@ -90,6 +92,32 @@ public final class Controller implements AutoCloseable {
   /** Meta key prefix of a service's process: {@code "<pid> <start instant>"}. */
   static final String PROCESS_META = "process/";
 
+  /** Meta key prefix of a service stopped by an operator: held stopped until {@code start}. */
+  static final String HOLD_META = "hold/";
+
+  /**
+   * Meta key prefix of an operator's commands not yet carried out: space-separated words of {@link
+   * #RESET}, {@link #RESTART} and {@link #DEPLOY}.
+   */
+  static final String COMMAND_META = "command/";
+
+  /**
+   * Pending command word: forget the start limit (a {@code start}, like systemd's reset-failed).
+   */
+  static final String RESET = "reset";
+
+  /** Pending command word: start a new process of the installed version. */
+  static final String RESTART = "restart";
+
+  /** Pending command word: re-install the spec's package and restart. */
+  static final String DEPLOY = "deploy";
+
+  /** Condition type of a service that an operator stopped ({@code True} while held). */
+  static final String HELD = "Held";
+
+  /** Reason of the {@link #HELD} condition. */
+  static final String STOPPED_BY_OPERATOR = "StoppedByOperator";
+
   /** Tunables of the loop. */
   public record Options(
       int workers,
@@ -140,6 +168,7 @@ public final class Controller implements AutoCloseable {
   private final WorkQueue<ResourceKey> queue;
   private final Object planLock = new Object();
   private final List<Consumer<List<Event>>> listeners = new CopyOnWriteArrayList<>();
+  private final Object commandLock = new Object();
 
   private volatile SpecSet desired = new SpecSet(List.of(), Set.of(), true, List.of(), List.of());
   private volatile Map<ResourceKey, Resource> desiredIndex = Map.of();
@@ -319,6 +348,171 @@ public final class Controller implements AutoCloseable {
     o.networks().forEach(n -> keys.add(ResourceKey.network(n.metadata().name())));
     o.leases().forEach(l -> keys.add(ResourceKey.service(l.service())));
     keys.forEach(queue::add);
+  }
+
+  // ------------------------------------------------------------------ operator commands
+
+  /**
+   * Records an operator's command on a declared service durably (one store commit, forced to disk)
+   * with a {@code service_updated} event carrying {@code action}, queues the service, and returns
+   * that event's revision; the loop carries the command out (also after a controller restart).
+   * {@code stop} holds the service stopped until {@code start}; {@code start} also forgets a start
+   * limit; {@code restart} starts a new process of the installed version.
+   *
+   * @throws NotFoundException when no service of this name is declared or recorded
+   * @throws ConflictException when the service is being removed, is on a node this controller
+   *     cannot reach, or its spec says {@code state: stopped} ({@code start}, {@code restart}), or
+   *     it is held stopped ({@code restart})
+   */
+  public ActionReceipt serviceAction(String name, ServiceCommand command) {
+    Service want = declared(name);
+    String key = want.key().toString();
+    long revision;
+    synchronized (commandLock) {
+      boolean held = store.meta(HOLD_META + name).isPresent();
+      Set<String> pending = pending(name);
+      Transaction tx = new Transaction();
+      switch (command) {
+        case STOP -> {
+          if (!held) {
+            tx.putMeta(HOLD_META + name, clock.instant().toString());
+          }
+          pending.remove(RESTART);
+        }
+        case START -> {
+          requireRunningSpec(want, command);
+          if (held) {
+            tx.removeMeta(HOLD_META + name);
+          }
+          pending.add(RESET);
+        }
+        case RESTART -> {
+          requireRunningSpec(want, command);
+          if (held) {
+            throw new ConflictException(
+                key
+                    + " is stopped by an operator; start it with the action start instead of"
+                    + " restart");
+          }
+          pending.add(RESET);
+          pending.add(RESTART);
+        }
+      }
+      putPending(tx, name, pending);
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("service", name);
+      d.put("action", command.wireName());
+      d.put("version", want.spec().version());
+      tx.event("service_updated", key, d);
+      revision = commitRevision(tx);
+    }
+    LOG.log(Level.INFO, key + ": " + command.wireName() + " requested");
+    queue.add(want.key());
+    return new ActionReceipt(name, command.wireName(), want.spec().version(), revision);
+  }
+
+  /**
+   * Records a forced re-deploy of a declared service's package (one store commit, forced to disk)
+   * with a {@code deployment_progress} event of phase {@code requested}, queues the service, and
+   * returns that event's revision. The loop re-reads the package, installs it again, restarts the
+   * service (unless it is to be stopped), checks its health and rolls back on failure, as for a new
+   * version.
+   *
+   * @throws NotFoundException when no service of this name is declared or recorded
+   * @throws ConflictException when the service is being removed or on a node this controller cannot
+   *     reach
+   */
+  public ActionReceipt deployPackage(String name) {
+    Service want = declared(name);
+    String key = want.key().toString();
+    long revision;
+    synchronized (commandLock) {
+      Set<String> pending = pending(name);
+      pending.add(RESET);
+      pending.add(DEPLOY);
+      Transaction tx = new Transaction();
+      putPending(tx, name, pending);
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("service", name);
+      d.put("phase", "requested");
+      d.put("version", want.spec().version());
+      tx.event("deployment_progress", key, d);
+      revision = commitRevision(tx);
+    }
+    LOG.log(Level.INFO, key + ": deploy of " + want.spec().version() + " requested");
+    queue.add(want.key());
+    return new ActionReceipt(name, DEPLOY, want.spec().version(), revision);
+  }
+
+  /** The declared service of this name, or why a command on it cannot be taken. */
+  private Service declared(String name) {
+    ResourceKey key = ResourceKey.service(name == null ? "" : name);
+    if (desiredIndex.get(key) instanceof Service s) {
+      if (deployer(s.spec().network(), s.spec().node()).isEmpty()) {
+        throw new ConflictException(
+            key
+                + " runs on node "
+                + s.spec().node()
+                + " of network "
+                + s.spec().network()
+                + ", which this controller does not reach (only local networks are deployed)");
+      }
+      return s;
+    }
+    if (name != null && store.service(name).isPresent()) {
+      throw new ConflictException(
+          key + " is no longer declared in the spec directory and is being removed");
+    }
+    throw new NotFoundException(
+        "no service named '" + name + "' is declared in the spec directory");
+  }
+
+  private static void requireRunningSpec(Service want, ServiceCommand command) {
+    if (want.spec().state() == RunState.STOPPED) {
+      throw new ConflictException(
+          want.key()
+              + " cannot "
+              + command.wireName()
+              + ": its spec says state: stopped ("
+              + want.origin().file()
+              + "); set state: running there to run it");
+    }
+  }
+
+  /** The pending command words of a service (a new mutable set). */
+  private Set<String> pending(String name) {
+    Set<String> out = new TreeSet<>();
+    store
+        .meta(COMMAND_META + name)
+        .ifPresent(
+            v -> {
+              for (String w : v.trim().split("\\s+")) {
+                if (!w.isEmpty()) {
+                  out.add(w);
+                }
+              }
+            });
+    return out;
+  }
+
+  private static void putPending(Transaction tx, String name, Set<String> pending) {
+    if (pending.isEmpty()) {
+      tx.removeMeta(COMMAND_META + name);
+    } else {
+      tx.putMeta(COMMAND_META + name, String.join(" ", pending));
+    }
+  }
+
+  /** Forgets pending command words once carried out (a command recorded meanwhile stays). */
+  private void done(String name, Set<String> words) {
+    synchronized (commandLock) {
+      Set<String> pending = pending(name);
+      if (pending.removeAll(words)) {
+        Transaction tx = new Transaction();
+        putPending(tx, name, pending);
+        commit(tx);
+      }
+    }
   }
 
   /** Stops the workers; managed services keep running. */
@@ -1479,6 +1673,15 @@ public final class Controller implements AutoCloseable {
         l.accept(events);
       }
     }
+  }
+
+  /** Commits a transaction with at least one event; the revision of its last event. */
+  private long commitRevision(Transaction tx) {
+    List<Event> events = store.commit(tx);
+    for (Consumer<List<Event>> l : listeners) {
+      l.accept(events);
+    }
+    return events.getLast().revision();
   }
 
   private static StatusBuilder status(ServiceStatus s) {
