@@ -595,7 +595,13 @@ public final class Controller implements AutoCloseable {
     Resource r = desiredIndex.get(key);
     Service want = r instanceof Service s ? s : null;
     Optional<ObservedService> have = store.service(name);
+    boolean held = want != null && store.meta(HOLD_META + name).isPresent();
+    Set<String> pending = want != null ? pending(name) : Set.of();
 
+    if (have.isPresent() && want != null) {
+      operatorState(name, held, pending.contains(RESET));
+      have = store.service(name);
+    }
     if (have.isPresent()) {
       Outcome drift = observeReality(have.get());
       if (drift != null) {
@@ -603,7 +609,10 @@ public final class Controller implements AutoCloseable {
       }
       have = store.service(name);
     }
-    if (want != null && have.isPresent() && settled(want, have.get())) {
+    if (want != null && have.isPresent() && settled(want, have.get(), held)) {
+      if (pending.contains(DEPLOY) || pending.contains(RESTART)) {
+        return carryOut(want, have.get(), pending, held);
+      }
       Optional<String> revision = sourceRevision;
       if (revision.isPresent() && !revision.equals(have.get().status().sourceRevision())) {
         // unchanged by a new commit of the spec directory: in sync with that commit now
@@ -642,6 +651,24 @@ public final class Controller implements AutoCloseable {
       have = store.service(name);
     }
 
+    if (held) {
+      actions = keptStopped(want, have, actions);
+    }
+    if (want != null && !pending.isEmpty()) {
+      // a re-plan that installs or starts anyway carries out a pending deploy or restart
+      Set<String> covered = new TreeSet<>();
+      if (actions.stream().anyMatch(a -> a instanceof Action.Deploy)) {
+        covered.add(DEPLOY);
+      }
+      if (actions.stream().anyMatch(Controller::startsProcess)
+          || (covered.contains(DEPLOY) && (held || want.spec().state() == RunState.STOPPED))) {
+        covered.add(RESTART);
+      }
+      covered.retainAll(pending);
+      if (!covered.isEmpty()) {
+        done(name, covered);
+      }
+    }
     if (actions.isEmpty()) {
       if (want == null) {
         // not declared: gone once torn down, but never while the specs cannot all be read (then
@@ -651,7 +678,7 @@ public final class Controller implements AutoCloseable {
         }
         return Outcome.DONE;
       }
-      return have.map(o -> progress(want, o, change)).orElse(Outcome.DONE);
+      return have.map(o -> progress(want, o, change, held)).orElse(Outcome.DONE);
     }
 
     if (want != null
@@ -678,7 +705,7 @@ public final class Controller implements AutoCloseable {
       Outcome failed =
           switch (a) {
             case Action.AllocateAddress x -> null;
-            case Action.Deploy x -> deploy(want, x);
+            case Action.Deploy x -> deploy(want, x, false);
             case Action.Start x -> start(want, change, x.node(), version);
             case Action.Stop x -> stop(name, x.node());
             case Action.Restart x -> restart(want, change, x, version);
@@ -699,7 +726,100 @@ public final class Controller implements AutoCloseable {
       removed(name);
       return Outcome.DONE;
     }
-    return store.service(name).map(o -> progress(want, o, change)).orElse(Outcome.DONE);
+    return store.service(name).map(o -> progress(want, o, change, held)).orElse(Outcome.DONE);
+  }
+
+  /**
+   * Mirrors an operator's stop into the {@link #HELD} condition, and carries out a pending {@code
+   * start}'s reset of the start limit (the crashes counted and the condition of giving up).
+   */
+  private void operatorState(String name, boolean held, boolean reset) {
+    if (reset) {
+      crashes.remove(name);
+    }
+    Instant now = clock.instant();
+    update(
+        name,
+        s -> {
+          StatusBuilder b = status(s);
+          if (held) {
+            b.condition(
+                HELD,
+                ConditionStatus.TRUE,
+                STOPPED_BY_OPERATOR,
+                "stopped by an operator; the action start runs it again",
+                now);
+          } else {
+            b.clearCondition(HELD);
+          }
+          if (reset) {
+            for (String type : List.of(Condition.DEGRADED, Condition.PROGRESSING)) {
+              s.condition(type)
+                  .filter(c -> Reasons.START_LIMIT_REACHED.equals(c.reason()))
+                  .ifPresent(c -> b.clearCondition(type));
+            }
+          }
+          return b.build();
+        },
+        null);
+    if (reset) {
+      done(name, Set.of(RESET));
+    }
+  }
+
+  /**
+   * The actions of a service held stopped by an operator: nothing that starts a process, and a stop
+   * first (before an install, which then records the new version) when its process may run.
+   */
+  private static List<Action> keptStopped(
+      Service want, Optional<ObservedService> have, List<Action> actions) {
+    List<Action> out = new ArrayList<>();
+    boolean up = have.map(o -> isUp(o.status())).orElse(false);
+    if (up && actions.stream().noneMatch(a -> a instanceof Action.Stop)) {
+      String node = have.get().status().node().orElse(want.spec().node());
+      out.add(new Action.Stop(want.name(), node));
+    }
+    for (Action a : actions) {
+      if (!startsProcess(a)) {
+        out.add(a);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Carries out an operator's pending {@code deploy_package} or {@code restart} on a settled
+   * service: re-install the spec's package (even when that version is installed), then stop and
+   * start it, unless it is to be stopped; health and rollback follow as after a new version.
+   */
+  private Outcome carryOut(Service want, ObservedService o, Set<String> pending, boolean held) {
+    String name = want.name();
+    String node = o.status().node().orElse(want.spec().node());
+    boolean run = !held && want.spec().state() == RunState.RUNNING;
+    String version = want.spec().version();
+    Outcome out = null;
+    if (pending.contains(DEPLOY)) {
+      out = deploy(want, new Action.Deploy(name, node, version, want.spec().packageRef()), true);
+    }
+    if (out == null && run) {
+      LOG.log(Level.INFO, want.key() + ": restarting on an operator's request");
+      out =
+          restart(
+              want,
+              null,
+              new Action.Restart(
+                  name, node, pending.contains(DEPLOY) ? "package re-deployed" : "restart"),
+              pending.contains(DEPLOY) ? version : null);
+      if (out == null) {
+        store.service(name).ifPresent(s -> applied(want, null, s.status(), true));
+      }
+    }
+    // carried out (or tried: a failure is recorded, and the loop goes on as usual from there)
+    done(name, Set.of(DEPLOY, RESTART));
+    if (out != null && !(out instanceof Outcome.Terminal)) {
+      return out;
+    }
+    return store.service(name).map(s -> progress(want, s, null, held)).orElse(Outcome.DONE);
   }
 
   private static boolean startsProcess(Action a) {
@@ -708,6 +828,11 @@ public final class Controller implements AutoCloseable {
 
   /** Removes a torn-down service from the store ({@code service_removed}). */
   private void removed(String name) {
+    if (store.meta(HOLD_META + name).isPresent() || store.meta(COMMAND_META + name).isPresent()) {
+      synchronized (commandLock) {
+        commit(new Transaction().removeMeta(HOLD_META + name).removeMeta(COMMAND_META + name));
+      }
+    }
     if (store.service(name).isPresent()) {
       Transaction tx = new Transaction().removeService(name).removeMeta(PROCESS_META + name);
       tx.event("service_removed", ResourceKey.service(name).toString(), Map.of("service", name));
@@ -735,7 +860,7 @@ public final class Controller implements AutoCloseable {
   }
 
   /** Whether nothing is to be done for this service but watching its health. */
-  private static boolean settled(Service want, ObservedService o) {
+  private static boolean settled(Service want, ObservedService o, boolean held) {
     ServiceStatus st = o.status();
     ServiceSpec d = want.spec();
     return o.specHash().equals(want.specHash())
@@ -743,7 +868,7 @@ public final class Controller implements AutoCloseable {
         && st.observedGeneration() == o.generation()
         && st.deployedVersion().equals(Optional.of(d.version()))
         && st.address().isPresent()
-        && (d.state() == RunState.RUNNING
+        && (d.state() == RunState.RUNNING && !held
             ? st.phase() == Phase.RUNNING
             : st.phase() == Phase.STOPPED);
   }
@@ -952,7 +1077,11 @@ public final class Controller implements AutoCloseable {
     queue.add(ResourceKey.network(x.network()));
   }
 
-  private Outcome deploy(Service want, Action.Deploy x) {
+  /**
+   * Installs {@code x.version()}; {@code forced} (an operator's {@code deploy_package}) leaves the
+   * phase as it was when the install fails, since the running process is untouched.
+   */
+  private Outcome deploy(Service want, Action.Deploy x, boolean forced) {
     String name = want.name();
     Optional<Deployer> d = deployer(want.spec().network(), x.node());
     if (d.isEmpty()) {
@@ -967,6 +1096,7 @@ public final class Controller implements AutoCloseable {
               + " is reached over SSH, which this controller does not do yet; only local networks are deployed");
     }
     Path source = packagePath(want);
+    Phase before = store.service(name).orElseThrow().status().phase();
     boolean up = isUp(store.service(name).orElseThrow().status());
     update(
         name,
@@ -1021,6 +1151,28 @@ public final class Controller implements AutoCloseable {
         commit(tx);
         deployedFor.put(name, want.specHash());
         yield null;
+      }
+      case InstallOutcome.Failed f when forced -> {
+        LOG.log(Level.WARNING, want.key() + ": " + f.message());
+        Instant now = clock.instant();
+        update(
+            name,
+            s ->
+                status(s)
+                    .phase(before)
+                    .lastError(Optional.of(f.message()))
+                    .condition(
+                        Condition.PROGRESSING,
+                        ConditionStatus.FALSE,
+                        "InstallFailed",
+                        f.message(),
+                        now)
+                    .condition(
+                        Condition.DEGRADED, ConditionStatus.TRUE, "InstallFailed", f.message(), now)
+                    .build(),
+            Map.of("phase", "failed", "version", x.version(), "message", f.message()),
+            "deployment_progress");
+        yield new Outcome.Terminal(f.message());
       }
       case InstallOutcome.Failed f -> {
         fail(name, "InstallFailed", f.message());
@@ -1303,7 +1455,7 @@ public final class Controller implements AutoCloseable {
    * progress deadline, records the spec as applied when the service reached its desired state, and
    * watches the health of running services.
    */
-  private Outcome progress(Service want, ObservedService o, ResourceChange change) {
+  private Outcome progress(Service want, ObservedService o, ResourceChange change, boolean held) {
     String name = want.name();
     ServiceStatus st = o.status();
     if (st.phase() == Phase.STARTING) {
@@ -1384,7 +1536,7 @@ public final class Controller implements AutoCloseable {
       return new Outcome.RequeueAfter(options.healthPoll());
     }
     boolean reached =
-        want.spec().state() == RunState.RUNNING
+        want.spec().state() == RunState.RUNNING && !held
             ? st.phase() == Phase.RUNNING
             : st.phase() == Phase.STOPPED;
     if (reached || st.phase() == Phase.FAILED) {
