@@ -112,12 +112,6 @@ public final class Controller implements AutoCloseable {
   /** Pending command word: re-install the spec's package and restart. */
   static final String DEPLOY = "deploy";
 
-  /** Condition type of a service that an operator stopped ({@code True} while held). */
-  static final String HELD = "Held";
-
-  /** Reason of the {@link #HELD} condition. */
-  static final String STOPPED_BY_OPERATOR = "StoppedByOperator";
-
   /** Tunables of the loop. */
   public record Options(
       int workers,
@@ -599,7 +593,7 @@ public final class Controller implements AutoCloseable {
     Set<String> pending = want != null ? pending(name) : Set.of();
 
     if (have.isPresent() && want != null) {
-      operatorState(name, held, pending.contains(RESET));
+      operatorState(name, held, pending.contains(RESET), pending.contains(DEPLOY));
       have = store.service(name);
     }
     if (have.isPresent()) {
@@ -730,10 +724,11 @@ public final class Controller implements AutoCloseable {
   }
 
   /**
-   * Mirrors an operator's stop into the {@link #HELD} condition, and carries out a pending {@code
-   * start}'s reset of the start limit (the crashes counted and the condition of giving up).
+   * Mirrors an operator's stop into the {@code Held} condition, carries out a pending {@code
+   * start}'s reset of the start limit (the crashes counted and the condition of giving up), and
+   * lets a pending {@code deploy_package} roll out again a version that was rolled back.
    */
-  private void operatorState(String name, boolean held, boolean reset) {
+  private void operatorState(String name, boolean held, boolean reset, boolean redeploy) {
     if (reset) {
       crashes.remove(name);
     }
@@ -744,20 +739,21 @@ public final class Controller implements AutoCloseable {
           StatusBuilder b = status(s);
           if (held) {
             b.condition(
-                HELD,
+                Condition.HELD,
                 ConditionStatus.TRUE,
-                STOPPED_BY_OPERATOR,
+                Reasons.STOPPED_BY_OPERATOR,
                 "stopped by an operator; the action start runs it again",
                 now);
           } else {
-            b.clearCondition(HELD);
+            b.clearCondition(Condition.HELD);
           }
-          if (reset) {
-            for (String type : List.of(Condition.DEGRADED, Condition.PROGRESSING)) {
-              s.condition(type)
-                  .filter(c -> Reasons.START_LIMIT_REACHED.equals(c.reason()))
-                  .ifPresent(c -> b.clearCondition(type));
-            }
+          for (String type : List.of(Condition.DEGRADED, Condition.PROGRESSING)) {
+            s.condition(type)
+                .filter(
+                    c ->
+                        (reset && Reasons.START_LIMIT_REACHED.equals(c.reason()))
+                            || (redeploy && Reasons.ROLLED_BACK.equals(c.reason())))
+                .ifPresent(c -> b.clearCondition(type));
           }
           return b.build();
         },

@@ -7,6 +7,7 @@ import io.svcreg.Waits;
 import io.svcreg.core.ConflictException;
 import io.svcreg.core.NotFoundException;
 import io.svcreg.core.ObservedService;
+import io.svcreg.core.Reasons;
 import io.svcreg.schema.Condition;
 import io.svcreg.schema.ConditionStatus;
 import io.svcreg.schema.HealthState;
@@ -78,8 +79,8 @@ class ServiceActionsIT {
             "svc",
             "stopped and held",
             o -> o.status().phase() == Phase.STOPPED && o.status().pid().isEmpty() && held(o));
-    assertThat(stopped.status().condition(Controller.HELD).orElseThrow().reason())
-        .isEqualTo(Controller.STOPPED_BY_OPERATOR);
+    assertThat(stopped.status().condition(Condition.HELD).orElseThrow().reason())
+        .isEqualTo(Reasons.STOPPED_BY_OPERATOR);
     assertThat(Rig.alive(pid)).isFalse();
 
     controller().resync();
@@ -174,7 +175,7 @@ class ServiceActionsIT {
   }
 
   @Test
-  void deployPackage_brokenPackage_rolledBackToThePreviousVersion() {
+  void deployPackage_brokenPackage_rolledBackUntilAFixedPackageIsDeployed() {
     one("svc", rig.service("svc", "1.0.0", "svc-1").progressDeadline("3s"));
     rig.bump("svc-1", "svc-2", "2.0.0");
     rig.write("svc.yaml", rig.service("svc", "2.0.0", "svc-2").progressDeadline("3s").toString());
@@ -207,6 +208,21 @@ class ServiceActionsIT {
                 .filter(e -> e.type().equals(Event.DEPLOYMENT_PROGRESS))
                 .map(e -> Rig.data(e).get("phase")))
         .containsSubsequence("install", "installed", "start", "rollback");
+
+    rig.light("svc-2", "svc", "2.0.0", Rig.HEALTHY);
+    controller().deployPackage("svc");
+
+    ObservedService fixed =
+        rig.await(
+            CONVERGE,
+            "svc",
+            "the fixed 2.0.0 rolled out",
+            s ->
+                s.status().deployedVersion().equals(Optional.of("2.0.0"))
+                    && s.status().phase() == Phase.RUNNING
+                    && s.status().health().state() == HealthState.PASSING);
+    assertThat(degraded(fixed)).isEmpty();
+    assertThat(Rig.environ(rig.pid("svc"))).containsEntry("SERVICE_VERSION", "2.0.0");
   }
 
   @Test
@@ -338,7 +354,7 @@ class ServiceActionsIT {
 
   private static boolean held(ObservedService o) {
     return o.status()
-        .condition(Controller.HELD)
+        .condition(Condition.HELD)
         .map(c -> c.status() == ConditionStatus.TRUE)
         .orElse(false);
   }
