@@ -667,7 +667,8 @@ public final class Controller implements AutoCloseable {
       if (want == null) {
         // not declared: gone once torn down, but never while the specs cannot all be read (then
         // the planner keeps it as it is, e.g. after a restart with a broken file)
-        if (have.isPresent() && desired.complete() && !desired.held().contains(key)) {
+        // (also when it never got recorded: an operator's command on it is forgotten then)
+        if (desired.complete() && !desired.held().contains(key)) {
           removed(name);
         }
         return Outcome.DONE;
@@ -824,14 +825,17 @@ public final class Controller implements AutoCloseable {
 
   /** Removes a torn-down service from the store ({@code service_removed}). */
   private void removed(String name) {
-    if (store.meta(HOLD_META + name).isPresent() || store.meta(COMMAND_META + name).isPresent()) {
-      synchronized (commandLock) {
-        commit(new Transaction().removeMeta(HOLD_META + name).removeMeta(COMMAND_META + name));
+    synchronized (commandLock) {
+      // with the operator's commands on it, which would otherwise apply to a new service of the
+      // name
+      Transaction tx = new Transaction();
+      if (store.meta(HOLD_META + name).isPresent() || store.meta(COMMAND_META + name).isPresent()) {
+        tx.removeMeta(HOLD_META + name).removeMeta(COMMAND_META + name);
       }
-    }
-    if (store.service(name).isPresent()) {
-      Transaction tx = new Transaction().removeService(name).removeMeta(PROCESS_META + name);
-      tx.event("service_removed", ResourceKey.service(name).toString(), Map.of("service", name));
+      if (store.service(name).isPresent()) {
+        tx.removeService(name).removeMeta(PROCESS_META + name);
+        tx.event("service_removed", ResourceKey.service(name).toString(), Map.of("service", name));
+      }
       commit(tx);
     }
     forget(name);

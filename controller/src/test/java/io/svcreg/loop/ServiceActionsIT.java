@@ -120,6 +120,46 @@ class ServiceActionsIT {
   }
 
   @Test
+  void stop_heldWhileTheSpecGetsANewVersion_installedButNotStartedUntilStart() {
+    one("svc", rig.service("svc", "1.0.0", "svc-1"));
+    controller().serviceAction("svc", ServiceCommand.STOP);
+    rig.await(CONVERGE, "svc", "stopped", o -> o.status().phase() == Phase.STOPPED && held(o));
+    rig.bump("svc-1", "svc-2", "2.0.0");
+
+    rig.write("svc.yaml", rig.service("svc", "2.0.0", "svc-2").toString());
+
+    rig.await(
+        CONVERGE,
+        "svc",
+        "2.0.0 installed, still stopped",
+        o ->
+            o.status().deployedVersion().equals(Optional.of("2.0.0"))
+                && o.status().phase() == Phase.STOPPED
+                && held(o));
+    rig.awaitIdle(CONVERGE);
+    assertThat(rig.servicePids()).isEmpty();
+
+    controller().serviceAction("svc", ServiceCommand.START);
+
+    rig.awaitRunning(CONVERGE, "svc");
+    assertThat(Rig.environ(rig.pid("svc"))).containsEntry("SERVICE_VERSION", "2.0.0");
+  }
+
+  @Test
+  void stop_thenServiceRemovedAndDeclaredAgain_theNewOneRuns() throws IOException {
+    one("svc", rig.service("svc", "1.0.0", "svc-1"));
+    controller().serviceAction("svc", ServiceCommand.STOP);
+    rig.await(CONVERGE, "svc", "stopped", o -> o.status().phase() == Phase.STOPPED && held(o));
+
+    Files.delete(rig.specs.resolve("svc.yaml"));
+    Waits.atMost(CONVERGE).alias("svc removed").until(() -> rig.find("svc").isEmpty());
+    rig.write("svc.yaml", rig.service("svc", "1.0.0", "svc-1").toString());
+
+    rig.awaitRunning(CONVERGE, "svc");
+    assertThat(held(rig.service("svc"))).isFalse();
+  }
+
+  @Test
   void start_afterTheStartLimit_triesAgain() {
     Controller.Options o = rig.options();
     rig.options(
