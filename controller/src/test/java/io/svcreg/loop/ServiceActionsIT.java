@@ -101,22 +101,41 @@ class ServiceActionsIT {
   }
 
   @Test
-  void stop_recordedThenControllerRestarted_carriedOutByTheNextController() {
-    one("svc", rig.service("svc", "1.0.0", "svc-1"));
-    long pid = rig.pid("svc");
-    rig.stopController();
+  void commands_recordedButNotCarriedOutBeforeTheControllerStops_carriedOutByTheNext()
+      throws IOException {
+    rig.light("a-1", "a", "1.0.0", Rig.HEALTHY);
+    rig.light("b-1", "b", "1.0.0", Rig.HEALTHY);
+    rig.write("network.yaml", rig.network());
+    rig.write(
+        "services.yaml",
+        rig.service("a", "1.0.0", "a-1").toString(),
+        rig.service("b", "1.0.0", "b-1").toString());
     rig.start();
+    rig.awaitRunning(CONVERGE, "a", "b");
+    rig.awaitIdle(CONVERGE);
+    long a = rig.pid("a");
+    long b = rig.pid("b");
+    Files.writeString(tmp.resolve("packages/b-1/scripts/extra.sh"), "echo new\n");
+    // the loop stops (as at a kill) after the commands are recorded and before it acts on them
+    Controller c = controller();
+    c.close();
+    c.queue().awaitTermination(CONVERGE);
 
-    controller().serviceAction("svc", ServiceCommand.STOP);
+    c.serviceAction("a", ServiceCommand.STOP);
+    c.deployPackage("b");
     rig.stopController();
+    assertThat(Rig.alive(a)).isTrue();
+    assertThat(Rig.alive(b)).isTrue();
     rig.start();
 
     rig.await(
         CONVERGE,
-        "svc",
-        "stopped by the new controller",
+        "a",
+        "stopped by the next controller",
         o -> o.status().phase() == Phase.STOPPED && held(o));
-    assertThat(Rig.alive(pid)).isFalse();
+    assertThat(Rig.alive(a)).isFalse();
+    awaitNewProcess("b", b);
+    assertThat(rig.installRoot.resolve("b-1.0.0/scripts/extra.sh")).exists();
   }
 
   @Test
