@@ -9,7 +9,11 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.websocket.WsConfig;
 import io.helidon.webserver.websocket.WsRouting;
 import io.svcreg.ControllerApp;
+import io.svcreg.core.ConflictException;
+import io.svcreg.core.NotFoundException;
 import io.svcreg.core.SvcregException;
+import io.svcreg.loop.ActionReceipt;
+import io.svcreg.loop.ServiceCommand;
 import io.svcreg.schema.SpecSet;
 import io.svcreg.store.Store;
 import java.io.IOException;
@@ -447,12 +451,52 @@ public final class ApiServer implements AutoCloseable {
     return app.controller().desired();
   }
 
+  /** The admin actions the reconcile loop carries out: service_action and deploy_package. */
   JsonNode extraAction(String action, ObjectNode params) {
-    throw new ApiError(
-        "unknown_action",
-        "unknown action "
-            + action
-            + "; server_info lists the protocol version, docs/protocol.md the actions");
+    return switch (action) {
+      case "service_action" -> {
+        String name = Actions.requiredString(params, "name");
+        String word = Actions.requiredString(params, "action");
+        ServiceCommand command =
+            ServiceCommand.parse(word)
+                .orElseThrow(
+                    () ->
+                        ApiError.badRequest(
+                            "params.action " + word + ": expected start, stop or restart"));
+        ActionReceipt r = loopCall(() -> app.controller().serviceAction(name, command));
+        ObjectNode d = Wire.mapper().createObjectNode();
+        d.put("name", r.name());
+        d.put("action", r.action());
+        d.put("revision", r.revision());
+        yield d;
+      }
+      case "deploy_package" -> {
+        String name = Actions.requiredString(params, "name");
+        ActionReceipt r = loopCall(() -> app.controller().deployPackage(name));
+        ObjectNode d = Wire.mapper().createObjectNode();
+        d.put("name", r.name());
+        d.put("version", r.version());
+        d.put("revision", r.revision());
+        yield d;
+      }
+      default ->
+          throw new ApiError(
+              "unknown_action",
+              "unknown action "
+                  + action
+                  + "; server_info lists the protocol version, docs/protocol.md the actions");
+    };
+  }
+
+  /** Runs a command of the loop, mapping its refusals to error codes. */
+  private static ActionReceipt loopCall(java.util.function.Supplier<ActionReceipt> call) {
+    try {
+      return call.get();
+    } catch (NotFoundException e) {
+      throw new ApiError("not_found", e.getMessage());
+    } catch (ConflictException e) {
+      throw new ApiError("conflict", e.getMessage());
+    }
   }
 
   /** Counts a new connection unless the limit is reached. */

@@ -375,6 +375,45 @@ class ApiServerIT {
   }
 
   @Test
+  void actions_serviceActionAndDeployPackage_recordedWithTheirRevision() throws Exception {
+    try (TestClient c = connect(server, admin)) {
+      JsonNode stop = c.request("service_action", Map.of("name", "db", "action", "stop"));
+      assertThat(stop.path("data").path("name").asText()).isEqualTo("db");
+      assertThat(stop.path("data").path("action").asText()).isEqualTo("stop");
+      long rev = stop.path("data").path("revision").asLong();
+      JsonNode recorded =
+          c.request("list_events", Map.of("since", rev - 1, "limit", 1))
+              .path("data")
+              .path("events")
+              .get(0);
+      assertThat(recorded.path("revision").asLong()).isEqualTo(rev);
+      assertThat(recorded.path("event").asText()).isEqualTo("service_updated");
+      assertThat(recorded.path("data").path("action").asText()).isEqualTo("stop");
+
+      // the spec says state: stopped, so start contradicts it
+      assertThat(code(c.request("service_action", Map.of("name", "db", "action", "start"))))
+          .isEqualTo("conflict");
+      assertThat(code(c.request("service_action", Map.of("name", "nope", "action", "stop"))))
+          .isEqualTo("not_found");
+      assertThat(code(c.request("service_action", Map.of("name", "db", "action", "explode"))))
+          .isEqualTo("bad_request");
+
+      JsonNode deploy = c.request("deploy_package", Map.of("name", "db"));
+      assertThat(deploy.path("data").path("name").asText()).isEqualTo("db");
+      assertThat(deploy.path("data").path("version").asText()).isEqualTo("1.0.0");
+      long drev = deploy.path("data").path("revision").asLong();
+      JsonNode requested =
+          c.request("list_events", Map.of("since", drev - 1, "limit", 1))
+              .path("data")
+              .path("events")
+              .get(0);
+      assertThat(requested.path("event").asText()).isEqualTo("deployment_progress");
+      assertThat(requested.path("data").path("phase").asText()).isEqualTo("requested");
+      assertThat(code(c.request("deploy_package", Map.of("name", "nope")))).isEqualTo("not_found");
+    }
+  }
+
+  @Test
   void messages_malformedJsonAndUnknownAction_keepTheConnection() throws Exception {
     try (TestClient c = connect(server, admin)) {
       c.sendText("{not json");
