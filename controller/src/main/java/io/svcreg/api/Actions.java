@@ -37,7 +37,8 @@ final class Actions {
   static final Set<String> EVENT_NAMES = Event.TYPES;
 
   /** Actions that change something: admin only. */
-  private static final Set<String> MUTATIONS = Set.of("service_action", "deploy_package", "apply");
+  private static final Set<String> MUTATIONS =
+      Set.of("service_action", "deploy_package", "apply", "publish", "unpublish");
 
   /** Every action name, for metrics labels (anything else is counted as "unknown"). */
   private static final Set<String> KNOWN =
@@ -55,7 +56,11 @@ final class Actions {
           "unsubscribe",
           "list_events",
           "plan",
-          "apply");
+          "apply",
+          "publish",
+          "discover",
+          "unpublish",
+          "health");
 
   private static final int MAX_LIST_EVENTS = 1000;
   private static final int MAX_DOCUMENTS = 10_000;
@@ -86,6 +91,9 @@ final class Actions {
       case "list_events" -> listEvents(params);
       case "plan" -> plan(params);
       case "apply" -> apply(params);
+      case "publish" -> server.registryApi().publish(params);
+      case "discover" -> server.registryApi().discover(params);
+      case "unpublish" -> server.registryApi().unpublish(params);
       default -> server.extraAction(action, params);
     };
   }
@@ -157,7 +165,8 @@ final class Actions {
     Optional<String> only = optionalString(params, "service");
     ObservedState s = server.store().observed();
     if (only.isPresent()
-        && s.services().stream().noneMatch(o -> o.metadata().name().equals(only.get()))) {
+        && s.services().stream().noneMatch(o -> o.metadata().name().equals(only.get()))
+        && !server.registryApi().isPublished(only.get())) {
       throw ApiError.notFound("no service named " + only.get());
     }
     ObjectNode d = Wire.mapper().createObjectNode();
@@ -181,6 +190,7 @@ final class Actions {
         n.put("source", "deployed");
       }
     }
+    server.registryApi().addPublishedEndpoints(list, only);
     return d;
   }
 

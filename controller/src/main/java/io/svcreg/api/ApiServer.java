@@ -14,6 +14,7 @@ import io.svcreg.core.NotFoundException;
 import io.svcreg.core.SvcregException;
 import io.svcreg.loop.ActionReceipt;
 import io.svcreg.loop.ServiceCommand;
+import io.svcreg.registry.Registry;
 import io.svcreg.schema.SpecSet;
 import io.svcreg.store.Store;
 import java.io.IOException;
@@ -206,6 +207,8 @@ public final class ApiServer implements AutoCloseable {
   private final Metrics metrics;
   private final Hub hub;
   private final Actions actions;
+  private final Registry registry;
+  private final RegistryApi registryApi;
   private final ScheduledExecutorService timer;
   private final AtomicInteger open = new AtomicInteger();
   private volatile boolean ready;
@@ -214,7 +217,8 @@ public final class ApiServer implements AutoCloseable {
   private String url;
   private boolean closed;
 
-  private ApiServer(Options options, ControllerApp app, InstantSource clock) {
+  private ApiServer(
+      Options options, ControllerApp app, InstantSource clock, Registry.Options registryOptions) {
     this.options = options;
     this.app = app;
     this.clock = clock;
@@ -227,6 +231,8 @@ public final class ApiServer implements AutoCloseable {
     this.metrics = new Metrics(app.store(), app.controller().queue());
     this.hub = new Hub(app.store(), metrics::onEvents);
     this.actions = new Actions(this);
+    this.registry = Registry.start(app.store(), clock, registryOptions);
+    this.registryApi = new RegistryApi(this, registry);
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("svcreg-api-timer").daemon().unstarted(r));
@@ -237,10 +243,16 @@ public final class ApiServer implements AutoCloseable {
    * writes {@code {data}/api.url}. Fails with one clear line (a taken port, unreadable PEM files).
    */
   public static ApiServer start(Options options, ControllerApp app) {
+    return start(options, app, Registry.Options.DEFAULTS);
+  }
+
+  /** Starts the API of {@code app} with the registry's lease options (see {@link #start}). */
+  public static ApiServer start(
+      Options options, ControllerApp app, Registry.Options registryOptions) {
     if (options.tlsCert().isPresent() != options.tlsKey().isPresent()) {
       throw new SvcregException("--tls-cert and --tls-key go together; give both or neither");
     }
-    ApiServer s = new ApiServer(options, app, InstantSource.system());
+    ApiServer s = new ApiServer(options, app, InstantSource.system(), registryOptions);
     try {
       s.listen();
       return s;
@@ -314,7 +326,8 @@ public final class ApiServer implements AutoCloseable {
                             (req, res) -> {
                               res.header(HeaderNames.CONTENT_TYPE, metrics.contentType());
                               res.send(metrics.scrape());
-                            }))
+                            })
+                        .register(registryApi::routes))
             .addRouting(WsRouting.builder().endpoint(PATH, () -> new Connection(this)))
             .build()
             .start();
@@ -433,6 +446,15 @@ public final class ApiServer implements AutoCloseable {
 
   Actions actions() {
     return actions;
+  }
+
+  RegistryApi registryApi() {
+    return registryApi;
+  }
+
+  /** The dynamic registry (publish, discover, unpublish with leases). */
+  public Registry registry() {
+    return registry;
   }
 
   Store store() {
@@ -566,6 +588,7 @@ public final class ApiServer implements AutoCloseable {
       server.stop();
     }
     hub.close();
+    registry.close();
     timer.shutdownNow();
   }
 

@@ -34,10 +34,11 @@ import org.eclipse.store.storage.embedded.types.EmbeddedStorageManager;
 
 /**
  * The controller's durable state in an EclipseStore directory: observed services and networks,
- * address leases, the install inventory, small key/values and a bounded journal of events with
- * strictly increasing revisions. Reads are consistent snapshots that never wait for disk; a {@link
- * #commit} is atomic and on disk (synced) when it returns. Thread-safe; commits are serialized.
- * Only events advance the revision: a commit without events changes state at the same revision.
+ * address leases, the install inventory, published registry entries, small key/values and a bounded
+ * journal of events with strictly increasing revisions. Reads are consistent snapshots that never
+ * wait for disk; a {@link #commit} is atomic and on disk (synced) when it returns. Thread-safe;
+ * commits are serialized. Only events advance the revision: a commit without events changes state
+ * at the same revision.
  *
  * <p>Only one process may have a store open ({@code <dir>.lock}). Each open first copies the store
  * (synced) and, once the store proves readable, keeps that copy as {@code <dir>.bak}: the state
@@ -66,6 +67,7 @@ public final class Store implements AutoCloseable {
   private final TreeMap<String, ObservedNetwork> networks = new TreeMap<>();
   private final TreeMap<String, Lease> leases = new TreeMap<>();
   private final TreeMap<String, InventoryEntry> inventory = new TreeMap<>();
+  private final TreeMap<String, RegistryEntry> registry = new TreeMap<>();
   private final HashMap<String, String> meta = new HashMap<>();
   private final ArrayList<Event> events = new ArrayList<>();
   private long lastRevision;
@@ -249,6 +251,9 @@ public final class Store implements AutoCloseable {
           throw new Unreadable(problem, null);
         }
         root = existing;
+        if (root.addRegistry()) {
+          manager.store(root);
+        }
       } else {
         throw new Unreadable(
             "its root is not an svcreg store (" + r.getClass().getName() + ")", null);
@@ -282,6 +287,7 @@ public final class Store implements AutoCloseable {
     loadIndex(root.networks, ObservedNetwork.class, networks, "network");
     loadIndex(root.leases, Lease.class, leases, "lease");
     loadIndex(root.inventory, InventoryEntry.class, inventory, "inventory entry");
+    loadIndex(root.registry, RegistryEntry.class, registry, "registry entry");
     meta.putAll(root.meta);
     long expected = -1;
     for (ArrayList<StoredEvent> segment : root.journal) {
@@ -342,6 +348,26 @@ public final class Store implements AutoCloseable {
     view.readLock().lock();
     try {
       return Optional.ofNullable(services.get(name));
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
+  /** The published registry entry of this module, if any (expired or not). */
+  public Optional<RegistryEntry> registryEntry(String module) {
+    view.readLock().lock();
+    try {
+      return Optional.ofNullable(registry.get(module));
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
+  /** The published registry entries, sorted by module. */
+  public List<RegistryEntry> registryEntries() {
+    view.readLock().lock();
+    try {
+      return List.copyOf(registry.values());
     } finally {
       view.readLock().unlock();
     }
@@ -498,6 +524,7 @@ public final class Store implements AutoCloseable {
       Map<String, Change<ObservedNetwork>> networks,
       Map<String, Change<Lease>> leases,
       Map<String, Change<InventoryEntry>> inventory,
+      Map<String, Change<RegistryEntry>> registry,
       Map<String, Optional<String>> meta) {
 
     boolean isEmpty() {
@@ -505,6 +532,7 @@ public final class Store implements AutoCloseable {
           && networks.isEmpty()
           && leases.isEmpty()
           && inventory.isEmpty()
+          && registry.isEmpty()
           && meta.isEmpty();
     }
   }
@@ -515,6 +543,7 @@ public final class Store implements AutoCloseable {
     Map<String, Optional<ObservedNetwork>> net = new LinkedHashMap<>();
     Map<String, Optional<Lease>> lease = new LinkedHashMap<>();
     Map<String, Optional<InventoryEntry>> inv = new LinkedHashMap<>();
+    Map<String, Optional<RegistryEntry>> reg = new LinkedHashMap<>();
     Map<String, Optional<String>> kv = new LinkedHashMap<>();
     for (Transaction.Op op : tx.ops()) {
       switch (op) {
@@ -566,6 +595,8 @@ public final class Store implements AutoCloseable {
           checkSameInstall(current(inv, inventory, key), r.entry());
           inv.put(key, Optional.empty());
         }
+        case Transaction.PutRegistryEntry p -> reg.put(p.entry().module(), Optional.of(p.entry()));
+        case Transaction.RemoveRegistryEntry r -> reg.put(r.module(), Optional.empty());
         case Transaction.PutMeta p -> kv.put(p.key(), Optional.of(p.value()));
         case Transaction.RemoveMeta r -> kv.put(r.key(), Optional.empty());
       }
@@ -576,6 +607,7 @@ public final class Store implements AutoCloseable {
         encode(net, networks),
         encode(lease, leases),
         encode(inv, inventory),
+        encode(reg, registry),
         kv);
   }
 
@@ -643,6 +675,7 @@ public final class Store implements AutoCloseable {
     persistIndex(root.networks, changes.networks(), toStore);
     persistIndex(root.leases, changes.leases(), toStore);
     persistIndex(root.inventory, changes.inventory(), toStore);
+    persistIndex(root.registry, changes.registry(), toStore);
     if (!changes.meta().isEmpty()) {
       for (Map.Entry<String, Optional<String>> e : changes.meta().entrySet()) {
         if (e.getValue().isPresent()) {
@@ -722,6 +755,7 @@ public final class Store implements AutoCloseable {
       applyIndex(changes.networks(), networks);
       applyIndex(changes.leases(), leases);
       applyIndex(changes.inventory(), inventory);
+      applyIndex(changes.registry(), registry);
       for (Map.Entry<String, Optional<String>> e : changes.meta().entrySet()) {
         if (e.getValue().isPresent()) {
           meta.put(e.getKey(), e.getValue().get());

@@ -21,6 +21,10 @@ final class StoreRoot {
   ArrayList<HashMap<String, Holder>> networks;
   ArrayList<HashMap<String, Holder>> leases;
   ArrayList<HashMap<String, Holder>> inventory;
+
+  /** Published registry entries by module; null in stores written before the registry. */
+  ArrayList<HashMap<String, Holder>> registry;
+
   HashMap<String, String> meta;
   ArrayList<ArrayList<StoredEvent>> journal;
 
@@ -32,6 +36,7 @@ final class StoreRoot {
     r.networks = buckets();
     r.leases = buckets();
     r.inventory = buckets();
+    r.registry = buckets();
     r.meta = new HashMap<>();
     r.journal = new ArrayList<>();
     return r;
@@ -48,6 +53,15 @@ final class StoreRoot {
   /** The bucket of an index that holds this key. */
   static HashMap<String, Holder> bucket(ArrayList<HashMap<String, Holder>> index, String key) {
     return index.get(Math.floorMod(key.hashCode(), index.size()));
+  }
+
+  /** Adds the registry index to a root written before it existed; whether it had to. */
+  boolean addRegistry() {
+    if (registry != null) {
+      return false;
+    }
+    registry = buckets();
+    return true;
   }
 
   /** What is wrong with this root's structure, or null if nothing. */

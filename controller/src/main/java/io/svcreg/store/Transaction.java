@@ -38,6 +38,10 @@ public final class Transaction {
 
   record PutMeta(String key, String value) implements Op {}
 
+  record PutRegistryEntry(RegistryEntry entry) implements Op {}
+
+  record RemoveRegistryEntry(String module) implements Op {}
+
   record RemoveMeta(String key) implements Op {}
 
   /** An event to journal; its revision and time are assigned by the commit. */
@@ -111,6 +115,18 @@ public final class Transaction {
    */
   public Transaction removeInventory(InventoryEntry entry) {
     ops.add(new RemoveInventory(Objects.requireNonNull(entry, "entry")));
+    return this;
+  }
+
+  /** Records (or replaces) the published registry entry of its module. */
+  public Transaction putRegistryEntry(RegistryEntry entry) {
+    ops.add(new PutRegistryEntry(Objects.requireNonNull(entry, "entry")));
+    return this;
+  }
+
+  /** Forgets the published registry entry of this module (nothing if none). */
+  public Transaction removeRegistryEntry(String module) {
+    ops.add(new RemoveRegistryEntry(Objects.requireNonNull(module, "module")));
     return this;
   }
 
