@@ -100,6 +100,20 @@ svcreg_find_java() {
   exit 3
 }
 
+# Sets the array SVCREG_JVM_OPTS: the JVM options svcreg runs with (tools/svcreg, and tools/bench
+# controller, which measures the controller as `svcreg serve` runs). EclipseStore needs
+# jdk.internal.misc. `-XX:TieredStopAtLevel=1` compiles with C1 only: svcreg's work comes in short
+# bursts (reading a spec directory, planning, store commits), where the optimizing compiler's
+# warm-up costs more CPU than its code saves; a start with 10,000 services takes about half the
+# time. Options in SVCREG_JAVA_OPTS come after these and win (`-XX:TieredStopAtLevel=4` undoes it).
+# Call after svcreg_find_java.
+svcreg_jvm_options() {
+  SVCREG_JVM_OPTS=(--add-exports java.base/jdk.internal.misc=ALL-UNNAMED -XX:TieredStopAtLevel=1)
+  if ((SVCREG_JAVA_MAJOR >= 23)); then
+    SVCREG_JVM_OPTS+=(--sun-misc-unsafe-memory-access=allow)
+  fi
+}
+
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   svcreg_find_java
   printf '%s\n' "$JAVA_HOME"
