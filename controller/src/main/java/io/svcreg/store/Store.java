@@ -27,6 +27,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.eclipse.serializer.persistence.types.Storer;
 import org.eclipse.store.storage.embedded.types.EmbeddedStorage;
@@ -124,9 +126,20 @@ public final class Store implements AutoCloseable {
   private static Store openLocked(
       Path dir, StoreOptions options, InstantSource clock, FileChannel lock) {
     Path copy = null;
+    FutureTask<Void> copySynced = null;
     try {
       if (StoreFiles.hasContent(dir)) {
         copy = StoreFiles.copyForBackup(dir);
+        // the copy is forced to disk while EclipseStore opens the store; both are done before the
+        // copy becomes the backup (or is moved aside)
+        Path toSync = copy;
+        copySynced =
+            new FutureTask<>(
+                () -> {
+                  StoreFiles.syncTree(toSync);
+                  return null;
+                });
+        Thread.ofPlatform().name("svcreg-store-backup-sync").daemon().start(copySynced);
         for (String log : StoreFiles.cutTornTransactionLogs(dir)) {
           LOG.log(
               System.Logger.Level.WARNING,
@@ -144,9 +157,16 @@ public final class Store implements AutoCloseable {
     try {
       store = start(dir, options, clock, lock);
     } catch (Unreadable u) {
+      awaitSynced(dir, copySynced);
       return recover(dir, copy, options, clock, lock, u);
     }
     if (copy != null) {
+      try {
+        awaitSynced(dir, copySynced);
+      } catch (SvcregException e) {
+        store.shutdown();
+        throw e;
+      }
       try {
         StoreFiles.keepBackup(copy, dir);
       } catch (IOException e) {
@@ -156,6 +176,22 @@ public final class Store implements AutoCloseable {
       }
     }
     return store;
+  }
+
+  /** Waits until the backup copy is on disk; fails the open if it cannot be synced. */
+  private static void awaitSynced(Path dir, FutureTask<Void> copySynced) {
+    if (copySynced == null) {
+      return;
+    }
+    try {
+      copySynced.get();
+    } catch (ExecutionException e) {
+      throw new SvcregException(
+          "cannot back up store " + dir + ": " + e.getCause().getMessage(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SvcregException("interrupted while backing up store " + dir, e);
+    }
   }
 
   private static Store recover(
