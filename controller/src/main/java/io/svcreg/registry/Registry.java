@@ -20,6 +20,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The dynamic registry: modules publish their APIs under a lease, clients discover them, leases
@@ -52,10 +53,9 @@ public final class Registry implements AutoCloseable {
       boolean discoverRefreshes,
       int expiryBatch) {
 
-    /** 30 s leases (1 s to 24 h may be asked for), discovery does not refresh, batches of 256. */
+    /** 30 s leases (1 s to 24 h may be asked for), discovery does not refresh, batches of 64. */
     public static final Options DEFAULTS =
-        new Options(
-            Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofHours(24), false, 256);
+        new Options(Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofHours(24), false, 64);
 
     public Options {
       if (minTtl.compareTo(defaultTtl) > 0 || defaultTtl.compareTo(maxTtl) > 0) {
@@ -122,7 +122,10 @@ public final class Registry implements AutoCloseable {
   private final InstantSource clock;
   private final Options options;
   private final Instant startedAt;
-  private final Object lock = new Object();
+
+  /** Serializes changes; fair, so requests get in between the expiry's batches. */
+  private final ReentrantLock lock = new ReentrantLock(true);
+
   private final ScheduledExecutorService timer;
   private final Object wakeLock = new Object();
   private ScheduledFuture<?> wake;
@@ -170,19 +173,13 @@ public final class Registry implements AutoCloseable {
   public Published publish(Publish p) {
     RegistryRules.check(p, options);
     Duration ttl = p.ttl().orElse(options.defaultTtl());
-    synchronized (lock) {
+    lock.lock();
+    try {
       Instant now = clock.instant();
       Optional<RegistryEntry> old = live(store.registryEntry(p.module()), now);
       RegistryEntry entry =
           new RegistryEntry(
-              p.module(),
-              p.process().orElse(""),
-              p.apis(),
-              ttl.toMillis(),
-              old.filter(o -> o.process().equals(p.process().orElse("")))
-                  .map(RegistryEntry::publishedAt)
-                  .orElse(now),
-              now.plus(ttl));
+              p.module(), p.process().orElse(""), p.apis(), ttl.toMillis(), now.plus(ttl));
       Transaction tx = new Transaction().putRegistryEntry(entry);
       Outcome outcome;
       if (old.isEmpty()) {
@@ -201,6 +198,8 @@ public final class Registry implements AutoCloseable {
       List<Event> events = store.commit(tx);
       wakeBy(entry.expiresAt());
       return new Published(entry, outcome, events.isEmpty() ? 0 : events.getLast().revision());
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -213,7 +212,8 @@ public final class Registry implements AutoCloseable {
     if (e.isEmpty() || !options.discoverRefreshes()) {
       return e;
     }
-    synchronized (lock) {
+    lock.lock();
+    try {
       Instant now = clock.instant();
       Optional<RegistryEntry> cur = live(store.registryEntry(module), now);
       if (cur.isEmpty()) {
@@ -222,14 +222,11 @@ public final class Registry implements AutoCloseable {
       RegistryEntry c = cur.get();
       RegistryEntry refreshed =
           new RegistryEntry(
-              c.module(),
-              c.process(),
-              c.apis(),
-              c.ttlMillis(),
-              c.publishedAt(),
-              now.plusMillis(c.ttlMillis()));
+              c.module(), c.process(), c.apis(), c.ttlMillis(), now.plusMillis(c.ttlMillis()));
       store.commit(new Transaction().putRegistryEntry(refreshed));
       return Optional.of(refreshed);
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -251,7 +248,8 @@ public final class Registry implements AutoCloseable {
    * error, it removes nothing.
    */
   public boolean unpublish(String module, Optional<String> process) {
-    synchronized (lock) {
+    lock.lock();
+    try {
       Optional<RegistryEntry> e = store.registryEntry(module);
       if (e.isEmpty() || (process.isPresent() && !process.get().equals(e.get().process()))) {
         return false;
@@ -260,6 +258,8 @@ public final class Registry implements AutoCloseable {
       tx.event(Event.SERVICE_REMOVED, key(module), removed(e.get(), "unpublished"));
       store.commit(tx);
       return true;
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -271,7 +271,8 @@ public final class Registry implements AutoCloseable {
   public int expire() {
     int removed = 0;
     while (true) {
-      synchronized (lock) {
+      lock.lock();
+      try {
         Instant now = clock.instant();
         Transaction tx = new Transaction();
         int n = 0;
@@ -289,6 +290,8 @@ public final class Registry implements AutoCloseable {
         }
         store.commit(tx);
         removed += n;
+      } finally {
+        lock.unlock();
       }
     }
   }

@@ -1,5 +1,6 @@
 package io.svcreg.store;
 
+import io.svcreg.schema.Protocol;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -10,12 +11,7 @@ import java.util.Objects;
  * restarted controller keeps the remaining time).
  */
 public record RegistryEntry(
-    String module,
-    String process,
-    List<Api> apis,
-    long ttlMillis,
-    Instant publishedAt,
-    Instant expiresAt) {
+    String module, String process, List<Api> apis, long ttlMillis, Instant expiresAt) {
 
   /**
    * One API of a module: a name, the service ids it serves, where it listens and how.
@@ -33,7 +29,8 @@ public record RegistryEntry(
       Objects.requireNonNull(name, "name");
       serviceIDs = List.copyOf(serviceIDs);
       Objects.requireNonNull(address, "address");
-      Objects.requireNonNull(protocol, "protocol");
+      // one shared string per protocol, not one per entry
+      protocol = Protocol.parse(protocol).map(Protocol::wireName).orElse(protocol);
     }
   }
 
@@ -41,7 +38,6 @@ public record RegistryEntry(
     Objects.requireNonNull(module, "module");
     Objects.requireNonNull(process, "process");
     apis = List.copyOf(apis);
-    Objects.requireNonNull(publishedAt, "publishedAt");
     Objects.requireNonNull(expiresAt, "expiresAt");
   }
 
