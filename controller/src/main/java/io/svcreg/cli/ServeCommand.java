@@ -3,6 +3,7 @@ package io.svcreg.cli;
 import io.svcreg.ControllerApp;
 import io.svcreg.api.ApiServer;
 import io.svcreg.core.SvcregException;
+import io.svcreg.registry.Registry;
 import io.svcreg.schema.SpecDuration;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -87,6 +88,22 @@ final class ServeCommand implements Callable<Integer> {
   String debounce;
 
   @Option(
+      names = "--lease-ttl",
+      defaultValue = "30s",
+      paramLabel = "DURATION",
+      description =
+          "The registry's lease for a publish that gives no ttl (default: ${DEFAULT-VALUE};"
+              + " 1s to 24h).")
+  String leaseTtl;
+
+  @Option(
+      names = "--discover-refreshes",
+      description =
+          "A discover of a published module refreshes its lease (a heartbeat, as in the"
+              + " reference registry); off by default.")
+  boolean discoverRefreshes;
+
+  @Option(
       names = "--log-format",
       defaultValue = "text",
       paramLabel = "FORMAT",
@@ -123,6 +140,14 @@ final class ServeCommand implements Callable<Integer> {
     if (debounceFor.isEmpty()) {
       return fail("--debounce " + debounce + ": expected a duration like 100ms");
     }
+    var ttl = SpecDuration.parse(leaseTtl);
+    if (ttl.isEmpty() || ttl.get().millis() < 1000 || ttl.get().millis() > 86_400_000) {
+      return fail("--lease-ttl " + leaseTtl + ": expected a duration from 1s to 24h, like 30s");
+    }
+    Registry.Options registryOptions =
+        Registry.Options.DEFAULTS
+            .withDefaultTtl(ttl.get().toDuration())
+            .withDiscoverRefreshes(discoverRefreshes);
     Optional<HostPort> address = HostPort.parse(listen);
     if (address.isEmpty()) {
       return fail(
@@ -165,7 +190,7 @@ final class ServeCommand implements Callable<Integer> {
     }
     ApiServer api;
     try {
-      api = ApiServer.start(apiOptions, app);
+      api = ApiServer.start(apiOptions, app, registryOptions);
     } catch (SvcregException e) {
       app.close();
       return fail(e.getMessage());
