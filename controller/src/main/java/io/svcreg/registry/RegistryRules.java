@@ -108,8 +108,9 @@ final class RegistryRules {
       return false;
     }
     try {
-      // a literal of only hex digits, ':' and '.' is parsed, never looked up
-      return java.net.InetAddress.getByName(s) instanceof java.net.Inet6Address;
+      // a text with ':' is parsed as an IPv6 literal, never looked up
+      // (an IPv4-mapped IPv6 literal comes back as an IPv4 address: also an address)
+      return java.net.InetAddress.getByName(s) != null;
     } catch (java.net.UnknownHostException e) {
       return false;
     }

@@ -424,7 +424,7 @@ class ApiServerIT {
       c.sendText("[1,2]");
       assertThat(code(c.response("null"))).isEqualTo("bad_request");
       assertThat(code(c.request("frobnicate", null))).isEqualTo("unknown_action");
-      assertThat(code(c.request("publish", Map.of()))).isEqualTo("unknown_action");
+      assertThat(code(c.request("publish", Map.of()))).isEqualTo("bad_request");
       c.sendText("{\"id\":\"t1\",\"type\":\"gossip\",\"action\":\"server_info\"}");
       assertThat(code(c.response("t1"))).isEqualTo("unknown_action");
       c.sendText("{\"id\":\"p1\",\"type\":\"request\",\"action\":\"server_info\",\"params\":[]}");
