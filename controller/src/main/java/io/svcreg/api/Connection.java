@@ -13,6 +13,7 @@ import io.helidon.http.Status;
 import io.helidon.webserver.ConnectionContext;
 import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
+import io.svcreg.registry.Registry;
 import io.svcreg.store.Event;
 import io.svcreg.store.EventsSince;
 import java.lang.System.Logger;
@@ -479,6 +480,10 @@ final class Connection implements WsListener {
       ObjectNode data = snapshot.putObject("data");
       data.set("services", Wire.mapper().valueToTree(observed.services()));
       data.set("networks", Wire.mapper().valueToTree(observed.networks()));
+      var published = data.putArray("published");
+      for (var e : server.registry().entries()) {
+        published.add(Wire.mapper().valueToTree(Registry.describe(e)));
+      }
     }
     ObjectNode data = Wire.mapper().createObjectNode();
     data.put("revision", startAfter);

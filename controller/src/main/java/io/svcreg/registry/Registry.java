@@ -359,6 +359,14 @@ public final class Registry implements AutoCloseable {
     return KEY_PREFIX + module;
   }
 
+  /**
+   * A published entry as events and the subscription snapshot carry it: module, process (when
+   * given), {@code source: "published"}, apis, ttl and expiresAt.
+   */
+  public static Map<String, Object> describe(RegistryEntry e) {
+    return describe(e, Map.of());
+  }
+
   private static Map<String, Object> describe(RegistryEntry e, Map<String, Object> extra) {
     Map<String, Object> d = new LinkedHashMap<>();
     d.put("module", e.module());

@@ -338,6 +338,26 @@ class RegistryApiIT {
   }
 
   @Test
+  void ws_subscribe_snapshotListsLivePublishedEntries() throws Exception {
+    try (TestClient c = TestClient.connect(ssl, server.url(), admin)) {
+      c.request("publish", wsPublish("snap", "5", 9003));
+      c.request("subscribe", Map.of());
+
+      JsonNode loaded = c.event();
+
+      assertThat(loaded.get("event").asText()).isEqualTo("registry_loaded");
+      assertThat(loaded.get("data").get("published"))
+          .anySatisfy(
+              e -> {
+                assertThat(e.get("module").asText()).isEqualTo("snap");
+                assertThat(e.get("source").asText()).isEqualTo("published");
+                assertThat(e.get("apis").get(0).get("port").asInt()).isEqualTo(9003);
+              });
+      c.request("unpublish", Map.of("module", "snap"));
+    }
+  }
+
+  @Test
   void ws_tokenRules_readMayDiscoverNotPublish() throws Exception {
     try (TestClient c = TestClient.connect(ssl, server.url(), read)) {
       JsonNode p = c.request("publish", wsPublish("ro", "1", 9002));
