@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
@@ -41,6 +42,9 @@ public final class PlanBench {
   private static final String USAGE =
       "usage: tools/bench plan [--sizes 1000,10000,100000] [--seed 42] [--reps 200] [--dir TMP]";
   private static final int MAX_RUNS = 5;
+  private static final int MIN_RUNS = 3;
+  private static final int WARM_UP_SERVICES = 4000;
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
   private static final int MIN_WARM_UP = 8;
   private static final int MAX_WARM_UP = 40;
   private static final long RUN_BUDGET_NANOS = 15_000_000_000L;
@@ -136,8 +140,8 @@ public final class PlanBench {
   }
 
   /**
-   * The incremental figures: median and p99 of re-load + re-plan after one changed file, and the
-   * medians of the two parts.
+   * The incremental figures: median and p99 of re-load + re-plan after one changed file, the
+   * medians of the two parts, and the median CPU time of the re-planning thread.
    */
   record Incremental(
       int services,
@@ -200,12 +204,13 @@ public final class PlanBench {
   }
 
   /**
-   * Loads and plans a directory of 2,000 services until the JIT has compiled the hot paths: at
-   * least {@value #MIN_WARM_UP} times, then until a load leaves the JIT compiling for less than 2%
-   * of its time (at most {@value #MAX_WARM_UP} times).
+   * Loads and plans a directory of {@value #WARM_UP_SERVICES} services (more files than are read in
+   * parallel at least, as the measured directories are) until the JIT has compiled the hot paths:
+   * at least {@value #MIN_WARM_UP} times, then until a load leaves the JIT compiling for less than
+   * 2% of its time (at most {@value #MAX_WARM_UP} times).
    */
   private void warmUp(Path dir) throws IOException {
-    BenchSpecs specs = BenchSpecs.write(dir, 2000, seed + 1);
+    BenchSpecs specs = BenchSpecs.write(dir, WARM_UP_SERVICES, seed + 1);
     int loads = 0;
     long jit;
     long wall;
@@ -220,8 +225,9 @@ public final class PlanBench {
     } while (loads < MIN_WARM_UP || (loads < MAX_WARM_UP && jit * 1_000_000 * 50 > wall));
     out.printf(
         Locale.ROOT,
-        "  warm-up: %d loads of 2,000 services (the last %s, JIT busy %d ms during it)%n",
+        "  warm-up: %d loads of %,d services (the last %s, JIT busy %d ms during it)%n",
         loads,
+        WARM_UP_SERVICES,
         ms(wall),
         jit);
     delete(dir);
@@ -280,8 +286,8 @@ public final class PlanBench {
     long[] cpu = new long[MAX_RUNS];
     int runs = 0;
     long spent = 0;
-    // Up to five runs (the median is reported), fewer when one run is slow.
-    while (runs < MAX_RUNS && (runs == 0 || spent + spent / runs < RUN_BUDGET_NANOS)) {
+    // Three to five runs (the median is reported), more while they fit in the budget.
+    while (runs < MAX_RUNS && (runs < MIN_RUNS || spent + spent / runs < RUN_BUDGET_NANOS)) {
       long c0 = cpuNow();
       long t0 = System.nanoTime();
       SpecSet set = SpecLoader.load(List.of(specs.root()));
@@ -345,9 +351,9 @@ public final class PlanBench {
       int service = (r / 2 * 7919) % specs.services();
       boolean changing = r % 2 == 0;
       specs.rewrite(service, changing ? r + 1 : 0);
-      long c0 = cpuNow();
+      long c0 = THREADS.getCurrentThreadCpuTime();
       ReplanSession.Timed t = session.replan(specs.fileOf(service));
-      long c1 = cpuNow();
+      long c1 = THREADS.getCurrentThreadCpuTime();
       if (changing) {
         checkOneUpdate(t.plan(), BenchSpecs.name(service));
       } else {
@@ -410,7 +416,7 @@ public final class PlanBench {
       out.printf(
           Locale.ROOT,
           "one changed file re-read and re-planned against %,d converged services:"
-              + " median %s (re-read %s + plan %s; cpu %s), p99 %s, %d repetitions%n",
+              + " median %s (re-read %s + plan %s; thread cpu %s), p99 %s, %d repetitions%n",
           incremental.services(),
           ms(incremental.medianNanos()),
           ms(incremental.reloadMedianNanos()),
