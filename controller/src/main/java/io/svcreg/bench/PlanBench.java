@@ -450,8 +450,8 @@ public final class PlanBench {
         "(parse+validate, plan, total: wall-clock medians of the timed runs after the warm-up and"
             + " up to three untimed loads of the same directory while the JIT still compiled;"
             + " cold: the first load and plan in a new JVM, as `svcreg plan` runs; cpu is the"
-            + " process's CPU time over the same span, all threads, which other load on the machine inflates"
-            + " less)");
+            + " process's CPU time over the same span, all threads, which other load on the"
+            + " machine inflates less)");
     out.println("target                                              measured     result");
     boolean ok = true;
     for (Figures f : figures) {
