@@ -268,7 +268,9 @@ public final class PlanBench {
             ColdPlan.class.getName(),
             specs.root().toString()));
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    String line = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    // The figures are the last line (JVM logging options may print before it).
+    String line = output.substring(output.lastIndexOf('\n') + 1);
     try {
       if (p.waitFor() != 0) {
         throw new IllegalStateException("the cold run failed: " + line);
