@@ -290,7 +290,11 @@ class PackageVerifyIT {
     assertThat(r.valid()).isTrue();
     assertThat(r.sha256()).isEqualTo(b.sha256());
     assertThat(r.files()).isEqualTo(3);
-    long list = 3 * (64 + 2 + 1) + "manifest.yaml".length() + 2 * "scripts/start.sh".length();
+    long list =
+        3 * (64 + 2 + 1)
+            + "manifest.yaml".length()
+            + "scripts/start.sh".length()
+            + "scripts/stop.sh".length();
     long files =
         Files.size(dir.resolve("manifest.yaml"))
             + Files.size(dir.resolve("scripts/start.sh"))
