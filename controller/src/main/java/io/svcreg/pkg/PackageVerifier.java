@@ -396,24 +396,36 @@ public final class PackageVerifier {
     }
   }
 
-  /** The entry name as a relative path without {@code .} or empty parts; "" for the root. */
-  private static String normalize(String name) throws Refused {
+  /**
+   * An archive entry's name as a relative path without {@code .} or empty parts ("" for the package
+   * root); an absolute name, a NUL character or a {@code ..} part is refused with a line naming the
+   * entry. The one rule for entry names, shared with the installer's extractor.
+   */
+  public static String entryName(String name) throws PackageException {
     if (name.startsWith("/")) {
-      throw new Refused("the entry `" + name + "` has an absolute path");
+      throw new PackageException("the entry `" + name + "` has an absolute path");
     }
     if (name.indexOf('\0') >= 0) {
-      throw new Refused("an entry name holds a NUL character");
+      throw new PackageException("an entry name holds a NUL character");
     }
     List<String> parts = new ArrayList<>();
     for (String part : name.split("/")) {
       if (part.equals("..")) {
-        throw new Refused("the entry `" + name + "` climbs out with `..`");
+        throw new PackageException("the entry `" + name + "` climbs out with `..`");
       }
       if (!part.isEmpty() && !part.equals(".")) {
         parts.add(part);
       }
     }
     return String.join("/", parts);
+  }
+
+  private static String normalize(String name) throws Refused {
+    try {
+      return entryName(name);
+    } catch (PackageException e) {
+      throw new Refused(e.getMessage());
+    }
   }
 
   private static String oneLine(Throwable e) {
