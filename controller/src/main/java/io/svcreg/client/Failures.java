@@ -20,7 +20,7 @@ final class Failures {
     Throwable t = unwrap(failure);
     String url = c.server().toString();
     String hint = c.hint().isEmpty() ? "" : " " + c.hint();
-    if (t instanceof WebSocketHandshakeException h) {
+    if (find(t, WebSocketHandshakeException.class) instanceof WebSocketHandshakeException h) {
       int status = h.getResponse().statusCode();
       return switch (status) {
         case 401 ->
@@ -45,7 +45,7 @@ final class Failures {
                 url + ": the WebSocket upgrade was refused (HTTP " + status + ")", true, t);
       };
     }
-    if (t instanceof SSLException) {
+    if (find(t, SSLException.class) != null) {
       if (has(t, CertPathValidatorException.class)
           || text(t).contains("PKIX")
           || text(t).contains("certification path")) {
@@ -70,13 +70,13 @@ final class Failures {
       return new ConnectionException(
           url + ": TLS handshake failed: " + deepest(t) + "; is this a svcreg server?", false, t);
     }
-    if (t instanceof ConnectException) {
+    if (find(t, ConnectException.class) != null) {
       return new ConnectionException(
           "cannot reach " + url + ": connection refused; is `svcreg serve` running?" + hint,
           false,
           t);
     }
-    if (t instanceof HttpTimeoutException) {
+    if (find(t, HttpTimeoutException.class) != null) {
       return new ConnectionException(
           "cannot reach "
               + url
@@ -123,11 +123,16 @@ final class Failures {
   }
 
   private static boolean has(Throwable t, Class<? extends Throwable> type) {
+    return find(t, type) != null;
+  }
+
+  /** The first throwable of {@code type} in the cause chain, or null. */
+  private static Throwable find(Throwable t, Class<? extends Throwable> type) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (type.isInstance(c)) {
-        return true;
+        return c;
       }
     }
-    return false;
+    return null;
   }
 }
