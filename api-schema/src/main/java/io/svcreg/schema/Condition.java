@@ -2,7 +2,10 @@ package io.svcreg.schema;
 
 import java.time.Instant;
 
-/** A Kubernetes-style condition: {@code Ready}, {@code Progressing} or {@code Degraded}. */
+/**
+ * A Kubernetes-style condition: {@code Ready}, {@code Progressing}, {@code Degraded} or {@code
+ * Held}.
+ */
 public record Condition(
     String type,
     ConditionStatus status,
@@ -18,4 +21,7 @@ public record Condition(
 
   /** Condition type: something keeps the resource from its desired state. */
   public static final String DEGRADED = "Degraded";
+
+  /** Condition type: an operator stopped the service; it stays stopped until started again. */
+  public static final String HELD = "Held";
 }

@@ -30,7 +30,12 @@ final class Logs {
     h.setFormatter("json".equals(format) ? new JsonLines() : new TextLines());
     root.addHandler(h);
     root.setLevel(level);
+    // the web server's own start-up chatter (features, bound sockets) only when debugging
+    HELIDON.setLevel(level.intValue() <= Level.FINE.intValue() ? level : Level.WARNING);
   }
+
+  /** Held here: java.util.logging keeps loggers only weakly, and with them their level. */
+  private static final Logger HELIDON = Logger.getLogger("io.helidon");
 
   /** {@code 2026-11-22T09:00:00.123Z INFO message}, then the stack trace if any. */
   static final class TextLines extends Formatter {

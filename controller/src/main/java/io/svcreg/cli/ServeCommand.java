@@ -1,9 +1,11 @@
 package io.svcreg.cli;
 
 import io.svcreg.ControllerApp;
+import io.svcreg.api.ApiServer;
 import io.svcreg.core.SvcregException;
 import io.svcreg.schema.SpecDuration;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
@@ -44,6 +46,29 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "DIR",
       description = "Where packages of local networks are installed (default: {data}/opt).")
   Path installRoot;
+
+  @Option(
+      names = "--listen",
+      defaultValue = "127.0.0.1:9443",
+      paramLabel = "HOST:PORT",
+      description =
+          "Where the TLS WebSocket API listens (default: ${DEFAULT-VALUE}; port 0: any free"
+              + " port). The URL is written to {data}/api.url.")
+  String listen;
+
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description =
+          "The API's certificate (PEM, server first, then intermediates). Default: a CA and a"
+              + " server certificate created in {data}/tls.")
+  Path tlsCert;
+
+  @Option(
+      names = "--tls-key",
+      paramLabel = "FILE",
+      description = "The private key (PEM, unencrypted) of --tls-cert.")
+  Path tlsKey;
 
   @Option(
       names = "--resync",
@@ -98,6 +123,27 @@ final class ServeCommand implements Callable<Integer> {
     if (debounceFor.isEmpty()) {
       return fail("--debounce " + debounce + ": expected a duration like 100ms");
     }
+    Optional<HostPort> address = HostPort.parse(listen);
+    if (address.isEmpty()) {
+      return fail(
+          "--listen "
+              + listen
+              + ": expected HOST:PORT with a port 0..65535, like 127.0.0.1:9443 or [::1]:9443");
+    }
+    if ((tlsCert == null) != (tlsKey == null)) {
+      return fail("--tls-cert and --tls-key go together; give both or neither");
+    }
+    ApiServer.Options apiOptions =
+        ApiServer.Options.defaults(Version.projectVersion())
+            .withListen(address.get().host(), address.get().port());
+    if (tlsCert != null) {
+      apiOptions = apiOptions.withTls(tlsCert, tlsKey);
+    }
+    try {
+      ApiServer.checkListen(apiOptions);
+    } catch (SvcregException e) {
+      return fail(e.getMessage());
+    }
     Logs.configure(logFormat, level);
     ControllerApp.Config config = ControllerApp.Config.of(specs, data);
     if (installRoot != null) {
@@ -117,7 +163,17 @@ final class ServeCommand implements Callable<Integer> {
     } catch (SvcregException e) {
       return fail(e.getMessage());
     }
+    ApiServer api;
+    try {
+      api = ApiServer.start(apiOptions, app);
+    } catch (SvcregException e) {
+      app.close();
+      return fail(e.getMessage());
+    }
     String json = logFormat;
+    for (String line : api.describe()) {
+      say(json, line);
+    }
     say(
         json,
         "svcreg: watching "
@@ -131,6 +187,7 @@ final class ServeCommand implements Callable<Integer> {
         .addShutdownHook(
             new Thread(
                 () -> {
+                  api.close();
                   app.close();
                   // java.util.logging is already shut down here: say it directly
                   say(json, "svcreg: controller stopped; the services it manages keep running");

@@ -185,7 +185,8 @@ public final class ObservedStates {
             previous = deployed;
           }
           deployed = Optional.of(d.version());
-          conditions = List.of();
+          // a new install clears what went wrong before, not an operator's stop
+          conditions = conditions.stream().filter(c -> Condition.HELD.equals(c.type())).toList();
         }
         case Action.Undeploy u -> deployed = Optional.empty();
         case Action.Start x -> running = true;
@@ -215,7 +216,10 @@ public final class ObservedStates {
         endpoints.add(address.get() + ":" + e.port());
       }
     }
-    boolean up = running && deployed.isPresent() && spec.state() == RunState.RUNNING;
+    boolean held =
+        conditions.stream()
+            .anyMatch(c -> Condition.HELD.equals(c.type()) && c.status() == ConditionStatus.TRUE);
+    boolean up = running && deployed.isPresent() && spec.state() == RunState.RUNNING && !held;
     return new ServiceStatus(
         up ? Phase.RUNNING : Phase.STOPPED,
         generation,

@@ -1,6 +1,7 @@
 package io.svcreg.core;
 
 import io.svcreg.schema.Condition;
+import io.svcreg.schema.ConditionStatus;
 import io.svcreg.schema.Endpoint;
 import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Location;
@@ -666,6 +667,7 @@ final class PlanRun {
     if (isSettled(w, st)) {
       return List.of();
     }
+    RunState state = runState(d, st);
     boolean up = isUp(st);
     String oldNode = st.node().orElse(o.spec().node());
     Optional<String> deployed = st.deployedVersion();
@@ -677,12 +679,12 @@ final class PlanRun {
       releaseAllBut(w, out);
       out.add(new Action.AllocateAddress(name, d.network(), w.newAddress));
       out.add(new Action.Deploy(name, d.node(), d.version(), d.packageRef()));
-      if (d.state() == RunState.RUNNING) {
+      if (state == RunState.RUNNING) {
         out.add(new Action.Start(name, d.node()));
       }
       return out;
     }
-    if (d.state() == RunState.STOPPED && up) {
+    if (state == RunState.STOPPED && up) {
       out.add(new Action.Stop(name, oldNode));
     }
     releaseAllBut(w, out);
@@ -700,7 +702,7 @@ final class PlanRun {
               + w.newAddress);
     }
     boolean gaveUp = !w.specChanged && gaveUp(o);
-    if (!w.specChanged && !gaveUp && rollbackDue(st, d)) {
+    if (!w.specChanged && !gaveUp && state == RunState.RUNNING && rollbackDue(st, d)) {
       out.add(new Action.Rollback(name, d.node(), deployed.get(), st.previousVersion().get()));
       return out;
     }
@@ -721,7 +723,7 @@ final class PlanRun {
         reasons.add("changed " + String.join(", ", fields));
       }
     }
-    if (d.state() == RunState.STOPPED) {
+    if (state == RunState.STOPPED) {
       if (deploy) {
         out.add(new Action.Deploy(name, d.node(), d.version(), d.packageRef()));
       }
@@ -760,9 +762,23 @@ final class PlanRun {
         && w.leases.size() == 1
         && st.deployedVersion().isPresent()
         && st.deployedVersion().get().equals(d.version())
-        && (d.state() == RunState.RUNNING
+        && (runState(d, st) == RunState.RUNNING
             ? st.phase() == Phase.RUNNING
             : st.phase() == Phase.STOPPED);
+  }
+
+  /**
+   * The run state a service is to be in: its spec's, or stopped while an operator holds it stopped
+   * (a true {@link Condition#HELD} condition, until the operator starts it).
+   */
+  static RunState runState(ServiceSpec d, ServiceStatus st) {
+    // a plain loop: this runs for every service on every plan
+    for (Condition c : st.conditions()) {
+      if (Condition.HELD.equals(c.type())) {
+        return c.status() == ConditionStatus.TRUE ? RunState.STOPPED : d.state();
+      }
+    }
+    return d.state();
   }
 
   /** Stop (if running), undeploy and release everything of a service that is no longer wanted. */
@@ -886,7 +902,7 @@ final class PlanRun {
           || w.observed == null
           || w.blocked
           || w.moved
-          || w.target.spec().state() != RunState.RUNNING
+          || runState(w.target.spec(), w.observed.status()) != RunState.RUNNING
           || !isUp(w.observed.status())
           || w.actions.stream().anyMatch(PlanRun::restarts)) {
         continue;

@@ -2,7 +2,7 @@ package io.svcreg.core;
 
 /**
  * Condition reasons that the planner reads from observed status; the reconcile loop sets them on
- * the {@code Progressing} and {@code Degraded} conditions.
+ * the {@code Progressing}, {@code Degraded} and {@code Held} conditions.
  */
 public final class Reasons {
 
@@ -14,6 +14,9 @@ public final class Reasons {
 
   /** A new version did not become healthy within {@code rollout.progressDeadline}. */
   public static final String PROGRESS_DEADLINE_EXCEEDED = "ProgressDeadlineExceeded";
+
+  /** The reason of a true {@code Held} condition: an operator stopped the service. */
+  public static final String STOPPED_BY_OPERATOR = "StoppedByOperator";
 
   private Reasons() {}
 }

@@ -3,6 +3,8 @@ package io.svcreg.loop;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.svcreg.core.Action;
+import io.svcreg.core.ConflictException;
+import io.svcreg.core.NotFoundException;
 import io.svcreg.core.ObservedNetwork;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.ObservedState;
@@ -90,6 +92,26 @@ public final class Controller implements AutoCloseable {
   /** Meta key prefix of a service's process: {@code "<pid> <start instant>"}. */
   static final String PROCESS_META = "process/";
 
+  /** Meta key prefix of a service stopped by an operator: held stopped until {@code start}. */
+  static final String HOLD_META = "hold/";
+
+  /**
+   * Meta key prefix of an operator's commands not yet carried out: space-separated words of {@link
+   * #RESET}, {@link #RESTART} and {@link #DEPLOY}.
+   */
+  static final String COMMAND_META = "command/";
+
+  /**
+   * Pending command word: forget the start limit (a {@code start}, like systemd's reset-failed).
+   */
+  static final String RESET = "reset";
+
+  /** Pending command word: start a new process of the installed version. */
+  static final String RESTART = "restart";
+
+  /** Pending command word: re-install the spec's package and restart. */
+  static final String DEPLOY = "deploy";
+
   /** Tunables of the loop. */
   public record Options(
       int workers,
@@ -140,6 +162,7 @@ public final class Controller implements AutoCloseable {
   private final WorkQueue<ResourceKey> queue;
   private final Object planLock = new Object();
   private final List<Consumer<List<Event>>> listeners = new CopyOnWriteArrayList<>();
+  private final Object commandLock = new Object();
 
   private volatile SpecSet desired = new SpecSet(List.of(), Set.of(), true, List.of(), List.of());
   private volatile Map<ResourceKey, Resource> desiredIndex = Map.of();
@@ -183,6 +206,11 @@ public final class Controller implements AutoCloseable {
   /** Calls {@code listener} with the events of every commit the loop makes. */
   public void addListener(Consumer<List<Event>> listener) {
     listeners.add(listener);
+  }
+
+  /** The desired state of the last reading of the spec directory (empty before the first). */
+  public SpecSet desired() {
+    return desired;
   }
 
   /** The work queue (depth and reconcile counts for status and metrics). */
@@ -321,6 +349,171 @@ public final class Controller implements AutoCloseable {
     keys.forEach(queue::add);
   }
 
+  // ------------------------------------------------------------------ operator commands
+
+  /**
+   * Records an operator's command on a declared service durably (one store commit, forced to disk)
+   * with a {@code service_updated} event carrying {@code action}, queues the service, and returns
+   * that event's revision; the loop carries the command out (also after a controller restart).
+   * {@code stop} holds the service stopped until {@code start}; {@code start} also forgets a start
+   * limit; {@code restart} starts a new process of the installed version.
+   *
+   * @throws NotFoundException when no service of this name is declared or recorded
+   * @throws ConflictException when the service is being removed, is on a node this controller
+   *     cannot reach, or its spec says {@code state: stopped} ({@code start}, {@code restart}), or
+   *     it is held stopped ({@code restart})
+   */
+  public ActionReceipt serviceAction(String name, ServiceCommand command) {
+    Service want = declared(name);
+    String key = want.key().toString();
+    long revision;
+    synchronized (commandLock) {
+      boolean held = store.meta(HOLD_META + name).isPresent();
+      Set<String> pending = pending(name);
+      Transaction tx = new Transaction();
+      switch (command) {
+        case STOP -> {
+          if (!held) {
+            tx.putMeta(HOLD_META + name, clock.instant().toString());
+          }
+          pending.remove(RESTART);
+        }
+        case START -> {
+          requireRunningSpec(want, command);
+          if (held) {
+            tx.removeMeta(HOLD_META + name);
+          }
+          pending.add(RESET);
+        }
+        case RESTART -> {
+          requireRunningSpec(want, command);
+          if (held) {
+            throw new ConflictException(
+                key
+                    + " is stopped by an operator; start it with the action start instead of"
+                    + " restart");
+          }
+          pending.add(RESET);
+          pending.add(RESTART);
+        }
+      }
+      putPending(tx, name, pending);
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("service", name);
+      d.put("action", command.wireName());
+      d.put("version", want.spec().version());
+      tx.event("service_updated", key, d);
+      revision = commitRevision(tx);
+    }
+    LOG.log(Level.INFO, key + ": " + command.wireName() + " requested");
+    queue.add(want.key());
+    return new ActionReceipt(name, command.wireName(), want.spec().version(), revision);
+  }
+
+  /**
+   * Records a forced re-deploy of a declared service's package (one store commit, forced to disk)
+   * with a {@code deployment_progress} event of phase {@code requested}, queues the service, and
+   * returns that event's revision. The loop re-reads the package, installs it again, restarts the
+   * service (unless it is to be stopped), checks its health and rolls back on failure, as for a new
+   * version.
+   *
+   * @throws NotFoundException when no service of this name is declared or recorded
+   * @throws ConflictException when the service is being removed or on a node this controller cannot
+   *     reach
+   */
+  public ActionReceipt deployPackage(String name) {
+    Service want = declared(name);
+    String key = want.key().toString();
+    long revision;
+    synchronized (commandLock) {
+      Set<String> pending = pending(name);
+      pending.add(RESET);
+      pending.add(DEPLOY);
+      Transaction tx = new Transaction();
+      putPending(tx, name, pending);
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("service", name);
+      d.put("phase", "requested");
+      d.put("version", want.spec().version());
+      tx.event("deployment_progress", key, d);
+      revision = commitRevision(tx);
+    }
+    LOG.log(Level.INFO, key + ": deploy of " + want.spec().version() + " requested");
+    queue.add(want.key());
+    return new ActionReceipt(name, DEPLOY, want.spec().version(), revision);
+  }
+
+  /** The declared service of this name, or why a command on it cannot be taken. */
+  private Service declared(String name) {
+    ResourceKey key = ResourceKey.service(name == null ? "" : name);
+    if (desiredIndex.get(key) instanceof Service s) {
+      if (deployer(s.spec().network(), s.spec().node()).isEmpty()) {
+        throw new ConflictException(
+            key
+                + " runs on node "
+                + s.spec().node()
+                + " of network "
+                + s.spec().network()
+                + ", which this controller does not reach (only local networks are deployed)");
+      }
+      return s;
+    }
+    if (name != null && store.service(name).isPresent()) {
+      throw new ConflictException(
+          key + " is no longer declared in the spec directory and is being removed");
+    }
+    throw new NotFoundException(
+        "no service named '" + name + "' is declared in the spec directory");
+  }
+
+  private static void requireRunningSpec(Service want, ServiceCommand command) {
+    if (want.spec().state() == RunState.STOPPED) {
+      throw new ConflictException(
+          want.key()
+              + " cannot "
+              + command.wireName()
+              + ": its spec says state: stopped ("
+              + want.origin().file()
+              + "); set state: running there to run it");
+    }
+  }
+
+  /** The pending command words of a service (a new mutable set). */
+  private Set<String> pending(String name) {
+    Set<String> out = new TreeSet<>();
+    store
+        .meta(COMMAND_META + name)
+        .ifPresent(
+            v -> {
+              for (String w : v.trim().split("\\s+")) {
+                if (!w.isEmpty()) {
+                  out.add(w);
+                }
+              }
+            });
+    return out;
+  }
+
+  private static void putPending(Transaction tx, String name, Set<String> pending) {
+    if (pending.isEmpty()) {
+      tx.removeMeta(COMMAND_META + name);
+    } else {
+      tx.putMeta(COMMAND_META + name, String.join(" ", pending));
+    }
+  }
+
+  /** Forgets pending command words once carried out (a command recorded meanwhile stays). */
+  private void done(String name, Set<String> words) {
+    synchronized (commandLock) {
+      Set<String> pending = pending(name);
+      if (pending.removeAll(words)) {
+        Transaction tx = new Transaction();
+        putPending(tx, name, pending);
+        commit(tx);
+      }
+    }
+  }
+
   /** Stops the workers; managed services keep running. */
   @Override
   public void close() {
@@ -401,7 +594,13 @@ public final class Controller implements AutoCloseable {
     Resource r = desiredIndex.get(key);
     Service want = r instanceof Service s ? s : null;
     Optional<ObservedService> have = store.service(name);
+    boolean held = want != null && store.meta(HOLD_META + name).isPresent();
+    Set<String> pending = want != null ? pending(name) : Set.of();
 
+    if (have.isPresent() && want != null) {
+      operatorState(name, held, pending.contains(RESET), pending.contains(DEPLOY));
+      have = store.service(name);
+    }
     if (have.isPresent()) {
       Outcome drift = observeReality(have.get());
       if (drift != null) {
@@ -409,7 +608,10 @@ public final class Controller implements AutoCloseable {
       }
       have = store.service(name);
     }
-    if (want != null && have.isPresent() && settled(want, have.get())) {
+    if (want != null && have.isPresent() && settled(want, have.get(), held)) {
+      if (pending.contains(DEPLOY) || pending.contains(RESTART)) {
+        return carryOut(want, have.get(), pending, held);
+      }
       Optional<String> revision = sourceRevision;
       if (revision.isPresent() && !revision.equals(have.get().status().sourceRevision())) {
         // unchanged by a new commit of the spec directory: in sync with that commit now
@@ -448,16 +650,35 @@ public final class Controller implements AutoCloseable {
       have = store.service(name);
     }
 
+    if (held) {
+      actions = keptStopped(want, have, actions);
+    }
+    if (want != null && !pending.isEmpty()) {
+      // a re-plan that installs or starts anyway carries out a pending deploy or restart
+      Set<String> covered = new TreeSet<>();
+      if (actions.stream().anyMatch(a -> a instanceof Action.Deploy)) {
+        covered.add(DEPLOY);
+      }
+      if (actions.stream().anyMatch(Controller::startsProcess)
+          || (covered.contains(DEPLOY) && (held || want.spec().state() == RunState.STOPPED))) {
+        covered.add(RESTART);
+      }
+      covered.retainAll(pending);
+      if (!covered.isEmpty()) {
+        done(name, covered);
+      }
+    }
     if (actions.isEmpty()) {
       if (want == null) {
         // not declared: gone once torn down, but never while the specs cannot all be read (then
         // the planner keeps it as it is, e.g. after a restart with a broken file)
-        if (have.isPresent() && desired.complete() && !desired.held().contains(key)) {
+        // (also when it never got recorded: an operator's command on it is forgotten then)
+        if (desired.complete() && !desired.held().contains(key)) {
           removed(name);
         }
         return Outcome.DONE;
       }
-      return have.map(o -> progress(want, o, change)).orElse(Outcome.DONE);
+      return have.map(o -> progress(want, o, change, held)).orElse(Outcome.DONE);
     }
 
     if (want != null
@@ -484,7 +705,7 @@ public final class Controller implements AutoCloseable {
       Outcome failed =
           switch (a) {
             case Action.AllocateAddress x -> null;
-            case Action.Deploy x -> deploy(want, x);
+            case Action.Deploy x -> deploy(want, x, false);
             case Action.Start x -> start(want, change, x.node(), version);
             case Action.Stop x -> stop(name, x.node());
             case Action.Restart x -> restart(want, change, x, version);
@@ -505,7 +726,102 @@ public final class Controller implements AutoCloseable {
       removed(name);
       return Outcome.DONE;
     }
-    return store.service(name).map(o -> progress(want, o, change)).orElse(Outcome.DONE);
+    return store.service(name).map(o -> progress(want, o, change, held)).orElse(Outcome.DONE);
+  }
+
+  /**
+   * Mirrors an operator's stop into the {@code Held} condition, carries out a pending {@code
+   * start}'s reset of the start limit (the crashes counted and the condition of giving up), and
+   * lets a pending {@code deploy_package} roll out again a version that was rolled back.
+   */
+  private void operatorState(String name, boolean held, boolean reset, boolean redeploy) {
+    if (reset) {
+      crashes.remove(name);
+    }
+    Instant now = clock.instant();
+    update(
+        name,
+        s -> {
+          StatusBuilder b = status(s);
+          if (held) {
+            b.condition(
+                Condition.HELD,
+                ConditionStatus.TRUE,
+                Reasons.STOPPED_BY_OPERATOR,
+                "stopped by an operator; the action start runs it again",
+                now);
+          } else {
+            b.clearCondition(Condition.HELD);
+          }
+          for (String type : List.of(Condition.DEGRADED, Condition.PROGRESSING)) {
+            s.condition(type)
+                .filter(
+                    c ->
+                        (reset && Reasons.START_LIMIT_REACHED.equals(c.reason()))
+                            || (redeploy && Reasons.ROLLED_BACK.equals(c.reason())))
+                .ifPresent(c -> b.clearCondition(type));
+          }
+          return b.build();
+        },
+        null);
+    if (reset) {
+      done(name, Set.of(RESET));
+    }
+  }
+
+  /**
+   * The actions of a service held stopped by an operator: nothing that starts a process, and a stop
+   * first (before an install, which then records the new version) when its process may run.
+   */
+  private static List<Action> keptStopped(
+      Service want, Optional<ObservedService> have, List<Action> actions) {
+    List<Action> out = new ArrayList<>();
+    boolean up = have.map(o -> isUp(o.status())).orElse(false);
+    if (up && actions.stream().noneMatch(a -> a instanceof Action.Stop)) {
+      String node = have.get().status().node().orElse(want.spec().node());
+      out.add(new Action.Stop(want.name(), node));
+    }
+    for (Action a : actions) {
+      if (!startsProcess(a)) {
+        out.add(a);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Carries out an operator's pending {@code deploy_package} or {@code restart} on a settled
+   * service: re-install the spec's package (even when that version is installed), then stop and
+   * start it, unless it is to be stopped; health and rollback follow as after a new version.
+   */
+  private Outcome carryOut(Service want, ObservedService o, Set<String> pending, boolean held) {
+    String name = want.name();
+    String node = o.status().node().orElse(want.spec().node());
+    boolean run = !held && want.spec().state() == RunState.RUNNING;
+    String version = want.spec().version();
+    Outcome out = null;
+    if (pending.contains(DEPLOY)) {
+      out = deploy(want, new Action.Deploy(name, node, version, want.spec().packageRef()), true);
+    }
+    if (out == null && run) {
+      LOG.log(Level.INFO, want.key() + ": restarting on an operator's request");
+      out =
+          restart(
+              want,
+              null,
+              new Action.Restart(
+                  name, node, pending.contains(DEPLOY) ? "package re-deployed" : "restart"),
+              pending.contains(DEPLOY) ? version : null);
+      if (out == null) {
+        store.service(name).ifPresent(s -> applied(want, null, s.status(), true));
+      }
+    }
+    // carried out (or tried: a failure is recorded, and the loop goes on as usual from there)
+    done(name, Set.of(DEPLOY, RESTART));
+    if (out != null && !(out instanceof Outcome.Terminal)) {
+      return out;
+    }
+    return store.service(name).map(s -> progress(want, s, null, held)).orElse(Outcome.DONE);
   }
 
   private static boolean startsProcess(Action a) {
@@ -514,9 +830,17 @@ public final class Controller implements AutoCloseable {
 
   /** Removes a torn-down service from the store ({@code service_removed}). */
   private void removed(String name) {
-    if (store.service(name).isPresent()) {
-      Transaction tx = new Transaction().removeService(name).removeMeta(PROCESS_META + name);
-      tx.event("service_removed", ResourceKey.service(name).toString(), Map.of("service", name));
+    synchronized (commandLock) {
+      // with the operator's commands on it, which would otherwise apply to a new service of the
+      // name
+      Transaction tx = new Transaction();
+      if (store.meta(HOLD_META + name).isPresent() || store.meta(COMMAND_META + name).isPresent()) {
+        tx.removeMeta(HOLD_META + name).removeMeta(COMMAND_META + name);
+      }
+      if (store.service(name).isPresent()) {
+        tx.removeService(name).removeMeta(PROCESS_META + name);
+        tx.event("service_removed", ResourceKey.service(name).toString(), Map.of("service", name));
+      }
       commit(tx);
     }
     forget(name);
@@ -541,7 +865,7 @@ public final class Controller implements AutoCloseable {
   }
 
   /** Whether nothing is to be done for this service but watching its health. */
-  private static boolean settled(Service want, ObservedService o) {
+  private static boolean settled(Service want, ObservedService o, boolean held) {
     ServiceStatus st = o.status();
     ServiceSpec d = want.spec();
     return o.specHash().equals(want.specHash())
@@ -549,7 +873,7 @@ public final class Controller implements AutoCloseable {
         && st.observedGeneration() == o.generation()
         && st.deployedVersion().equals(Optional.of(d.version()))
         && st.address().isPresent()
-        && (d.state() == RunState.RUNNING
+        && (d.state() == RunState.RUNNING && !held
             ? st.phase() == Phase.RUNNING
             : st.phase() == Phase.STOPPED);
   }
@@ -758,7 +1082,11 @@ public final class Controller implements AutoCloseable {
     queue.add(ResourceKey.network(x.network()));
   }
 
-  private Outcome deploy(Service want, Action.Deploy x) {
+  /**
+   * Installs {@code x.version()}; {@code forced} (an operator's {@code deploy_package}) leaves the
+   * phase as it was when the install fails, since the running process is untouched.
+   */
+  private Outcome deploy(Service want, Action.Deploy x, boolean forced) {
     String name = want.name();
     Optional<Deployer> d = deployer(want.spec().network(), x.node());
     if (d.isEmpty()) {
@@ -773,6 +1101,7 @@ public final class Controller implements AutoCloseable {
               + " is reached over SSH, which this controller does not do yet; only local networks are deployed");
     }
     Path source = packagePath(want);
+    Phase before = store.service(name).orElseThrow().status().phase();
     boolean up = isUp(store.service(name).orElseThrow().status());
     update(
         name,
@@ -827,6 +1156,28 @@ public final class Controller implements AutoCloseable {
         commit(tx);
         deployedFor.put(name, want.specHash());
         yield null;
+      }
+      case InstallOutcome.Failed f when forced -> {
+        LOG.log(Level.WARNING, want.key() + ": " + f.message());
+        Instant now = clock.instant();
+        update(
+            name,
+            s ->
+                status(s)
+                    .phase(before)
+                    .lastError(Optional.of(f.message()))
+                    .condition(
+                        Condition.PROGRESSING,
+                        ConditionStatus.FALSE,
+                        "InstallFailed",
+                        f.message(),
+                        now)
+                    .condition(
+                        Condition.DEGRADED, ConditionStatus.TRUE, "InstallFailed", f.message(), now)
+                    .build(),
+            Map.of("phase", "failed", "version", x.version(), "message", f.message()),
+            "deployment_progress");
+        yield new Outcome.Terminal(f.message());
       }
       case InstallOutcome.Failed f -> {
         fail(name, "InstallFailed", f.message());
@@ -1109,7 +1460,7 @@ public final class Controller implements AutoCloseable {
    * progress deadline, records the spec as applied when the service reached its desired state, and
    * watches the health of running services.
    */
-  private Outcome progress(Service want, ObservedService o, ResourceChange change) {
+  private Outcome progress(Service want, ObservedService o, ResourceChange change, boolean held) {
     String name = want.name();
     ServiceStatus st = o.status();
     if (st.phase() == Phase.STARTING) {
@@ -1190,7 +1541,7 @@ public final class Controller implements AutoCloseable {
       return new Outcome.RequeueAfter(options.healthPoll());
     }
     boolean reached =
-        want.spec().state() == RunState.RUNNING
+        want.spec().state() == RunState.RUNNING && !held
             ? st.phase() == Phase.RUNNING
             : st.phase() == Phase.STOPPED;
     if (reached || st.phase() == Phase.FAILED) {
@@ -1479,6 +1830,15 @@ public final class Controller implements AutoCloseable {
         l.accept(events);
       }
     }
+  }
+
+  /** Commits a transaction with at least one event; the revision of its last event. */
+  private long commitRevision(Transaction tx) {
+    List<Event> events = store.commit(tx);
+    for (Consumer<List<Event>> l : listeners) {
+      l.accept(events);
+    }
+    return events.getLast().revision();
   }
 
   private static StatusBuilder status(ServiceStatus s) {

@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 
 /**
  * A per-key work queue in the manner of controller-runtime: at most one reconcile in flight per
@@ -40,6 +41,7 @@ public final class WorkQueue<K> implements AutoCloseable {
   private final Map<K, Long> enqueuedAt = new HashMap<>();
   private long reconciles;
   private boolean closed;
+  private volatile LongConsumer waitObserver = nanos -> {};
 
   /**
    * A queue calling {@code reconciler} on {@code workers} threads named {@code name-N}, backing off
@@ -136,6 +138,11 @@ public final class WorkQueue<K> implements AutoCloseable {
     }
   }
 
+  /** Calls {@code observer} with how long each key waited in the queue (nanoseconds) as it runs. */
+  public void observeWait(LongConsumer observer) {
+    this.waitObserver = observer;
+  }
+
   /** Current failure count of a key (0 after a success). */
   public int failures(K key) {
     synchronized (lock) {
@@ -146,6 +153,7 @@ public final class WorkQueue<K> implements AutoCloseable {
   private void work() {
     while (true) {
       K key;
+      long waited;
       synchronized (lock) {
         while (queue.isEmpty() && !closed) {
           try {
@@ -160,7 +168,11 @@ public final class WorkQueue<K> implements AutoCloseable {
         key = queue.removeFirst();
         queued.remove(key);
         running.add(key);
-        enqueuedAt.remove(key);
+        Long since = enqueuedAt.remove(key);
+        waited = since == null ? -1 : System.nanoTime() - since;
+      }
+      if (waited >= 0) {
+        waitObserver.accept(waited);
       }
       Outcome outcome;
       try {

@@ -25,7 +25,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 import org.eclipse.serializer.persistence.types.Storer;
 import org.eclipse.store.storage.embedded.types.EmbeddedStorage;
 import org.eclipse.store.storage.embedded.types.EmbeddedStorageManager;
@@ -74,6 +76,9 @@ public final class Store implements AutoCloseable {
 
   private String failure;
   private boolean closed;
+
+  /** Called with the events of each commit, in revision order, inside the commit lock. */
+  private final List<Consumer<List<Event>>> commitListeners = new CopyOnWriteArrayList<>();
 
   private Store(
       Path dir,
@@ -421,6 +426,20 @@ public final class Store implements AutoCloseable {
   // ---------------------------------------------------------------- writes
 
   /**
+   * Calls {@code listener} with the events of every later commit that journals any, in revision
+   * order, inside the commit lock right after the commit is applied: it must return at once (hand
+   * the events off), never block or call back into commits.
+   */
+  public void addCommitListener(Consumer<List<Event>> listener) {
+    commitListeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /** Stops calling a listener given to {@link #addCommitListener}. */
+  public void removeCommitListener(Consumer<List<Event>> listener) {
+    commitListeners.remove(listener);
+  }
+
+  /**
    * Applies a transaction atomically and durably, and returns its events with their revisions.
    * Refused with a {@link SvcregException}, before anything is written, if it would lease an
    * address to two services of a network or record an install path twice. A transaction that
@@ -457,7 +476,17 @@ public final class Store implements AutoCloseable {
         throw new SvcregException("store " + dir + ": a commit failed: " + failure, e);
       }
       apply(changes, added, dropped);
-      return List.copyOf(added);
+      List<Event> result = List.copyOf(added);
+      if (!result.isEmpty()) {
+        for (Consumer<List<Event>> l : commitListeners) {
+          try {
+            l.accept(result);
+          } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "a commit listener failed: " + describe(e), e);
+          }
+        }
+      }
+      return result;
     }
   }
 

@@ -91,6 +91,48 @@ class ControllerCommandsTest {
   }
 
   @Test
+  void serve_listenPortTaken_isOneLineErrorBeforeAnythingStarts() throws Exception {
+    SpecDir dir = SpecDir.write(tmp);
+    try (java.net.ServerSocket taken =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      CliRun run =
+          CliRun.of(
+              "serve",
+              "--specs",
+              dir.specs().toString(),
+              "--data",
+              tmp.resolve("data").toString(),
+              "--listen",
+              "127.0.0.1:" + taken.getLocalPort());
+
+      assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
+      assertThat(run.errLines())
+          .containsExactly(
+              "svcreg serve: cannot listen on 127.0.0.1:"
+                  + taken.getLocalPort()
+                  + ": the port is in use or the address is not on this host; choose another"
+                  + " with --listen HOST:PORT");
+      assertThat(tmp.resolve("data")).doesNotExist();
+    }
+  }
+
+  @Test
+  void serve_badListenOrHalfTls_isOneLineError() {
+    SpecDir dir = SpecDir.write(tmp);
+
+    CliRun listen = CliRun.of("serve", "--specs", dir.specs().toString(), "--listen", "9443");
+    CliRun tls = CliRun.of("serve", "--specs", dir.specs().toString(), "--tls-cert", "c.pem");
+
+    assertThat(listen.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(listen.errLines()).hasSize(1);
+    assertThat(listen.err()).contains("--listen 9443: expected HOST:PORT");
+    assertThat(tls.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(tls.errLines())
+        .containsExactly(
+            "svcreg serve: --tls-cert and --tls-key go together; give both or neither");
+  }
+
+  @Test
   void serve_missingSpecDir_isOneLineError() {
     CliRun run =
         CliRun.of(

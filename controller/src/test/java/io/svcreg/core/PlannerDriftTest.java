@@ -9,8 +9,10 @@ import static io.svcreg.core.Specs.withStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.svcreg.schema.Condition;
+import io.svcreg.schema.ConditionStatus;
 import io.svcreg.schema.Phase;
 import io.svcreg.schema.SpecSet;
+import java.time.Instant;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -31,6 +33,12 @@ class PlannerDriftTest {
       UnaryOperator<Specs.StatusBuilder> status,
       String... expected) {
     return Arguments.of(rule, api, status, List.of(expected));
+  }
+
+  /** A true {@code Held} condition: an operator stopped the service. */
+  private static Condition held() {
+    return new Condition(
+        Condition.HELD, ConditionStatus.TRUE, Reasons.STOPPED_BY_OPERATOR, "", Instant.EPOCH);
   }
 
   private static Specs.ServiceBuilder api() {
@@ -97,6 +105,37 @@ class PlannerDriftTest {
                     .conditions(
                         condition(Condition.PROGRESSING, Reasons.ROLLED_BACK),
                         condition(Condition.DEGRADED, Reasons.START_LIMIT_REACHED))),
+        row(
+            "held stopped by an operator, running",
+            api(),
+            s -> s.conditions(held()),
+            "stop api on n1"),
+        row(
+            "held stopped by an operator, stopped",
+            api(),
+            s -> s.phase(Phase.STOPPED).conditions(held())),
+        row(
+            "held stopped by an operator, its process died",
+            api(),
+            s -> s.phase(Phase.FAILED).conditions(held())),
+        row(
+            "held stopped by an operator, another version installed",
+            api(),
+            s -> s.phase(Phase.STOPPED).deployed("0.9.0").conditions(held()),
+            "deploy api 1.0.0 on n1"),
+        row(
+            "Held condition false: runs as its spec says",
+            api(),
+            s ->
+                s.phase(Phase.STOPPED)
+                    .conditions(
+                        new Condition(
+                            Condition.HELD,
+                            ConditionStatus.FALSE,
+                            Reasons.STOPPED_BY_OPERATOR,
+                            "",
+                            Instant.EPOCH)),
+            "start api on n1"),
         row(
             "never deployed",
             api(),

@@ -177,6 +177,7 @@ final class Fleet {
   List<String> serveArgs(String... more) {
     List<String> args = new ArrayList<>(List.of("serve", "--specs", specs.toString()));
     args.addAll(List.of("--data", data.toString()));
+    args.addAll(List.of("--listen", "127.0.0.1:0"));
     args.addAll(List.of(more));
     return args;
   }

@@ -65,6 +65,10 @@ class ServeProcessIT {
         .as("serve says what it watches and where its data is")
         .contains("watching " + fleet.specs, "data in " + fleet.data)
         .contains("specs " + fleet.specs.toAbsolutePath(), "data " + fleet.data.toAbsolutePath());
+    assertThat(first.stderr())
+        .as("serve says where its API listens, its CA and its tokens")
+        .contains("svcreg API: wss://127.0.0.1:", "ca.crt, SHA-256 ", "admin.token (admin)");
+    assertThat(fleet.data.resolve("api.url")).as("written once listening").exists();
     Map<String, Long> pids = servicePids();
     assertThat(pids).containsOnlyKeys("store", "api");
 
@@ -76,6 +80,7 @@ class ServeProcessIT {
     int code = first.terminate(Duration.ofSeconds(10));
     assertThat(code).as("exit code after SIGTERM (128 + 15)").isIn(0, 143);
     assertThat(first.stderr()).doesNotContain("Exception");
+    assertThat(fleet.data.resolve("api.url")).as("removed on a clean shutdown").doesNotExist();
     assertThat(servicePids()).as("the services outlive the controller").isEqualTo(pids);
 
     ServeProcess.Result stopped = svcreg("status", "--data", fleet.data.toString());

@@ -17,6 +17,7 @@ final class SpecText {
   private final Map<String, String> labels = new LinkedHashMap<>();
   private String network = "local";
   private String progressDeadline;
+  private String state;
 
   SpecText(String name, String version, String packageRef, int port) {
     this.name = name;
@@ -51,6 +52,12 @@ final class SpecText {
     return this;
   }
 
+  /** Sets {@code spec.state} ({@code running} or {@code stopped}). */
+  SpecText state(String s) {
+    this.state = s;
+    return this;
+  }
+
   SpecText progressDeadline(String d) {
     this.progressDeadline = d;
     return this;
@@ -70,6 +77,9 @@ final class SpecText {
     b.append("  package: ").append(packageRef).append('\n');
     b.append("  network: ").append(network).append('\n');
     b.append("  endpoints:\n    - {name: http, port: ").append(port).append(", protocol: http}\n");
+    if (state != null) {
+      b.append("  state: ").append(state).append('\n');
+    }
     if (!dependsOn.isEmpty()) {
       b.append("  dependsOn: [").append(String.join(", ", dependsOn)).append("]\n");
     }

@@ -45,6 +45,38 @@ class StoreIT {
   }
 
   @Test
+  void commitListener_concurrentCommits_seesEveryEventOnceInRevisionOrder() throws Exception {
+    try (Store store = Fixtures.open(dir(), clock)) {
+      List<Long> seen = new ArrayList<>();
+      java.util.function.Consumer<List<Event>> listener =
+          events -> events.forEach(e -> seen.add(e.revision()));
+      store.addCommitListener(listener);
+      store.commit(new Transaction().putMeta("k", "v"));
+      List<Thread> writers = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        writers.add(
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      for (int i = 0; i < 25; i++) {
+                        store.commit(
+                            new Transaction()
+                                .event("service_updated", "Service/a", java.util.Map.of())
+                                .event("service_updated", "Service/b", java.util.Map.of()));
+                      }
+                    }));
+      }
+      for (Thread w : writers) {
+        w.join();
+      }
+      assertThat(seen).isEqualTo(LongStream.rangeClosed(1, 200).boxed().toList());
+      store.removeCommitListener(listener);
+      store.commit(new Transaction().event("service_updated", "Service/a", java.util.Map.of()));
+      assertThat(seen).hasSize(200);
+    }
+  }
+
+  @Test
   void commit_everyKindOfChange_readsShowIt() {
     try (Store store = Fixtures.open(dir(), clock)) {
       List<Event> events =

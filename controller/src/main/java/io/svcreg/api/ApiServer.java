@@ -1,0 +1,576 @@
+package io.svcreg.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.common.tls.Tls;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.websocket.WsConfig;
+import io.helidon.webserver.websocket.WsRouting;
+import io.svcreg.ControllerApp;
+import io.svcreg.core.ConflictException;
+import io.svcreg.core.NotFoundException;
+import io.svcreg.core.SvcregException;
+import io.svcreg.loop.ActionReceipt;
+import io.svcreg.loop.ServiceCommand;
+import io.svcreg.schema.SpecSet;
+import io.svcreg.store.Store;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+
+/**
+ * The TLS WebSocket API of a running controller (protocol v1 at {@code wss://HOST:PORT/v1/ws}),
+ * with {@code /healthz}, {@code /readyz} and {@code /metrics} on the same port. Writes {@code
+ * {data}/api.url} once listening and removes it on close.
+ */
+public final class ApiServer implements AutoCloseable {
+
+  /** The path of the WebSocket endpoint (protocol version 1). */
+  public static final String PATH = "/v1/ws";
+
+  /** The file in the data directory that holds the URL the server listens on. */
+  public static final String URL_FILE = "api.url";
+
+  /**
+   * What to listen on, the TLS files ({@code tlsCert}/{@code tlsKey}: the user's PEM files; empty:
+   * generated in {@code {data}/tls}), and the limits.
+   *
+   * @param host the listen address
+   * @param port the port (0: any free one)
+   * @param tlsCert the user's PEM certificate (chain), or empty
+   * @param tlsKey the user's PEM private key, or empty
+   * @param version the svcreg version that {@code server_info} reports
+   * @param maxMessageBytes the largest inbound message (larger: close 1009)
+   * @param maxConnections open WebSocket connections at most (more: HTTP 503)
+   * @param requestsPerSecond requests a connection may send per second on average
+   * @param requestBurst requests a connection may send at once
+   * @param outboundQueue messages waiting for one connection at most (more: close 1008)
+   * @param outboundBytes bytes waiting for one connection at most (more: close 1008)
+   * @param replayTimeout how long a replay waits for room in the outbound queue
+   * @param pingInterval how often idle connections are pinged (dead peers are found so)
+   * @param closeGrace how long a closed or cut-off peer has to go before its socket is dropped
+   */
+  public record Options(
+      String host,
+      int port,
+      Optional<Path> tlsCert,
+      Optional<Path> tlsKey,
+      String version,
+      int maxMessageBytes,
+      int maxConnections,
+      double requestsPerSecond,
+      int requestBurst,
+      int outboundQueue,
+      long outboundBytes,
+      Duration replayTimeout,
+      Duration pingInterval,
+      Duration closeGrace) {
+
+    /** The defaults: 127.0.0.1:9443, generated TLS, the limits of protocol v1. */
+    public static Options defaults(String version) {
+      return new Options(
+          "127.0.0.1",
+          9443,
+          Optional.empty(),
+          Optional.empty(),
+          version,
+          1 << 20,
+          1024,
+          100,
+          200,
+          1024,
+          4L << 20,
+          Duration.ofSeconds(30),
+          Duration.ofSeconds(30),
+          Duration.ofSeconds(5));
+    }
+
+    /** These options listening on another address. */
+    public Options withListen(String h, int p) {
+      return new Options(
+          h,
+          p,
+          tlsCert,
+          tlsKey,
+          version,
+          maxMessageBytes,
+          maxConnections,
+          requestsPerSecond,
+          requestBurst,
+          outboundQueue,
+          outboundBytes,
+          replayTimeout,
+          pingInterval,
+          closeGrace);
+    }
+
+    /** These options with the user's PEM certificate and key. */
+    public Options withTls(Path cert, Path key) {
+      return new Options(
+          host,
+          port,
+          Optional.of(cert),
+          Optional.of(key),
+          version,
+          maxMessageBytes,
+          maxConnections,
+          requestsPerSecond,
+          requestBurst,
+          outboundQueue,
+          outboundBytes,
+          replayTimeout,
+          pingInterval,
+          closeGrace);
+    }
+
+    /** These options with other limits. */
+    public Options withLimits(
+        int maxMessageBytes,
+        int maxConnections,
+        double requestsPerSecond,
+        int requestBurst,
+        int outboundQueue,
+        long outboundBytes) {
+      return new Options(
+          host,
+          port,
+          tlsCert,
+          tlsKey,
+          version,
+          maxMessageBytes,
+          maxConnections,
+          requestsPerSecond,
+          requestBurst,
+          outboundQueue,
+          outboundBytes,
+          replayTimeout,
+          pingInterval,
+          closeGrace);
+    }
+
+    /** These options with other timings. */
+    public Options withTimings(Duration replayTimeout, Duration pingInterval, Duration closeGrace) {
+      return new Options(
+          host,
+          port,
+          tlsCert,
+          tlsKey,
+          version,
+          maxMessageBytes,
+          maxConnections,
+          requestsPerSecond,
+          requestBurst,
+          outboundQueue,
+          outboundBytes,
+          replayTimeout,
+          pingInterval,
+          closeGrace);
+    }
+  }
+
+  /** Runs the admin actions that the controller provides (service_action, deploy_package). */
+  @FunctionalInterface
+  interface ExtraActions {
+    /** The response data of {@code action}; {@code unknown_action} when there is none. */
+    JsonNode handle(String action, ObjectNode params);
+  }
+
+  private final Options options;
+  private final ControllerApp app;
+  private final InstantSource clock;
+  private final Tokens tokens;
+  private final TlsMaterial.Loaded tls;
+  private final Metrics metrics;
+  private final Hub hub;
+  private final Actions actions;
+  private final ScheduledExecutorService timer;
+  private final AtomicInteger open = new AtomicInteger();
+  private volatile boolean ready;
+  private WebServer server;
+  private Path urlFile;
+  private String url;
+  private boolean closed;
+
+  private ApiServer(Options options, ControllerApp app, InstantSource clock) {
+    this.options = options;
+    this.app = app;
+    this.clock = clock;
+    Path data = app.config().data();
+    this.tokens = Tokens.load(data.resolve("tokens"), new SecureRandom());
+    this.tls =
+        options.tlsCert().isPresent()
+            ? TlsMaterial.userFiles(options.tlsCert().get(), options.tlsKey().orElseThrow())
+            : TlsMaterial.generated(data.resolve("tls"), options.host(), clock.instant());
+    this.metrics = new Metrics(app.store(), app.controller().queue());
+    this.hub = new Hub(app.store(), metrics::onEvents);
+    this.actions = new Actions(this);
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("svcreg-api-timer").daemon().unstarted(r));
+  }
+
+  /**
+   * Starts the API of {@code app}: creates the TLS material and tokens when missing, listens, and
+   * writes {@code {data}/api.url}. Fails with one clear line (a taken port, unreadable PEM files).
+   */
+  public static ApiServer start(Options options, ControllerApp app) {
+    if (options.tlsCert().isPresent() != options.tlsKey().isPresent()) {
+      throw new SvcregException("--tls-cert and --tls-key go together; give both or neither");
+    }
+    ApiServer s = new ApiServer(options, app, InstantSource.system());
+    try {
+      s.listen();
+      return s;
+    } catch (RuntimeException e) {
+      s.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Checks that {@code options}' address can be listened on (the port is free, the host is an
+   * address of this machine), before anything else starts; one clear line when not.
+   */
+  public static void checkListen(Options options) {
+    if (options.port() == 0) {
+      return;
+    }
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new InetSocketAddress(InetAddress.getByName(options.host()), options.port()));
+    } catch (UnknownHostException e) {
+      throw new SvcregException(
+          "cannot listen on "
+              + hostPort(options.host(), options.port())
+              + ": unknown host "
+              + options.host()
+              + "; give an address of this host with --listen HOST:PORT");
+    } catch (IOException e) {
+      throw new SvcregException(
+          "cannot listen on "
+              + hostPort(options.host(), options.port())
+              + ": "
+              + (e instanceof BindException
+                  ? "the port is in use or the address is not on this host"
+                  : e.getMessage())
+              + "; choose another with --listen HOST:PORT");
+    }
+  }
+
+  private void listen() {
+    checkListen(options);
+    Tls serverTls =
+        Tls.builder()
+            .privateKey(tls.key())
+            .privateKeyCertChain(tls.chain())
+            .enabledProtocols(List.of("TLSv1.3", "TLSv1.2"))
+            .enabledCipherSuites(aeadCipherSuites())
+            .build();
+    server =
+        WebServer.builder()
+            .host(options.host())
+            .port(options.port())
+            .tls(serverTls)
+            .shutdownGracePeriod(Duration.ofMillis(200))
+            .addProtocol(WsConfig.builder().maxFrameLength(options.maxMessageBytes()).build())
+            .routing(
+                r ->
+                    r.get("/healthz", (req, res) -> res.send("ok\n"))
+                        .get(
+                            "/readyz",
+                            (req, res) -> {
+                              Optional<String> why = notReady();
+                              if (why.isEmpty()) {
+                                res.send("ok\n");
+                              } else {
+                                res.status(Status.SERVICE_UNAVAILABLE_503).send(why.get() + "\n");
+                              }
+                            })
+                        .get(
+                            "/metrics",
+                            (req, res) -> {
+                              res.header(HeaderNames.CONTENT_TYPE, metrics.contentType());
+                              res.send(metrics.scrape());
+                            }))
+            .addRouting(WsRouting.builder().endpoint(PATH, () -> new Connection(this)))
+            .build()
+            .start();
+    if (server.port() < 0) {
+      server.stop();
+      throw new SvcregException(
+          "cannot listen on "
+              + hostPort(options.host(), options.port())
+              + ": the port is in use or the address is not on this host; choose another with"
+              + " --listen HOST:PORT");
+    }
+    url = "wss://" + hostPort(urlHost(options.host()), server.port()) + PATH;
+    urlFile = app.config().data().resolve(URL_FILE);
+    try {
+      Path tmp = urlFile.resolveSibling("." + URL_FILE + ".tmp");
+      Files.writeString(tmp, url + "\n", StandardCharsets.UTF_8);
+      Files.move(tmp, urlFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new SvcregException("cannot write " + urlFile + ": " + e.getMessage(), e);
+    }
+    long ping = options.pingInterval().toMillis();
+    timer.scheduleAtFixedRate(
+        () -> hub.connections().forEach(Connection::ping), ping, ping, TimeUnit.MILLISECONDS);
+  }
+
+  private static List<String> aeadCipherSuites() {
+    try {
+      String[] supported = SSLContext.getDefault().getSupportedSSLParameters().getCipherSuites();
+      List<String> out = new ArrayList<>();
+      for (String c : supported) {
+        boolean aead = c.contains("_GCM_") || c.contains("_CHACHA20_POLY1305_");
+        boolean tls13 = c.startsWith("TLS_AES_") || c.startsWith("TLS_CHACHA20_");
+        if (aead && (tls13 || c.startsWith("TLS_ECDHE_"))) {
+          out.add(c);
+        }
+      }
+      return out;
+    } catch (NoSuchAlgorithmException e) {
+      throw new SvcregException("no TLS implementation in this Java runtime: " + e.getMessage(), e);
+    }
+  }
+
+  private static String urlHost(String host) {
+    return host.equals("0.0.0.0") || host.isEmpty()
+        ? "127.0.0.1"
+        : host.equals("::") ? "::1" : host;
+  }
+
+  private static String hostPort(String host, int port) {
+    return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
+  }
+
+  private Optional<String> notReady() {
+    if (!ready) {
+      if (app.controller().converging()) {
+        return Optional.of("not ready: the first reconcile of the spec directory is still running");
+      }
+      ready = true;
+    }
+    return Optional.empty();
+  }
+
+  /** The URL clients connect to, e.g. {@code wss://127.0.0.1:9443/v1/ws}. */
+  public String url() {
+    return url;
+  }
+
+  /** The port listened on. */
+  public int port() {
+    return server.port();
+  }
+
+  /** What a user needs to connect: the URL, the CA (or certificate) and the token files. */
+  public List<String> describe() {
+    List<String> lines = new ArrayList<>();
+    lines.add("svcreg API: " + url + " (URL in " + urlFile + ")");
+    if (tls.caFile() != null) {
+      lines.add(
+          "svcreg API: CA certificate "
+              + tls.caFile().toAbsolutePath()
+              + ", SHA-256 "
+              + TlsMaterial.fingerprint(tls.chain().getLast()));
+    } else {
+      lines.add(
+          "svcreg API: certificate "
+              + tls.certFile().toAbsolutePath()
+              + ", SHA-256 "
+              + TlsMaterial.fingerprint(tls.chain().getFirst()));
+    }
+    lines.add(
+        "svcreg API: tokens "
+            + tokens.file(Role.ADMIN).toAbsolutePath()
+            + " (admin), "
+            + tokens.file(Role.READ).toAbsolutePath()
+            + " (read)");
+    return lines;
+  }
+
+  // ------------------------------------------------------------------ for the package
+
+  Options options() {
+    return options;
+  }
+
+  Tokens tokens() {
+    return tokens;
+  }
+
+  Metrics metrics() {
+    return metrics;
+  }
+
+  Hub hub() {
+    return hub;
+  }
+
+  Actions actions() {
+    return actions;
+  }
+
+  Store store() {
+    return app.store();
+  }
+
+  InstantSource clock() {
+    return clock;
+  }
+
+  Path specDir() {
+    return app.config().specs().toAbsolutePath().normalize();
+  }
+
+  SpecSet desired() {
+    return app.controller().desired();
+  }
+
+  /** The admin actions the reconcile loop carries out: service_action and deploy_package. */
+  JsonNode extraAction(String action, ObjectNode params) {
+    return switch (action) {
+      case "service_action" -> {
+        String name = Actions.requiredString(params, "name");
+        String word = Actions.requiredString(params, "action");
+        ServiceCommand command =
+            ServiceCommand.parse(word)
+                .orElseThrow(
+                    () ->
+                        ApiError.badRequest(
+                            "params.action " + word + ": expected start, stop or restart"));
+        ActionReceipt r = loopCall(() -> app.controller().serviceAction(name, command));
+        ObjectNode d = Wire.mapper().createObjectNode();
+        d.put("name", r.name());
+        d.put("action", r.action());
+        d.put("revision", r.revision());
+        yield d;
+      }
+      case "deploy_package" -> {
+        String name = Actions.requiredString(params, "name");
+        ActionReceipt r = loopCall(() -> app.controller().deployPackage(name));
+        ObjectNode d = Wire.mapper().createObjectNode();
+        d.put("name", r.name());
+        d.put("version", r.version());
+        d.put("revision", r.revision());
+        yield d;
+      }
+      default ->
+          throw new ApiError(
+              "unknown_action",
+              "unknown action "
+                  + action
+                  + "; server_info lists the protocol version, docs/protocol.md the actions");
+    };
+  }
+
+  /** Runs a command of the loop, mapping its refusals to error codes. */
+  private static ActionReceipt loopCall(java.util.function.Supplier<ActionReceipt> call) {
+    try {
+      return call.get();
+    } catch (NotFoundException e) {
+      throw new ApiError("not_found", e.getMessage());
+    } catch (ConflictException e) {
+      throw new ApiError("conflict", e.getMessage());
+    }
+  }
+
+  /** Counts a new connection unless the limit is reached. */
+  boolean admit() {
+    while (true) {
+      int n = open.get();
+      if (n >= options.maxConnections()) {
+        return false;
+      }
+      if (open.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /** Un-counts a connection. */
+  void release() {
+    open.decrementAndGet();
+  }
+
+  /** Runs {@code task} after {@code delay} on the server's timer. */
+  void later(Duration delay, Runnable task) {
+    try {
+      timer.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      task.run();
+    }
+  }
+
+  /**
+   * Closes every connection with 1001 (going away) after what is queued for it, stops listening and
+   * removes {@code api.url}.
+   */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    List<Connection> all = List.copyOf(hub.connections());
+    all.forEach(c -> c.close(1001, "server shutting down"));
+    try {
+      long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+      for (Connection c : all) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || !c.awaitClosed(Duration.ofNanos(left))) {
+          break;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (urlFile != null) {
+      try {
+        // only our own: another server on this data directory may have written it since
+        if (Files.exists(urlFile)
+            && Files.readString(urlFile, StandardCharsets.UTF_8).strip().equals(url)) {
+          Files.delete(urlFile);
+        }
+      } catch (IOException e) {
+        // a stale api.url is overwritten by the next start
+      }
+    }
+    if (server != null) {
+      server.stop();
+    }
+    hub.close();
+    timer.shutdownNow();
+  }
+
+  @Override
+  public String toString() {
+    return "ApiServer" + Arrays.asList(url);
+  }
+}

@@ -1,0 +1,584 @@
+package io.svcreg.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.common.buffers.BufferData;
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Headers;
+import io.helidon.http.HttpPrologue;
+import io.helidon.http.RequestException;
+import io.helidon.http.Status;
+import io.helidon.webserver.ConnectionContext;
+import io.helidon.websocket.WsListener;
+import io.helidon.websocket.WsSession;
+import io.svcreg.store.Event;
+import io.svcreg.store.EventsSince;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One WebSocket connection: authentication, the request rate, reassembly of fragmented messages,
+ * the watcher's subscription, and its single writer ({@link Outbound}).
+ */
+final class Connection implements WsListener {
+
+  private static final Logger LOG = System.getLogger(Connection.class.getName());
+
+  /** Close code for a message larger than the limit (RFC 6455). */
+  static final int TOO_BIG = 1009;
+
+  /** Close code for a protocol error (RFC 6455). */
+  static final int PROTOCOL_ERROR = 1002;
+
+  private static final int MAX_FAILED_AUTH = 3;
+  private static final int MAX_ID_LENGTH = 128;
+
+  private final ApiServer server;
+  private final ApiServer.Options options;
+  private final AtomicBoolean counted = new AtomicBoolean();
+  private final AtomicBoolean finished = new AtomicBoolean();
+
+  private volatile Role role;
+  private int failedAuths;
+  private TokenBucket bucket;
+  private StringBuilder fragments;
+  private boolean fragmentsTooBig;
+  private long fragmentBytes;
+  private volatile Outbound out;
+  private volatile WsSession session;
+
+  // the subscription; guarded by subLock
+  private final Object subLock = new Object();
+  private volatile boolean subscribed;
+  private boolean replaying;
+  private Set<String> filter = Set.of();
+  private long lastDelivered;
+  private ArrayList<Hub.Pushed> pending;
+
+  Connection(ApiServer server) {
+    this.server = server;
+    this.options = server.options();
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  @Override
+  public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) {
+    if (headers.contains(HeaderNames.AUTHORIZATION)) {
+      String value = headers.get(HeaderNames.AUTHORIZATION).get().strip();
+      Optional<Role> r = Optional.empty();
+      if (value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        r = server.tokens().role(value.substring(7).strip());
+      }
+      if (r.isEmpty()) {
+        server.metrics().rejected("unauthorized");
+        throw RequestException.builder()
+            .type(DirectHandler.EventType.OTHER)
+            .status(Status.UNAUTHORIZED_401)
+            .message("invalid bearer token")
+            .safeMessage(true)
+            .setKeepAlive(false)
+            .build();
+      }
+      role = r.get();
+    }
+    if (!server.admit()) {
+      server.metrics().rejected("connections");
+      throw RequestException.builder()
+          .type(DirectHandler.EventType.OTHER)
+          .status(Status.SERVICE_UNAVAILABLE_503)
+          .message("too many connections (limit " + options.maxConnections() + "); try again later")
+          .safeMessage(true)
+          .setKeepAlive(false)
+          .build();
+    }
+    counted.set(true);
+    return Optional.empty();
+  }
+
+  @Override
+  public void onOpen(WsSession s) {
+    this.session = s;
+    this.bucket =
+        new TokenBucket(options.requestsPerSecond(), options.requestBurst(), System.nanoTime());
+    this.out =
+        new Outbound(
+            new SessionSink(s),
+            options.outboundQueue(),
+            options.outboundBytes(),
+            // a peer that stopped reading never lets the close frame out: drop it after the grace
+            () -> server.later(options.closeGrace(), this::abort),
+            this::finish);
+    server.hub().add(this);
+    server.metrics().opened();
+  }
+
+  @Override
+  public void onClose(WsSession s, int status, String reason) {
+    Outbound o = out;
+    if (o != null) {
+      // RFC 6455 7.4: a close code a peer may not send is a protocol error (1002)
+      o.peerClosed(validCloseCode(status) ? status : PROTOCOL_ERROR);
+    }
+    finish();
+  }
+
+  /** Whether a peer may send this close code (RFC 6455 7.4.1, 7.4.2). */
+  static boolean validCloseCode(int code) {
+    return (code >= 1000 && code <= 1003)
+        || (code >= 1007 && code <= 1014)
+        || (code >= 3000 && code <= 4999);
+  }
+
+  @Override
+  public void onError(WsSession s, Throwable t) {
+    LOG.log(Level.DEBUG, "WebSocket error: " + t);
+    Outbound o = out;
+    if (o != null) {
+      o.close(1011, "internal error");
+    }
+  }
+
+  @Override
+  public void onPing(WsSession s, BufferData buffer) {
+    if (buffer.available() > 125) {
+      // RFC 6455 5.5: control frames carry at most 125 bytes
+      out.close(PROTOCOL_ERROR, "ping payload over 125 bytes");
+      return;
+    }
+    int n = buffer.available();
+    byte[] payload = new byte[n];
+    buffer.read(payload);
+    out.pong(payload);
+  }
+
+  /** Ends the connection's bookkeeping once (writer stopped, or the peer closed). */
+  private void finish() {
+    if (!finished.compareAndSet(false, true)) {
+      if (counted.compareAndSet(true, false)) {
+        server.release();
+      }
+      return;
+    }
+    synchronized (subLock) {
+      subscribed = false;
+      pending = null;
+    }
+    server.hub().remove(this);
+    if (counted.compareAndSet(true, false)) {
+      server.release();
+    }
+    if (session != null) {
+      server.metrics().closed();
+      // the peer may never answer our close frame, or may have stopped reading
+      server.later(options.closeGrace(), this::abort);
+    }
+  }
+
+  /**
+   * Drops the connection without waiting: the writer may be stuck on a peer that stopped reading
+   * (and closing a TLS socket waits for that writer), so the writer is interrupted and the socket
+   * closed on a thread of its own.
+   */
+  private void abort() {
+    Outbound o = out;
+    if (o != null) {
+      o.interrupt();
+    }
+    WsSession s = session;
+    if (s != null && s.socketContext() instanceof ConnectionContext ctx) {
+      Thread.ofVirtual()
+          .name("svcreg-ws-abort")
+          .start(
+              () -> {
+                try {
+                  ctx.serverSocket().close();
+                } catch (RuntimeException e) {
+                  LOG.log(Level.DEBUG, "cannot close a socket: " + e);
+                }
+              });
+    }
+  }
+
+  /** Sends a keep-alive ping (dead peers are found when it cannot be written). */
+  void ping() {
+    Outbound o = out;
+    if (o != null) {
+      o.ping();
+    }
+  }
+
+  /** Closes the connection with a close frame after what is queued (server shutdown). */
+  void close(int code, String reason) {
+    Outbound o = out;
+    if (o != null) {
+      o.close(code, reason);
+    }
+  }
+
+  /** Waits for the writer to stop, at most {@code timeout}. */
+  boolean awaitClosed(Duration timeout) throws InterruptedException {
+    Outbound o = out;
+    return o == null || o.awaitDone(timeout);
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  @Override
+  public void onMessage(WsSession s, BufferData buffer, boolean last) {
+    // binary frames are not part of the protocol: answer once the message is complete
+    if (last) {
+      send(
+          Wire.error(
+              null, "bad_request", "binary messages are not supported; send JSON text", Map.of()));
+    }
+  }
+
+  @Override
+  public void onMessage(WsSession s, String text, boolean last) {
+    if (fragments == null && last) {
+      handle(text);
+      return;
+    }
+    if (fragments == null) {
+      fragments = new StringBuilder();
+      fragmentBytes = 0;
+      fragmentsTooBig = false;
+    }
+    fragmentBytes += Outbound.utf8Length(text);
+    if (fragmentBytes > options.maxMessageBytes()) {
+      fragmentsTooBig = true;
+      fragments.setLength(0);
+    } else if (!fragmentsTooBig) {
+      fragments.append(text);
+    }
+    if (last) {
+      String whole = fragments.toString();
+      boolean tooBig = fragmentsTooBig;
+      fragments = null;
+      if (tooBig) {
+        server.metrics().rejected("too_large");
+        out.close(TOO_BIG, "message larger than " + options.maxMessageBytes() + " bytes");
+        return;
+      }
+      handle(whole);
+    } else if (fragmentsTooBig) {
+      server.metrics().rejected("too_large");
+      out.close(TOO_BIG, "message larger than " + options.maxMessageBytes() + " bytes");
+      fragments = null;
+    }
+  }
+
+  private void handle(String text) {
+    if (out.closing()) {
+      return;
+    }
+    JsonNode msg;
+    try {
+      msg = Wire.mapper().readTree(text);
+    } catch (JsonProcessingException e) {
+      server.metrics().request("invalid", "bad_request");
+      send(Wire.error(null, "bad_request", "malformed JSON: " + e.getOriginalMessage(), Map.of()));
+      return;
+    }
+    if (msg == null || !msg.isObject()) {
+      server.metrics().request("invalid", "bad_request");
+      send(Wire.error(null, "bad_request", "a message is a JSON object", Map.of()));
+      return;
+    }
+    JsonNode idNode = msg.get("id");
+    if (idNode == null || !idNode.isTextual() || idNode.asText().length() > MAX_ID_LENGTH) {
+      server.metrics().request("invalid", "bad_request");
+      send(
+          Wire.error(
+              null,
+              "bad_request",
+              "\"id\" must be a string of at most " + MAX_ID_LENGTH + " characters",
+              Map.of()));
+      return;
+    }
+    String id = idNode.asText();
+    String action = msg.path("action").isTextual() ? msg.get("action").asText() : null;
+    String label = action == null ? "invalid" : Actions.label(action);
+    if (!bucket.tryTake(System.nanoTime())) {
+      server.metrics().request(label, "rate_limited");
+      send(
+          Wire.error(
+              id,
+              "rate_limited",
+              "more than "
+                  + options.requestBurst()
+                  + " requests in a burst or "
+                  + options.requestsPerSecond()
+                  + " a second; slow down",
+              Map.of()));
+      return;
+    }
+    long started = System.nanoTime();
+    String outcome = "ok";
+    try {
+      if (!"request".equals(msg.path("type").asText(null))) {
+        throw new ApiError(
+            "unknown_action", "unknown message type " + msg.get("type") + "; expected \"request\"");
+      }
+      if (action == null) {
+        throw ApiError.badRequest("\"action\" must be a string");
+      }
+      JsonNode params = msg.get("params");
+      if (params == null || params.isNull()) {
+        params = Wire.mapper().createObjectNode();
+      }
+      if (!params.isObject()) {
+        throw ApiError.badRequest("\"params\" must be an object");
+      }
+      if (role == null && !action.equals("auth")) {
+        throw new ApiError(
+            "unauthorized",
+            "not authenticated: send {\"action\": \"auth\", \"params\": {\"token\": ...}} first,"
+                + " or connect with an Authorization: Bearer header");
+      }
+      switch (action) {
+        case "auth" -> auth(id, (ObjectNode) params);
+        case "subscribe" -> subscribe(id, (ObjectNode) params);
+        case "unsubscribe" -> unsubscribe(id);
+        default ->
+            send(Wire.response(id, server.actions().handle(action, (ObjectNode) params, role)));
+      }
+    } catch (ApiError e) {
+      outcome = e.code();
+      send(Wire.error(id, e.code(), e.getMessage(), e.details()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      outcome = "internal";
+    } catch (RuntimeException e) {
+      outcome = "internal";
+      LOG.log(Level.WARNING, "request " + action + " failed: " + e.getMessage(), e);
+      send(Wire.error(id, "internal", "internal error: " + oneLine(e), Map.of()));
+    } finally {
+      server.metrics().request(label, outcome);
+      server.metrics().requestSeconds(label, (System.nanoTime() - started) / 1e9);
+    }
+  }
+
+  private void send(String text) {
+    out.reply(text, -1);
+  }
+
+  private static String oneLine(Throwable e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return m.replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  // ------------------------------------------------------------------ auth
+
+  private void auth(String id, ObjectNode params) {
+    JsonNode token = params.get("token");
+    if (token == null || !token.isTextual()) {
+      throw ApiError.badRequest("auth needs params {\"token\": \"...\"}");
+    }
+    Optional<Role> r = server.tokens().role(token.asText());
+    if (r.isEmpty()) {
+      failedAuths++;
+      send(Wire.error(id, "unauthorized", "invalid token", Map.of()));
+      if (failedAuths >= MAX_FAILED_AUTH) {
+        out.close(Outbound.POLICY_VIOLATION, "too many failed auth requests");
+      }
+      return;
+    }
+    role = r.get();
+    ObjectNode data = Wire.mapper().createObjectNode();
+    data.put("role", role.wireName());
+    send(Wire.response(id, data));
+  }
+
+  // ------------------------------------------------------------------ subscriptions
+
+  /** Whether this connection watches events. */
+  boolean subscribed() {
+    return subscribed;
+  }
+
+  /** Takes one live event from the hub (never blocks). */
+  void deliver(Hub.Pushed p) {
+    synchronized (subLock) {
+      if (!subscribed) {
+        return;
+      }
+      if (replaying) {
+        pending.add(p);
+        if (pending.size() > options.outboundQueue()) {
+          // the replay cannot keep up with live events: cut off, resume with since
+          subscribed = false;
+          pending = null;
+          out.cutOff();
+        }
+        return;
+      }
+      push(p);
+    }
+  }
+
+  /** Queues a live event unless already sent or filtered out; called with subLock held. */
+  private void push(Hub.Pushed p) {
+    Event e = p.event();
+    if (e.revision() <= lastDelivered) {
+      return;
+    }
+    lastDelivered = e.revision();
+    if (filter.isEmpty() || filter.contains(e.type())) {
+      out.offer(p.text(), e.revision());
+    }
+  }
+
+  private void subscribe(String id, ObjectNode params) throws InterruptedException {
+    Set<String> names = Actions.eventNames(params.get("events"));
+    JsonNode sinceNode = params.get("since");
+    Long since = null;
+    if (sinceNode != null && !sinceNode.isNull()) {
+      if (!sinceNode.canConvertToExactIntegral() || !sinceNode.canConvertToLong()) {
+        throw ApiError.badRequest("\"since\" must be a revision (an integer)");
+      }
+      since = sinceNode.asLong();
+      server.actions().checkSince(since);
+    }
+    synchronized (subLock) {
+      subscribed = true;
+      replaying = true;
+      pending = new ArrayList<>();
+      filter = names;
+    }
+    long startAfter;
+    List<Event> replay = List.of();
+    ObjectNode snapshot = null;
+    if (since != null) {
+      EventsSince r = server.store().eventsSince(since);
+      if (r instanceof EventsSince.Expired x) {
+        unsubscribeQuietly();
+        throw server.actions().expired(since, x);
+      }
+      replay = ((EventsSince.Events) r).events();
+      startAfter = since;
+    } else {
+      var observed = server.store().observed();
+      startAfter = observed.revision();
+      snapshot = Wire.mapper().createObjectNode();
+      snapshot.put("type", "event");
+      snapshot.put("event", Event.REGISTRY_LOADED);
+      snapshot.put("revision", startAfter);
+      snapshot.put("time", Wire.time(server.clock().instant()));
+      snapshot.put("key", "");
+      ObjectNode data = snapshot.putObject("data");
+      data.set("services", Wire.mapper().valueToTree(observed.services()));
+      data.set("networks", Wire.mapper().valueToTree(observed.networks()));
+    }
+    ObjectNode data = Wire.mapper().createObjectNode();
+    data.put("revision", startAfter);
+    var list = data.putArray("subscribed");
+    (names.isEmpty() ? Actions.EVENT_NAMES : names).stream().sorted().forEach(list::add);
+    if (!out.reply(Wire.response(id, data), startAfter)) {
+      return;
+    }
+    long reached = startAfter;
+    if (snapshot != null) {
+      if (!out.put(Wire.write(snapshot), startAfter, options.replayTimeout())) {
+        return;
+      }
+    }
+    for (Event e : replay) {
+      reached = e.revision();
+      if (names.isEmpty() || names.contains(e.type())) {
+        if (!out.put(Wire.event(e), e.revision(), options.replayTimeout())) {
+          return;
+        }
+      }
+    }
+    synchronized (subLock) {
+      if (!subscribed || pending == null) {
+        return;
+      }
+      lastDelivered = reached;
+      List<Hub.Pushed> live = pending;
+      pending = null;
+      replaying = false;
+      for (Hub.Pushed p : live) {
+        push(p);
+      }
+    }
+  }
+
+  private void unsubscribe(String id) {
+    unsubscribeQuietly();
+    ObjectNode data = Wire.mapper().createObjectNode();
+    data.putArray("subscribed");
+    send(Wire.response(id, data));
+  }
+
+  private void unsubscribeQuietly() {
+    synchronized (subLock) {
+      subscribed = false;
+      replaying = false;
+      pending = null;
+    }
+  }
+
+  /** Whether this connection is being closed (nothing more is queued for it). */
+  boolean cutOff() {
+    Outbound o = out;
+    return o != null && o.closing();
+  }
+
+  /** Messages waiting in this connection's outbound queue. */
+  int queued() {
+    Outbound o = out;
+    return o == null ? 0 : o.depth();
+  }
+
+  /** Writes through a Helidon session; used by the connection's writer thread only. */
+  private static final class SessionSink implements Outbound.Sink {
+    private final WsSession session;
+
+    SessionSink(WsSession session) {
+      this.session = session;
+    }
+
+    @Override
+    public void send(String text) {
+      session.send(text, true);
+    }
+
+    @Override
+    public void ping() {
+      session.ping(BufferData.empty());
+    }
+
+    @Override
+    public void pong(byte[] payload) {
+      session.pong(BufferData.create(payload));
+    }
+
+    @Override
+    public void close(int code, String reason) {
+      session.close(code, reason);
+    }
+
+    @Override
+    public void abort() {
+      if (session.socketContext() instanceof ConnectionContext ctx) {
+        try {
+          ctx.serverSocket().close();
+        } catch (RuntimeException e) {
+          LOG.log(Level.DEBUG, "cannot close a socket: " + e);
+        }
+      }
+    }
+  }
+}

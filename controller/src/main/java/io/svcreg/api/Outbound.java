@@ -1,0 +1,378 @@
+package io.svcreg.api;
+
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The one writer of a WebSocket session: a bounded queue of outgoing messages drained by one
+ * virtual thread, because a session's send is not thread-safe. Producers never block on it (except
+ * {@link #put}, used by the session's own reading thread to replay history): when the queue is
+ * full, the queued messages are dropped and the session is closed with 1008 and the revision to
+ * resume from.
+ */
+final class Outbound {
+
+  private static final Logger LOG = System.getLogger(Outbound.class.getName());
+
+  /** Close code of a policy violation (RFC 6455): used for a watcher that cannot keep up. */
+  static final int POLICY_VIOLATION = 1008;
+
+  /** What the writer does with the connection; called from the writer thread only. */
+  interface Sink {
+    /** Sends one text message (a whole frame). */
+    void send(String text) throws Exception;
+
+    /** Sends a ping. */
+    void ping() throws Exception;
+
+    /** Sends a pong with this payload. */
+    void pong(byte[] payload) throws Exception;
+
+    /** Sends a close frame. */
+    void close(int code, String reason) throws Exception;
+
+    /** Drops the connection without a close handshake (the peer is gone or stuck). */
+    void abort();
+  }
+
+  private enum Kind {
+    TEXT,
+    PING,
+    PONG,
+    CLOSE
+  }
+
+  private record Item(Kind kind, String text, byte[] payload, long revision, int bytes) {}
+
+  private final Sink sink;
+  private final int maxMessages;
+  private final long maxBytes;
+  private final Runnable onDone;
+  private final Runnable onClosing;
+  private final Thread writer;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition notEmpty = lock.newCondition();
+  private final Condition notFull = lock.newCondition();
+  private final ArrayDeque<Item> queue = new ArrayDeque<>();
+  private long queuedBytes;
+  private boolean closing;
+  private boolean done;
+  private volatile long lastRevision = -1;
+  private final ReentrantLock sending = new ReentrantLock();
+  private boolean closeSent;
+
+  /**
+   * A writer for {@code sink}, holding at most {@code maxMessages} messages or {@code maxBytes}
+   * bytes; {@code onClosing} runs once when a close is queued (it must not block: a send may be
+   * stuck on a peer that stopped reading), {@code onDone} once when the writer stops (closed or
+   * failed).
+   */
+  Outbound(Sink sink, int maxMessages, long maxBytes, Runnable onClosing, Runnable onDone) {
+    this.sink = sink;
+    this.maxMessages = maxMessages;
+    this.maxBytes = maxBytes;
+    this.onClosing = onClosing;
+    this.onDone = onDone;
+    this.writer = Thread.ofVirtual().name("svcreg-ws-writer").start(this::drain);
+  }
+
+  /**
+   * Stops a send that is stuck on a peer that stopped reading: interrupting a virtual thread
+   * blocked on a socket closes the socket.
+   */
+  void interrupt() {
+    writer.interrupt();
+  }
+
+  /**
+   * Queues a message without waiting; {@code revision} (or -1) is the event revision the stream has
+   * reached once it is sent. When the queue is full, the watcher is cut off. Returns whether it was
+   * queued.
+   */
+  boolean offer(String text, long revision) {
+    lock.lock();
+    try {
+      if (closing) {
+        return false;
+      }
+      int bytes = utf8Length(text);
+      if (queue.size() >= maxMessages || queuedBytes + bytes > maxBytes) {
+        overflow();
+        return false;
+      }
+      add(new Item(Kind.TEXT, text, null, revision, bytes));
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Queues a response to a request: the byte bound does not apply (the client paces its requests,
+   * and one large answer, like a list of 10,000 services, must not cut it off), the message bound
+   * does. Returns whether it was queued.
+   */
+  boolean reply(String text, long revision) {
+    lock.lock();
+    try {
+      if (closing) {
+        return false;
+      }
+      if (queue.size() >= maxMessages) {
+        overflow();
+        return false;
+      }
+      add(new Item(Kind.TEXT, text, null, revision, utf8Length(text)));
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Queues a message, waiting at most {@code timeout} for room (a replay paced by the watcher);
+   * cuts the watcher off when there is none by then. Returns whether it was queued.
+   */
+  boolean put(String text, long revision, Duration timeout) throws InterruptedException {
+    long left = timeout.toNanos();
+    lock.lock();
+    try {
+      int bytes = utf8Length(text);
+      while (!closing
+          && !queue.isEmpty()
+          && (queue.size() >= maxMessages || queuedBytes + bytes > maxBytes)) {
+        if (left <= 0) {
+          overflow();
+          return false;
+        }
+        left = notFull.awaitNanos(left);
+      }
+      if (closing) {
+        return false;
+      }
+      add(new Item(Kind.TEXT, text, null, revision, bytes));
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Queues a ping unless the queue is full (a busy stream needs no keep-alive). */
+  void ping() {
+    control(new Item(Kind.PING, null, null, -1, 0));
+  }
+
+  /** Queues a pong. */
+  void pong(byte[] payload) {
+    control(new Item(Kind.PONG, null, payload, -1, payload.length));
+  }
+
+  private void control(Item item) {
+    lock.lock();
+    try {
+      if (!closing && queue.size() < maxMessages) {
+        add(item);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Sends what is queued, then a close frame; nothing is queued after it. */
+  void close(int code, String reason) {
+    lock.lock();
+    try {
+      if (closing) {
+        return;
+      }
+      closing = true;
+      add(new Item(Kind.CLOSE, reason, null, code, 0));
+      onClosing.run();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The revision the stream has reached: of the last event sent (-1 before any). */
+  long lastRevision() {
+    return lastRevision;
+  }
+
+  /** Messages waiting to be sent. */
+  int depth() {
+    lock.lock();
+    try {
+      return queue.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Whether the session is closing (nothing more is sent but what is queued). */
+  boolean closing() {
+    lock.lock();
+    try {
+      return closing;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * The peer closed the connection: stop writing, and answer its close frame (the reading thread
+   * would otherwise send it concurrently with this writer). Returns once no send is in flight.
+   */
+  void peerClosed(int code) {
+    lock.lock();
+    try {
+      closing = true;
+      done = true;
+      queue.clear();
+      queuedBytes = 0;
+      notEmpty.signalAll();
+      notFull.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    sending.lock();
+    try {
+      if (!closeSent) {
+        closeSent = true;
+        try {
+          sink.close(code, code == 1002 ? "invalid close code" : "normal");
+        } catch (Exception e) {
+          LOG.log(Level.DEBUG, "cannot answer a close frame: " + e);
+        }
+      }
+    } finally {
+      sending.unlock();
+    }
+  }
+
+  /** Cuts the watcher off as if its queue were full: 1008 with the revision to resume from. */
+  void cutOff() {
+    lock.lock();
+    try {
+      if (!closing) {
+        overflow();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void overflow() {
+    // called with the lock held: drop what is queued, close once the send in flight is done
+    closing = true;
+    queue.clear();
+    queuedBytes = 0;
+    add(new Item(Kind.CLOSE, null, null, POLICY_VIOLATION, 0));
+    onClosing.run();
+  }
+
+  private void add(Item item) {
+    queue.addLast(item);
+    queuedBytes += item.bytes();
+    notEmpty.signal();
+  }
+
+  private void drain() {
+    try {
+      while (true) {
+        Item item;
+        lock.lock();
+        try {
+          while (queue.isEmpty() && !done) {
+            notEmpty.await();
+          }
+          if (done) {
+            return;
+          }
+          item = queue.removeFirst();
+          queuedBytes -= item.bytes();
+          notFull.signalAll();
+        } finally {
+          lock.unlock();
+        }
+        sending.lock();
+        try {
+          if (closeSent) {
+            return;
+          }
+          switch (item.kind()) {
+            case TEXT -> {
+              sink.send(item.text());
+              if (item.revision() >= 0) {
+                lastRevision = item.revision();
+              }
+            }
+            case PING -> sink.ping();
+            case PONG -> sink.pong(item.payload());
+            case CLOSE -> {
+              closeSent = true;
+              String reason =
+                  item.text() != null
+                      ? item.text()
+                      : "outbound queue full; resume with since=" + Math.max(0, lastRevision);
+              sink.close((int) item.revision(), reason);
+              return;
+            }
+          }
+        } finally {
+          sending.unlock();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      LOG.log(Level.DEBUG, "a WebSocket write failed; dropping the connection: " + e);
+      sink.abort();
+    } finally {
+      lock.lock();
+      try {
+        done = true;
+        closing = true;
+        queue.clear();
+        queuedBytes = 0;
+        notFull.signalAll();
+      } finally {
+        lock.unlock();
+      }
+      onDone.run();
+    }
+  }
+
+  /** Waits until the writer has stopped, at most {@code timeout}; returns whether it did. */
+  boolean awaitDone(Duration timeout) throws InterruptedException {
+    long left = timeout.toNanos();
+    lock.lock();
+    try {
+      while (!done) {
+        if (left <= 0) {
+          return false;
+        }
+        left = notFull.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  static int utf8Length(String s) {
+    int n = s.length();
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return s.getBytes(StandardCharsets.UTF_8).length;
+      }
+    }
+    return n;
+  }
+}
