@@ -133,12 +133,6 @@ public final class SvcregClient implements AutoCloseable {
     }
   }
 
-  /** Subscribes; see {@link #subscribe(List, OptionalLong, SubscriptionListener)}. */
-  public CompletableFuture<Subscription> subscribe(
-      List<String> events, OptionalLong since, Consumer<Event> onEvent) {
-    return subscribe(events, since, (SubscriptionListener) onEvent::accept);
-  }
-
   /**
    * Subscribes to {@code events} (all when empty). Without {@code since} the stream starts with a
    * {@code registry_loaded} snapshot, else with every retained event after {@code since}. The
