@@ -229,8 +229,9 @@ class ClientCliIT {
     CliRun run = svcreg("apply", "-f", file.toString());
 
     assertThat(run.exitCode()).as(run.toString()).isZero();
-    assertThat(run.out()).contains("Network/lab created");
-    assertThat(live.specs().resolve("lab.yaml")).exists();
+    assertThat(run.out()).startsWith("Network/lab created (");
+    Path written = Path.of(run.out().strip().replaceAll(".*\\((.*)\\)$", "$1"));
+    assertThat(written).startsWith(live.specs()).exists();
   }
 
   @Test
