@@ -27,19 +27,29 @@ public final class LiveApi implements AutoCloseable {
   static final String PROCESS_NAME = "svcreg-api-test-sleep";
 
   private final Path root;
+  private final Path data;
   private final ControllerApp app;
   private ApiServer server;
   private int port;
 
-  private LiveApi(Path root, ControllerApp app, ApiServer server) {
+  private LiveApi(Path root, Path data, ControllerApp app, ApiServer server) {
     this.root = root;
+    this.data = data;
     this.app = app;
     this.server = server;
     this.port = server.port();
   }
 
-  /** Writes the specs, starts the controller and the API, and waits until web runs. */
+  /** {@link #start(Path, String)} with the data directory {@code root/data}. */
   public static LiveApi start(Path root) {
+    return start(root, "data");
+  }
+
+  /**
+   * Writes the specs, starts the controller (data directory {@code root/dataName}) and the API, and
+   * waits until web runs.
+   */
+  public static LiveApi start(Path root, String dataName) {
     try {
       Path specs = Files.createDirectories(root.resolve("specs"));
       pkg(root.resolve("packages/web"), "web");
@@ -67,7 +77,7 @@ public final class LiveApi implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     ControllerApp app =
-        ControllerApp.start(ControllerApp.Config.of(root.resolve("specs"), root.resolve("data")));
+        ControllerApp.start(ControllerApp.Config.of(root.resolve("specs"), root.resolve(dataName)));
     ApiServer server;
     try {
       server = ApiServer.start(options().withListen("127.0.0.1", 0), app);
@@ -75,7 +85,7 @@ public final class LiveApi implements AutoCloseable {
       app.close();
       throw e;
     }
-    LiveApi live = new LiveApi(root, app, server);
+    LiveApi live = new LiveApi(root, root.resolve(dataName), app, server);
     Waits.atMost(Duration.ofSeconds(60))
         .until(
             () ->
@@ -97,7 +107,7 @@ public final class LiveApi implements AutoCloseable {
 
   /** The data directory (api.url, tls/, tokens/). */
   public Path data() {
-    return root.resolve("data");
+    return data;
   }
 
   /** The spec directory. */
@@ -155,7 +165,7 @@ public final class LiveApi implements AutoCloseable {
       server.close();
     } finally {
       app.close();
-      killServices(root.resolve("data/opt"));
+      killServices(data.resolve("opt"));
     }
   }
 
