@@ -139,8 +139,6 @@ public final class ControllerApp implements AutoCloseable {
       app = new ControllerApp(config, store, local, controller);
       ControllerApp self = app;
       controller.addListener(events -> self.snapshotSoon());
-      // on the timer thread: with many services, writing it takes a while
-      app.snapshotSoon();
       LOG.log(
           Level.INFO,
           "svcreg controller: specs "
@@ -154,6 +152,10 @@ public final class ControllerApp implements AutoCloseable {
       store.recoveryNotice().ifPresent(n -> LOG.log(Level.WARNING, n));
       loop.complete(Optional.of(controller));
       app.source = result(reading);
+      // the snapshot left by the last stop (or by the last commit) holds the store's state; it is
+      // rewritten once the controller is ready, on the timer thread, so that the start does not
+      // share the CPU with writing it (with many services, that takes a while)
+      app.snapshotSoon();
       long resync = config.loop().resyncInterval().toMillis();
       app.timer.scheduleAtFixedRate(
           () -> {

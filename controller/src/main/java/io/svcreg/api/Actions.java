@@ -102,7 +102,11 @@ final class Actions {
     ApiServer.Options o = server.options();
     l.put("maxMessageBytes", o.maxMessageBytes());
     l.put("maxConnections", o.maxConnections());
-    l.put("requestsPerSecond", o.requestsPerSecond());
+    if (o.requestsPerSecond() == Math.rint(o.requestsPerSecond())) {
+      l.put("requestsPerSecond", (long) o.requestsPerSecond());
+    } else {
+      l.put("requestsPerSecond", o.requestsPerSecond());
+    }
     l.put("requestBurst", o.requestBurst());
     l.put("outboundQueue", o.outboundQueue());
     return d;

@@ -330,7 +330,7 @@ public final class ApiServer implements AutoCloseable {
     urlFile = app.config().data().resolve(URL_FILE);
     try {
       Path tmp = urlFile.resolveSibling("." + URL_FILE + ".tmp");
-      Files.writeString(tmp, url + "\n", StandardCharsets.UTF_8);
+      Files.writeString(tmp, url, StandardCharsets.UTF_8);
       Files.move(tmp, urlFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new SvcregException("cannot write " + urlFile + ": " + e.getMessage(), e);

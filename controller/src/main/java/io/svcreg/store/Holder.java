@@ -1,8 +1,9 @@
 package io.svcreg.store;
 
 /**
- * One persisted entity as JSON (the project's mapper). A mutable holder is stored alone when its
- * entity changes; JSON keeps the store readable across record changes and keeps immutable JDK
+ * One persisted entity as a JSON string (the project's mapper), as stores written before {@link
+ * Utf8Holder} hold them; still read, and updated in place. A mutable holder is stored alone when
+ * its entity changes; JSON keeps the store readable across record changes and keeps immutable JDK
  * collections and {@code Optional} out of EclipseStore's object graph.
  */
 final class Holder {

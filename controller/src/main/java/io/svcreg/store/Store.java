@@ -1,6 +1,7 @@
 package io.svcreg.store;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.svcreg.core.Lease;
 import io.svcreg.core.ObservedNetwork;
 import io.svcreg.core.ObservedService;
@@ -9,6 +10,7 @@ import io.svcreg.core.SvcregException;
 import io.svcreg.schema.Json;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -26,6 +28,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import org.eclipse.serializer.persistence.types.Storer;
@@ -127,9 +131,20 @@ public final class Store implements AutoCloseable {
   private static Store openLocked(
       Path dir, StoreOptions options, InstantSource clock, FileChannel lock) {
     Path copy = null;
+    FutureTask<Void> copySynced = null;
     try {
       if (StoreFiles.hasContent(dir)) {
         copy = StoreFiles.copyForBackup(dir);
+        // the copy is forced to disk while EclipseStore opens the store; both are done before the
+        // copy becomes the backup (or is moved aside)
+        Path toSync = copy;
+        copySynced =
+            new FutureTask<>(
+                () -> {
+                  StoreFiles.syncTree(toSync);
+                  return null;
+                });
+        Thread.ofPlatform().name("svcreg-store-backup-sync").daemon().start(copySynced);
         for (String log : StoreFiles.cutTornTransactionLogs(dir)) {
           LOG.log(
               System.Logger.Level.WARNING,
@@ -147,9 +162,16 @@ public final class Store implements AutoCloseable {
     try {
       store = start(dir, options, clock, lock);
     } catch (Unreadable u) {
+      awaitSynced(dir, copySynced);
       return recover(dir, copy, options, clock, lock, u);
     }
     if (copy != null) {
+      try {
+        awaitSynced(dir, copySynced);
+      } catch (SvcregException e) {
+        store.shutdown();
+        throw e;
+      }
       try {
         StoreFiles.keepBackup(copy, dir);
       } catch (IOException e) {
@@ -159,6 +181,22 @@ public final class Store implements AutoCloseable {
       }
     }
     return store;
+  }
+
+  /** Waits until the backup copy is on disk; fails the open if it cannot be synced. */
+  private static void awaitSynced(Path dir, FutureTask<Void> copySynced) {
+    if (copySynced == null) {
+      return;
+    }
+    try {
+      copySynced.get();
+    } catch (ExecutionException e) {
+      throw new SvcregException(
+          "cannot back up store " + dir + ": " + e.getCause().getMessage(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SvcregException("interrupted while backing up store " + dir, e);
+    }
   }
 
   private static Store recover(
@@ -300,13 +338,22 @@ public final class Store implements AutoCloseable {
   }
 
   private static <T> void loadIndex(
-      List<HashMap<String, Holder>> index, Class<T> type, Map<String, T> into, String what)
+      List<HashMap<String, Object>> index, Class<T> type, Map<String, T> into, String what)
       throws Unreadable {
-    for (HashMap<String, Holder> bucket : index) {
-      for (Map.Entry<String, Holder> e : bucket.entrySet()) {
+    ObjectReader reader = Json.mapper().readerFor(type);
+    for (HashMap<String, Object> bucket : index) {
+      for (Map.Entry<String, Object> e : bucket.entrySet()) {
         try {
-          into.put(e.getKey(), Json.mapper().readValue(e.getValue().json, type));
-        } catch (JsonProcessingException | RuntimeException x) {
+          T value =
+              switch (e.getValue()) {
+                case Utf8Holder h -> reader.readValue(h.json);
+                case Holder h -> reader.readValue(h.json);
+                default ->
+                    throw new IllegalStateException(
+                        "unknown holder " + e.getValue().getClass().getName());
+              };
+          into.put(e.getKey(), value);
+        } catch (IOException | RuntimeException x) {
           throw new Unreadable(what + " " + e.getKey() + " cannot be decoded: " + describe(x), x);
         }
       }
@@ -490,8 +537,8 @@ public final class Store implements AutoCloseable {
     }
   }
 
-  /** A transaction's net effect per key: the new value and its JSON, or a removal. */
-  private record Change<T>(Optional<T> value, String json) {}
+  /** A transaction's net effect per key: the new value and its UTF-8 JSON, or a removal. */
+  private record Change<T>(Optional<T> value, byte[] json) {}
 
   private record Changes(
       Map<String, Change<ObservedService>> services,
@@ -618,10 +665,10 @@ public final class Store implements AutoCloseable {
       if (e.getValue().equals(now)) {
         continue;
       }
-      String json = null;
+      byte[] json = null;
       if (e.getValue().isPresent()) {
         try {
-          json = Json.mapper().writeValueAsString(e.getValue().get());
+          json = Json.mapper().writeValueAsBytes(e.getValue().get());
         } catch (JsonProcessingException x) {
           throw new SvcregException(
               "commit refused, nothing was written: cannot write "
@@ -693,19 +740,30 @@ public final class Store implements AutoCloseable {
   }
 
   private static <T> void persistIndex(
-      ArrayList<HashMap<String, Holder>> index,
+      ArrayList<HashMap<String, Object>> index,
       Map<String, Change<T>> changes,
       Set<Object> toStore) {
     for (Map.Entry<String, Change<T>> e : changes.entrySet()) {
-      HashMap<String, Holder> bucket = StoreRoot.bucket(index, e.getKey());
-      Holder holder = bucket.get(e.getKey());
+      HashMap<String, Object> bucket = StoreRoot.bucket(index, e.getKey());
+      Object holder = bucket.get(e.getKey());
       if (e.getValue().value().isPresent()) {
-        if (holder == null) {
-          bucket.put(e.getKey(), new Holder(e.getValue().json()));
-          toStore.add(bucket);
-        } else {
-          holder.json = e.getValue().json();
-          toStore.add(holder);
+        byte[] json = e.getValue().json();
+        switch (holder) {
+          case null -> {
+            bucket.put(e.getKey(), new Utf8Holder(json));
+            toStore.add(bucket);
+          }
+          case Utf8Holder h -> {
+            h.json = json;
+            toStore.add(h);
+          }
+          case Holder h -> {
+            // written before Utf8Holder: updated in place, so the commit stays one small entity
+            h.json = new String(json, StandardCharsets.UTF_8);
+            toStore.add(h);
+          }
+          default ->
+              throw new IllegalStateException("unknown holder " + holder.getClass().getName());
         }
       } else if (holder != null) {
         bucket.remove(e.getKey());

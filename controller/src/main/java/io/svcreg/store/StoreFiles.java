@@ -94,15 +94,27 @@ final class StoreFiles {
   }
 
   /**
-   * Copies the store to {@code <dir>.bak.tmp} (synced); {@link #keepBackup} makes it the backup
-   * once the store is known to be readable.
+   * Copies the store to {@code <dir>.bak.tmp}, not yet synced: {@link #syncTree} forces it to disk
+   * (meanwhile the store may be opened), then {@link #keepBackup} makes it the backup once the
+   * store is known to be readable.
    */
   static Path copyForBackup(Path dir) throws IOException {
     Path tmp = sibling(dir, ".bak.tmp");
     deleteTree(tmp);
     copyTree(dir, tmp);
-    Fsync.directories(tmp);
     return tmp;
+  }
+
+  /** Forces every file and directory of a tree to disk. */
+  static void syncTree(Path root) throws IOException {
+    List<Path> files;
+    try (Stream<Path> s = Files.walk(root)) {
+      files = s.filter(Files::isRegularFile).toList();
+    }
+    for (Path f : files) {
+      Fsync.file(f);
+    }
+    Fsync.directories(root);
   }
 
   /** Replaces {@code <dir>.bak} with the copy. */
@@ -254,7 +266,6 @@ final class StoreFiles {
               throws IOException {
             Path target = to.resolve(from.relativize(file));
             Files.copy(file, target, StandardCopyOption.COPY_ATTRIBUTES);
-            Fsync.file(target);
             return FileVisitResult.CONTINUE;
           }
         });

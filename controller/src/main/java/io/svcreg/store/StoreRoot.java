@@ -4,9 +4,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 
 /**
- * The root of the persisted object graph. Each entity is its own small {@link Holder} in a bucket
- * of an index, so a change stores the holder, and an added or removed key stores one bucket; the
- * journal is a list of fixed-size segments, so an append stores one segment.
+ * The root of the persisted object graph. Each entity is its own small {@link Utf8Holder} (or, in
+ * stores written before, {@link Holder}) in a bucket of an index, so a change stores the holder,
+ * and an added or removed key stores one bucket; the journal is a list of fixed-size segments, so
+ * an append stores one segment.
  */
 final class StoreRoot {
 
@@ -17,10 +18,10 @@ final class StoreRoot {
   static final int BUCKETS = 128;
 
   int formatVersion;
-  ArrayList<HashMap<String, Holder>> services;
-  ArrayList<HashMap<String, Holder>> networks;
-  ArrayList<HashMap<String, Holder>> leases;
-  ArrayList<HashMap<String, Holder>> inventory;
+  ArrayList<HashMap<String, Object>> services;
+  ArrayList<HashMap<String, Object>> networks;
+  ArrayList<HashMap<String, Object>> leases;
+  ArrayList<HashMap<String, Object>> inventory;
   HashMap<String, String> meta;
   ArrayList<ArrayList<StoredEvent>> journal;
 
@@ -37,8 +38,8 @@ final class StoreRoot {
     return r;
   }
 
-  private static ArrayList<HashMap<String, Holder>> buckets() {
-    ArrayList<HashMap<String, Holder>> list = new ArrayList<>(BUCKETS);
+  private static ArrayList<HashMap<String, Object>> buckets() {
+    ArrayList<HashMap<String, Object>> list = new ArrayList<>(BUCKETS);
     for (int i = 0; i < BUCKETS; i++) {
       list.add(new HashMap<>());
     }
@@ -46,7 +47,7 @@ final class StoreRoot {
   }
 
   /** The bucket of an index that holds this key. */
-  static HashMap<String, Holder> bucket(ArrayList<HashMap<String, Holder>> index, String key) {
+  static HashMap<String, Object> bucket(ArrayList<HashMap<String, Object>> index, String key) {
     return index.get(Math.floorMod(key.hashCode(), index.size()));
   }
 

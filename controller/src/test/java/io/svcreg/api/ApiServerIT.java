@@ -124,7 +124,7 @@ class ApiServerIT {
   void start_firstStart_writesUrlTlsFilesAndOwnerOnlyTokens() throws Exception {
     Path data = tmp.resolve("data");
     ApiServer another = ApiServer.start(options(), app);
-    assertThat(Files.readString(data.resolve("api.url"))).isEqualTo(another.url() + "\n");
+    assertThat(Files.readString(data.resolve("api.url"))).isEqualTo(another.url());
     assertThat(another.url()).matches("wss://127\\.0\\.0\\.1:\\d+/v1/ws");
     another.close();
     assertThat(data.resolve("api.url")).doesNotExist();
@@ -292,6 +292,7 @@ class ApiServerIT {
       assertThat(info.path("specs").asText()).isEqualTo(tmp.resolve("specs").toString());
       assertThat(info.path("limits").path("maxMessageBytes").asInt()).isEqualTo(1 << 20);
       assertThat(info.path("limits").path("outboundQueue").asInt()).isEqualTo(1024);
+      assertThat(info.path("limits").path("requestsPerSecond").isIntegralNumber()).isTrue();
 
       JsonNode services = c.request("list_services", null).path("data");
       assertThat(services.path("services").findValuesAsText("name")).contains("db");

@@ -401,8 +401,8 @@ class StoreIT {
   void housekeeping_afterChurn_movesLiveDataAndKeepsEverything() throws Exception {
     ObservedState state;
     try (Store store = Fixtures.open(dir(), clock)) {
-      // about 650 KB per commit: the first 8 MB data file fills and is then mostly garbage
-      for (int round = 0; round < 16; round++) {
+      // about 330 KB per commit: the first 8 MB data file fills and is then mostly garbage
+      for (int round = 0; round < 32; round++) {
         Transaction tx = new Transaction();
         for (int i = 0; i < 500; i++) {
           tx.putService(service("svc-" + i, round % 2 == 0 ? Phase.RUNNING : Phase.STOPPED));
@@ -416,7 +416,7 @@ class StoreIT {
     try (Store store = Fixtures.open(dir(), clock)) {
       assertThat(store.observed().services()).hasSize(501);
       assertThat(store.service("svc-7")).isEqualTo(state.service("svc-7"));
-      assertThat(store.lastRevision()).isEqualTo(16);
+      assertThat(store.lastRevision()).isEqualTo(32);
     }
     try (var files = java.nio.file.Files.list(dir().resolve("channel_0"))) {
       // the first data file was emptied into the head file and deleted
