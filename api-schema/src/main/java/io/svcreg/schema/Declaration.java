@@ -66,6 +66,31 @@ final class Declaration {
     this.pos = pos == null ? null : pack(pos, resource.origin().line());
   }
 
+  /** A copy of {@code d} as first parsed, with {@code asParsed} its resource before resolving. */
+  private Declaration(Declaration d, Resource asParsed) {
+    this.kind = d.kind;
+    this.name = d.name;
+    this.file = d.file;
+    this.line = d.line;
+    this.column = d.column;
+    this.resource = asParsed;
+    this.nodeGiven = d.nodeGiven;
+    this.pos = d.pos;
+  }
+
+  /**
+   * The same document declared again (its file re-read, this document unchanged): a new declaration
+   * without cross-resource state, whose resource is {@code asParsed}.
+   */
+  Declaration again(Resource asParsed) {
+    return new Declaration(this, asParsed);
+  }
+
+  /** The resource as it is now (for {@link Segments}, right after parsing: as parsed). */
+  Resource resource() {
+    return resource;
+  }
+
   /**
    * Packs parse-time positions: line/column pairs per slot, then line/column/index triples per
    * dependency (a negative line for one from the manifest).

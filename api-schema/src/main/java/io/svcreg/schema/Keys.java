@@ -1,19 +1,26 @@
 package io.svcreg.schema;
 
 import java.util.List;
-import java.util.Set;
 
 /** The fields a mapping allows, in the order they are listed in messages. */
-record Keys(List<String> list, Set<String> set) {
+record Keys(List<String> list) {
 
   /** The allowed field names. */
   static Keys of(String... names) {
-    return new Keys(List.of(names), Set.of(names));
+    return new Keys(List.of(names));
   }
 
-  /** Whether {@code key} is allowed. */
+  /**
+   * Whether {@code key} is allowed. A scan, not a hash lookup: the lists are short and every key
+   * read is a new string whose hash would be computed just for this.
+   */
   boolean allows(String key) {
-    return set.contains(key);
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i).equals(key)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The names separated by commas. */

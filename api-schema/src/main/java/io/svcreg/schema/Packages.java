@@ -78,6 +78,19 @@ final class Packages {
   }
 
   /**
+   * Whether {@code earlier} (resolved without error by an earlier read) is still what its path
+   * resolves to: its manifest's stamp is unchanged. If so it counts as resolved by this read.
+   */
+  boolean stillCurrent(Resolved earlier) {
+    if (earlier.path() == null || earlier.error() != null || earlier.stamp() == -1) {
+      return false;
+    }
+    Resolved now =
+        cache.computeIfAbsent(earlier.path(), p -> stamp(p) == earlier.stamp() ? earlier : null);
+    return now == earlier;
+  }
+
+  /**
    * The packages resolved so far that read without error (their results do not depend on how the
    * spec wrote the reference), for {@link #Packages(Display, Interner, Map)}.
    */

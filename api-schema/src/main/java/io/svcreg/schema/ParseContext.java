@@ -10,6 +10,12 @@ final class ParseContext {
   final Interner interner;
   final Packages packages;
 
+  /**
+   * Whether parsed files keep their {@link Segments} (hashes of their documents), so that a re-read
+   * parses only the documents that changed; kept by {@link SpecCatalog}.
+   */
+  final boolean keepSegments;
+
   ParseContext(Display display) {
     this(display, Map.of());
   }
@@ -18,7 +24,14 @@ final class ParseContext {
    * A context that reuses unchanged package manifests from an earlier one (see {@link Packages}).
    */
   ParseContext(Display display, Map<Path, Packages.Resolved> earlierPackages) {
+    this(display, earlierPackages, false);
+  }
+
+  /** As {@link #ParseContext(Display, Map)}, keeping segments when {@code keepSegments}. */
+  ParseContext(
+      Display display, Map<Path, Packages.Resolved> earlierPackages, boolean keepSegments) {
     this.display = display;
+    this.keepSegments = keepSegments;
     this.interner = new Interner();
     this.packages = new Packages(display, interner, earlierPackages);
   }

@@ -23,6 +23,9 @@ public final class ParsedFile {
 
   long modified = -1;
 
+  /** The file's documents as {@link Segments} (kept by SpecCatalog), or null. */
+  Segments segments;
+
   ParsedFile(
       String file,
       List<Declaration> declarations,

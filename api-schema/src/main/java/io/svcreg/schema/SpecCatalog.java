@@ -86,21 +86,23 @@ public final class SpecCatalog {
         changes.put(name, null);
       }
     }
-    ParseContext ctx = new ParseContext(display, manifests);
+    ParseContext ctx = new ParseContext(display, manifests, true);
     List<String> names = new ArrayList<>();
     List<Path> paths = new ArrayList<>();
+    List<ParsedFile> earlier = new ArrayList<>();
     for (Map.Entry<String, Path> e : found.entrySet()) {
       ParsedFile old = live.file(e.getKey());
       if (old == null || changed(old, e.getValue()) || uses(old, changedPackages)) {
         names.add(e.getKey());
         paths.add(e.getValue());
+        earlier.add(old);
       }
     }
     List<BasicFileAttributes> attrs = new ArrayList<>(paths.size());
     for (Path p : paths) {
       attrs.add(attributes(p));
     }
-    List<ParsedFile> read = SpecParser.readAll(names, paths, ctx);
+    List<ParsedFile> read = SpecParser.readAll(names, paths, ctx, earlier);
     for (int i = 0; i < names.size(); i++) {
       changes.put(names.get(i), stamped(read.get(i), attrs.get(i)));
     }
@@ -118,7 +120,7 @@ public final class SpecCatalog {
 
   /** {@link #update(Path)} for several paths, checked once. */
   public synchronized SpecSet update(Collection<Path> paths) {
-    ParseContext ctx = new ParseContext(display, manifests);
+    ParseContext ctx = new ParseContext(display, manifests, true);
     Map<String, ParsedFile> changes = new LinkedHashMap<>();
     for (Path p : paths) {
       Path root = rootOf(p);
@@ -220,9 +222,9 @@ public final class SpecCatalog {
     }
   }
 
-  private static ParsedFile read(String shown, Path p, ParseContext ctx) {
+  private ParsedFile read(String shown, Path p, ParseContext ctx) {
     BasicFileAttributes attrs = attributes(p);
-    return stamped(SpecParser.read(p, shown, ctx), attrs);
+    return stamped(SpecParser.read(p, shown, ctx, live.file(shown)), attrs);
   }
 
   /** Records the size and modification time the file had before it was read. */

@@ -5,6 +5,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -74,12 +75,25 @@ public final class SpecParser {
    * The result is in the order given.
    */
   static List<ParsedFile> readAll(List<String> names, List<Path> paths, ParseContext ctx) {
+    return readAll(names, paths, ctx, null);
+  }
+
+  /**
+   * {@link #readAll(List, List, ParseContext)} of files read before as {@code earlier} (null, or
+   * null entries, for files not read before): see {@link #read(Path, String, ParseContext,
+   * ParsedFile)}.
+   */
+  static List<ParsedFile> readAll(
+      List<String> names, List<Path> paths, ParseContext ctx, List<ParsedFile> earlier) {
     ParsedFile[] out = new ParsedFile[names.size()];
     IntStream range = IntStream.range(0, out.length);
     if (out.length >= PARALLEL_THRESHOLD) {
       range = range.parallel();
     }
-    range.forEach(i -> out[i] = read(paths.get(i), names.get(i), ctx));
+    range.forEach(
+        i ->
+            out[i] =
+                read(paths.get(i), names.get(i), ctx, earlier == null ? null : earlier.get(i)));
     return Arrays.asList(out);
   }
 
@@ -88,6 +102,15 @@ public final class SpecParser {
 
   /** Reads and parses a file; the name shown is {@code display}. */
   static ParsedFile read(Path path, String display, ParseContext ctx) {
+    return read(path, display, ctx, null);
+  }
+
+  /**
+   * Reads and parses a file read before as {@code earlier} (or null): only the documents whose text
+   * or first line changed are parsed again when both reads can be cut into documents (see {@link
+   * Segments}) and every document reads without a problem; otherwise the whole file is parsed.
+   */
+  static ParsedFile read(Path path, String display, ParseContext ctx, ParsedFile earlier) {
     byte[] bytes;
     try {
       if (Files.size(path) > MAX_FILE_BYTES) {
@@ -106,7 +129,78 @@ public final class SpecParser {
       return ParsedFile.unreadable(display, "not valid UTF-8 text");
     }
     Path parent = path.getParent();
-    return parse(display, text, parent == null ? Path.of("") : parent, ctx);
+    Path baseDir = parent == null ? Path.of("") : parent;
+    if (earlier != null && earlier.segments != null && ctx.keepSegments) {
+      ParsedFile again = parseChanged(display, text, baseDir, ctx, earlier.segments);
+      if (again != null) {
+        return again;
+      }
+    }
+    return parse(display, text, baseDir, ctx);
+  }
+
+  /**
+   * The parse of {@code text} that reuses the unchanged documents of {@code earlier}, or null when
+   * the text is not cut or a changed document does not read cleanly on its own (then the whole file
+   * is parsed, so that every problem is reported exactly as a full parse reports it).
+   */
+  private static ParsedFile parseChanged(
+      String file, String text, Path baseDir, ParseContext ctx, Segments earlier) {
+    int[] cut = Segments.cut(text);
+    if (cut == null) {
+      return null;
+    }
+    MessageDigest sha = Segments.sha256();
+    List<Declaration> decls = new ArrayList<>();
+    Set<String> packages = new LinkedHashSet<>();
+    List<Segments.Piece> pieces = new ArrayList<>(cut.length / 3);
+    int from = 0;
+    for (int k = 0; k < cut.length; k += 3) {
+      long[] h = Segments.hash(sha, text, cut[k], cut[k + 1]);
+      int line = cut[k + 2];
+      Segments.Piece same = null;
+      for (int j = 0; j < earlier.pieces.size() && same == null; j++) {
+        Segments.Piece p = earlier.pieces.get((from + j) % earlier.pieces.size());
+        if (p.reusable() && p.sameText(h[0], h[1], line) && current(p, ctx)) {
+          same = p;
+          from = (from + j + 1) % earlier.pieces.size();
+        }
+      }
+      if (same != null) {
+        if (same.declaration() != null) {
+          decls.add(same.declaration().again(same.asParsed()));
+        }
+        for (Packages.Resolved r : same.packages()) {
+          packages.add(r.key());
+        }
+        pieces.add(same);
+        continue;
+      }
+      // Parsed alone, with blank lines before it so that lines are as in the file.
+      FileParse one = new FileParse(file, baseDir, ctx, false);
+      ParsedFile pf = one.run("\n".repeat(line - 1) + text.substring(cut[k], cut[k + 1]));
+      Segments.Piece piece = Segments.piece(h, line, one.docs);
+      if (!pf.problems().isEmpty() || !pf.complete() || !piece.reusable()) {
+        return null;
+      }
+      decls.addAll(pf.declarations());
+      packages.addAll(pf.packages());
+      pieces.add(piece);
+    }
+    ParsedFile out =
+        new ParsedFile(ctx.interner.intern(file), decls, List.of(), true, List.copyOf(packages));
+    out.segments = new Segments(pieces);
+    return out;
+  }
+
+  /** Whether the packages {@code p} resolved are unchanged (then they count as resolved now). */
+  private static boolean current(Segments.Piece p, ParseContext ctx) {
+    for (Packages.Resolved r : p.packages()) {
+      if (!ctx.packages.stillCurrent(r)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The parse of one file. */
@@ -120,24 +214,68 @@ public final class SpecParser {
     private final Set<String> packages = new LinkedHashSet<>();
     private boolean complete = true;
 
+    /** What each document read to, when recorded (segments kept), else null. */
+    final List<Segments.Doc> docs;
+
+    private final boolean keepSegments;
+    private List<Packages.Resolved> docPackages;
+
     FileParse(String file, Path baseDir, ParseContext ctx) {
+      this(file, baseDir, ctx, ctx.keepSegments);
+    }
+
+    /** A parse that records its documents when the context keeps segments. */
+    FileParse(String file, Path baseDir, ParseContext ctx, boolean keepSegments) {
       this.file = ctx.interner.intern(file);
       this.baseDir = baseDir;
       this.ctx = ctx;
       this.f = new Fields(this.file, problems, ctx.interner);
+      this.docs = ctx.keepSegments ? new ArrayList<>() : null;
+      this.keepSegments = keepSegments;
     }
 
     ParsedFile run(String text) {
       YamlReader.Result read = YamlReader.read(file, text);
       for (YamlReader.Document doc : read.documents()) {
-        document(doc);
+        if (docs == null) {
+          document(doc);
+        } else {
+          recorded(doc);
+        }
       }
       if (read.syntaxError() != null) {
         problems.add(read.syntaxError());
         complete = false;
         decls.replaceAll(Declaration::invalidated);
       }
-      return new ParsedFile(file, decls, problems, complete, List.copyOf(packages));
+      ParsedFile pf = new ParsedFile(file, decls, problems, complete, List.copyOf(packages));
+      if (keepSegments && read.syntaxError() == null) {
+        pf.segments = Segments.of(text, docs);
+      }
+      return pf;
+    }
+
+    /** {@link #document} that records what the document read to in {@link #docs}. */
+    private void recorded(YamlReader.Document doc) {
+      int problemsBefore = problems.size();
+      int declsBefore = decls.size();
+      boolean completeBefore = complete;
+      complete = true;
+      docPackages = new ArrayList<>(1);
+      document(doc);
+      boolean clean =
+          complete
+              && problems.size() == problemsBefore
+              && decls.size() == declsBefore + 1
+              && decls.get(declsBefore).valid();
+      docs.add(
+          new Segments.Doc(
+              doc.root().line(),
+              decls.size() > declsBefore ? decls.get(declsBefore) : null,
+              clean,
+              docPackages));
+      docPackages = null;
+      complete &= completeBefore;
     }
 
     private void document(YamlReader.Document doc) {
@@ -516,6 +654,9 @@ public final class SpecParser {
       if (packageRef != null) {
         Packages.Resolved pkg = ctx.packages.resolve(baseDir, packageRef);
         packages.add(pkg.key());
+        if (docPackages != null) {
+          docPackages.add(pkg);
+        }
         problems.addAll(pkg.manifestProblems());
         PackageManifest m = pkg.manifest();
         if (m == null) {

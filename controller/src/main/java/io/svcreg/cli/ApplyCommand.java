@@ -8,9 +8,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code svcreg apply -f PATH --specs DIR}: validates, then writes specs into the directory. */
+/**
+ * {@code svcreg apply -f PATH --specs DIR}: validates, then writes specs into the directory; or,
+ * without {@code --specs}, sends them to a running controller, which does the same with its own.
+ */
 @Command(
     name = "apply",
     mixinStandardHelpOptions = true,
@@ -19,6 +23,9 @@ import picocli.CommandLine.Option;
       "Validate spec files together with the spec directory's current content, then write them"
           + " into the directory atomically (temp file + rename), where a running controller"
           + " picks them up. Nothing is written when there is a problem.",
+      "Without --specs, the files go to a running controller (--server, or the defaults of"
+          + " `svcreg get`), which validates and writes them into its spec directory the same"
+          + " way (needs an admin token).",
       "Exit codes: 0 applied, 2 problems."
     })
 final class ApplyCommand implements Callable<Integer> {
@@ -34,10 +41,13 @@ final class ApplyCommand implements Callable<Integer> {
 
   @Option(
       names = "--specs",
-      required = true,
       paramLabel = "DIR",
-      description = "The spec directory a controller watches.")
+      description =
+          "The spec directory a controller watches. Without it, apply through the controller's"
+              + " API.")
   Path specs;
+
+  @Mixin ClientOptions client = new ClientOptions();
 
   ApplyCommand(Output output) {
     this.output = output;
@@ -45,6 +55,14 @@ final class ApplyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (specs == null) {
+      return new RemoteApply(output, files).run(client);
+    }
+    if (client.server != null) {
+      output.err().println("svcreg apply: --specs and --server are alternatives; give one");
+      output.err().flush();
+      return Cli.ERROR;
+    }
     if (!Files.isDirectory(specs)) {
       output.err().println("svcreg apply: --specs " + specs + ": no such directory");
       output.err().flush();

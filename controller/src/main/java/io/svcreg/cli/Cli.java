@@ -38,6 +38,13 @@ public final class Cli {
     cl.addSubcommand(new CommandLine(new ServeCommand(output)));
     cl.addSubcommand(new CommandLine(new StatusCommand(output)));
     cl.addSubcommand(new CommandLine(new ApplyCommand(output)));
+    cl.addSubcommand(new CommandLine(new GetCommand(output)));
+    cl.addSubcommand(new CommandLine(new WatchCommand(output)));
+    cl.addSubcommand(new CommandLine(new ActionCommand(output)));
+    CommandLine pkg = new CommandLine(new PackageCommand(output));
+    pkg.addSubcommand(new CommandLine(new PackageCommand.Build(output, System.getenv())));
+    pkg.addSubcommand(new CommandLine(new PackageCommand.Verify(output)));
+    cl.addSubcommand(pkg);
     cl.setOut(output.out());
     cl.setErr(output.err());
     cl.setColorScheme(Help.defaultColorScheme(output.color() ? Help.Ansi.ON : Help.Ansi.OFF));

@@ -24,8 +24,11 @@ import picocli.CommandLine.Option;
       "Show what the controller would change to reach the desired state in --specs: the"
           + " resources it creates, updates and deletes, and the waves of actions, in"
           + " dependency order.",
-      "Observed state: none (a fresh controller), --state FILE (a JSON snapshot), or --data DIR"
-          + " (a controller's data directory).",
+      "Observed state: none (a fresh controller), --state FILE (a JSON snapshot), --data DIR"
+          + " (a controller's data directory), or --server URL (a running controller's live"
+          + " state; without --specs, the plan of the controller's own spec directory).",
+      "Without --specs, the plan comes from the running controller (--server, or the defaults"
+          + " of `svcreg get`: $SVCREG_SERVER, else {data}/api.url).",
       "Exit codes (as kubectl diff): 0 no changes, 1 changes, 2 problems, bad usage or an error."
     })
 final class PlanCommand implements Callable<Integer> {
@@ -34,10 +37,33 @@ final class PlanCommand implements Callable<Integer> {
 
   @Option(
       names = "--specs",
-      required = true,
       paramLabel = "DIR",
-      description = "The spec directory (read recursively: *.yaml, *.yml), or one spec file.")
+      description =
+          "The spec directory (read recursively: *.yaml, *.yml), or one spec file. Without it:"
+              + " the running controller's plan of its own spec directory.")
   Path specs;
+
+  @Option(
+      names = "--server",
+      paramLabel = "URL",
+      description =
+          "Plan against a running controller's live state, wss://HOST:PORT/v1/ws (default"
+              + " without --specs: $SVCREG_SERVER, else {data}/api.url).")
+  String server;
+
+  @Option(
+      names = "--ca",
+      paramLabel = "FILE",
+      description = "With --server: the CA to trust (default: $SVCREG_CA, else {data}/tls/ca.crt).")
+  Path ca;
+
+  @Option(
+      names = "--token",
+      paramLabel = "FILE",
+      description =
+          "With --server: the token file (default: $SVCREG_TOKEN, else"
+              + " {data}/tokens/admin.token or read.token).")
+  Path token;
 
   @Option(
       names = "--state",
@@ -70,6 +96,19 @@ final class PlanCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (server != null || specs == null) {
+      if (state != null) {
+        return fail("--state and --server are alternatives; give one");
+      }
+      if (specs != null && !Files.exists(specs)) {
+        return fail("--specs " + specs + ": no such file or directory");
+      }
+      return new RemotePlan(output, format, specs)
+          .run(
+              () ->
+                  ClientOptions.resolve(
+                      server, ca, token, data == null ? Path.of(".svcreg") : data, Remote.env()));
+    }
     if (!Files.exists(specs)) {
       return fail("--specs " + specs + ": no such file or directory");
     }

@@ -70,12 +70,17 @@ final class StatusCommand implements Callable<Integer> {
 
   /** The services and networks as aligned columns. */
   static String table(ObservedState s) {
+    return servicesTable(s.services()) + System.lineSeparator() + networksTable(s.networks());
+  }
+
+  /** The services as aligned columns, with a header. */
+  static String servicesTable(List<ObservedService> services) {
     List<String[]> rows = new ArrayList<>();
     rows.add(
         new String[] {
           "SERVICE", "PHASE", "VERSION", "ADDRESS", "ENDPOINTS", "HEALTH", "PID", "GEN", "MESSAGE"
         });
-    for (ObservedService o : s.services()) {
+    for (ObservedService o : services) {
       var st = o.status();
       String message =
           st.lastError()
@@ -98,10 +103,14 @@ final class StatusCommand implements Callable<Integer> {
             message
           });
     }
-    StringBuilder b = new StringBuilder(columns(rows));
+    return columns(rows);
+  }
+
+  /** The networks as aligned columns, with a header. */
+  static String networksTable(List<ObservedNetwork> networks) {
     List<String[]> nets = new ArrayList<>();
     nets.add(new String[] {"NETWORK", "TYPE", "SUBNET", "LEASED", "ATTACHED"});
-    for (ObservedNetwork n : s.networks()) {
+    for (ObservedNetwork n : networks) {
       nets.add(
           new String[] {
             n.metadata().name(),
@@ -111,11 +120,11 @@ final class StatusCommand implements Callable<Integer> {
             n.status().attached() ? "yes" : "no"
           });
     }
-    b.append(System.lineSeparator()).append(columns(nets));
-    return b.toString();
+    return columns(nets);
   }
 
-  private static String columns(List<String[]> rows) {
+  /** Rows as left-aligned columns; the first row is the header. */
+  static String columns(List<String[]> rows) {
     int[] width = new int[rows.get(0).length];
     for (String[] r : rows) {
       for (int i = 0; i < r.length; i++) {

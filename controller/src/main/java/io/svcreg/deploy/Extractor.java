@@ -2,6 +2,8 @@ package io.svcreg.deploy;
 
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
+import io.svcreg.pkg.PackageException;
+import io.svcreg.pkg.PackageVerifier;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -181,26 +183,11 @@ final class Extractor {
 
   /** The entry name as a relative path without {@code .} parts; "" for the root. */
   static String normalize(String name) throws PackageRejected {
-    if (name.startsWith("/")) {
-      throw PackageRejected.unsafe("the entry `" + name + "` has an absolute path");
+    try {
+      return PackageVerifier.entryName(name);
+    } catch (PackageException e) {
+      throw PackageRejected.unsafe(e.getMessage());
     }
-    if (name.indexOf('\0') >= 0) {
-      throw PackageRejected.unsafe("an entry name holds a NUL character");
-    }
-    StringBuilder b = new StringBuilder();
-    for (String part : name.split("/")) {
-      if (part.isEmpty() || part.equals(".")) {
-        continue;
-      }
-      if (part.equals("..")) {
-        throw PackageRejected.unsafe("the entry `" + name + "` climbs out with `..`");
-      }
-      if (!b.isEmpty()) {
-        b.append('/');
-      }
-      b.append(part);
-    }
-    return b.toString();
   }
 
   private static String named(String name) throws PackageRejected {

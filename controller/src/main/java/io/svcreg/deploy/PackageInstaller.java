@@ -3,6 +3,7 @@ package io.svcreg.deploy;
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
 import io.svcreg.core.SvcregException;
+import io.svcreg.pkg.PackageVerifier;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -91,6 +92,7 @@ final class PackageInstaller {
       PackageSources.extract(source, x);
       String checksum = x.finish();
       checkRequired(tmp, source);
+      checkListed(tmp, source);
       Optional<InstallMarker> existing = InstallMarker.read(home);
       if (Files.exists(home, NOFOLLOW_LINKS)) {
         if (existing.isEmpty()) {
@@ -279,6 +281,19 @@ final class PackageInstaller {
         throw PackageRejected.invalid(
             f + " in the package " + source + " is not executable (chmod +x it)");
       }
+    }
+  }
+
+  /** Refuses a package whose files do not match its checksum list (when it has one). */
+  private static void checkListed(Path tmp, Path source) throws IOException, PackageRejected {
+    List<String> bad = PackageVerifier.checkTree(tmp);
+    if (!bad.isEmpty()) {
+      throw PackageRejected.invalid(
+          "the package "
+              + source
+              + " fails its checksum list: "
+              + bad.get(0)
+              + (bad.size() > 1 ? " (and " + (bad.size() - 1) + " more)" : ""));
     }
   }
 

@@ -2,6 +2,7 @@ package io.svcreg.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.svcreg.client.LiveApi;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,6 +105,54 @@ class ToolsSvcregIT {
   /** Runs a shell command with a pseudo-terminal as its stdout (util-linux {@code script}). */
   private static Proc onTerminal(Map<String, String> env, String command) {
     return Proc.run(ROOT, env, 300, List.of("script", "-qec", command, "/dev/null"));
+  }
+
+  @Test
+  void clientCommands_inTheServersDirectory_needNoFlags() {
+    try (LiveApi live = LiveApi.start(tmp, ".svcreg")) {
+      Proc get = svcreg(tmp, Map.of(), "get", "services");
+      Proc watch = svcreg(tmp, Map.of(), "watch", "--count", "1", "-o", "json");
+      Proc plan = svcreg(tmp, Map.of(), "plan");
+
+      assertThat(get.exitCode()).as(get.stdout() + get.stderr()).isZero();
+      assertThat(get.stdout()).containsPattern("(?m)^web +running");
+      assertThat(watch.exitCode()).as(watch.stderr()).isZero();
+      assertThat(watch.stdout()).startsWith("{").contains("\"event\":\"registry_loaded\"");
+      assertThat(plan.exitCode()).as(plan.stdout() + plan.stderr()).isIn(0, 1);
+    }
+  }
+
+  @Test
+  void clientCommands_environment_pointAtTheServer() throws IOException {
+    try (LiveApi live = LiveApi.start(tmp)) {
+      Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
+      Map<String, String> env =
+          Map.of(
+              "SVCREG_SERVER", live.url().toString(),
+              "SVCREG_CA", live.data().resolve("tls/ca.crt").toString(),
+              "SVCREG_TOKEN", live.data().resolve("tokens/read.token").toString());
+
+      Proc get = svcreg(elsewhere, env, "get", "endpoints", "web");
+      Proc action = svcreg(elsewhere, env, "action", "web", "restart");
+
+      assertThat(get.exitCode()).as(get.stdout() + get.stderr()).isZero();
+      assertThat(get.stdout()).containsPattern("(?m)^web +http +127\\.0\\.0\\.\\d+ +8080");
+      assertThat(action.exitCode()).isEqualTo(2);
+      assertThat(action.stderr()).startsWith("svcreg action: ").contains("(forbidden)");
+      assertThat(action.stderr().lines().count()).isOne();
+    }
+  }
+
+  @Test
+  void get_noServerRunning_isOneLineSayingWhatToDo() {
+    Proc p = svcreg(tmp, Map.of(), "get", "services");
+
+    assertThat(p.exitCode()).isEqualTo(2);
+    assertThat(p.stderr())
+        .startsWith("svcreg get: no server given and no .svcreg/api.url")
+        .contains("--server")
+        .doesNotContain("Exception");
+    assertThat(p.stderr().lines().count()).isOne();
   }
 
   @Test

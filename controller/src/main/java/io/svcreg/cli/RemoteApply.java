@@ -1,0 +1,178 @@
+package io.svcreg.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.svcreg.client.ApiException;
+import io.svcreg.client.SvcregClient;
+import io.svcreg.core.SvcregException;
+import io.svcreg.schema.Problem;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * {@code apply -f PATH...} through the API: the files' documents are sent as one {@code apply}
+ * request (all or nothing), and the problems the server finds are mapped back to the files and
+ * lines they came from.
+ */
+final class RemoteApply {
+
+  private final Output output;
+  private final List<Path> paths;
+
+  RemoteApply(Output output, List<Path> paths) {
+    this.output = output;
+    this.paths = paths;
+  }
+
+  /** A part of the sent text: the file it came from and its first line in the text. */
+  record Part(String file, int firstLine, int lines) {}
+
+  /** The files' text joined into one multi-document YAML text, and where each part starts. */
+  record Joined(String text, List<Part> parts) {
+
+    /** The problem with the file and line of the part it falls in. */
+    Problem locate(Problem p) {
+      for (Part part : parts) {
+        if (p.line() >= part.firstLine() && p.line() < part.firstLine() + part.lines()) {
+          return new Problem(
+              part.file(), p.line() - part.firstLine() + 1, p.column(), p.path(), p.message());
+        }
+      }
+      return p;
+    }
+  }
+
+  /** Sends the files; prints what was applied or the problems. */
+  int run(ClientOptions client) {
+    Joined joined;
+    try {
+      joined = join(files());
+    } catch (SvcregException e) {
+      return Remote.fail(output, "apply", e);
+    }
+    String name = joined.parts().size() == 1 ? joined.parts().get(0).file() : "<apply>";
+    try (SvcregClient c = Remote.connect(client)) {
+      JsonNode result = c.call("apply", Map.of("text", joined.text(), "name", name));
+      for (JsonNode r : result.path("resources")) {
+        output
+            .out()
+            .println(
+                key(r.path("key"))
+                    + " "
+                    + r.path("outcome").asText()
+                    + " ("
+                    + r.path("file").asText()
+                    + ")");
+      }
+      output.out().flush();
+      return Cli.OK;
+    } catch (ApiException e) {
+      JsonNode problems = e.details().path("problems");
+      if (!e.code().equals("bad_request") || problems.isEmpty()) {
+        return Remote.fail(output, "apply", e);
+      }
+      output.flush();
+      for (JsonNode p : problems) {
+        Problem problem =
+            new Problem(
+                p.path("file").asText(name),
+                p.path("line").asInt(0),
+                p.path("column").asInt(0),
+                p.path("path").asText(""),
+                p.path("message").asText(""));
+        output.err().println(joined.parts().size() == 1 ? problem : joined.locate(problem));
+      }
+      output.err().println("svcreg apply: nothing written; fix the problems above");
+      output.err().flush();
+      return Cli.ERROR;
+    } catch (SvcregException e) {
+      return Remote.fail(output, "apply", e);
+    }
+  }
+
+  private static String key(JsonNode k) {
+    if (k.isTextual()) {
+      return k.asText();
+    }
+    return k.path("kind").asText("?") + "/" + k.path("name").asText("?");
+  }
+
+  /** The spec files named by {@code -f}, directories expanded (sorted), as given. */
+  private Map<String, Path> files() {
+    Map<String, Path> files = new LinkedHashMap<>();
+    for (Path p : paths) {
+      if (Files.isDirectory(p)) {
+        try (Stream<Path> walk = Files.walk(p)) {
+          List<Path> found =
+              walk.filter(Files::isRegularFile)
+                  .filter(f -> specName(f.getFileName().toString()))
+                  .filter(f -> !hidden(p.relativize(f)))
+                  .sorted()
+                  .toList();
+          if (found.isEmpty()) {
+            throw new SvcregException(p + ": no spec files (*.yaml, *.yml) in this directory");
+          }
+          found.forEach(f -> files.put(f.toString(), f));
+        } catch (IOException e) {
+          throw new SvcregException(p + ": cannot list directory: " + e.getMessage(), e);
+        }
+      } else if (Files.isRegularFile(p)) {
+        files.put(p.toString(), p);
+      } else {
+        throw new SvcregException(p + ": no such file or directory");
+      }
+    }
+    return files;
+  }
+
+  private static boolean specName(String name) {
+    return (name.endsWith(".yaml") || name.endsWith(".yml"))
+        && !name.startsWith(".")
+        && !name.startsWith("#");
+  }
+
+  private static boolean hidden(Path relative) {
+    for (Path part : relative) {
+      if (part.toString().startsWith(".")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Joins the files' text with {@code ---} between them. */
+  static Joined join(Map<String, Path> files) {
+    StringBuilder text = new StringBuilder();
+    List<Part> parts = new ArrayList<>();
+    int line = 1;
+    for (Map.Entry<String, Path> f : files.entrySet()) {
+      String content;
+      try {
+        content = Files.readString(f.getValue(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new SvcregException(f.getKey() + ": cannot read file: " + e.getMessage(), e);
+      }
+      if (content.startsWith("\uFEFF")) {
+        content = content.substring(1);
+      }
+      if (!parts.isEmpty()) {
+        text.append("---\n");
+        line++;
+      }
+      if (!content.endsWith("\n")) {
+        content = content + "\n";
+      }
+      int lines = (int) content.chars().filter(ch -> ch == '\n').count();
+      parts.add(new Part(f.getKey(), line, lines));
+      text.append(content);
+      line += lines;
+    }
+    return new Joined(text.toString(), parts);
+  }
+}

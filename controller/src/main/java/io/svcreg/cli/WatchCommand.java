@@ -1,0 +1,180 @@
+package io.svcreg.cli;
+
+import io.svcreg.client.ApiException;
+import io.svcreg.client.Event;
+import io.svcreg.client.Subscription;
+import io.svcreg.client.SubscriptionListener;
+import io.svcreg.client.SvcregClient;
+import io.svcreg.core.SvcregException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code svcreg watch}: every event of a running controller, one line each, as it happens. */
+@Command(
+    name = "watch",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description = {
+      "Print the controller's events as they happen, one line each: time, revision, event,"
+          + " resource and a summary (-o json: one JSON object per line, as the server sends it).",
+      "Starts with a registry_loaded snapshot, or with every event after --since N. A dropped"
+          + " connection is resumed where it stopped (no gap, no duplicate).",
+      "Exit codes: 0 stopped after --count events, 2 cannot connect, bad usage, or --since too"
+          + " old."
+    })
+final class WatchCommand implements java.util.concurrent.Callable<Integer> {
+
+  private final Output output;
+
+  @Option(
+      names = "--events",
+      split = ",",
+      paramLabel = "NAMES",
+      description = "Only these events, comma-separated (e.g. service_state_changed,spec_error).")
+  List<String> events = new ArrayList<>();
+
+  @Option(
+      names = "--since",
+      paramLabel = "N",
+      description = "Replay every retained event after revision N, then continue live.")
+  Long since;
+
+  @Option(
+      names = {"-o", "--output"},
+      defaultValue = "text",
+      paramLabel = "FORMAT",
+      description = "text (default) or json.")
+  String format;
+
+  @Option(
+      names = "--count",
+      paramLabel = "N",
+      description = "Exit after N events (default: run until interrupted).")
+  Long count;
+
+  @Mixin ClientOptions client = new ClientOptions();
+
+  WatchCommand(Output output) {
+    this.output = output;
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (!format.equals("text") && !format.equals("json")) {
+      return usage("-o " + format + ": expected text or json");
+    }
+    if (since != null && since < 0) {
+      return usage("--since " + since + ": expected a revision, 0 or more");
+    }
+    if (count != null && count <= 0) {
+      return usage("--count " + count + ": expected 1 or more");
+    }
+    CompletableFuture<Integer> finished = new CompletableFuture<>();
+    AtomicLong seen = new AtomicLong();
+    SubscriptionListener listener =
+        new SubscriptionListener() {
+          @Override
+          public void onEvent(Event e) {
+            if (finished.isDone()) {
+              return;
+            }
+            output.out().println(format.equals("json") ? e.json().toString() : EventText.line(e));
+            output.out().flush();
+            if (count != null && seen.incrementAndGet() >= count) {
+              finished.complete(Cli.OK);
+            }
+          }
+
+          @Override
+          public void onDisconnected(String why, Duration retryIn) {
+            notice(why + "; reconnecting in " + retryIn.toMillis() + " ms");
+          }
+
+          @Override
+          public void onResumed(long after) {
+            notice("reconnected; resumed after revision " + after);
+          }
+        };
+    try (SvcregClient c = Remote.connect(client)) {
+      OptionalLong from = since == null ? OptionalLong.empty() : OptionalLong.of(since);
+      AtomicReference<Subscription> sub = new AtomicReference<>(start(c, from, listener));
+      while (true) {
+        CompletableFuture<Object> any = CompletableFuture.anyOf(finished, sub.get().done());
+        try {
+          any.get(1, TimeUnit.DAYS);
+        } catch (TimeoutException e) {
+          continue;
+        } catch (ExecutionException e) {
+          // the stream ended: see below
+        }
+        if (finished.isDone()) {
+          sub.get().close();
+          return finished.join();
+        }
+        Throwable why = sub.get().done().exceptionNow();
+        if (why instanceof ApiException api && api.code().equals(ApiException.REVISION_EXPIRED)) {
+          notice(
+              "events after revision "
+                  + sub.get().lastRevision()
+                  + " are no longer kept; starting again from a snapshot");
+          sub.set(start(c, OptionalLong.empty(), listener));
+        } else if (why instanceof SvcregException s) {
+          return Remote.fail(output, "watch", s);
+        } else {
+          return Remote.fail(output, "watch", new SvcregException(String.valueOf(why), why));
+        }
+      }
+    } catch (SvcregException e) {
+      if (e instanceof ApiException api && api.code().equals(ApiException.REVISION_EXPIRED)) {
+        return Remote.fail(
+            output,
+            "watch",
+            new SvcregException(
+                "--since "
+                    + since
+                    + ": "
+                    + api.getMessage()
+                    + " (the server keeps revisions "
+                    + api.details().path("oldestRevision").asText("?")
+                    + " to "
+                    + api.details().path("revision").asText("?")
+                    + "); run without --since to start from a snapshot"));
+      }
+      return Remote.fail(output, "watch", e);
+    }
+  }
+
+  private Subscription start(SvcregClient c, OptionalLong from, SubscriptionListener listener)
+      throws InterruptedException {
+    try {
+      return c.subscribe(events, from, listener).get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof SvcregException s) {
+        throw s;
+      }
+      throw new SvcregException("subscribe failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  private void notice(String message) {
+    output.err().println("svcreg watch: " + message);
+    output.err().flush();
+  }
+
+  private int usage(String message) {
+    output.err().println("svcreg watch: " + message);
+    output.err().flush();
+    return Cli.ERROR;
+  }
+}

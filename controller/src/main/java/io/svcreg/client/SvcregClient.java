@@ -1,0 +1,539 @@
+package io.svcreg.client;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.svcreg.core.SvcregException;
+import io.svcreg.schema.Json;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * A client of the svcreg WebSocket API (protocol v1) over {@code wss://}: requests answered by
+ * futures (correlated by {@code id}), and one event subscription that survives dropped connections
+ * by resubscribing with {@code since} = the last revision delivered (no gap, no duplicate).
+ *
+ * <p>One connection at a time; it is opened by {@link #connect} and re-opened on demand after a
+ * drop. Requests in flight when a connection drops fail with a {@link ConnectionException} (they
+ * are not retried: a mutation may have been done).
+ */
+public final class SvcregClient implements AutoCloseable {
+
+  private static final System.Logger LOG = System.getLogger(SvcregClient.class.getName());
+  private static final ObjectMapper MAPPER = Json.mapper();
+
+  private final ClientConfig config;
+  private final HttpClient http;
+  private final ScheduledExecutorService scheduler;
+  private final AtomicLong ids = new AtomicLong();
+  private final ReentrantLock connectLock = new ReentrantLock();
+  private final AtomicReference<Watch> watch = new AtomicReference<>();
+  private volatile Session session;
+  private volatile boolean closed;
+
+  private SvcregClient(ClientConfig config) {
+    this.config = config;
+    this.http =
+        HttpClient.newBuilder()
+            .sslContext(config.ssl())
+            .connectTimeout(config.connectTimeout())
+            .build();
+    this.scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "svcreg-client-reconnect");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Opens a connection; fails with a one-line {@link ConnectionException}. */
+  public static SvcregClient connect(ClientConfig config) {
+    SvcregClient c = new SvcregClient(config);
+    try {
+      c.session();
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
+    return c;
+  }
+
+  /** How this client connects. */
+  public ClientConfig config() {
+    return config;
+  }
+
+  /**
+   * Sends a request; the future completes with the response's {@code data}, or exceptionally with
+   * an {@link ApiException} (an error response) or a {@link ConnectionException}.
+   */
+  public CompletableFuture<JsonNode> request(String action, ObjectNode params) {
+    Session s;
+    try {
+      s = session();
+    } catch (SvcregException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<JsonNode> f = new CompletableFuture<>();
+    s.request(nextId(), action, params, f);
+    return f;
+  }
+
+  /** Sends a request whose params are a map (converted to JSON); see {@link #request}. */
+  public CompletableFuture<JsonNode> request(String action, Map<String, ?> params) {
+    return request(action, (ObjectNode) MAPPER.valueToTree(params));
+  }
+
+  /**
+   * Sends a request and waits for its response's data (at most the configured request timeout);
+   * throws {@link ApiException} or {@link ConnectionException}.
+   */
+  public JsonNode call(String action, Map<String, ?> params) {
+    CompletableFuture<JsonNode> f = request(action, params);
+    try {
+      return f.get(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      if (Failures.unwrap(e) instanceof SvcregException s) {
+        throw s;
+      }
+      throw new SvcregException(action + ": " + Failures.deepest(e), e);
+    } catch (TimeoutException e) {
+      f.cancel(false);
+      throw new ConnectionException(
+          config.server()
+              + ": no response to "
+              + action
+              + " within "
+              + config.requestTimeout().toSeconds()
+              + " s",
+          false,
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ConnectionException("interrupted while waiting for " + action, true, e);
+    }
+  }
+
+  /**
+   * Subscribes to {@code events} (all when empty). Without {@code since} the stream starts with a
+   * {@code registry_loaded} snapshot, else with every retained event after {@code since}. The
+   * future completes once the server accepted the subscription, or fails with its error (e.g.
+   * {@code revision_expired}). One subscription per client at a time.
+   */
+  public CompletableFuture<Subscription> subscribe(
+      List<String> events, OptionalLong since, SubscriptionListener listener) {
+    Watch w = new Watch(List.copyOf(events), listener);
+    Watch before = watch.get();
+    if (before != null && !before.done.isDone()) {
+      throw new IllegalStateException("this client already has a subscription; close it first");
+    }
+    watch.set(w);
+    CompletableFuture<Subscription> started = new CompletableFuture<>();
+    try {
+      w.attach(since)
+          .whenComplete(
+              (r, e) -> {
+                if (e == null) {
+                  started.complete(w);
+                } else {
+                  watch.compareAndSet(w, null);
+                  w.done.complete(null);
+                  started.completeExceptionally(Failures.unwrap(e));
+                }
+              });
+    } catch (SvcregException e) {
+      watch.compareAndSet(w, null);
+      w.done.complete(null);
+      started.completeExceptionally(e);
+    }
+    return started;
+  }
+
+  /** Drops the TCP connection abruptly, as a network failure would (for tests). */
+  void abortConnection() {
+    Session s = session;
+    if (s != null && s.ws != null) {
+      s.ws.abort();
+      s.end("connection aborted by the client");
+    }
+  }
+
+  /** Closes the connection (normal closure) and stops any subscription. */
+  @Override
+  public void close() {
+    closed = true;
+    Watch w = watch.getAndSet(null);
+    if (w != null) {
+      w.done.complete(null);
+    }
+    Session s = session;
+    if (s != null && s.ws != null && !s.closed.isDone()) {
+      try {
+        s.ws.sendClose(WebSocket.NORMAL_CLOSURE, "").get(1, TimeUnit.SECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        LOG.log(System.Logger.Level.DEBUG, "close of " + config.server() + ": " + e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      s.ws.abort();
+      s.end("client closed");
+    }
+    scheduler.shutdownNow();
+    http.shutdownNow();
+  }
+
+  private String nextId() {
+    return "c" + ids.incrementAndGet();
+  }
+
+  /** The open connection, opened now if there is none. */
+  private Session session() {
+    Session s = session;
+    if (s != null && s.open()) {
+      return s;
+    }
+    connectLock.lock();
+    try {
+      if (closed) {
+        throw new ConnectionException("the client is closed", true, null);
+      }
+      s = session;
+      if (s != null && s.open()) {
+        return s;
+      }
+      Session fresh = new Session();
+      WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(config.connectTimeout());
+      if (!config.token().isEmpty()) {
+        b.header("Authorization", "Bearer " + config.token());
+      }
+      try {
+        fresh.ws =
+            b.buildAsync(config.server(), fresh)
+                .get(config.connectTimeout().toMillis() + 5000, TimeUnit.MILLISECONDS);
+      } catch (ExecutionException e) {
+        throw Failures.connect(e, config);
+      } catch (TimeoutException e) {
+        throw Failures.connect(new java.net.http.HttpTimeoutException("timed out"), config);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ConnectionException(
+            "interrupted while connecting to " + config.server(), true, e);
+      }
+      session = fresh;
+      return fresh;
+    } finally {
+      connectLock.unlock();
+    }
+  }
+
+  private void ended(Session s, String why) {
+    Watch w = watch.get();
+    if (w != null && w.on == s && !closed && s.dropHandled.compareAndSet(false, true)) {
+      w.dropped(why);
+    }
+  }
+
+  /** One WebSocket connection: its pending requests, partial message and serialized sends. */
+  private final class Session implements WebSocket.Listener {
+
+    volatile WebSocket ws;
+    final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+    final StringBuilder partial = new StringBuilder();
+    final CompletableFuture<String> closed = new CompletableFuture<>();
+    final Object sendLock = new Object();
+    CompletableFuture<?> sendTail = CompletableFuture.completedFuture(null);
+    volatile Consumer<Event> events = e -> {};
+    final java.util.concurrent.atomic.AtomicBoolean dropHandled =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    boolean open() {
+      WebSocket w = ws;
+      return w != null && !closed.isDone() && !w.isOutputClosed() && !w.isInputClosed();
+    }
+
+    /** Registers {@code f} under {@code id}, then sends the request. */
+    void request(String id, String action, ObjectNode params, CompletableFuture<JsonNode> f) {
+      ObjectNode msg = MAPPER.createObjectNode();
+      msg.put("id", id).put("type", "request").put("action", action);
+      msg.set("params", params == null ? MAPPER.createObjectNode() : params);
+      pending.put(id, f);
+      if (closed.isDone()) {
+        fail(id, closed.getNow("closed"));
+        return;
+      }
+      String text;
+      try {
+        text = MAPPER.writeValueAsString(msg);
+      } catch (JsonProcessingException e) {
+        pending.remove(id);
+        f.completeExceptionally(new SvcregException(action + ": cannot encode params", e));
+        return;
+      }
+      send(text)
+          .whenComplete(
+              (x, e) -> {
+                if (e != null) {
+                  fail(id, "cannot send: " + Failures.deepest(e));
+                }
+              });
+    }
+
+    private void fail(String id, String why) {
+      CompletableFuture<JsonNode> f = pending.remove(id);
+      if (f != null) {
+        f.completeExceptionally(lost(why));
+      }
+    }
+
+    private ConnectionException lost(String why) {
+      return new ConnectionException(
+          "lost the connection to " + config.server() + ": " + why, false, null);
+    }
+
+    /** Sends one text message after the previous send completed (the JDK allows one at a time). */
+    CompletableFuture<?> send(String text) {
+      synchronized (sendLock) {
+        CompletableFuture<?> next =
+            sendTail.handle((x, e) -> null).thenCompose(x -> ws.sendText(text, true));
+        sendTail = next;
+        return next;
+      }
+    }
+
+    /** The connection is gone: fails what waits on it, and lets a subscription resume. */
+    void end(String why) {
+      if (!closed.complete(why)) {
+        return;
+      }
+      for (String id : List.copyOf(pending.keySet())) {
+        fail(id, why);
+      }
+      ended(this, why);
+    }
+
+    @Override
+    public void onOpen(WebSocket webSocket) {
+      ws = webSocket;
+      webSocket.request(1);
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+      partial.append(data);
+      if (last) {
+        String text = partial.toString();
+        partial.setLength(0);
+        dispatch(text);
+      }
+      webSocket.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+      webSocket.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+      end(
+          "closed by the server (code "
+              + statusCode
+              + (reason == null || reason.isEmpty() ? "" : ": " + reason)
+              + ")");
+      return null;
+    }
+
+    @Override
+    public void onError(WebSocket webSocket, Throwable error) {
+      end(Failures.deepest(error));
+    }
+
+    private void dispatch(String text) {
+      JsonNode n;
+      try {
+        n = MAPPER.readTree(text);
+      } catch (JsonProcessingException e) {
+        LOG.log(
+            System.Logger.Level.WARNING, config.server() + ": ignored a message that is not JSON");
+        return;
+      }
+      switch (n.path("type").asText("")) {
+        case "response" -> {
+          CompletableFuture<JsonNode> f = pending.remove(n.path("id").asText(""));
+          if (f == null) {
+            if (n.has("error")) {
+              LOG.log(
+                  System.Logger.Level.WARNING,
+                  config.server() + ": error without a request: " + n.get("error"));
+            }
+          } else if (n.hasNonNull("error")) {
+            f.completeExceptionally(ApiException.of(n.get("error")));
+          } else {
+            f.complete(n.path("data"));
+          }
+        }
+        case "event" -> {
+          if (n instanceof ObjectNode o) {
+            try {
+              events.accept(new Event(o));
+            } catch (RuntimeException e) {
+              LOG.log(System.Logger.Level.WARNING, "event listener failed", e);
+            }
+          }
+        }
+        default -> LOG.log(System.Logger.Level.DEBUG, "ignored message of type " + n.get("type"));
+      }
+    }
+  }
+
+  /** The one subscription: what it asked for and the last revision it delivered. */
+  private final class Watch implements Subscription {
+
+    final List<String> filter;
+    final SubscriptionListener listener;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    volatile Session on;
+    volatile long last = -1;
+    volatile boolean snapshotExpected;
+    int failures;
+
+    Watch(List<String> filter, SubscriptionListener listener) {
+      this.filter = filter;
+      this.listener = listener;
+    }
+
+    /** Subscribes on the current connection (opening one); the future is the response data. */
+    CompletableFuture<JsonNode> attach(OptionalLong since) {
+      Session s = session();
+      ObjectNode params = MAPPER.createObjectNode();
+      if (!filter.isEmpty()) {
+        filter.forEach(params.putArray("events")::add);
+      }
+      since.ifPresent(n -> params.put("since", n));
+      snapshotExpected = since.isEmpty();
+      on = s;
+      s.events = this::deliver;
+      CompletableFuture<JsonNode> f = new CompletableFuture<>();
+      // Runs on the reading thread before any event of this subscription (sent after the response).
+      f.thenAccept(data -> last = Math.max(last, data.path("revision").asLong(-1)));
+      s.request(nextId(), "subscribe", params, f);
+      if (s.closed.isDone()) {
+        ended(s, s.closed.getNow("closed")); // it ended before this subscription was attached
+      }
+      return f;
+    }
+
+    private void deliver(Event e) {
+      if (done.isDone()) {
+        return;
+      }
+      if (e.event().equals("registry_loaded")) {
+        if (snapshotExpected) {
+          snapshotExpected = false;
+          last = Math.max(last, e.revision());
+          listener.onEvent(e);
+        }
+        return;
+      }
+      if (e.revision() <= last) {
+        return; // already delivered before a reconnect
+      }
+      last = e.revision();
+      listener.onEvent(e);
+    }
+
+    /** The connection dropped: reconnect after a backoff. */
+    void dropped(String why) {
+      if (done.isDone()) {
+        return;
+      }
+      failures++;
+      long cap = ClientConfig.RECONNECT_CAP.toMillis();
+      long base = config.reconnectBase().toMillis();
+      long full = Math.min(cap, base << Math.min(failures - 1, 20));
+      long delay = full / 2 + (long) (config.random().nextDouble() * (full / 2 + 1));
+      listener.onDisconnected(why, Duration.ofMillis(delay));
+      try {
+        scheduler.schedule(this::resume, delay, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        done.complete(null); // the client is closing
+      }
+    }
+
+    private void resume() {
+      if (done.isDone() || closed) {
+        return;
+      }
+      long after = last;
+      CompletableFuture<JsonNode> f;
+      try {
+        f = attach(OptionalLong.of(after));
+      } catch (ConnectionException e) {
+        if (e.permanent()) {
+          finish(e);
+        } else {
+          on = null;
+          dropped(e.getMessage());
+        }
+        return;
+      }
+      f.whenComplete(
+          (data, error) -> {
+            if (error == null) {
+              failures = 0;
+              listener.onResumed(after);
+            } else if (Failures.unwrap(error) instanceof ApiException api) {
+              finish(api);
+            }
+            // a ConnectionException: the session's end already scheduled the next attempt
+          });
+    }
+
+    private void finish(SvcregException e) {
+      watch.compareAndSet(this, null);
+      done.completeExceptionally(e);
+    }
+
+    @Override
+    public long lastRevision() {
+      return last;
+    }
+
+    @Override
+    public CompletableFuture<Void> done() {
+      return done;
+    }
+
+    @Override
+    public void close() {
+      if (done.complete(null)) {
+        watch.compareAndSet(this, null);
+        Session s = on;
+        if (s != null && s.open()) {
+          s.request(nextId(), "unsubscribe", MAPPER.createObjectNode(), new CompletableFuture<>());
+        }
+      }
+    }
+  }
+}

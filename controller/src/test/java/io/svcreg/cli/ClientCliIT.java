@@ -1,0 +1,282 @@
+package io.svcreg.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.svcreg.Waits;
+import io.svcreg.client.LiveApi;
+import io.svcreg.core.Snapshot;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The client commands, run in process, against a real controller and API server. */
+class ClientCliIT {
+
+  @TempDir static Path tmp;
+  @TempDir Path work;
+  static LiveApi live;
+
+  @BeforeAll
+  static void start() {
+    live = LiveApi.start(tmp);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (live != null) {
+      live.close();
+    }
+  }
+
+  private static CliRun svcreg(String... args) {
+    String[] all = new String[args.length + 2];
+    System.arraycopy(args, 0, all, 0, args.length);
+    all[args.length] = "--data";
+    all[args.length + 1] = live.data().toString();
+    return CliRun.of(all);
+  }
+
+  @Test
+  void getServices_table_listsTheRunningService() {
+    CliRun run = svcreg("get", "services");
+
+    assertThat(run.exitCode()).as(run.toString()).isZero();
+    assertThat(run.out()).startsWith("SERVICE ").containsPattern("(?m)^web +running +1\\.0\\.0");
+    assertThat(run.err()).isEmpty();
+  }
+
+  @Test
+  void getServices_json_isASnapshotThatPlanStateReads() throws IOException {
+    CliRun get = svcreg("get", "services", "-o", "json");
+    Path state = Files.writeString(work.resolve("state.json"), get.out());
+
+    CliRun plan =
+        CliRun.of("plan", "--specs", live.specs().toString(), "--state", state.toString());
+
+    assertThat(get.exitCode()).as(get.toString()).isZero();
+    assertThat(Snapshot.fromJson(get.out()).service("web")).isPresent();
+    assertThat(plan.exitCode()).as(plan.toString()).isEqualTo(Cli.OK);
+    assertThat(plan.out()).contains("No changes");
+  }
+
+  @Test
+  void getService_yaml_showsOneService() {
+    CliRun run = svcreg("get", "service", "web", "-o", "yaml");
+
+    assertThat(run.exitCode()).as(run.toString()).isZero();
+    assertThat(run.out()).contains("name: web").contains("phase: running");
+  }
+
+  @Test
+  void getNetworksAndEndpoints_table_showThem() {
+    CliRun nets = svcreg("get", "networks");
+    CliRun eps = svcreg("get", "endpoints");
+
+    assertThat(nets.out())
+        .as(nets.toString())
+        .containsPattern("(?m)^local +local +127\\.0\\.0\\.0/24");
+    assertThat(eps.out())
+        .as(eps.toString())
+        .containsPattern("(?m)^web +http +127\\.0\\.0\\.\\d+ +8080 +http");
+  }
+
+  @Test
+  void getService_unknown_isOneLineNotFoundAndExit2() {
+    CliRun run = svcreg("get", "services", "nope");
+
+    assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(run.errLines()).hasSize(1);
+    assertThat(run.err()).startsWith("svcreg get: ").contains("(not_found)");
+  }
+
+  @Test
+  void get_untrustedCa_saysToPassCa() throws Exception {
+    Path otherCa = Files.writeString(work.resolve("ca.crt"), someOtherCaPem());
+
+    CliRun run = svcreg("get", "services", "--ca", otherCa.toString());
+
+    assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(run.errLines()).hasSize(1);
+    assertThat(run.err()).contains("not trusted by the CA " + otherCa).contains("--ca");
+  }
+
+  /** A CA that did not sign the server's certificate: one of the JDK's trusted roots, as PEM. */
+  private static String someOtherCaPem() throws Exception {
+    java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+    try (var in =
+        Files.newInputStream(Path.of(System.getProperty("java.home"), "lib/security/cacerts"))) {
+      ks.load(in, "changeit".toCharArray());
+    }
+    String alias = java.util.Collections.list(ks.aliases()).get(0);
+    return "-----BEGIN CERTIFICATE-----\n"
+        + java.util.Base64.getMimeEncoder(
+                64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+            .encodeToString(ks.getCertificate(alias).getEncoded())
+        + "\n-----END CERTIFICATE-----\n";
+  }
+
+  @Test
+  void action_restart_isRecordedAndShowsInWatch() throws Exception {
+    long before = live.app().store().lastRevision();
+
+    CliRun action = svcreg("action", "web", "restart");
+    CliRun watch =
+        svcreg(
+            "watch",
+            "--since",
+            Long.toString(before),
+            "--events",
+            "service_state_changed",
+            "--count",
+            "2");
+
+    assertThat(action.exitCode()).as(action.toString()).isZero();
+    assertThat(action.out()).matches("Service/web: restart requested \\(revision \\d+\\)\n");
+    assertThat(watch.exitCode()).as(watch.toString()).isZero();
+    assertThat(watch.out().lines().toList())
+        .hasSize(2)
+        .allMatch(l -> l.contains("service_state_changed") && l.contains("Service/web"));
+  }
+
+  @Test
+  void watch_json_printsOneEventObjectPerLine() {
+    long before = live.emit(1);
+    live.emit(2);
+
+    CliRun run = svcreg("watch", "--since", Long.toString(before), "-o", "json", "--count", "2");
+
+    assertThat(run.exitCode()).as(run.toString()).isZero();
+    List<String> lines = run.out().lines().toList();
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(0))
+        .startsWith("{")
+        .contains("\"type\":\"event\"")
+        .contains("\"revision\":" + (before + 1));
+  }
+
+  @Test
+  void watch_withoutSince_startsWithTheSnapshot() {
+    CliRun run = svcreg("watch", "--count", "1");
+
+    assertThat(run.exitCode()).as(run.toString()).isZero();
+    assertThat(run.out())
+        .contains("registry_loaded")
+        .containsPattern("\\d+ services, \\d+ networks");
+  }
+
+  @Test
+  void watch_sinceTooNew_explainsAndExits2() {
+    CliRun run = svcreg("watch", "--since", "999999999");
+
+    assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(run.errLines()).hasSize(1);
+    assertThat(run.err()).contains("--since 999999999").contains("without --since");
+  }
+
+  @Test
+  void watch_serverRestarts_resumesAndSaysSo() throws Exception {
+    long start = live.emit(1);
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CompletableFuture<Integer> run =
+        CompletableFuture.supplyAsync(
+            () ->
+                io.svcreg.Main.run(
+                    new String[] {
+                      "watch",
+                      "--since",
+                      Long.toString(start),
+                      "--events",
+                      "reconcile_diff",
+                      "--count",
+                      "6",
+                      "--data",
+                      live.data().toString()
+                    },
+                    new PrintWriter(out, true),
+                    new PrintWriter(err, true)));
+    live.emit(3);
+    Waits.atMost(Duration.ofSeconds(20)).until(() -> out.toString().lines().count() >= 3);
+    live.restartServer();
+    live.emit(3);
+
+    assertThat(run.get(60, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+    assertThat(out.toString().lines().toList()).hasSize(6);
+    assertThat(err.toString()).contains("reconnecting").contains("resumed after revision");
+  }
+
+  @Test
+  void applyThroughServer_writesIntoTheControllersSpecDirectory() throws IOException {
+    Path file =
+        Files.writeString(
+            work.resolve("lab.yaml"),
+            """
+            apiVersion: svcreg.io/v1
+            kind: Network
+            metadata: {name: lab}
+            spec: {type: local, subnet: 127.0.1.0/24}
+            """);
+
+    CliRun run = svcreg("apply", "-f", file.toString());
+
+    assertThat(run.exitCode()).as(run.toString()).isZero();
+    assertThat(run.out()).startsWith("Network/lab created (");
+    Path written = Path.of(run.out().strip().replaceAll(".*\\((.*)\\)$", "$1"));
+    assertThat(written).startsWith(live.specs()).exists();
+  }
+
+  @Test
+  void applyThroughServer_invalid_showsProblemsAtTheFilesLines() throws IOException {
+    Path file =
+        Files.writeString(
+            work.resolve("bad.yaml"),
+            """
+            apiVersion: svcreg.io/v1
+            kind: Service
+            metadata: {name: broken}
+            spec:
+              version: "1.0.0"
+              package: ../packages/web
+              network: local
+              endpoints: [{name: http, port: 99999, protocol: http}]
+            """);
+
+    CliRun run = svcreg("apply", "-f", file.toString());
+
+    assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(run.err()).contains(":8:").contains("nothing written");
+  }
+
+  @Test
+  void planThroughServer_ownSpecs_hasNoChangesOnceConverged() {
+    Waits.atMost(Duration.ofSeconds(30)).until(() -> svcreg("plan").exitCode() == Cli.OK);
+
+    assertThat(svcreg("plan").out()).contains("No changes");
+  }
+
+  @Test
+  void planThroughServer_otherSpecs_showsTheChangeAndExits1() throws IOException {
+    // beside the live spec directory, so that ../packages/web is the same package
+    Path specs = Files.createDirectories(live.specs().resolveSibling("other-specs"));
+    Files.writeString(
+        specs.resolve("web.yaml"),
+        Files.readString(live.specs().resolve("web.yaml")).replace("8080", "9090"));
+    Files.copy(live.specs().resolve("network.yaml"), specs.resolve("network.yaml"));
+
+    CliRun run =
+        svcreg(
+            "plan", "--specs", specs.toString(), "--server", live.url().toString(), "-o", "json");
+
+    assertThat(run.exitCode()).as(run.toString()).isEqualTo(Cli.CHANGES);
+    assertThat(run.out()).contains("\"key\": \"Service/web\"");
+  }
+}
