@@ -41,6 +41,9 @@ public final class Cli {
     cl.addSubcommand(new CommandLine(new GetCommand(output)));
     cl.addSubcommand(new CommandLine(new WatchCommand(output)));
     cl.addSubcommand(new CommandLine(new ActionCommand(output)));
+    cl.addSubcommand(new CommandLine(new PublishCommand(output)));
+    cl.addSubcommand(new CommandLine(new DiscoverCommand(output)));
+    cl.addSubcommand(new CommandLine(new UnpublishCommand(output)));
     CommandLine pkg = new CommandLine(new PackageCommand(output));
     pkg.addSubcommand(new CommandLine(new PackageCommand.Build(output, System.getenv())));
     pkg.addSubcommand(new CommandLine(new PackageCommand.Verify(output)));
