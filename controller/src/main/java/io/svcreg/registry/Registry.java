@@ -176,13 +176,18 @@ public final class Registry implements AutoCloseable {
     lock.lock();
     try {
       Instant now = clock.instant();
-      Optional<RegistryEntry> old = live(store.registryEntry(p.module()), now);
+      Optional<RegistryEntry> stored = store.registryEntry(p.module());
+      Optional<RegistryEntry> old = live(stored, now);
       RegistryEntry entry =
           new RegistryEntry(
               p.module(), p.process().orElse(""), p.apis(), ttl.toMillis(), now.plus(ttl));
       Transaction tx = new Transaction().putRegistryEntry(entry);
       Outcome outcome;
       if (old.isEmpty()) {
+        if (stored.isPresent()) {
+          // expired, and the timer has not removed it yet: watchers see it go first
+          tx.event(Event.SERVICE_REMOVED, key(p.module()), removed(stored.get(), "expired"));
+        }
         outcome = Outcome.REGISTERED;
         tx.event(Event.SERVICE_REGISTERED, key(p.module()), describe(entry, Map.of()));
       } else if (!old.get().sameContent(entry)) {

@@ -191,6 +191,20 @@ class RegistryIT {
   }
 
   @Test
+  void publish_afterExpiryBeforeTheTimer_removedThenRegisteredAgain() {
+    registry.publish(publish("echo", null, 50051, Duration.ofSeconds(10)));
+    clock.advance(Duration.ofSeconds(11));
+
+    Registry.Published p = registry.publish(publish("echo", null, 50051, Duration.ofSeconds(10)));
+
+    assertThat(p.outcome()).isEqualTo(Registry.Outcome.REGISTERED);
+    assertThat(events())
+        .extracting(Event::type)
+        .containsExactly("service_registered", "service_removed", "service_registered");
+    assertThat(registry.expire()).isZero();
+  }
+
+  @Test
   void discover_whenConfigured_refreshesTheLease() {
     registry.close();
     registry = Registry.start(store, clock, Registry.Options.DEFAULTS.withDiscoverRefreshes(true));
