@@ -23,37 +23,71 @@ final class EventText {
   static String summary(Event e) {
     JsonNode d = e.data();
     String s =
-        switch (e.event()) {
-          case "registry_loaded" ->
-              d.path("services").size() + " services, " + d.path("networks").size() + " networks";
-          case "service_state_changed" ->
-              d.path("from").asText("?")
-                  + " → "
-                  + d.path("to").asText("?")
-                  + (d.hasNonNull("message") ? ": " + d.path("message").asText() : "");
-          case "deployment_progress" ->
-              join(d, "phase", "version")
-                  + (d.has("message") ? ": " + d.path("message").asText() : "");
-          case "health_check_result" ->
-              d.path("state").asText("?") + firstLine(d.path("output").asText(""));
-          case "endpoint_updated" -> join(d, "address", "network", "endpoints");
-          case "service_registered" ->
-              "version " + d.path("version").asText("?") + ", generation " + d.path("generation");
-          case "spec_error" ->
-              d.path("file").asText("?")
-                  + ":"
-                  + d.path("line").asText("?")
-                  + ":"
-                  + d.path("column").asText("?")
-                  + ": "
-                  + (d.path("path").asText("").isEmpty() ? "" : d.path("path").asText() + ": ")
-                  + d.path("message").asText("");
-          case "network_topology_changed" -> d.path("change").asText(compact(d));
-          case "reconcile_diff" -> diff(d);
-          default -> compact(d);
-        };
+        "published".equals(d.path("source").asText())
+            ? published(e.event(), d)
+            : switch (e.event()) {
+              case "registry_loaded" ->
+                  d.path("services").size()
+                      + " services, "
+                      + d.path("networks").size()
+                      + " networks";
+              case "service_state_changed" ->
+                  d.path("from").asText("?")
+                      + " → "
+                      + d.path("to").asText("?")
+                      + (d.hasNonNull("message") ? ": " + d.path("message").asText() : "");
+              case "deployment_progress" ->
+                  join(d, "phase", "version")
+                      + (d.has("message") ? ": " + d.path("message").asText() : "");
+              case "health_check_result" ->
+                  d.path("state").asText("?") + firstLine(d.path("output").asText(""));
+              case "endpoint_updated" -> join(d, "address", "network", "endpoints");
+              case "service_registered" ->
+                  "version "
+                      + d.path("version").asText("?")
+                      + ", generation "
+                      + d.path("generation");
+              case "spec_error" ->
+                  d.path("file").asText("?")
+                      + ":"
+                      + d.path("line").asText("?")
+                      + ":"
+                      + d.path("column").asText("?")
+                      + ": "
+                      + (d.path("path").asText("").isEmpty() ? "" : d.path("path").asText() + ": ")
+                      + d.path("message").asText("");
+              case "network_topology_changed" -> d.path("change").asText(compact(d));
+              case "reconcile_diff" -> diff(d);
+              default -> compact(d);
+            };
     s = s.replaceAll("\\s*\\R\\s*", " ");
     return s.length() > MAX_SUMMARY ? s.substring(0, MAX_SUMMARY - 1) + "…" : s;
+  }
+
+  /** A registry entry's event: its APIs and lease, or why it went. */
+  private static String published(String event, JsonNode d) {
+    String process = d.hasNonNull("process") ? "process " + d.path("process").asText() + ", " : "";
+    if (event.equals("service_removed")) {
+      return process + d.path("reason").asText("removed");
+    }
+    StringBuilder apis = new StringBuilder();
+    for (JsonNode a : d.path("apis")) {
+      apis.append(apis.isEmpty() ? "" : " ")
+          .append(a.path("name").asText("?"))
+          .append('=')
+          .append(a.path("address").asText("?"))
+          .append(':')
+          .append(a.path("port").asText("?"))
+          .append('/')
+          .append(a.path("protocol").asText("?"));
+    }
+    return process
+        + apis
+        + ", lease "
+        + d.path("ttl").asText("?")
+        + (d.hasNonNull("replacedProcess")
+            ? " (replaced process " + d.path("replacedProcess").asText() + ")"
+            : "");
   }
 
   private static String diff(JsonNode d) {
