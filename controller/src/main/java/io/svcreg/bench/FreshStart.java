@@ -1,6 +1,7 @@
 package io.svcreg.bench;
 
 import io.svcreg.ControllerApp;
+import io.svcreg.api.ApiServer;
 import java.nio.file.Path;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -9,9 +10,10 @@ import java.util.logging.Logger;
  * One controller start in a JVM of its own, as {@code svcreg serve} restarts: {@code
  * ControllerBench} launches it with the spec directory, data directory, install root and the number
  * of reconciles of a full resync. It prints {@code serving} as soon as {@link ControllerApp#start}
- * returns (the store is open, the specs are read and handed to the loop, which reconciles), then
- * {@code converged <serving nanos> <converged nanos> <cpu nanos>} (from the call of {@link
- * ControllerApp#start}) once a full pass over every service ended, then closes the controller.
+ * returned (the store is open, the specs are read and handed to the loop, which reconciles) and the
+ * TLS API listens on a free loopback port, as {@code serve} starts them, then {@code converged
+ * <serving nanos> <converged nanos> <cpu nanos>} (from the call of {@link ControllerApp#start})
+ * once a full pass over every service ended, then closes the controller.
  */
 public final class FreshStart {
 
@@ -24,8 +26,10 @@ public final class FreshStart {
     long c0 = ControllerBench.processCpu();
     long t0 = System.nanoTime();
     try (ControllerApp app =
-        ControllerApp.start(
-            ControllerBench.config(Path.of(args[0]), Path.of(args[1]), Path.of(args[2])))) {
+            ControllerApp.start(
+                ControllerBench.config(Path.of(args[0]), Path.of(args[1]), Path.of(args[2])));
+        ApiServer api =
+            ApiServer.start(ApiServer.Options.defaults("bench").withListen("127.0.0.1", 0), app)) {
       long t1 = System.nanoTime();
       System.out.println("serving");
       System.out.flush();
