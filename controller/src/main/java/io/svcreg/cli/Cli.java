@@ -38,6 +38,7 @@ public final class Cli {
     cl.addSubcommand(new CommandLine(new ServeCommand(output)));
     cl.addSubcommand(new CommandLine(new StatusCommand(output)));
     cl.addSubcommand(new CommandLine(new ApplyCommand(output)));
+    cl.addSubcommand(new CommandLine(new TrustCommand(output)));
     cl.setOut(output.out());
     cl.setErr(output.err());
     cl.setColorScheme(Help.defaultColorScheme(output.color() ? Help.Ansi.ON : Help.Ansi.OFF));
