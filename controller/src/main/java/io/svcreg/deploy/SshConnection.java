@@ -115,6 +115,16 @@ final class SshConnection implements AutoCloseable {
       try {
         s.auth().verify(connectTimeout);
       } catch (IOException e) {
+        if (s.getServerVersion() == null && knownHosts.refusal().isEmpty()) {
+          throw new Unreachable(
+              DeployReasons.NODE_UNREACHABLE,
+              "cannot connect to "
+                  + where
+                  + ": no SSH answer within "
+                  + connectTimeout.toSeconds()
+                  + " s (is an SSH server listening there?)",
+              e);
+        }
         if (knownHosts.refusal().isPresent()) {
           throw new Unreachable(
               DeployReasons.HOST_KEY_REFUSED,

@@ -171,6 +171,23 @@ public final class SshDeployer implements Deployer {
       // 3. upload into the temporary directory
       String tmp = pre.tmp();
       remoteTmp = tmp;
+      long needKib = (size + Trees.size(tree)) / 1024 + 64;
+      if (needKib > pre.freeKib()) {
+        discard(tmp);
+        return new InstallOutcome.Failed(
+            DeployReasons.INSTALL_FAILED,
+            "cannot install "
+                + what
+                + " on "
+                + target.describe()
+                + ": its install root "
+                + root()
+                + " has "
+                + pre.freeKib()
+                + " KiB free, the package needs about "
+                + needKib
+                + " KiB (upload and extracted files); free some space on the node");
+      }
       int[] lastPercent = {-1};
       progress.report("upload", upload(0, size));
       connection.upload(
@@ -230,6 +247,7 @@ public final class SshDeployer implements Deployer {
       return new InstallOutcome.Failed(
           DeployReasons.NODE_TIMEOUT, "cannot install " + what + ": " + e.getMessage());
     } catch (IOException e) {
+      String note = diskNote();
       discard(remoteTmp); // e.g. a full disk: free the space now
       return new InstallOutcome.Failed(
           DeployReasons.INSTALL_FAILED,
@@ -239,7 +257,7 @@ public final class SshDeployer implements Deployer {
               + target.describe()
               + ": "
               + PackageInstaller.describe(e)
-              + diskNote());
+              + note);
     } finally {
       if (work != null) {
         try {
@@ -273,7 +291,11 @@ public final class SshDeployer implements Deployer {
 
   /** What the node said before an install. */
   private record Preflight(
-      List<String> missing, String homeState, List<InstallMarker> markers, String tmp) {}
+      List<String> missing,
+      String homeState,
+      List<InstallMarker> markers,
+      String tmp,
+      long freeKib) {}
 
   private Preflight preflight(String service, String home, Requirements req) throws IOException {
     String name = PackageInstaller.sanitizedName(service);
@@ -311,6 +333,7 @@ public final class SshDeployer implements Deployer {
     s.append("[ -n \"$miss\" ] && exit 0\n");
     s.append("t=$(mktemp -d \"$root/.tmp.").append(name).append(".XXXXXX\") || exit 4\n");
     s.append("echo \"tmp $t\"\n");
+    s.append("echo \"free $(df -Pk \"$root\" | awk 'NR==2{print $4}')\"\n");
     SshConnection.Result r = run(s.toString());
     if (r.exit() != 0) {
       throw new IOException(
@@ -325,6 +348,7 @@ public final class SshDeployer implements Deployer {
     List<String> missing = new ArrayList<>();
     String homeState = "absent";
     String tmp = null;
+    long free = Long.MAX_VALUE;
     for (String line : r.out().split("\n")) {
       if (line.startsWith("missing ")) {
         missing.add(line.substring("missing ".length()));
@@ -332,12 +356,18 @@ public final class SshDeployer implements Deployer {
         homeState = line.substring(5);
       } else if (line.startsWith("tmp ")) {
         tmp = line.substring(4);
+      } else if (line.startsWith("free ")) {
+        try {
+          free = Long.parseLong(line.substring(5).trim());
+        } catch (NumberFormatException e) {
+          free = Long.MAX_VALUE; // unknown: let the upload tell
+        }
       }
     }
     if (tmp == null && missing.isEmpty()) {
       throw new IOException("the node did not create a temporary directory in " + root());
     }
-    return new Preflight(missing, homeState, parseMarkers(service, r.out()), tmp);
+    return new Preflight(missing, homeState, parseMarkers(service, r.out()), tmp, free);
   }
 
   private String installScript(String service, String tmp, String home) {
