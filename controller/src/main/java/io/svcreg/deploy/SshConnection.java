@@ -230,13 +230,14 @@ final class SshConnection implements AutoCloseable {
 
   /**
    * Copies {@code local} to {@code remote} over SFTP, reporting the bytes written so far to {@code
-   * sent}.
+   * sent}. Writes go in 64 KiB requests: OpenSSH's sftp-server drops the channel on messages over
+   * 256 KiB.
    */
   void upload(Path local, String remote, LongConsumer sent) throws IOException {
     ClientSession s = session();
     try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(s);
         InputStream in = Files.newInputStream(local);
-        OutputStream out = sftp.write(remote, 256 * 1024)) {
+        OutputStream out = sftp.write(remote, 64 * 1024)) {
       byte[] buf = new byte[256 * 1024];
       long total = 0;
       int n;

@@ -156,12 +156,18 @@ class SshDeployerIT {
   }
 
   @Test
-  void install_tarGzPackage_uploadsItAsIs() throws IOException {
+  void install_tarGzPackageOfSeveralMegabytes_uploadsItAsIs() throws IOException {
     Path root = tmp.resolve("opt");
-    Path archive = TestPackages.tarGz(pkg("arc", "1", null), tmp.resolve("arc-1.tar.gz"));
+    Path dir = pkg("arc", "1", null);
+    byte[] blob = new byte[3 * 1024 * 1024 + 17]; // many SFTP write requests
+    new java.util.Random(3).nextBytes(blob);
+    Files.createDirectories(dir.resolve("bin"));
+    Files.write(dir.resolve("bin/blob"), blob);
+    Path archive = TestPackages.tarGz(dir, tmp.resolve("arc-1.tar.gz"));
     InstallOutcome out = deployer(root).install("arc", "1", archive);
     assertThat(out).isInstanceOf(InstallOutcome.Installed.class);
     assertThat(root.resolve("arc-1/scripts/stop.sh")).isExecutable();
+    assertThat(Files.readAllBytes(root.resolve("arc-1/bin/blob"))).isEqualTo(blob);
   }
 
   @Test
