@@ -43,6 +43,7 @@ public final class SshBench {
     Path dir = Files.createTempDirectory("svcreg-bench-ssh-");
     List<Process> servers = new ArrayList<>();
     String user = System.getProperty("user.name");
+    boolean ok;
     try {
       Path key = dir.resolve("id_ed25519");
       run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.toString());
@@ -83,7 +84,14 @@ public final class SshBench {
           HOSTS.length,
           String.join(", ", HOSTS));
 
-      ExecutorService pool = Executors.newFixedThreadPool(HOSTS.length);
+      ExecutorService pool =
+          Executors.newFixedThreadPool(
+              HOSTS.length,
+              r -> {
+                Thread t = new Thread(r, "bench-ssh");
+                t.setDaemon(true);
+                return t;
+              });
       double[] ours = new double[REPS];
       double[] base = new double[REPS];
       for (int r = 0; r < REPS; r++) {
@@ -176,7 +184,7 @@ public final class SshBench {
       double o = median(ours);
       double b = median(base);
       double ratio = o / b;
-      boolean ok = ratio <= 1.5;
+      ok = ratio <= 1.5;
       System.out.printf(
           Locale.ROOT,
           "deploy 20 MB to 3 nodes in parallel: svcreg %.2f s, baseline %.2f s, ratio %.2f"
@@ -185,10 +193,10 @@ public final class SshBench {
           b,
           ratio,
           ok ? "OK" : "MISSED");
-      System.exit(ok ? 0 : 1);
     } finally {
       for (Process p : servers) {
         p.destroy();
+        p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
       }
       try (var walk = Files.walk(dir)) {
         for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
@@ -196,6 +204,7 @@ public final class SshBench {
         }
       }
     }
+    System.exit(ok ? 0 : 1);
   }
 
   private static double median(double[] xs) {
