@@ -2,8 +2,12 @@ package io.svcreg;
 
 import io.svcreg.core.Snapshot;
 import io.svcreg.core.SvcregException;
+import io.svcreg.deploy.Deployer;
 import io.svcreg.deploy.LocalDeployer;
+import io.svcreg.deploy.RemoteDeployers;
+import io.svcreg.deploy.SshDeployer;
 import io.svcreg.loop.Controller;
+import io.svcreg.schema.NetworkSpec;
 import io.svcreg.schema.NetworkType;
 import io.svcreg.source.SpecSource;
 import io.svcreg.store.Store;
@@ -68,6 +72,7 @@ public final class ControllerApp implements AutoCloseable {
   private final Config config;
   private final Store store;
   private final LocalDeployer local;
+  private final RemoteDeployers remote;
   private final Controller controller;
   private final ScheduledExecutorService timer;
   private SpecSource source;
@@ -76,8 +81,14 @@ public final class ControllerApp implements AutoCloseable {
   /** Name of the observed-state snapshot in the data directory. */
   static final String SNAPSHOT_FILE = "observed.json";
 
-  private ControllerApp(Config config, Store store, LocalDeployer local, Controller controller) {
+  private ControllerApp(
+      Config config,
+      Store store,
+      LocalDeployer local,
+      RemoteDeployers remote,
+      Controller controller) {
     this.config = config;
+    this.remote = remote;
     this.store = store;
     this.local = local;
     this.controller = controller;
@@ -126,17 +137,30 @@ public final class ControllerApp implements AutoCloseable {
       throw e;
     }
     LocalDeployer local = LocalDeployer.create(config.installRoot());
+    RemoteDeployers remote = new RemoteDeployers(SshDeployer::create);
     local.removeLeftovers(); // of installs a killed controller interrupted; none runs yet
     ControllerApp app = null;
     try {
       Controller controller =
           new Controller(
               store,
-              (type, network, node) ->
-                  type == NetworkType.LOCAL ? Optional.of(local) : Optional.empty(),
+              new Controller.Deployers() {
+                @Override
+                public Optional<Deployer> forNode(NetworkType type, String network, String node) {
+                  return type == NetworkType.LOCAL ? Optional.of(local) : Optional.empty();
+                }
+
+                @Override
+                public Optional<Deployer> forNode(String network, NetworkSpec spec, String node) {
+                  if (spec.type() == NetworkType.LOCAL) {
+                    return Optional.of(local);
+                  }
+                  return spec.node(node).flatMap(n -> remote.forNode(network, n));
+                }
+              },
               clock,
               config.loop());
-      app = new ControllerApp(config, store, local, controller);
+      app = new ControllerApp(config, store, local, remote, controller);
       ControllerApp self = app;
       controller.addListener(events -> self.snapshotSoon());
       LOG.log(
@@ -272,6 +296,7 @@ public final class ControllerApp implements AutoCloseable {
     controller.close();
     controller.queue().awaitTermination(Duration.ofSeconds(30));
     local.close();
+    remote.close();
     writeSnapshot();
     store.close();
     LOG.log(Level.INFO, "svcreg controller stopped; managed services keep running");

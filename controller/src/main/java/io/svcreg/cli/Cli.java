@@ -48,6 +48,7 @@ public final class Cli {
     pkg.addSubcommand(new CommandLine(new PackageCommand.Build(output, System.getenv())));
     pkg.addSubcommand(new CommandLine(new PackageCommand.Verify(output)));
     cl.addSubcommand(pkg);
+    cl.addSubcommand(new CommandLine(new TrustCommand(output)));
     cl.setOut(output.out());
     cl.setErr(output.err());
     cl.setColorScheme(Help.defaultColorScheme(output.color() ? Help.Ansi.ON : Help.Ansi.OFF));

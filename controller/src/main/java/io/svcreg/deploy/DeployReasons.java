@@ -45,5 +45,26 @@ public final class DeployReasons {
   /** The controller was interrupted (shutting down) while waiting. */
   public static final String INTERRUPTED = "Interrupted";
 
+  /** The node did not answer (connection refused, timed out, no route). */
+  public static final String NODE_UNREACHABLE = "NodeUnreachable";
+
+  /** The node's host key is unknown or changed (see {@code svcreg trust}). */
+  public static final String HOST_KEY_REFUSED = "HostKeyRefused";
+
+  /** The node refused to authenticate us, or the identity file is missing. */
+  public static final String AUTH_FAILED = "AuthenticationFailed";
+
+  /** The connection to the node broke in the middle of an action. */
+  public static final String CONNECTION_LOST = "ConnectionLost";
+
+  /** A command or library the package requires is missing on the node. */
+  public static final String REQUIREMENT_MISSING = "RequirementMissing";
+
+  /** The upload's checksum did not match on the node. */
+  public static final String CHECKSUM_MISMATCH = "ChecksumMismatch";
+
+  /** A command on the node did not finish in time. */
+  public static final String NODE_TIMEOUT = "NodeTimeout";
+
   private DeployReasons() {}
 }

@@ -25,6 +25,15 @@ public interface Deployer extends AutoCloseable {
   InstallOutcome install(String service, String version, Path packageSource);
 
   /**
+   * {@link #install(String, String, Path)}, reporting its phases to {@code progress} (a deployer
+   * with nothing to report but the install itself reports nothing).
+   */
+  default InstallOutcome install(
+      String service, String version, Path packageSource, Progress progress) {
+    return install(service, version, packageSource);
+  }
+
+  /**
    * Removes every installed version of {@code service} (stop it first; untracked processes of it
    * are stopped here).
    */

@@ -2,6 +2,7 @@ package io.svcreg.deploy;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,8 +54,25 @@ record InstallMarker(
     if (!Files.isRegularFile(file)) {
       return Optional.empty();
     }
-    Properties p = new Properties();
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      return parse(r);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The marker written as {@code text} (see {@link #text}), or empty when it is broken. */
+  static Optional<InstallMarker> parse(String text) {
+    try {
+      return parse(new StringReader(text));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static Optional<InstallMarker> parse(Reader r) throws IOException {
+    Properties p = new Properties();
+    try {
       p.load(r);
       String service = p.getProperty("service");
       String version = p.getProperty("version");
@@ -71,13 +89,20 @@ record InstallMarker(
               checksum,
               Instant.parse(installedAt),
               startedAt == null ? Optional.empty() : Optional.of(Instant.parse(startedAt))));
-    } catch (IOException | IllegalArgumentException | DateTimeException e) {
+    } catch (IllegalArgumentException | DateTimeException e) {
       return Optional.empty();
     }
   }
 
   /** Writes the marker into {@code dir}, replacing the old one atomically. */
   void write(Path dir) throws IOException {
+    Path tmp = dir.resolve(FILE + ".tmp");
+    Files.writeString(tmp, text(), StandardCharsets.UTF_8);
+    Files.move(tmp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** The marker file's content. */
+  String text() {
     TreeMap<String, String> values = new TreeMap<>();
     values.put("service", service);
     values.put("version", version);
@@ -86,9 +111,7 @@ record InstallMarker(
     startedAt.ifPresent(t -> values.put("startedAt", t.toString()));
     StringBuilder text = new StringBuilder("# written by svcreg; do not edit\n");
     values.forEach((k, v) -> text.append(k).append('=').append(escape(v)).append('\n'));
-    Path tmp = dir.resolve(FILE + ".tmp");
-    Files.writeString(tmp, text, StandardCharsets.UTF_8);
-    Files.move(tmp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);
+    return text.toString();
   }
 
   private static String escape(String value) {

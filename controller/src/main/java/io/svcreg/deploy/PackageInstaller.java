@@ -171,13 +171,7 @@ final class PackageInstaller {
 
   /** The installed versions, most recently started (or installed) first. */
   List<String> installed(String service) {
-    return markers(service).stream()
-        .sorted(
-            Comparator.comparing(InstallMarker::lastActivity)
-                .thenComparing(InstallMarker::version)
-                .reversed())
-        .map(InstallMarker::version)
-        .toList();
+    return byActivity(markers(service));
   }
 
   /** Whether the version's directory is present with its marker and required files. */
@@ -215,14 +209,8 @@ final class PackageInstaller {
    * version, or if none was ever started, the most recently installed one.
    */
   private List<String> prune(String service, String current) {
-    List<InstallMarker> others =
-        markers(service).stream().filter(m -> !m.version().equals(current)).toList();
-    Optional<InstallMarker> previous = others.stream().max(InstallMarker.BY_ACTIVITY);
     List<String> removed = new ArrayList<>();
-    for (InstallMarker m : others) {
-      if (previous.isPresent() && m == previous.get()) {
-        continue;
-      }
+    for (InstallMarker m : toPrune(markers(service), current)) {
       try {
         Path old = moveAside(home(service, m.version()), service);
         removed.add(m.version());
@@ -237,6 +225,29 @@ final class PackageInstaller {
       }
     }
     return removed;
+  }
+
+  /**
+   * Of the installed versions {@code markers}, those to remove when {@code current} was installed:
+   * all but {@code current} and the previous one (the most recently started other version, or if
+   * none was ever started, the most recently installed one).
+   */
+  static List<InstallMarker> toPrune(List<InstallMarker> markers, String current) {
+    List<InstallMarker> others =
+        markers.stream().filter(m -> !m.version().equals(current)).toList();
+    Optional<InstallMarker> previous = others.stream().max(InstallMarker.BY_ACTIVITY);
+    return others.stream().filter(m -> previous.isEmpty() || m != previous.get()).toList();
+  }
+
+  /** Orders versions for {@link Deployer#installed}: most recently started or installed first. */
+  static List<String> byActivity(List<InstallMarker> markers) {
+    return markers.stream()
+        .sorted(
+            Comparator.comparing(InstallMarker::lastActivity)
+                .thenComparing(InstallMarker::version)
+                .reversed())
+        .map(InstallMarker::version)
+        .toList();
   }
 
   /** The markers of the service's install directories below the root. */
@@ -259,7 +270,8 @@ final class PackageInstaller {
     return out;
   }
 
-  private void checkRequired(Path tmp, Path source) throws IOException, PackageRejected {
+  /** Rejects an extracted package without the required files or with a reserved name. */
+  static void checkRequired(Path tmp, Path source) throws IOException, PackageRejected {
     if (Files.exists(tmp.resolve(InstallMarker.FILE), NOFOLLOW_LINKS)) {
       throw PackageRejected.invalid(
           "the package " + source + " contains " + InstallMarker.FILE + ", a name svcreg reserves");

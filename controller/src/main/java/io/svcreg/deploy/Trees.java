@@ -17,6 +17,19 @@ final class Trees {
 
   private Trees() {}
 
+  /** The total size in bytes of the regular files below {@code dir} (links not followed). */
+  static long size(Path dir) throws IOException {
+    try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+      long total = 0;
+      for (Path p : walk.toList()) {
+        if (Files.isRegularFile(p, NOFOLLOW_LINKS)) {
+          total += Files.size(p);
+        }
+      }
+      return total;
+    }
+  }
+
   /** Deletes {@code dir} and everything below it; nothing when it does not exist. */
   static void delete(Path dir) throws IOException {
     if (!Files.exists(dir, NOFOLLOW_LINKS)) {

@@ -33,6 +33,7 @@ import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Json;
 import io.svcreg.schema.Kind;
 import io.svcreg.schema.Network;
+import io.svcreg.schema.NetworkSpec;
 import io.svcreg.schema.NetworkStatus;
 import io.svcreg.schema.NetworkType;
 import io.svcreg.schema.Phase;
@@ -153,6 +154,15 @@ public final class Controller implements AutoCloseable {
   public interface Deployers {
     /** The deployer for {@code node} of {@code network}, a network of this type. */
     Optional<Deployer> forNode(NetworkType type, String network, String node);
+
+    /**
+     * The deployer for {@code node} of {@code network}, declared by {@code spec} (with the node's
+     * address, SSH settings and install root); by default {@link #forNode(NetworkType, String,
+     * String)}.
+     */
+    default Optional<Deployer> forNode(String network, NetworkSpec spec, String node) {
+      return forNode(spec.type(), network, node);
+    }
   }
 
   private final Store store;
@@ -1098,7 +1108,7 @@ public final class Controller implements AutoCloseable {
               + x.node()
               + " of network "
               + want.spec().network()
-              + " is reached over SSH, which this controller does not do yet; only local networks are deployed");
+              + " is not declared in the network, or this controller has no deployer for it");
     }
     Path source = packagePath(want);
     Phase before = store.service(name).orElseThrow().status().phase();
@@ -1118,7 +1128,8 @@ public final class Controller implements AutoCloseable {
                 .build(),
         Map.of("phase", "install", "version", x.version()),
         "deployment_progress");
-    InstallOutcome out = d.get().install(name, x.version(), source);
+    InstallOutcome out =
+        d.get().install(name, x.version(), source, progress(want, x.node(), x.version()));
     return switch (out) {
       case InstallOutcome.Installed ok -> {
         ObservedService o = store.service(name).orElseThrow();
@@ -1183,6 +1194,26 @@ public final class Controller implements AutoCloseable {
         fail(name, "InstallFailed", f.message());
         yield new Outcome.Retry(f.message());
       }
+    };
+  }
+
+  /**
+   * Turns a deployer's install phases (connect, upload with bytes and percent, verify, install)
+   * into {@code deployment_progress} events of the service.
+   */
+  private io.svcreg.deploy.Progress progress(Service want, String node, String version) {
+    String key = want.key().toString();
+    return (phase, details) -> {
+      if (phase.equals("install")) {
+        return; // the install phase's own event was written before the install began
+      }
+      Map<String, Object> data = new LinkedHashMap<>();
+      data.put("service", want.name());
+      data.put("phase", phase);
+      data.put("version", version);
+      data.put("node", node);
+      data.putAll(details);
+      commit(new Transaction().event("deployment_progress", key, data));
     };
   }
 
@@ -1717,11 +1748,11 @@ public final class Controller implements AutoCloseable {
 
   private Optional<Deployer> deployer(String network, String node) {
     Resource r = desiredIndex.get(ResourceKey.network(network));
-    Optional<NetworkType> type =
+    Optional<NetworkSpec> spec =
         r instanceof Network n
-            ? Optional.of(n.spec().type())
-            : store.observed().network(network).map(n -> n.spec().type());
-    return type.flatMap(t -> deployers.forNode(t, network, node));
+            ? Optional.of(n.spec())
+            : store.observed().network(network).map(n -> n.spec());
+    return spec.flatMap(t -> deployers.forNode(network, t, node));
   }
 
   private Path packagePath(Service want) {

@@ -1,0 +1,310 @@
+package io.svcreg.deploy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.function.LongConsumer;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.future.ConnectFuture;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
+import org.apache.sshd.core.CoreModuleProperties;
+import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.SftpClientFactory;
+
+/**
+ * One node's SSH connection (Apache MINA SSHD client): a single authenticated session reused by
+ * every command and upload, opened on first use and again after it was lost; keep-alive requests
+ * every {@code keepAlive} detect a dead peer. The host key must be in the node's known hosts file
+ * ({@link KnownHosts}); the client authenticates with the node's identity file.
+ */
+final class SshConnection implements AutoCloseable {
+
+  /** The output and exit code of a remote command. */
+  record Result(int exit, String out, String err) {}
+
+  /** The node could not be reached, refused us, or the connection broke. */
+  static final class Unreachable extends IOException {
+    private static final long serialVersionUID = 1L;
+    private final String reason;
+
+    Unreachable(String reason, String message, Throwable cause) {
+      super(message, cause);
+      this.reason = reason;
+    }
+
+    /** {@link DeployReasons#NODE_UNREACHABLE}, {@link DeployReasons#HOST_KEY_REFUSED} or ... */
+    String reason() {
+      return reason;
+    }
+  }
+
+  private final SshTarget target;
+  private final Duration connectTimeout;
+  private final SshClient client;
+  private final KnownHosts knownHosts;
+  private ClientSession session;
+
+  SshConnection(SshTarget target, Duration connectTimeout, Duration keepAlive) {
+    this.target = target;
+    this.connectTimeout = connectTimeout;
+    this.knownHosts = new KnownHosts(target.knownHosts(), target.host(), target.port());
+    this.client = SshClient.setUpDefaultClient();
+    client.setServerKeyVerifier(knownHosts);
+    client.setKeyIdentityProvider(new FileKeyPairProvider(target.identityFile()));
+    client.setHostConfigEntryResolver(
+        org.apache.sshd.client.config.hosts.HostConfigEntryResolver.EMPTY);
+    CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, keepAlive);
+    CoreModuleProperties.HEARTBEAT_REPLY_WAIT.set(client, keepAlive);
+    CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, 3);
+    client.start();
+  }
+
+  /** Where this connection goes. */
+  SshTarget target() {
+    return target;
+  }
+
+  /** The open session, connecting and authenticating first when there is none. */
+  synchronized ClientSession session() throws Unreachable {
+    if (session != null && session.isOpen() && session.isAuthenticated()) {
+      return session;
+    }
+    closeSession();
+    String where = target.describe();
+    if (!Files.isReadable(target.identityFile())) {
+      throw new Unreachable(
+          DeployReasons.AUTH_FAILED,
+          "cannot log in to "
+              + where
+              + ": the identity file "
+              + target.identityFile()
+              + " is missing or unreadable (set ssh.identityFile of the node)",
+          null);
+    }
+    ClientSession s = null;
+    try {
+      ConnectFuture f = client.connect(target.user(), target.host(), target.port());
+      if (!f.await(connectTimeout)) {
+        f.cancel();
+        throw new Unreachable(
+            DeployReasons.NODE_UNREACHABLE,
+            "cannot connect to "
+                + where
+                + ": no answer within "
+                + connectTimeout.toSeconds()
+                + " s",
+            null);
+      }
+      if (f.getException() != null) {
+        throw new Unreachable(
+            DeployReasons.NODE_UNREACHABLE,
+            "cannot connect to " + where + ": " + rootMessage(f.getException()),
+            f.getException());
+      }
+      s = f.getSession();
+      try {
+        s.auth().verify(connectTimeout);
+      } catch (IOException e) {
+        if (s.getServerVersion() == null && knownHosts.refusal().isEmpty()) {
+          throw new Unreachable(
+              DeployReasons.NODE_UNREACHABLE,
+              "cannot connect to "
+                  + where
+                  + ": no SSH answer within "
+                  + connectTimeout.toSeconds()
+                  + " s (is an SSH server listening there?)",
+              e);
+        }
+        if (knownHosts.refusal().isPresent()) {
+          throw new Unreachable(
+              DeployReasons.HOST_KEY_REFUSED,
+              "refused to log in to " + where + ": " + knownHosts.refusal().get(),
+              e);
+        }
+        throw new Unreachable(
+            DeployReasons.AUTH_FAILED,
+            "cannot log in to "
+                + where
+                + " as "
+                + target.user()
+                + " with "
+                + target.identityFile()
+                + ": "
+                + rootMessage(e)
+                + " (is its public key in ~"
+                + target.user()
+                + "/.ssh/authorized_keys on the node?)",
+            e);
+      }
+      session = s;
+      s = null;
+      return session;
+    } catch (IOException e) {
+      if (e instanceof Unreachable u) {
+        throw u;
+      }
+      if (knownHosts.refusal().isPresent()) {
+        throw new Unreachable(
+            DeployReasons.HOST_KEY_REFUSED,
+            "refused to log in to " + where + ": " + knownHosts.refusal().get(),
+            e);
+      }
+      throw new Unreachable(
+          DeployReasons.NODE_UNREACHABLE, "cannot connect to " + where + ": " + rootMessage(e), e);
+    } finally {
+      if (s != null) {
+        s.close(true);
+      }
+    }
+  }
+
+  /**
+   * Runs {@code command} with {@code sh -c} semantics (the login shell of the node's user), feeding
+   * nothing to its stdin; gives up after {@code timeout} (the command may keep running: wrap what
+   * may hang in {@code timeout}).
+   */
+  Result exec(String command, Duration timeout) throws IOException {
+    return exec(command, null, timeout);
+  }
+
+  /** {@link #exec(String, Duration)} with {@code stdin} (e.g. a script for {@code sh -s}). */
+  Result exec(String command, String stdin, Duration timeout) throws IOException {
+    ClientSession s = session();
+    try (ChannelExec ch = s.createExecChannel(command)) {
+      if (stdin != null) {
+        ch.setIn(new java.io.ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+      }
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      ch.setOut(out);
+      ch.setErr(err);
+      ch.open().verify(timeout);
+      Set<ClientChannelEvent> ev =
+          ch.waitFor(
+              EnumSet.of(ClientChannelEvent.CLOSED, ClientChannelEvent.EXIT_STATUS), timeout);
+      if (!ev.contains(ClientChannelEvent.EXIT_STATUS)) {
+        if (!s.isOpen()) {
+          throw lost(null);
+        }
+        throw new Timeout(
+            "a command on "
+                + target.describe()
+                + " did not finish within "
+                + timeout.toSeconds()
+                + " s");
+      }
+      ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), Duration.ofSeconds(5));
+      Integer code = ch.getExitStatus();
+      return new Result(
+          code == null ? -1 : code,
+          out.toString(StandardCharsets.UTF_8),
+          err.toString(StandardCharsets.UTF_8));
+    } catch (Timeout | Unreachable e) {
+      throw e;
+    } catch (IOException e) {
+      if (!s.isOpen()) {
+        throw lost(e);
+      }
+      throw e;
+    }
+  }
+
+  /** A remote command that did not end in time. */
+  static final class Timeout extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    Timeout(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Copies {@code local} to {@code remote} over SFTP, reporting the bytes written so far to {@code
+   * sent}. Writes go in 64 KiB requests: OpenSSH's sftp-server drops the channel on messages over
+   * 256 KiB.
+   */
+  void upload(Path local, String remote, LongConsumer sent) throws IOException {
+    ClientSession s = session();
+    try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(s);
+        InputStream in = Files.newInputStream(local);
+        OutputStream out = sftp.write(remote, 64 * 1024)) {
+      byte[] buf = new byte[256 * 1024];
+      long total = 0;
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        out.write(buf, 0, n);
+        total += n;
+        sent.accept(total);
+      }
+    } catch (IOException e) {
+      if (!s.isOpen()) {
+        throw lost(e);
+      }
+      throw e;
+    }
+  }
+
+  /** Writes {@code text} to the file {@code remote} over SFTP. */
+  void write(String remote, String text) throws IOException {
+    ClientSession s = session();
+    try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(s);
+        OutputStream out = sftp.write(remote)) {
+      out.write(text.getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      if (!s.isOpen()) {
+        throw lost(e);
+      }
+      throw e;
+    }
+  }
+
+  private Unreachable lost(Exception cause) {
+    synchronized (this) {
+      closeSession();
+    }
+    return new Unreachable(
+        DeployReasons.CONNECTION_LOST,
+        "the connection to "
+            + target.describe()
+            + " was lost"
+            + (cause == null ? "" : ": " + rootMessage(cause)),
+        cause);
+  }
+
+  private void closeSession() {
+    if (session != null) {
+      session.close(true);
+      session = null;
+    }
+  }
+
+  /** The innermost message of a chain of exceptions. */
+  static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    String m = c.getMessage();
+    return m == null || m.isBlank() ? c.getClass().getSimpleName() : m;
+  }
+
+  @Override
+  public synchronized void close() {
+    closeSession();
+    try {
+      client.stop();
+    } catch (RuntimeException e) {
+      // closing anyway
+    }
+  }
+}
