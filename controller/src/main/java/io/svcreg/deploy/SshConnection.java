@@ -16,6 +16,7 @@ import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.client.session.ClientSession.ClientSessionEvent;
 import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.sftp.client.SftpClient;
@@ -212,11 +213,25 @@ final class SshConnection implements AutoCloseable {
     } catch (Timeout | Unreachable e) {
       throw e;
     } catch (IOException e) {
-      if (!s.isOpen()) {
+      if (closed(s)) {
         throw lost(e);
       }
       throw e;
     }
+  }
+
+  /**
+   * Whether {@code s} is closed or closing, after an I/O error on one of its channels: a peer that
+   * dropped the connection fails the channel first and the session a moment later, so this waits
+   * for that moment (bounded) before calling the error the channel's own.
+   */
+  private static boolean closed(ClientSession s) {
+    if (!s.isOpen() || s.isClosing()) {
+      return true;
+    }
+    Set<ClientSessionEvent> ev =
+        s.waitFor(EnumSet.of(ClientSessionEvent.CLOSED), Duration.ofSeconds(1));
+    return ev.contains(ClientSessionEvent.CLOSED) || !s.isOpen() || s.isClosing();
   }
 
   /** A remote command that did not end in time. */
@@ -247,7 +262,7 @@ final class SshConnection implements AutoCloseable {
         sent.accept(total);
       }
     } catch (IOException e) {
-      if (!s.isOpen()) {
+      if (closed(s)) {
         throw lost(e);
       }
       throw e;
@@ -261,7 +276,7 @@ final class SshConnection implements AutoCloseable {
         OutputStream out = sftp.write(remote)) {
       out.write(text.getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
-      if (!s.isOpen()) {
+      if (closed(s)) {
         throw lost(e);
       }
       throw e;
