@@ -2,8 +2,8 @@ package io.svcreg.deploy;
 
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
+import io.svcreg.pkg.Unreadable;
 import java.io.BufferedInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -144,41 +144,5 @@ final class PackageSources {
 
   private static int mode(Path p) throws IOException {
     return (Integer) Files.getAttribute(p, "unix:mode", NOFOLLOW_LINKS);
-  }
-
-  /**
-   * Marks read errors of the decompressed archive (a truncated or corrupt download), so they are
-   * told apart from errors writing the install directory.
-   */
-  private static final class Unreadable extends FilterInputStream {
-
-    /** A read error of the archive. */
-    static final class Failure extends IOException {
-      Failure(IOException cause) {
-        super(cause.getMessage(), cause);
-      }
-    }
-
-    Unreadable(InputStream in) {
-      super(in);
-    }
-
-    @Override
-    public int read() throws IOException {
-      try {
-        return super.read();
-      } catch (IOException e) {
-        throw new Failure(e);
-      }
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      try {
-        return super.read(b, off, len);
-      } catch (IOException e) {
-        throw new Failure(e);
-      }
-    }
   }
 }

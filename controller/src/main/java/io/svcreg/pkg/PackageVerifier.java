@@ -459,37 +459,4 @@ public final class PackageVerifier {
       return n;
     }
   }
-
-  /** Marks read errors of the decompressed stream (a truncated or corrupt archive). */
-  private static final class Unreadable extends FilterInputStream {
-
-    /** A read error of the archive. */
-    static final class Failure extends IOException {
-      Failure(IOException cause) {
-        super(cause.getMessage(), cause);
-      }
-    }
-
-    Unreadable(InputStream in) {
-      super(in);
-    }
-
-    @Override
-    public int read() throws IOException {
-      try {
-        return super.read();
-      } catch (IOException e) {
-        throw new Failure(e);
-      }
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      try {
-        return super.read(b, off, len);
-      } catch (IOException e) {
-        throw new Failure(e);
-      }
-    }
-  }
 }
