@@ -1178,20 +1178,16 @@ public final class Controller implements AutoCloseable {
                     .phase(before)
                     .lastError(Optional.of(f.message()))
                     .condition(
-                        Condition.PROGRESSING,
-                        ConditionStatus.FALSE,
-                        "InstallFailed",
-                        f.message(),
-                        now)
+                        Condition.PROGRESSING, ConditionStatus.FALSE, f.reason(), f.message(), now)
                     .condition(
-                        Condition.DEGRADED, ConditionStatus.TRUE, "InstallFailed", f.message(), now)
+                        Condition.DEGRADED, ConditionStatus.TRUE, f.reason(), f.message(), now)
                     .build(),
             Map.of("phase", "failed", "version", x.version(), "message", f.message()),
             "deployment_progress");
         yield new Outcome.Terminal(f.message());
       }
       case InstallOutcome.Failed f -> {
-        fail(name, "InstallFailed", f.message());
+        fail(name, f.reason(), f.message());
         yield new Outcome.Retry(f.message());
       }
     };

@@ -171,4 +171,24 @@ class RemoteNodesIT {
       assertThat(left.toList()).isEmpty();
     }
   }
+
+  @Test
+  void unknownHostKey_install_degradedHostKeyRefused() throws Exception {
+    Files.writeString(nodes.get(0).knownHosts, "");
+    rig.light("db-1", "db", "1", Rig.HEALTHY);
+    rig.write("all.yaml", network(), service("db", "1", "db-1", 0));
+    rig.start();
+
+    rig.await(
+        LONG,
+        "db",
+        "Degraded HostKeyRefused",
+        o ->
+            o.status().conditions().stream()
+                .anyMatch(
+                    c ->
+                        c.type().equals(Condition.DEGRADED)
+                            && c.reason().equals("HostKeyRefused")));
+    assertThat(root(0).resolve("db-1")).doesNotExist();
+  }
 }
