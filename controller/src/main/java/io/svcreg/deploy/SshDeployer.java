@@ -502,7 +502,8 @@ public final class SshDeployer implements Deployer {
             return PackageInstaller.byActivity(
                 remoteMarkers(service).values().stream().map(Found::marker).toList());
           } catch (IOException e) {
-            throw new io.svcreg.core.SvcregException(
+            throw new NodeUnavailable(
+                reasonOf(e),
                 "cannot list the versions of "
                     + service
                     + " on "
@@ -856,8 +857,10 @@ public final class SshDeployer implements Deployer {
       boolean running = process.isPresent() && same(startTime(r.out()), process.get());
       return new Observation(installed, running);
     } catch (IOException e) {
-      throw new io.svcreg.core.SvcregException(
-          "cannot observe " + service + " on " + target.describe() + ": " + e.getMessage(), e);
+      throw new NodeUnavailable(
+          reasonOf(e),
+          "cannot observe " + service + " on " + target.describe() + ": " + e.getMessage(),
+          e);
     }
   }
 
@@ -966,6 +969,15 @@ public final class SshDeployer implements Deployer {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** The reason code of a failed node command: unreachable, refused, timed out or cut off. */
+  private static String reasonOf(IOException e) {
+    return switch (e) {
+      case SshConnection.Unreachable u -> u.reason();
+      case SshConnection.Timeout t -> DeployReasons.NODE_TIMEOUT;
+      default -> DeployReasons.CONNECTION_LOST;
+    };
+  }
 
   private SshConnection.Result run(String script) throws IOException {
     return connection.exec("sh -s", script, options.command());
