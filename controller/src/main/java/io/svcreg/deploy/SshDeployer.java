@@ -109,22 +109,16 @@ public final class SshDeployer implements Deployer {
     String remoteTmp = null;
     try {
       work = Files.createTempDirectory("svcreg-upload-");
-      // 1. the package, checked on this host: nothing unsafe or incomplete is ever sent
-      Path tree = Files.createDirectory(work.resolve("tree"));
-      Extractor x = new Extractor(tree);
-      PackageSources.extract(source, x);
-      String checksum = x.finish();
-      PackageInstaller.checkRequired(tree, source);
-      Requirements req = Requirements.read(tree.resolve("manifest.yaml"));
-      Path archive;
-      if (PackageSources.isArchive(source)) {
-        archive = source;
-      } else {
-        archive = work.resolve("package.tar.gz");
-        TarPacker.pack(tree, archive);
-      }
-      long size = Files.size(archive);
-      String sha = sha256(archive);
+      // 1. the package, checked on this host: nothing unsafe or incomplete is ever sent; an
+      // unchanged .tar.gz is checked once for all nodes
+      Path scratch = work;
+      PackageChecks.Checked checked =
+          PackageChecks.SHARED.get(source, () -> check(source, scratch));
+      String checksum = checked.checksum();
+      Requirements req = checked.requirements();
+      Path archive = checked.archive();
+      long size = checked.size();
+      String sha = checked.sha256();
       // 2. connect and preflight
       progress.report("connect", Map.of("node", target.node()));
       String home = home(service, version);
@@ -171,7 +165,7 @@ public final class SshDeployer implements Deployer {
       // 3. upload into the temporary directory
       String tmp = pre.tmp();
       remoteTmp = tmp;
-      long needKib = (size + Trees.size(tree)) / 1024 + 64;
+      long needKib = (size + checked.treeBytes()) / 1024 + 64;
       if (needKib > pre.freeKib()) {
         discard(tmp);
         return new InstallOutcome.Failed(
@@ -267,6 +261,30 @@ public final class SshDeployer implements Deployer {
         }
       }
     }
+  }
+
+  /**
+   * Extracts and checks {@code source} in {@code work}; a directory is packed into {@code work}.
+   */
+  private static PackageChecks.Checked check(Path source, Path work)
+      throws IOException, PackageRejected {
+    Path tree = Files.createDirectory(work.resolve("tree"));
+    Extractor x = new Extractor(tree);
+    PackageSources.extract(source, x);
+    String checksum = x.finish();
+    PackageInstaller.checkRequired(tree, source);
+    Requirements req = Requirements.read(tree.resolve("manifest.yaml"));
+    Path archive;
+    if (PackageSources.isArchive(source)) {
+      archive = source;
+    } else {
+      archive = work.resolve("package.tar.gz");
+      TarPacker.pack(tree, archive);
+    }
+    long treeBytes = Trees.size(tree);
+    Trees.delete(tree);
+    return new PackageChecks.Checked(
+        checksum, req, archive, Files.size(archive), sha256(archive), treeBytes);
   }
 
   /** Deletes a temporary directory on the node (the next install would otherwise). */
