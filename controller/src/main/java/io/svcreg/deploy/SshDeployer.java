@@ -184,6 +184,11 @@ public final class SshDeployer implements Deployer {
       }
       int[] lastPercent = {-1};
       progress.report("upload", upload(0, size));
+      InstallMarker marker =
+          new InstallMarker(service, version, checksum, clock.instant(), Optional.empty());
+      Map<String, String> texts = new LinkedHashMap<>();
+      texts.put(tmp + "/package.sha256", sha + "  package.tar.gz\n");
+      texts.put(tmp + "/marker", marker.text());
       connection.upload(
           archive,
           tmp + "/package.tar.gz",
@@ -193,11 +198,8 @@ public final class SshDeployer implements Deployer {
               lastPercent[0] = pct;
               progress.report("upload", upload(sent, size));
             }
-          });
-      InstallMarker marker =
-          new InstallMarker(service, version, checksum, clock.instant(), Optional.empty());
-      connection.write(tmp + "/package.sha256", sha + "  package.tar.gz\n");
-      connection.write(tmp + "/marker", marker.text());
+          },
+          texts);
       // 4. verify and install on the node
       progress.report("verify", Map.of("sha256", sha));
       progress.report("install", Map.of("home", home));
