@@ -14,6 +14,8 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.LongConsumer;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.channel.ChannelExec;
@@ -61,6 +63,7 @@ final class SshConnection implements AutoCloseable {
   private final SshClient client;
   private final KnownHosts knownHosts;
   private ClientSession session;
+  private CompletableFuture<Void> opening;
 
   SshConnection(SshTarget target, Duration connectTimeout, Duration keepAlive) {
     this.target = target;
@@ -94,8 +97,51 @@ final class SshConnection implements AutoCloseable {
     return target;
   }
 
-  /** The open session, connecting and authenticating first when there is none. */
-  synchronized ClientSession session() throws Unreachable {
+  /**
+   * Starts connecting and logging in on a background thread, so that it overlaps with work on this
+   * host; the next use of the connection waits for it and reports its failure.
+   */
+  void openInBackground() {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    synchronized (this) {
+      if (opening != null || (session != null && session.isOpen() && session.isAuthenticated())) {
+        return;
+      }
+      opening = f;
+    }
+    Thread.ofVirtual()
+        .name("ssh-connect-" + target.node())
+        .start(
+            () -> {
+              try {
+                open();
+                f.complete(null);
+              } catch (Unreachable | RuntimeException e) {
+                f.completeExceptionally(e);
+              }
+            });
+  }
+
+  /** The open session, connected and logged in now when there is none. */
+  ClientSession session() throws Unreachable {
+    CompletableFuture<Void> f;
+    synchronized (this) {
+      f = opening;
+      opening = null;
+    }
+    if (f != null) {
+      try {
+        f.join();
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof Unreachable u) {
+          throw u;
+        }
+      }
+    }
+    return open();
+  }
+
+  private synchronized ClientSession open() throws Unreachable {
     if (session != null && session.isOpen() && session.isAuthenticated()) {
       return session;
     }

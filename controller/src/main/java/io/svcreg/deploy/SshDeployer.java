@@ -108,6 +108,7 @@ public final class SshDeployer implements Deployer {
     Path work = null;
     String remoteTmp = null;
     try {
+      connection.openInBackground(); // logging in overlaps with the check of the package
       work = Files.createTempDirectory("svcreg-upload-");
       // 1. the package, checked on this host: nothing unsafe or incomplete is ever sent; an
       // unchanged .tar.gz is checked once for all nodes
