@@ -1,9 +1,11 @@
 package io.svcreg.bench;
 
+import io.svcreg.ControllerApp;
 import io.svcreg.deploy.DeployTimeouts;
 import io.svcreg.deploy.InstallOutcome;
 import io.svcreg.deploy.SshDeployer;
 import io.svcreg.deploy.SshTarget;
+import io.svcreg.store.Event;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -29,12 +31,14 @@ import java.util.concurrent.Future;
  * parallel with {@link SshDeployer} (fresh sessions, so connecting counts), against the plain tools
  * doing the same work ({@code scp} of the file, then {@code ssh … tar -xzf}); target: within 1.5×
  * of the baseline. Needs {@code /usr/sbin/sshd}, {@code scp} and {@code ssh}; starts and stops its
- * own sshd instances in a temporary directory.
+ * own sshd instances in a temporary directory. Then, as a second figure, the time from a new
+ * service's spec to {@code running} on one of those nodes through {@link ControllerApp}.
  */
 public final class SshBench {
 
   private static final String[] HOSTS = {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
   private static final int REPS = 3;
+  private static final int ADDS = 5;
 
   private SshBench() {}
 
@@ -96,6 +100,9 @@ public final class SshBench {
       double[] base = new double[REPS];
       for (int r = 0; r < REPS; r++) {
         String version = "r" + r;
+        // a new file for the controller each run: its check on this host counts, once per run
+        Files.setLastModifiedTime(
+            archive, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + r));
         long t0 = System.nanoTime();
         List<Future<InstallOutcome>> fs = new ArrayList<>();
         for (int i = 0; i < HOSTS.length; i++) {
@@ -193,7 +200,9 @@ public final class SshBench {
           b,
           ratio,
           ok ? "OK" : "MISSED");
+      specToRunning(dir, ports[0], key, known, user);
     } finally {
+      TinyPackage.killAll(dir.resolve("remote-root"));
       for (Process p : servers) {
         p.destroy();
         p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
@@ -205,6 +214,93 @@ public final class SshBench {
       }
     }
     System.exit(ok ? 0 : 1);
+  }
+
+  /**
+   * The second figure: a new service's spec written into the spec directory of a running {@link
+   * ControllerApp} whose network has one SSH node, until the service is {@code running} there (a
+   * small directory package: packed, uploaded, installed, started). The first add warms up.
+   */
+  private static void specToRunning(Path dir, int port, Path key, Path known, String user)
+      throws IOException {
+    Path specs = Files.createDirectories(dir.resolve("specs"));
+    Path packages = dir.resolve("packages");
+    Path root = dir.resolve("remote-root");
+    Files.writeString(
+        specs.resolve("network.yaml"),
+        String.join(
+            "\n",
+            "apiVersion: svcreg.io/v1",
+            "kind: Network",
+            "metadata: {name: lan}",
+            "spec:",
+            "  type: lan",
+            "  subnet: 127.0.0.0/24",
+            "  reserved: [127.0.0.1]",
+            "  nodes:",
+            "    - name: node-0",
+            "      address: " + HOSTS[0],
+            "      ssh: {user: "
+                + user
+                + ", port: "
+                + port
+                + ", identityFile: "
+                + key
+                + ", knownHosts: "
+                + known
+                + "}",
+            "      installRoot: " + root,
+            ""));
+    int adds = 1 + ADDS;
+    for (int k = 0; k < adds; k++) {
+      TinyPackage.write(packages.resolve("small-" + k), "small-" + k);
+    }
+    ControllerBench.Tap tap = new ControllerBench.Tap();
+    long[] took = new long[ADDS];
+    try (ControllerApp app =
+        ControllerApp.start(
+            ControllerBench.config(specs, dir.resolve("data"), dir.resolve("local-root")))) {
+      app.controller().addListener(tap);
+      for (int k = 0; k < adds; k++) {
+        String name = "small-" + k;
+        String svcKey = "Service/" + name;
+        tap.clear();
+        long t0 = System.nanoTime();
+        BenchFiles.writeAtomically(
+            specs.resolve(name + ".yaml"),
+            String.join(
+                "\n",
+                "apiVersion: svcreg.io/v1",
+                "kind: Service",
+                "metadata: {name: " + name + "}",
+                "spec:",
+                "  version: \"1.0.0\"",
+                "  package: ../packages/" + name,
+                "  network: lan",
+                "  node: node-0",
+                "  endpoints: [{name: http, port: " + (8080 + k) + ", protocol: tcp}]",
+                ""));
+        ControllerBench.Tap.Seen running =
+            tap.await(
+                e ->
+                    e.type().equals(Event.SERVICE_STATE_CHANGED)
+                        && e.key().equals(svcKey)
+                        && e.dataJson().contains("\"to\":\"running\""));
+        if (k > 0) {
+          took[k - 1] = running.nanos() - t0;
+        }
+      }
+    }
+    Arrays.sort(took);
+    System.out.printf(
+        Locale.ROOT,
+        "new service spec → running on an SSH node (small package, ControllerApp, debounce %d ms):"
+            + " median %.0f ms, min %.0f ms, max %.0f ms (%d adds after 1 to warm up)%n",
+        ControllerBench.DEBOUNCE.toMillis(),
+        took[took.length / 2] / 1e6,
+        took[0] / 1e6,
+        took[took.length - 1] / 1e6,
+        ADDS);
   }
 
   private static double median(double[] xs) {

@@ -8,8 +8,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.LongConsumer;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.channel.ChannelExec;
@@ -17,6 +23,7 @@ import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.client.session.ClientSession.ClientSessionEvent;
+import org.apache.sshd.common.kex.KeyExchangeFactory;
 import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.sftp.client.SftpClient;
@@ -49,11 +56,15 @@ final class SshConnection implements AutoCloseable {
     }
   }
 
+  private static final List<String> FAST_KEX =
+      List.of("mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org");
+
   private final SshTarget target;
   private final Duration connectTimeout;
   private final SshClient client;
   private final KnownHosts knownHosts;
   private ClientSession session;
+  private CompletableFuture<Void> opening;
 
   SshConnection(SshTarget target, Duration connectTimeout, Duration keepAlive) {
     this.target = target;
@@ -64,6 +75,18 @@ final class SshConnection implements AutoCloseable {
     client.setKeyIdentityProvider(new FileKeyPairProvider(target.identityFile()));
     client.setHostConfigEntryResolver(
         org.apache.sshd.client.config.hosts.HostConfigEntryResolver.EMPTY);
+    // ciphers and key exchanges the JDK runs fast (AES-GCM with CPU instructions, ML-KEM and
+    // X25519) first; MINA's defaults start with pure-Java ChaCha20 and sntrup761
+    client.setCipherFactoriesNames(
+        "aes128-gcm@openssh.com",
+        "aes256-gcm@openssh.com",
+        "chacha20-poly1305@openssh.com",
+        "aes128-ctr",
+        "aes192-ctr",
+        "aes256-ctr");
+    List<KeyExchangeFactory> kex = new ArrayList<>(client.getKeyExchangeFactories());
+    kex.sort(Comparator.comparingInt(f -> fastFirst(f.getName())));
+    client.setKeyExchangeFactories(kex);
     CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, keepAlive);
     CoreModuleProperties.HEARTBEAT_REPLY_WAIT.set(client, keepAlive);
     CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, 3);
@@ -75,8 +98,51 @@ final class SshConnection implements AutoCloseable {
     return target;
   }
 
-  /** The open session, connecting and authenticating first when there is none. */
-  synchronized ClientSession session() throws Unreachable {
+  /**
+   * Starts connecting and logging in on a background thread, so that it overlaps with work on this
+   * host; the next use of the connection waits for it and reports its failure.
+   */
+  void openInBackground() {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    synchronized (this) {
+      if (opening != null || (session != null && session.isOpen() && session.isAuthenticated())) {
+        return;
+      }
+      opening = f;
+    }
+    Thread.ofVirtual()
+        .name("ssh-connect-" + target.node())
+        .start(
+            () -> {
+              try {
+                open();
+                f.complete(null);
+              } catch (Unreachable | RuntimeException e) {
+                f.completeExceptionally(e);
+              }
+            });
+  }
+
+  /** The open session, connected and logged in now when there is none. */
+  ClientSession session() throws Unreachable {
+    CompletableFuture<Void> f;
+    synchronized (this) {
+      f = opening;
+      opening = null;
+    }
+    if (f != null) {
+      try {
+        f.join();
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof Unreachable u) {
+          throw u;
+        }
+      }
+    }
+    return open();
+  }
+
+  private synchronized ClientSession open() throws Unreachable {
     if (session != null && session.isOpen() && session.isAuthenticated()) {
       return session;
     }
@@ -248,18 +314,25 @@ final class SshConnection implements AutoCloseable {
    * sent}. Writes go in 64 KiB requests: OpenSSH's sftp-server drops the channel on messages over
    * 256 KiB.
    */
-  void upload(Path local, String remote, LongConsumer sent) throws IOException {
+  void upload(Path local, String remote, LongConsumer sent, Map<String, String> texts)
+      throws IOException {
     ClientSession s = session();
-    try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(s);
-        InputStream in = Files.newInputStream(local);
-        OutputStream out = sftp.write(remote, 64 * 1024)) {
-      byte[] buf = new byte[256 * 1024];
-      long total = 0;
-      int n;
-      while ((n = in.read(buf)) > 0) {
-        out.write(buf, 0, n);
-        total += n;
-        sent.accept(total);
+    try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(s)) {
+      try (InputStream in = Files.newInputStream(local);
+          OutputStream out = sftp.write(remote, 64 * 1024)) {
+        byte[] buf = new byte[256 * 1024];
+        long total = 0;
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          out.write(buf, 0, n);
+          total += n;
+          sent.accept(total);
+        }
+      }
+      for (Map.Entry<String, String> t : texts.entrySet()) {
+        try (OutputStream out = sftp.write(t.getKey())) {
+          out.write(t.getValue().getBytes(StandardCharsets.UTF_8));
+        }
       }
     } catch (IOException e) {
       if (closed(s)) {
@@ -269,18 +342,9 @@ final class SshConnection implements AutoCloseable {
     }
   }
 
-  /** Writes {@code text} to the file {@code remote} over SFTP. */
-  void write(String remote, String text) throws IOException {
-    ClientSession s = session();
-    try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(s);
-        OutputStream out = sftp.write(remote)) {
-      out.write(text.getBytes(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      if (closed(s)) {
-        throw lost(e);
-      }
-      throw e;
-    }
+  private static int fastFirst(String kex) {
+    int i = FAST_KEX.indexOf(kex);
+    return i < 0 ? FAST_KEX.size() : i;
   }
 
   private Unreachable lost(Exception cause) {

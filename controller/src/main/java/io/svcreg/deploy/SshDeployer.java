@@ -108,23 +108,18 @@ public final class SshDeployer implements Deployer {
     Path work = null;
     String remoteTmp = null;
     try {
+      connection.openInBackground(); // logging in overlaps with the check of the package
       work = Files.createTempDirectory("svcreg-upload-");
-      // 1. the package, checked on this host: nothing unsafe or incomplete is ever sent
-      Path tree = Files.createDirectory(work.resolve("tree"));
-      Extractor x = new Extractor(tree);
-      PackageSources.extract(source, x);
-      String checksum = x.finish();
-      PackageInstaller.checkRequired(tree, source);
-      Requirements req = Requirements.read(tree.resolve("manifest.yaml"));
-      Path archive;
-      if (PackageSources.isArchive(source)) {
-        archive = source;
-      } else {
-        archive = work.resolve("package.tar.gz");
-        TarPacker.pack(tree, archive);
-      }
-      long size = Files.size(archive);
-      String sha = sha256(archive);
+      // 1. the package, checked on this host: nothing unsafe or incomplete is ever sent; an
+      // unchanged .tar.gz is checked once for all nodes
+      Path scratch = work;
+      PackageChecks.Checked checked =
+          PackageChecks.SHARED.get(source, () -> check(source, scratch));
+      String checksum = checked.checksum();
+      Requirements req = checked.requirements();
+      Path archive = checked.archive();
+      long size = checked.size();
+      String sha = checked.sha256();
       // 2. connect and preflight
       progress.report("connect", Map.of("node", target.node()));
       String home = home(service, version);
@@ -171,7 +166,7 @@ public final class SshDeployer implements Deployer {
       // 3. upload into the temporary directory
       String tmp = pre.tmp();
       remoteTmp = tmp;
-      long needKib = (size + Trees.size(tree)) / 1024 + 64;
+      long needKib = (size + checked.treeBytes()) / 1024 + 64;
       if (needKib > pre.freeKib()) {
         discard(tmp);
         return new InstallOutcome.Failed(
@@ -190,6 +185,11 @@ public final class SshDeployer implements Deployer {
       }
       int[] lastPercent = {-1};
       progress.report("upload", upload(0, size));
+      InstallMarker marker =
+          new InstallMarker(service, version, checksum, clock.instant(), Optional.empty());
+      Map<String, String> texts = new LinkedHashMap<>();
+      texts.put(tmp + "/package.sha256", sha + "  package.tar.gz\n");
+      texts.put(tmp + "/marker", marker.text());
       connection.upload(
           archive,
           tmp + "/package.tar.gz",
@@ -199,11 +199,8 @@ public final class SshDeployer implements Deployer {
               lastPercent[0] = pct;
               progress.report("upload", upload(sent, size));
             }
-          });
-      InstallMarker marker =
-          new InstallMarker(service, version, checksum, clock.instant(), Optional.empty());
-      connection.write(tmp + "/package.sha256", sha + "  package.tar.gz\n");
-      connection.write(tmp + "/marker", marker.text());
+          },
+          texts);
       // 4. verify and install on the node
       progress.report("verify", Map.of("sha256", sha));
       progress.report("install", Map.of("home", home));
@@ -267,6 +264,30 @@ public final class SshDeployer implements Deployer {
         }
       }
     }
+  }
+
+  /**
+   * Extracts and checks {@code source} in {@code work}; a directory is packed into {@code work}.
+   */
+  private static PackageChecks.Checked check(Path source, Path work)
+      throws IOException, PackageRejected {
+    Path tree = Files.createDirectory(work.resolve("tree"));
+    Extractor x = new Extractor(tree);
+    PackageSources.extract(source, x);
+    String checksum = x.finish();
+    PackageInstaller.checkRequired(tree, source);
+    Requirements req = Requirements.read(tree.resolve("manifest.yaml"));
+    Path archive;
+    if (PackageSources.isArchive(source)) {
+      archive = source;
+    } else {
+      archive = work.resolve("package.tar.gz");
+      TarPacker.pack(tree, archive);
+    }
+    long treeBytes = Trees.size(tree);
+    Trees.delete(tree);
+    return new PackageChecks.Checked(
+        checksum, req, archive, Files.size(archive), sha256(archive), treeBytes);
   }
 
   /** Deletes a temporary directory on the node (the next install would otherwise). */
@@ -502,7 +523,8 @@ public final class SshDeployer implements Deployer {
             return PackageInstaller.byActivity(
                 remoteMarkers(service).values().stream().map(Found::marker).toList());
           } catch (IOException e) {
-            throw new io.svcreg.core.SvcregException(
+            throw new NodeUnavailable(
+                reasonOf(e),
                 "cannot list the versions of "
                     + service
                     + " on "
@@ -856,8 +878,10 @@ public final class SshDeployer implements Deployer {
       boolean running = process.isPresent() && same(startTime(r.out()), process.get());
       return new Observation(installed, running);
     } catch (IOException e) {
-      throw new io.svcreg.core.SvcregException(
-          "cannot observe " + service + " on " + target.describe() + ": " + e.getMessage(), e);
+      throw new NodeUnavailable(
+          reasonOf(e),
+          "cannot observe " + service + " on " + target.describe() + ": " + e.getMessage(),
+          e);
     }
   }
 
@@ -966,6 +990,15 @@ public final class SshDeployer implements Deployer {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** The reason code of a failed node command: unreachable, refused, timed out or cut off. */
+  private static String reasonOf(IOException e) {
+    return switch (e) {
+      case SshConnection.Unreachable u -> u.reason();
+      case SshConnection.Timeout t -> DeployReasons.NODE_TIMEOUT;
+      default -> DeployReasons.CONNECTION_LOST;
+    };
+  }
 
   private SshConnection.Result run(String script) throws IOException {
     return connection.exec("sh -s", script, options.command());

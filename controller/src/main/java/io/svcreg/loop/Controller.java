@@ -13,11 +13,13 @@ import io.svcreg.core.Planner;
 import io.svcreg.core.Reasons;
 import io.svcreg.core.ResourceChange;
 import io.svcreg.core.SvcregException;
+import io.svcreg.deploy.DeployReasons;
 import io.svcreg.deploy.Deployer;
 import io.svcreg.deploy.HealthResult;
 import io.svcreg.deploy.HealthTracker;
 import io.svcreg.deploy.InstallOutcome;
 import io.svcreg.deploy.Launch;
+import io.svcreg.deploy.NodeUnavailable;
 import io.svcreg.deploy.Observation;
 import io.svcreg.deploy.ProcessRef;
 import io.svcreg.deploy.StartOutcome;
@@ -86,6 +88,15 @@ import java.util.function.UnaryOperator;
 public final class Controller implements AutoCloseable {
 
   private static final Logger LOG = System.getLogger(Controller.class.getName());
+
+  /** Degraded reasons of a node that could not be asked; cleared once it answers again. */
+  private static final Set<String> NODE_REASONS =
+      Set.of(
+          DeployReasons.NODE_UNREACHABLE,
+          DeployReasons.HOST_KEY_REFUSED,
+          DeployReasons.AUTH_FAILED,
+          DeployReasons.CONNECTION_LOST,
+          DeployReasons.NODE_TIMEOUT);
 
   /** Meta key of the last host topology detection (JSON). */
   static final String TOPOLOGY_META = "topology";
@@ -942,7 +953,34 @@ public final class Controller implements AutoCloseable {
       return null;
     }
     Optional<ProcessRef> ref = processRef(name, st);
-    Observation seen = d.get().observe(name, version.get(), ref);
+    Observation seen;
+    try {
+      seen = d.get().observe(name, version.get(), ref);
+    } catch (NodeUnavailable e) {
+      // nothing is known about the node: keep the recorded state, say why, retry with backoff
+      Optional<Condition> c = st.condition(Condition.DEGRADED);
+      if (c.isEmpty() || !c.get().reason().equals(e.reason())) {
+        LOG.log(Level.WARNING, "Service/" + name + ": " + e.getMessage());
+        update(
+            name,
+            s ->
+                status(s)
+                    .condition(
+                        Condition.DEGRADED,
+                        ConditionStatus.TRUE,
+                        e.reason(),
+                        e.getMessage(),
+                        clock.instant())
+                    .build(),
+            null);
+      }
+      return new Outcome.Retry(e.getMessage());
+    }
+    if (st.condition(Condition.DEGRADED)
+        .filter(c -> NODE_REASONS.contains(c.reason()))
+        .isPresent()) {
+      update(name, s -> status(s).clearCondition(Condition.DEGRADED).build(), null);
+    }
     boolean expectsProcess =
         st.phase() == Phase.RUNNING || st.phase() == Phase.STARTING || st.phase() == Phase.STOPPING;
     if (!seen.installed()) {
@@ -1178,20 +1216,16 @@ public final class Controller implements AutoCloseable {
                     .phase(before)
                     .lastError(Optional.of(f.message()))
                     .condition(
-                        Condition.PROGRESSING,
-                        ConditionStatus.FALSE,
-                        "InstallFailed",
-                        f.message(),
-                        now)
+                        Condition.PROGRESSING, ConditionStatus.FALSE, f.reason(), f.message(), now)
                     .condition(
-                        Condition.DEGRADED, ConditionStatus.TRUE, "InstallFailed", f.message(), now)
+                        Condition.DEGRADED, ConditionStatus.TRUE, f.reason(), f.message(), now)
                     .build(),
             Map.of("phase", "failed", "version", x.version(), "message", f.message()),
             "deployment_progress");
         yield new Outcome.Terminal(f.message());
       }
       case InstallOutcome.Failed f -> {
-        fail(name, "InstallFailed", f.message());
+        fail(name, f.reason(), f.message());
         yield new Outcome.Retry(f.message());
       }
     };

@@ -161,6 +161,12 @@ public final class OpenSshd implements AutoCloseable {
     }
   }
 
+  /** Stops the server and cuts its open connections, as a node that went down would. */
+  public void stop() {
+    process.children().forEach(ProcessHandle::destroy);
+    close();
+  }
+
   @Override
   public void close() {
     process.destroy();

@@ -3,6 +3,7 @@ package io.svcreg.loop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.svcreg.Waits;
+import io.svcreg.core.ObservedService;
 import io.svcreg.deploy.OpenSshd;
 import io.svcreg.schema.Condition;
 import io.svcreg.schema.Phase;
@@ -170,5 +171,55 @@ class RemoteNodesIT {
     try (var left = Files.list(root(2))) {
       assertThat(left.toList()).isEmpty();
     }
+  }
+
+  @Test
+  void unknownHostKey_install_degradedHostKeyRefused() throws Exception {
+    Files.writeString(nodes.get(0).knownHosts, "");
+    rig.light("db-1", "db", "1", Rig.HEALTHY);
+    rig.write("all.yaml", network(), service("db", "1", "db-1", 0));
+    rig.start();
+
+    rig.await(
+        LONG,
+        "db",
+        "Degraded HostKeyRefused",
+        o ->
+            o.status().conditions().stream()
+                .anyMatch(
+                    c ->
+                        c.type().equals(Condition.DEGRADED)
+                            && c.reason().equals("HostKeyRefused")));
+    assertThat(root(0).resolve("db-1")).doesNotExist();
+  }
+
+  @Test
+  void nodeDown_afterDeploy_stateKeptAndDegradedNodeUnreachable() throws Exception {
+    rig.light("db-1", "db", "1", Rig.HEALTHY);
+    rig.write("all.yaml", network(), service("db", "1", "db-1", 0));
+    rig.start();
+    rig.awaitRunning(LONG, "db");
+    long pid = rig.pid("db");
+
+    nodes.get(0).stop();
+    ObservedService o =
+        rig.await(
+            LONG,
+            "db",
+            "Degraded NodeUnreachable",
+            s ->
+                s.status().conditions().stream()
+                    .anyMatch(
+                        c ->
+                            c.type().equals(Condition.DEGRADED)
+                                && c.reason().equals("NodeUnreachable")));
+
+    // nothing is known about the node: the recorded state stays, nothing is reinstalled
+    assertThat(o.status().phase()).isEqualTo(Phase.RUNNING);
+    assertThat(o.status().deployedVersion()).contains("1");
+    assertThat(o.status().pid()).contains(pid);
+    assertThat(Rig.alive(pid)).isTrue();
+    assertThat(rig.events(Event.DEPLOYMENT_PROGRESS, "db"))
+        .noneMatch(e -> "InstallMissing".equals(Rig.data(e).get("reason")));
   }
 }
