@@ -246,8 +246,9 @@ public final class PlanBench {
   }
 
   /**
-   * The first load and plan of {@code specs} in a new JVM started like this one (same Java, heap
-   * and collector), as a {@code svcreg plan} run reads it.
+   * The first load and plan of {@code specs} in a new JVM started with the options {@code
+   * tools/svcreg plan} uses (passed by {@code tools/bench}; else like this one), as a {@code svcreg
+   * plan} run reads it.
    */
   private static Cold cold(BenchSpecs specs) throws IOException {
     List<String> cmd = new ArrayList<>();
@@ -256,9 +257,15 @@ public final class PlanBench {
             .info()
             .command()
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (!arg.startsWith("-XX:StartFlightRecording") && !arg.startsWith("-agentlib")) {
-        cmd.add(arg);
+    // tools/bench passes the options tools/svcreg runs `plan` with; else this JVM's own
+    String launcher = System.getProperty("svcreg.bench.coldOptions", "").strip();
+    if (!launcher.isEmpty()) {
+      cmd.addAll(List.of(launcher.split("\\s+")));
+    } else {
+      for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+        if (!arg.startsWith("-XX:StartFlightRecording") && !arg.startsWith("-agentlib")) {
+          cmd.add(arg);
+        }
       }
     }
     cmd.addAll(
