@@ -48,6 +48,31 @@ class RemoteNodesIT {
       rig.close();
     } finally {
       nodes.forEach(OpenSshd::close);
+      killServicesUnder(tmp);
+    }
+  }
+
+  /**
+   * Kills the services the nodes still run (they outlive the controller and sshd, as on a real
+   * node): every process whose working directory is below {@code dir}.
+   */
+  private static void killServicesUnder(Path dir) {
+    try (var procs = java.nio.file.Files.list(Path.of("/proc"))) {
+      procs
+          .filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+          .forEach(
+              p -> {
+                try {
+                  if (java.nio.file.Files.readSymbolicLink(p.resolve("cwd")).startsWith(dir)) {
+                    ProcessHandle.of(Long.parseLong(p.getFileName().toString()))
+                        .ifPresent(ProcessHandle::destroyForcibly);
+                  }
+                } catch (java.io.IOException | RuntimeException e) {
+                  // gone already, or not ours to read
+                }
+              });
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
