@@ -19,7 +19,6 @@ import io.svcreg.store.EventsSince;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -61,9 +60,9 @@ final class Connection implements WsListener {
   private final Object subLock = new Object();
   private volatile boolean subscribed;
   private boolean replaying;
+  private long liveSeen;
   private Set<String> filter = Set.of();
   private long lastDelivered;
-  private ArrayList<Hub.Pushed> pending;
 
   Connection(ApiServer server) {
     this.server = server;
@@ -172,7 +171,7 @@ final class Connection implements WsListener {
     }
     synchronized (subLock) {
       subscribed = false;
-      pending = null;
+      replaying = false;
     }
     server.hub().remove(this);
     if (counted.compareAndSet(true, false)) {
@@ -408,20 +407,18 @@ final class Connection implements WsListener {
     return subscribed;
   }
 
-  /** Takes one live event from the hub (never blocks). */
+  /**
+   * Takes one live event from the hub (never blocks). While the subscription replays, live events
+   * are not queued: the replay reads them from the journal before it switches to live (so a replay
+   * holds no growing list of live events, and is never cut off for them).
+   */
   void deliver(Hub.Pushed p) {
     synchronized (subLock) {
       if (!subscribed) {
         return;
       }
       if (replaying) {
-        pending.add(p);
-        if (pending.size() > options.outboundQueue()) {
-          // the replay cannot keep up with live events: cut off, resume with since
-          subscribed = false;
-          pending = null;
-          out.cutOff();
-        }
+        liveSeen = Math.max(liveSeen, p.event().revision());
         return;
       }
       push(p);
@@ -436,7 +433,7 @@ final class Connection implements WsListener {
     }
     lastDelivered = e.revision();
     if (filter.isEmpty() || filter.contains(e.type())) {
-      out.offer(p.text(), e.revision());
+      out.offer(p.frame(), e.revision());
     }
   }
 
@@ -454,7 +451,7 @@ final class Connection implements WsListener {
     synchronized (subLock) {
       subscribed = true;
       replaying = true;
-      pending = new ArrayList<>();
+      liveSeen = -1;
       filter = names;
     }
     long startAfter;
@@ -492,30 +489,55 @@ final class Connection implements WsListener {
     if (!out.reply(Wire.response(id, data), startAfter)) {
       return;
     }
-    long reached = startAfter;
     if (snapshot != null) {
-      if (!out.put(Wire.write(snapshot), startAfter, options.replayTimeout())) {
+      if (!out.put(Frames.text(Wire.write(snapshot)), startAfter, options.replayTimeout())) {
         return;
       }
     }
-    for (Event e : replay) {
-      reached = e.revision();
-      if (names.isEmpty() || names.contains(e.type())) {
-        if (!out.put(Wire.event(e), e.revision(), options.replayTimeout())) {
+    catchUp(replay, startAfter, names);
+  }
+
+  /**
+   * Replays {@code events} (the journal after {@code after}), then whatever the journal gained
+   * meanwhile, until the replay has reached every live event the hub offered since the subscription
+   * began; then switches to live events. Paced by the writer: each frame waits for room in the
+   * bounded queue (at most the replay timeout; a watcher that reads nothing is cut off).
+   */
+  private void catchUp(List<Event> events, long after, Set<String> names)
+      throws InterruptedException {
+    long reached = after;
+    List<Event> next = events;
+    while (true) {
+      for (Event e : next) {
+        if (e.revision() <= reached) {
+          continue;
+        }
+        reached = e.revision();
+        if (names.isEmpty() || names.contains(e.type())) {
+          if (!out.put(server.hub().pushed(e).frame(), e.revision(), options.replayTimeout())) {
+            return;
+          }
+        }
+      }
+      synchronized (subLock) {
+        if (!subscribed || !replaying) {
+          return;
+        }
+        if (liveSeen <= reached) {
+          // every later event comes from the hub, in order; earlier ones are dropped by revision
+          lastDelivered = reached;
+          replaying = false;
           return;
         }
       }
-    }
-    synchronized (subLock) {
-      if (!subscribed || pending == null) {
+      EventsSince r = server.store().eventsSince(reached);
+      if (r instanceof EventsSince.Events more) {
+        next = more.events();
+      } else {
+        // fell further behind than the journal retains: cut off; resuming gets revision_expired
+        unsubscribeQuietly();
+        out.cutOff();
         return;
-      }
-      lastDelivered = reached;
-      List<Hub.Pushed> live = pending;
-      pending = null;
-      replaying = false;
-      for (Hub.Pushed p : live) {
-        push(p);
       }
     }
   }
@@ -531,7 +553,6 @@ final class Connection implements WsListener {
     synchronized (subLock) {
       subscribed = false;
       replaying = false;
-      pending = null;
     }
   }
 
@@ -555,9 +576,16 @@ final class Connection implements WsListener {
       this.session = session;
     }
 
+    /**
+     * Writes whole frames straight to the connection: Helidon's session writes (and flushes through
+     * TLS) each message on its own, while a batch of frames here is one socket write.
+     */
     @Override
-    public void send(String text) {
-      session.send(text, true);
+    public void write(byte[] frames, int length) {
+      if (!(session.socketContext() instanceof ConnectionContext ctx)) {
+        throw new IllegalStateException("not a server WebSocket session: " + session);
+      }
+      ctx.dataWriter().writeNow(BufferData.createReadOnly(frames, 0, length));
     }
 
     @Override

@@ -8,26 +8,33 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 
 /**
  * Fans the store's committed events out to the connected watchers. The store hands each commit's
  * events over without waiting (inside its commit lock, so in revision order); one dispatcher thread
- * encodes each event once and offers it to every watcher's bounded outbound queue, which never
- * blocks: a watcher that cannot keep up is cut off, never the controller or the other watchers.
+ * encodes each event once into a WebSocket frame and offers those bytes to every watcher's bounded
+ * outbound queue, which never blocks: a watcher that cannot keep up is cut off, never the
+ * controller or the other watchers. The frames of the newest {@link #RECENT} events are kept for
+ * replays, so that watchers resuming together do not encode the same events again each.
  */
 final class Hub implements AutoCloseable {
 
   private static final Logger LOG = System.getLogger(Hub.class.getName());
 
-  /** An event and its encoded message. */
-  record Pushed(Event event, String text) {}
+  /** How many of the newest events' frames are kept for replays (a power of two). */
+  static final int RECENT = 4096;
+
+  /** An event and its frame ({@link Frames#text} of its message; shared, never changed). */
+  record Pushed(Event event, byte[] frame) {}
 
   private final Store store;
   private final Consumer<List<Event>> observer;
   private final Consumer<List<Event>> listener = this::onCommit;
   private final LinkedBlockingQueue<List<Event>> inbox = new LinkedBlockingQueue<>();
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+  private final AtomicReferenceArray<Pushed> recent = new AtomicReferenceArray<>(RECENT);
   private final Thread dispatcher;
   private volatile boolean closed;
 
@@ -53,6 +60,16 @@ final class Hub implements AutoCloseable {
     connections.remove(c);
   }
 
+  /** An event with its frame: the one already encoded for the watchers, or a new one. */
+  Pushed pushed(Event e) {
+    int slot = (int) (e.revision() & (RECENT - 1));
+    Pushed p = recent.get(slot);
+    if (p != null && p.event().revision() == e.revision()) {
+      return p;
+    }
+    return new Pushed(e, Frames.text(Wire.event(e)));
+  }
+
   /** The open connections. */
   Set<Connection> connections() {
     return connections;
@@ -73,7 +90,9 @@ final class Hub implements AutoCloseable {
           for (Connection c : connections) {
             if (c.subscribed()) {
               if (p == null) {
-                p = new Pushed(e, Wire.event(e));
+                // encoded only when someone watches; kept for the replays of resuming watchers
+                p = new Pushed(e, Frames.text(Wire.event(e)));
+                recent.set((int) (e.revision() & (RECENT - 1)), p);
               }
               c.deliver(p);
             }

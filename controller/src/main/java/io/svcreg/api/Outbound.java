@@ -5,16 +5,20 @@ import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The one writer of a WebSocket session: a bounded queue of outgoing messages drained by one
- * virtual thread, because a session's send is not thread-safe. Producers never block on it (except
- * {@link #put}, used by the session's own reading thread to replay history): when the queue is
- * full, the queued messages are dropped and the session is closed with 1008 and the revision to
- * resume from.
+ * virtual thread, because a session's send is not thread-safe. Messages are queued as whole frames
+ * ({@link Frames}); the writer takes every frame queued by the time it wakes (up to {@link
+ * #BATCH_BYTES}) and writes them with one socket write, so a burst costs one TLS write, not one per
+ * message. Producers never block on it (except {@link #put}, used by the session's own reading
+ * thread to replay history): when the queue is full, the queued messages are dropped and the
+ * session is closed with 1008 and the revision to resume from.
  */
 final class Outbound {
 
@@ -23,10 +27,13 @@ final class Outbound {
   /** Close code of a policy violation (RFC 6455): used for a watcher that cannot keep up. */
   static final int POLICY_VIOLATION = 1008;
 
+  /** Bytes of frames the writer puts into one socket write at most (a larger frame goes alone). */
+  static final int BATCH_BYTES = 64 * 1024;
+
   /** What the writer does with the connection; called from the writer thread only. */
   interface Sink {
-    /** Sends one text message (a whole frame). */
-    void send(String text) throws Exception;
+    /** Writes whole text frames ({@link Frames#text}): {@code length} bytes of {@code frames}. */
+    void write(byte[] frames, int length) throws Exception;
 
     /** Sends a ping. */
     void ping() throws Exception;
@@ -48,6 +55,7 @@ final class Outbound {
     CLOSE
   }
 
+  /** {@code payload}: a TEXT item's frame or a PONG's payload; a CLOSE's reason and code. */
   private record Item(Kind kind, String text, byte[] payload, long revision, int bytes) {}
 
   private final Sink sink;
@@ -92,22 +100,22 @@ final class Outbound {
   }
 
   /**
-   * Queues a message without waiting; {@code revision} (or -1) is the event revision the stream has
-   * reached once it is sent. When the queue is full, the watcher is cut off. Returns whether it was
-   * queued.
+   * Queues a frame ({@link Frames#text}, shared with other sessions: never changed) without
+   * waiting; {@code revision} (or -1) is the event revision the stream has reached once it is sent.
+   * When the queue is full, the watcher is cut off. Returns whether it was queued.
    */
-  boolean offer(String text, long revision) {
+  boolean offer(byte[] frame, long revision) {
     lock.lock();
     try {
       if (closing) {
         return false;
       }
-      int bytes = utf8Length(text);
+      int bytes = frame.length;
       if (queue.size() >= maxMessages || queuedBytes + bytes > maxBytes) {
         overflow();
         return false;
       }
-      add(new Item(Kind.TEXT, text, null, revision, bytes));
+      add(new Item(Kind.TEXT, null, frame, revision, bytes));
       return true;
     } finally {
       lock.unlock();
@@ -120,6 +128,7 @@ final class Outbound {
    * does. Returns whether it was queued.
    */
   boolean reply(String text, long revision) {
+    byte[] frame = Frames.text(text);
     lock.lock();
     try {
       if (closing) {
@@ -129,7 +138,7 @@ final class Outbound {
         overflow();
         return false;
       }
-      add(new Item(Kind.TEXT, text, null, revision, utf8Length(text)));
+      add(new Item(Kind.TEXT, null, frame, revision, frame.length));
       return true;
     } finally {
       lock.unlock();
@@ -137,14 +146,15 @@ final class Outbound {
   }
 
   /**
-   * Queues a message, waiting at most {@code timeout} for room (a replay paced by the watcher);
-   * cuts the watcher off when there is none by then. Returns whether it was queued.
+   * Queues a frame ({@link Frames#text}), waiting at most {@code timeout} for room (a replay paced
+   * by the watcher); cuts the watcher off when there is none by then. Returns whether it was
+   * queued.
    */
-  boolean put(String text, long revision, Duration timeout) throws InterruptedException {
+  boolean put(byte[] frame, long revision, Duration timeout) throws InterruptedException {
     long left = timeout.toNanos();
     lock.lock();
     try {
-      int bytes = utf8Length(text);
+      int bytes = frame.length;
       while (!closing
           && !queue.isEmpty()
           && (queue.size() >= maxMessages || queuedBytes + bytes > maxBytes)) {
@@ -157,7 +167,7 @@ final class Outbound {
       if (closing) {
         return false;
       }
-      add(new Item(Kind.TEXT, text, null, revision, bytes));
+      add(new Item(Kind.TEXT, null, frame, revision, bytes));
       return true;
     } finally {
       lock.unlock();
@@ -284,9 +294,10 @@ final class Outbound {
   }
 
   private void drain() {
+    ArrayList<Item> batch = new ArrayList<>();
     try {
       while (true) {
-        Item item;
+        batch.clear();
         lock.lock();
         try {
           while (queue.isEmpty() && !done) {
@@ -295,8 +306,20 @@ final class Outbound {
           if (done) {
             return;
           }
-          item = queue.removeFirst();
-          queuedBytes -= item.bytes();
+          // every text frame queued by now, up to BATCH_BYTES, goes out in one write
+          Item first = queue.removeFirst();
+          batch.add(first);
+          int bytes = first.bytes();
+          if (first.kind() == Kind.TEXT) {
+            Item next;
+            while ((next = queue.peekFirst()) != null
+                && next.kind() == Kind.TEXT
+                && bytes + next.bytes() <= BATCH_BYTES) {
+              batch.add(queue.removeFirst());
+              bytes += next.bytes();
+            }
+          }
+          queuedBytes -= bytes;
           notFull.signalAll();
         } finally {
           lock.unlock();
@@ -306,11 +329,14 @@ final class Outbound {
           if (closeSent) {
             return;
           }
+          Item item = batch.getFirst();
           switch (item.kind()) {
             case TEXT -> {
-              sink.send(item.text());
-              if (item.revision() >= 0) {
-                lastRevision = item.revision();
+              writeFrames(batch);
+              for (Item sent : batch) {
+                if (sent.revision() >= 0) {
+                  lastRevision = sent.revision();
+                }
               }
             }
             case PING -> sink.ping();
@@ -347,6 +373,25 @@ final class Outbound {
       }
       onDone.run();
     }
+  }
+
+  private void writeFrames(List<Item> batch) throws Exception {
+    if (batch.size() == 1) {
+      byte[] frame = batch.getFirst().payload();
+      sink.write(frame, frame.length);
+      return;
+    }
+    int length = 0;
+    for (Item i : batch) {
+      length += i.payload().length;
+    }
+    byte[] all = new byte[length];
+    int at = 0;
+    for (Item i : batch) {
+      System.arraycopy(i.payload(), 0, all, at, i.payload().length);
+      at += i.payload().length;
+    }
+    sink.write(all, length);
   }
 
   /** Waits until the writer has stopped, at most {@code timeout}; returns whether it did. */

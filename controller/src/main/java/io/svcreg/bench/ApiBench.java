@@ -31,10 +31,12 @@ import java.util.logging.Logger;
 /**
  * {@code tools/bench api}: the WebSocket API over {@code wss://127.0.0.1}. Request/response round
  * trips ({@code get_service}) at 1 and 16 connections; fan-out of 100 events/s to 100 watchers
- * (delivery latency, nothing lost); 1,000 watchers at saturation (events/s delivered, server heap
- * per watcher) with slow watchers that read nothing (cut off, not buffered). Events are journaled
- * by committing {@code reconcile_diff} events to the controller's store directly (the API serves
- * the journal whatever writes it), each carrying its wall-clock time of commit start.
+ * (delivery latency, nothing lost); 1,000 watchers: the event rate they are sustained at with
+ * nothing lost and nobody cut off, then an overload and how long until every watcher has caught up
+ * (cut off, resumed with since), the server heap per watcher, and slow watchers that read nothing
+ * (cut off, not buffered). Events are journaled by committing {@code reconcile_diff} events to the
+ * controller's store directly (the API serves the journal whatever writes it), each carrying its
+ * wall-clock time of commit start.
  */
 public final class ApiBench {
 
@@ -43,7 +45,7 @@ public final class ApiBench {
 
   private static final String USAGE =
       "usage: tools/bench api [--round-trips 5000] [--seconds 10] [--watchers 100] [--rate 100]"
-          + " [--many 1000] [--slow 20] [--dir TMP]";
+          + " [--many 1000] [--slow 20] [--step 5] [--burst 3000] [--dir TMP]";
 
   private final PrintStream out;
 
@@ -59,6 +61,8 @@ public final class ApiBench {
     int rate = 100;
     int many = 1000;
     int slow = 20;
+    int step = 5;
+    int burst = 3000;
     Path dir = defaultDir();
     for (int i = 0; i < args.length; i++) {
       try {
@@ -69,6 +73,8 @@ public final class ApiBench {
           case "--rate" -> rate = Integer.parseInt(value(args, ++i));
           case "--many" -> many = Integer.parseInt(value(args, ++i));
           case "--slow" -> slow = Integer.parseInt(value(args, ++i));
+          case "--step" -> step = Integer.parseInt(value(args, ++i));
+          case "--burst" -> burst = Integer.parseInt(value(args, ++i));
           case "--dir" -> dir = Path.of(value(args, ++i));
           case "-h", "--help" -> {
             System.out.println(USAGE);
@@ -82,7 +88,8 @@ public final class ApiBench {
     }
     Logger.getLogger("").setLevel(Level.WARNING);
     boolean passed =
-        new ApiBench(System.out).run(dir, roundTrips, seconds, watchers, rate, many, slow);
+        new ApiBench(System.out)
+            .run(dir, roundTrips, seconds, watchers, rate, many, slow, step, burst);
     System.exit(passed ? 0 : 1);
   }
 
@@ -106,7 +113,16 @@ public final class ApiBench {
     System.exit(2);
   }
 
-  boolean run(Path parent, int roundTrips, int seconds, int watchers, int rate, int many, int slow)
+  boolean run(
+      Path parent,
+      int roundTrips,
+      int seconds,
+      int watchers,
+      int rate,
+      int many,
+      int slow,
+      int step,
+      int burst)
       throws Exception {
     out.printf(
         Locale.ROOT,
@@ -154,7 +170,7 @@ public final class ApiBench {
         roundTrips(config, 1, roundTrips);
         roundTrips(config, 16, roundTrips / 4);
         ok &= fanOut(app, url, ca, token, watchers, rate, seconds);
-        ok &= saturation(app, url, ca, token, many, slow, seconds);
+        ok &= saturation(app, url, ca, token, many, slow, step, burst);
       }
     } finally {
       TinyPackage.killAll(tmp.resolve("data/opt"));
@@ -232,24 +248,30 @@ public final class ApiBench {
       long periodNanos = 1_000_000_000L / rate;
       long next = System.nanoTime();
       long last = since;
+      long[] commitNanos = new long[events];
       for (int i = 0; i < events; i++) {
         next += periodNanos;
         long wait = next - System.nanoTime();
         if (wait > 0) {
           TimeUnit.NANOSECONDS.sleep(wait);
         }
+        long c0 = System.nanoTime();
         last = commit(app, 1);
+        commitNanos[i] = System.nanoTime() - c0;
       }
-      Map<String, Long> r = child.report(last);
+      Map<String, Long> r = child.waitFor(last, 120);
+      java.util.Arrays.sort(commitNanos);
       long expected = (long) watchers * events;
       boolean met =
           r.get("p99us") < TARGET_FANOUT_P99_MICROS
               && r.get("received") == expected
-              && r.get("disorder") == 0;
+              && r.get("disorder") == 0
+              && r.get("cutoffs") == 0;
       out.printf(
           Locale.ROOT,
           "fan-out %d watchers x %d events/s for %d s: delivered %,d of %,d (lost %d, out of order"
-              + " %d), latency p50 %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 20 ms): %s%n",
+              + " %d, cut off %d), latency p50 %.2f ms, p99 %.2f ms, max %.2f ms (target p99 < 20"
+              + " ms): %s%n",
           watchers,
           rate,
           seconds,
@@ -257,54 +279,128 @@ public final class ApiBench {
           expected,
           expected - r.get("received"),
           r.get("disorder"),
+          r.get("cutoffs"),
           r.get("p50us") / 1e3,
           r.get("p99us") / 1e3,
           r.get("maxus") / 1e3,
           met ? "PASS" : "FAIL");
+      out.printf(
+          Locale.ROOT,
+          "  of which the store commit (before the hub has the event): p50 %.2f ms, p99 %.2f ms;"
+              + " load average %.1f%n",
+          ApiBenchWatchers.pct(commitNanos, 0.5) / 1e6,
+          ApiBenchWatchers.pct(commitNanos, 0.99) / 1e6,
+          loadAverage());
       return met;
     }
   }
 
   /**
-   * {@code many} watchers and {@code slow} that never read: events committed as fast as the store
-   * takes them (batches of 10) for {@code seconds}; delivered events/s, heap per watcher.
+   * {@code many} watchers and {@code slow} that never read. First the rate the server sustains:
+   * steps of {@code stepSeconds} at rising event rates until one where a watcher is cut off or
+   * falls more than a second behind; the last step before it is the sustained rate (deliveries/s =
+   * rate x watchers, nothing lost, nobody cut off). Then overload: {@code burst} events committed
+   * as fast as the store takes them (batches of 10), far beyond what the watchers' queues hold, and
+   * the time until every watcher has every event, counting the cut-offs and the resumes with {@code
+   * since} it took. Also the server heap per watcher, and the never-reading watchers cut off.
    */
   private boolean saturation(
-      ControllerApp app, URI url, Path ca, String token, int many, int slow, int seconds)
+      ControllerApp app,
+      URI url,
+      Path ca,
+      String token,
+      int many,
+      int slow,
+      int stepSeconds,
+      int burst)
       throws Exception {
     long heapBefore = usedHeapAfterGc();
     long since = app.store().lastRevision();
-    try (Child child = Child.start(url, ca, token, many, slow, since, 1000)) {
+    try (Child child = Child.start(url, ca, token, many, slow, since, 0)) {
       long heapWatching = usedHeapAfterGc();
       long perWatcher = (heapWatching - heapBefore) / (many + slow);
-      long t0 = System.nanoTime();
-      long end = t0 + TimeUnit.SECONDS.toNanos(seconds);
       long last = since;
-      long committed = 0;
-      while (System.nanoTime() < end) {
-        last = commit(app, 10);
-        committed += 10;
+      Map<String, Long> before = child.waitFor(last, 10);
+      int sustained = 0;
+      for (int rate = 25; rate <= 3200; rate *= 2) {
+        int batch = Math.max(1, rate / 100);
+        long periodNanos = 1_000_000_000L * batch / rate;
+        long t0 = System.nanoTime();
+        long next = t0;
+        long end = t0 + TimeUnit.SECONDS.toNanos(stepSeconds);
+        long committed = 0;
+        while (next < end) {
+          next += periodNanos;
+          long wait = next - System.nanoTime();
+          if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait);
+          }
+          last = commit(app, batch);
+          committed += batch;
+        }
+        double load = loadAverage();
+        Map<String, Long> r = child.waitFor(last, 60);
+        long cutOffs = r.get("cutoffs") - before.get("cutoffs");
+        long received = r.get("received") - before.get("received");
+        double lag = r.get("waitedus") / 1e6;
+        boolean keptUp = cutOffs == 0 && r.get("behind") == 0 && lag < 1.0;
+        out.printf(
+            Locale.ROOT,
+            "  %d watchers, %,d events/s for %d s (%,d deliveries/s): delivered %,d of %,d, cut"
+                + " off %d times, all had the last event %.2f s after its commit (load average"
+                + " %.1f): %s%n",
+            many,
+            committed / stepSeconds,
+            stepSeconds,
+            committed * many / stepSeconds,
+            received,
+            committed * many,
+            cutOffs,
+            lag,
+            load,
+            keptUp ? "kept up" : "did not keep up");
+        before = r;
+        if (!keptUp) {
+          break;
+        }
+        sustained = rate;
       }
-      long heapLoaded = usedHeapAfterGc();
-      Map<String, Long> r = child.report(last);
-      double elapsed = (System.nanoTime() - t0) / 1e9;
-      long expected = committed * many;
-      boolean memoryMet = perWatcher <= TARGET_BYTES_PER_WATCHER;
-      boolean cutOff = slow == 0 || r.get("cutoff") == slow;
-      boolean complete = r.get("behind") == 0 && r.get("disorder") == 0;
       out.printf(
           Locale.ROOT,
-          "%d watchers: %,d events committed in %.1f s (%,.0f/s); delivered %,d of %,d events"
-              + " (%,.0f/s until every healthy watcher had all), out of order %d, behind %d%n",
+          "%d watchers: sustained %,d events/s = %,d deliveries/s with nothing lost and no"
+              + " watcher cut off%n",
           many,
-          committed,
-          (end - t0) / 1e9,
-          committed / ((end - t0) / 1e9),
-          r.get("received"),
-          expected,
-          r.get("received") / elapsed,
+          sustained,
+          (long) sustained * many);
+      long b0 = System.nanoTime();
+      for (int i = 0; i < burst; i += 10) {
+        last = commit(app, 10);
+      }
+      double commitSeconds = (System.nanoTime() - b0) / 1e9;
+      Map<String, Long> r = child.waitFor(last, 180);
+      double allSeconds = (System.nanoTime() - b0) / 1e9;
+      long received = r.get("received") - before.get("received");
+      boolean complete = r.get("behind") == 0 && r.get("disorder") == 0;
+      long heapLoaded = usedHeapAfterGc();
+      out.printf(
+          Locale.ROOT,
+          "%d watchers, overload: %,d events committed in %.2f s (%,.0f/s); every watcher had"
+              + " every event after %.1f s (%,d of %,d deliveries, %,.0f/s), cut off %d times and"
+              + " resumed with since, out of order %d, behind %d (load average %.1f): %s%n",
+          many,
+          burst,
+          commitSeconds,
+          burst / commitSeconds,
+          allSeconds,
+          received,
+          (long) burst * many,
+          received / allSeconds,
+          r.get("cutoffs") - before.get("cutoffs"),
           r.get("disorder"),
-          r.get("behind"));
+          r.get("behind"),
+          loadAverage(),
+          complete ? "PASS" : "FAIL");
+      boolean memoryMet = perWatcher <= TARGET_BYTES_PER_WATCHER;
       out.printf(
           Locale.ROOT,
           "server heap per watcher: %,d bytes (%,d watchers incl. %d slow; target <= 64 KB): %s%n",
@@ -312,16 +408,22 @@ public final class ApiBench {
           many + slow,
           slow,
           memoryMet ? "PASS" : "FAIL");
+      long slowCut = child.slow();
+      boolean cutOff = slowCut == slow;
       out.printf(
           Locale.ROOT,
-          "slow watchers (never read): %d of %d cut off; server heap after the burst %+,d bytes"
+          "slow watchers (never read): %d of %d cut off; server heap after the overload %+,d bytes"
               + " against before it: %s%n",
-          r.get("cutoff"),
+          slowCut,
           slow,
           heapLoaded - heapWatching,
           cutOff ? "PASS" : "FAIL");
       return memoryMet && cutOff && complete;
     }
+  }
+
+  private static double loadAverage() {
+    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
   }
 
   private static long commit(ControllerApp app, int n) {
@@ -387,8 +489,8 @@ public final class ApiBench {
       return c;
     }
 
-    Map<String, Long> report(long last) throws IOException {
-      cmd.println("REPORT " + last);
+    Map<String, Long> waitFor(long last, int seconds) throws IOException {
+      cmd.println("WAIT " + last + " " + seconds);
       String line = in.readLine();
       if (line == null || !line.startsWith("RESULT ")) {
         throw new IllegalStateException("the watcher process failed: " + line);
@@ -396,9 +498,18 @@ public final class ApiBench {
       Map<String, Long> r = new HashMap<>();
       for (String kv : line.substring(7).split(" ")) {
         String[] p = kv.split("=");
-        r.put(p[0], Long.parseLong(p[1].contains("/") ? p[1].split("/")[0] : p[1]));
+        r.put(p[0], Long.parseLong(p[1]));
       }
       return r;
+    }
+
+    long slow() throws IOException {
+      cmd.println("SLOW");
+      String line = in.readLine();
+      if (line == null || !line.startsWith("SLOW cutoff=")) {
+        throw new IllegalStateException("the watcher process failed: " + line);
+      }
+      return Long.parseLong(line.substring(12).split("/")[0]);
     }
 
     @Override

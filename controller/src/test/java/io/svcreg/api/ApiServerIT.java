@@ -518,6 +518,44 @@ class ApiServerIT {
   }
 
   @Test
+  void subscribe_sinceFarBehindWhileEventsKeepComing_catchesUpWithoutBeingCutOff()
+      throws Exception {
+    // a replay many times the queue's size while the controller keeps committing: the replay is
+    // paced by the writer and reads what arrives meanwhile from the journal, so the watcher is
+    // neither cut off nor given a gap or a duplicate
+    ApiServer small =
+        ApiServer.start(options().withLimits(1 << 20, 1024, 100, 200, 16, 4L << 20), app);
+    long from = app.store().lastRevision();
+    journal(500, 10);
+    Thread writer =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  for (int i = 0; i < 300; i++) {
+                    app.store()
+                        .commit(new Transaction().event("service_updated", "Service/c", Map.of()));
+                  }
+                });
+    try (TestClient c = connect(small, read)) {
+      c.request("subscribe", Map.of("since", from));
+      writer.join();
+      long last = app.store().lastRevision();
+      long expect = from + 1;
+      while (expect <= last) {
+        assertThat(c.event().path("revision").asLong()).isEqualTo(expect++);
+      }
+      assertThat(small.hub().connections()).hasSize(1).noneMatch(Connection::cutOff);
+      long more = journal(3, 10);
+      while (expect <= more) {
+        assertThat(c.event().path("revision").asLong()).isEqualTo(expect++);
+      }
+    } finally {
+      writer.join();
+      small.close();
+    }
+  }
+
+  @Test
   void subscribe_filter_onlyNamedEvents() throws Exception {
     try (TestClient c = connect(server, admin)) {
       long from = app.store().lastRevision();
