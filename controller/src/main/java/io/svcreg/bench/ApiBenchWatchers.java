@@ -23,14 +23,17 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The watchers of {@code tools/bench api}, in a JVM of their own (so that the server's heap holds
  * only the server): {@code N} watchers subscribed to {@code reconcile_diff} from a revision, and
- * {@code SLOW} connections that subscribe and then never read. A watcher is a JDK WebSocket on one
- * of a few shared {@link HttpClient}s that reads every message as it comes and finds the revision
- * and the commit time in the text (no JSON tree: the watchers share the server's two CPUs, and the
- * figure is the server's); when the server cuts it off (close 1008) or the connection drops, it
- * reconnects at once and subscribes with {@code since} = the last revision it received, as a client
- * must. Prints {@code READY}; reads commands from stdin and answers each with one line:
+ * {@code SLOW} connections that subscribe to every event and then never read. A watcher is a JDK
+ * WebSocket on one of a few shared {@link HttpClient}s that reads every message as it comes and
+ * finds the revision and the commit time in the text (no JSON tree: the watchers share the server's
+ * two CPUs, and the figure is the server's); when the server cuts it off (close 1008) or the
+ * connection drops, it reconnects at once and subscribes with {@code since} = the last revision it
+ * received, as a client must. Prints {@code READY}; reads commands from stdin and answers each with
+ * one line:
  *
  * <ul>
+ *   <li>{@code COMMITTED FIRST T1 T2 ...}: the wall-clock times (µs) at which the commits of
+ *       revisions FIRST, FIRST+1, ... returned, so that latencies are also given from there;
  *   <li>{@code WAIT LAST SECONDS}: waits at most SECONDS until every watcher has revision LAST;
  *       {@code RESULT} with the counts since the start (received, out of order, cut-offs,
  *       reconnects, how far behind, latency percentiles of the samples) and the time waited;
@@ -60,7 +63,9 @@ final class ApiBenchWatchers {
     final CompletableFuture<Void> subscribed = new CompletableFuture<>();
     volatile long last;
     private final long[] latencyMicros;
-    private int samples;
+    private final long[] sampleRevision;
+    private final long[] sampleMicros;
+    private volatile int samples;
     private StringBuilder partial;
 
     Watcher(Target target, int index, long since, int maxSamples) {
@@ -68,6 +73,8 @@ final class ApiBenchWatchers {
       this.index = index;
       this.last = since;
       this.latencyMicros = new long[maxSamples];
+      this.sampleRevision = new long[maxSamples];
+      this.sampleMicros = new long[maxSamples];
     }
 
     CompletableFuture<WebSocket> connect() {
@@ -120,8 +127,12 @@ final class ApiBenchWatchers {
       last = Math.max(last, revision);
       received.incrementAndGet();
       long sent = number(m, "\"sentMicros\":");
-      if (sent > 0 && samples < latencyMicros.length) {
-        latencyMicros[samples++] = now - sent;
+      int i = samples;
+      if (sent > 0 && i < latencyMicros.length) {
+        latencyMicros[i] = now - sent;
+        sampleRevision[i] = revision;
+        sampleMicros[i] = now;
+        samples = i + 1;
       }
     }
 
@@ -158,12 +169,15 @@ final class ApiBenchWatchers {
               TimeUnit.MILLISECONDS);
     }
 
-    int samples(List<Long> into) {
-      int k = Math.min(samples, latencyMicros.length);
+    void samples(List<Long> into, List<Long> fromCommitted, long first, long[] committed) {
+      int k = samples;
       for (int i = 0; i < k; i++) {
         into.add(latencyMicros[i]);
+        int at = (int) (sampleRevision[i] - first);
+        if (committed != null && at >= 0 && at < committed.length) {
+          fromCommitted.add(sampleMicros[i] - committed[at]);
+        }
       }
-      return k;
     }
   }
 
@@ -229,7 +243,7 @@ final class ApiBenchWatchers {
       ws.sendText(
               "{\"id\":\"s\",\"type\":\"request\",\"action\":\"subscribe\",\"params\":{\"since\":"
                   + since
-                  + ",\"events\":[\"reconcile_diff\"]}}",
+                  + "}}",
               true)
           .get(10, TimeUnit.SECONDS);
       slows.add(s);
@@ -239,10 +253,20 @@ final class ApiBenchWatchers {
     BufferedReader in =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
+    long first = 0;
+    long[] committed = null;
     while ((line = in.readLine()) != null) {
       String[] cmd = line.strip().split(" ");
-      if (cmd[0].equals("WAIT")) {
-        System.out.println(waitFor(watchers, Long.parseLong(cmd[1]), Integer.parseInt(cmd[2])));
+      if (cmd[0].equals("COMMITTED")) {
+        first = Long.parseLong(cmd[1]);
+        committed = new long[cmd.length - 2];
+        for (int i = 2; i < cmd.length; i++) {
+          committed[i - 2] = Long.parseLong(cmd[i]);
+        }
+        System.out.println("OK");
+      } else if (cmd[0].equals("WAIT")) {
+        System.out.println(
+            waitFor(watchers, Long.parseLong(cmd[1]), Integer.parseInt(cmd[2]), first, committed));
       } else if (cmd[0].equals("SLOW")) {
         // let the slow ones read now: a cut-off one finds the close frame (or the end of the
         // stream)
@@ -261,7 +285,8 @@ final class ApiBenchWatchers {
     }
   }
 
-  private static String waitFor(List<Watcher> watchers, long target, int seconds)
+  private static String waitFor(
+      List<Watcher> watchers, long target, int seconds, long first, long[] committed)
       throws InterruptedException {
     long t0 = System.nanoTime();
     long deadline = t0 + TimeUnit.SECONDS.toNanos(seconds);
@@ -275,19 +300,21 @@ final class ApiBenchWatchers {
     long cutOffs = 0;
     long reconnects = 0;
     List<Long> lat = new ArrayList<>();
+    List<Long> fromCommitted = new ArrayList<>();
     for (Watcher w : watchers) {
       total += w.received.get();
       behind += Math.max(0, target - w.last);
       disorder += w.outOfOrder.get();
       cutOffs += w.cutOffs.get();
       reconnects += w.reconnects.get();
-      w.samples(lat);
+      w.samples(lat, fromCommitted, first, committed);
     }
     long[] sorted = lat.stream().mapToLong(Long::longValue).sorted().toArray();
+    long[] after = fromCommitted.stream().mapToLong(Long::longValue).sorted().toArray();
     return String.format(
         Locale.ROOT,
         "RESULT received=%d behind=%d disorder=%d p50us=%d p99us=%d maxus=%d cutoffs=%d"
-            + " reconnects=%d waitedus=%d",
+            + " reconnects=%d waitedus=%d p50committedus=%d p99committedus=%d",
         total,
         behind,
         disorder,
@@ -296,7 +323,9 @@ final class ApiBenchWatchers {
         sorted.length == 0 ? 0 : sorted[sorted.length - 1],
         cutOffs,
         reconnects,
-        TimeUnit.NANOSECONDS.toMicros(waited));
+        TimeUnit.NANOSECONDS.toMicros(waited),
+        pct(after, 0.50),
+        pct(after, 0.99));
   }
 
   static long pct(long[] sorted, double q) {
