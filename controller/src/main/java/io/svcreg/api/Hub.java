@@ -16,8 +16,9 @@ import java.util.function.Consumer;
  * events over without waiting (inside its commit lock, so in revision order); one dispatcher thread
  * encodes each event once into a WebSocket frame and offers those bytes to every watcher's bounded
  * outbound queue, which never blocks: a watcher that cannot keep up is cut off, never the
- * controller or the other watchers. The frames of the newest {@link #RECENT} events are kept for
- * replays, so that watchers resuming together do not encode the same events again each.
+ * controller or the other watchers. The frames of the newest {@link #RECENT} events (the small
+ * ones) are kept for replays, so that watchers resuming together do not encode the same events
+ * again each.
  */
 final class Hub implements AutoCloseable {
 
@@ -25,6 +26,9 @@ final class Hub implements AutoCloseable {
 
   /** How many of the newest events' frames are kept for replays (a power of two). */
   static final int RECENT = 4096;
+
+  /** Frames larger than this are not kept (so the kept ones hold at most 8 MiB). */
+  static final int RECENT_MAX_BYTES = 2048;
 
   /** An event and its frame ({@link Frames#text} of its message; shared, never changed). */
   record Pushed(Event event, byte[] frame) {}
@@ -92,7 +96,8 @@ final class Hub implements AutoCloseable {
               if (p == null) {
                 // encoded only when someone watches; kept for the replays of resuming watchers
                 p = new Pushed(e, Frames.text(Wire.event(e)));
-                recent.set((int) (e.revision() & (RECENT - 1)), p);
+                int slot = (int) (e.revision() & (RECENT - 1));
+                recent.set(slot, p.frame().length <= RECENT_MAX_BYTES ? p : null);
               }
               c.deliver(p);
             }
