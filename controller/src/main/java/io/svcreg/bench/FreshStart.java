@@ -17,11 +17,15 @@ import java.util.logging.Logger;
  */
 public final class FreshStart {
 
+  // the controller's start-up line (how long the store and the spec directory took) goes to the log
+  private static final Logger APP_LOG = Logger.getLogger(ControllerApp.class.getName());
+
   private FreshStart() {}
 
   /** Starts, reports serving, waits until converged, prints the figures, stops. */
   public static void main(String[] args) {
     Logger.getLogger("").setLevel(Level.WARNING);
+    APP_LOG.setLevel(Level.INFO);
     long reconciles = Long.parseLong(args[3]);
     long c0 = ControllerBench.processCpu();
     long t0 = System.nanoTime();
