@@ -2,27 +2,34 @@ package io.svcreg.api;
 
 import io.svcreg.core.SvcregException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.Reader;
 import java.io.StringWriter;
 import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collection;
 import java.util.Date;
 import java.util.HexFormat;
@@ -265,7 +272,29 @@ final class TlsMaterial {
     return new BigInteger(128, new SecureRandom()).setBit(127);
   }
 
+  /**
+   * The certificates of a PEM file. The JDK reads plain PEM certificates itself; Bouncy Castle (a
+   * signed jar, slow to load and kept out of the JVM's class-data archive) reads the rest, so a
+   * start with valid generated material does not load it.
+   */
   private static List<X509Certificate> readCertificates(Path file, String what) {
+    try (InputStream in = Files.newInputStream(file)) {
+      List<X509Certificate> out = new ArrayList<>();
+      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        if (c instanceof X509Certificate x) {
+          out.add(x);
+        }
+      }
+      if (!out.isEmpty()) {
+        return out;
+      }
+    } catch (IOException | CertificateException | RuntimeException e) {
+      // not what the JDK reads (text around the blocks, other PEM objects): Bouncy Castle decides
+    }
+    return readCertificatesWithBc(file, what);
+  }
+
+  private static List<X509Certificate> readCertificatesWithBc(Path file, String what) {
     List<X509Certificate> out = new ArrayList<>();
     try (Reader r = Files.newBufferedReader(file);
         PEMParser p = new PEMParser(r)) {
@@ -286,7 +315,39 @@ final class TlsMaterial {
     return out;
   }
 
+  /**
+   * The private key of a PEM file: an unencrypted PKCS#8 key ({@code BEGIN PRIVATE KEY}, as this
+   * class writes them) is read by the JDK; other forms (traditional {@code BEGIN EC PRIVATE KEY},
+   * {@code BEGIN RSA PRIVATE KEY}) by Bouncy Castle.
+   */
   private static PrivateKey readKey(Path file, String what) {
+    try {
+      String text = Files.readString(file, StandardCharsets.US_ASCII);
+      int begin = text.indexOf(PKCS8_BEGIN);
+      int end = text.indexOf(PKCS8_END);
+      if (begin >= 0 && end > begin) {
+        byte[] der =
+            Base64.getMimeDecoder().decode(text.substring(begin + PKCS8_BEGIN.length(), end));
+        for (String algorithm : KEY_ALGORITHMS) {
+          try {
+            return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+          } catch (GeneralSecurityException e) {
+            // another algorithm
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Bouncy Castle decides and reports
+    }
+    return readKeyWithBc(file, what);
+  }
+
+  private static final String PKCS8_BEGIN = "-----BEGIN PRIVATE KEY-----";
+  private static final String PKCS8_END = "-----END PRIVATE KEY-----";
+  private static final List<String> KEY_ALGORITHMS =
+      List.of("EC", "RSA", "Ed25519", "Ed448", "RSASSA-PSS");
+
+  private static PrivateKey readKeyWithBc(Path file, String what) {
     try (Reader r = Files.newBufferedReader(file);
         PEMParser p = new PEMParser(r)) {
       JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
