@@ -278,24 +278,30 @@ public final class ControllerBench {
     // restarts, then in this one (its JIT already compiled the parser and the store's decoding)
     // with a class-data archive (as `svcreg serve` keeps one), the first start creates it and the
     // next ones use it: both are measured
-    List<String> cds = cdsOptions(data.resolve("serve.jsa"));
+    Path archive = data.resolve("serve.archive");
+    List<String> cds = cdsOptions("svcreg.bench.cdsOptions", archive);
+    List<String> cdsUse = cdsOptions("svcreg.bench.cdsUseOptions", archive);
     Fresh firstFresh = freshStart(big, bigData, opt, services + 1, cds);
     if (!cds.isEmpty()) {
       line(
-          "start-up with %,d services in a fresh JVM, the first with a new class-data archive:"
+          "start-up with %,d services in a fresh JVM, the first creating the class-data archive:"
               + " serving %s after the launch (process cpu %s), converged after %s%n",
           services,
           ms(firstFresh.launchedToServing()),
           ms(firstFresh.servingCpu()),
           ms(firstFresh.launchedToConverged()));
     }
-    Fresh fresh = cds.isEmpty() ? firstFresh : freshStart(big, bigData, opt, services + 1, cds);
+    Fresh fresh =
+        cds.isEmpty()
+            ? firstFresh
+            : freshStart(big, bigData, opt, services + 1, cdsUse.isEmpty() ? cds : cdsUse);
     line(
         "start-up with %,d services in a fresh JVM (%s): serving %s after the launch (process cpu"
             + " %s), converged after %s (cpu %s); from the call of start(): serving %s, converged"
             + " %s%n",
         services,
-        String.join(" ", jvmOptions()) + (cds.isEmpty() ? "" : ", class-data archive"),
+        String.join(" ", jvmOptions())
+            + (cds.isEmpty() ? "" : ", " + String.join(" ", cdsUse.isEmpty() ? cds : cdsUse)),
         ms(fresh.launchedToServing()),
         ms(fresh.servingCpu()),
         ms(fresh.launchedToConverged()),
@@ -496,12 +502,13 @@ public final class ControllerBench {
   }
 
   /**
-   * The class-data archive options of {@code svcreg serve} (property {@code
-   * svcreg.bench.cdsOptions}, the archive named {@code @ARCHIVE@}) for an archive at {@code
-   * archive}; none without the property.
+   * The class-data archive options of {@code svcreg serve} in the system property {@code property}
+   * ({@code svcreg.bench.cdsOptions}: those of the first start, which creates the archive or AOT
+   * cache; {@code svcreg.bench.cdsUseOptions}: those of later starts, when they differ), the
+   * archive named {@code @ARCHIVE@}, for an archive at {@code archive}; none without the property.
    */
-  private static List<String> cdsOptions(Path archive) {
-    String given = System.getProperty("svcreg.bench.cdsOptions", "").strip();
+  private static List<String> cdsOptions(String property, Path archive) {
+    String given = System.getProperty(property, "").strip();
     if (given.isEmpty()) {
       return List.of();
     }
