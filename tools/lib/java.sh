@@ -168,8 +168,9 @@ svcreg_aot_options() {
   if [[ -f "$cache" ]]; then
     SVCREG_CDS_OPTS+=("-XX:AOTCache=$cache")
   elif [[ -f "$conf" ]]; then
-    # create the cache beside this start, at a lower priority; one creation at a time
-    (
+    # create the cache beside this start, at a lower priority, one creation at a time, in a process
+    # of its own (not a child of the JVM this script becomes)
+    ( (
       exec 9>"$cache.lock"
       flock -n 9 || exit 0
       if nice -n 10 "$JAVA_HOME/bin/java" -XX:AOTMode=create "-XX:AOTConfiguration=$conf" \
@@ -180,8 +181,7 @@ svcreg_aot_options() {
       else
         rm -f "$cache.tmp" "$conf"
       fi
-    ) </dev/null >/dev/null 2>&1 &
-    disown || true
+    ) </dev/null >/dev/null 2>&1 & )
   else
     SVCREG_CDS_OPTS+=(-XX:AOTMode=record "-XX:AOTConfiguration=$conf")
   fi
