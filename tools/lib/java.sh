@@ -129,6 +129,64 @@ svcreg_cds_options() {
   fi
 }
 
+# Prints what an AOT cache depends on besides the jars: the JDK (its runtime image's size and
+# modification time) and the JVM options (system properties aside).
+svcreg_aot_stamp() {
+  local modules="$JAVA_HOME/lib/modules" options=() o
+  for o in "$@"; do
+    [[ "$o" == -D* ]] || options+=("$o")
+  done
+  printf '%s %s %s\n' "$(readlink -f "$JAVA_HOME")" \
+    "$(stat -c '%s:%Y' "$modules" 2>/dev/null || echo none)" "${options[*]}"
+}
+
+# Sets the array SVCREG_CDS_OPTS for `serve` with the JVM options in the arguments (followed by how
+# the jar is given, e.g. `-jar JAR`): on JDK 25 and newer an AOT cache (JEP 483, 514, 515) at
+# BASE.aot, which holds the classes loaded and linked as well as parsed; on JDK 21 to 24 the AppCDS
+# archive BASE.jsa (svcreg_cds_options). The AOT cache comes from a run that records what it loads
+# (BASE.aotconf, written when that `serve` stops): the next start creates the cache from it in the
+# background (BASE.aot.log), the starts after that use it. Both are deleted, and recorded again,
+# when the jar or a library in its lib/ directory is newer, or the JDK or the options changed
+# (BASE.aot.stamp). While nothing is recorded yet, a start runs without an archive. Call after
+# svcreg_find_java.
+svcreg_aot_options() {
+  local base="$1"
+  shift
+  if ((SVCREG_JAVA_MAJOR < 25)); then
+    svcreg_cds_options "$base.jsa"
+    return 0
+  fi
+  local cache="$base.aot" conf="$base.aotconf" stampfile="$base.aot.stamp" jar stamp
+  jar="$(dirname "$base")/svcreg.jar"
+  stamp="$(svcreg_aot_stamp "$@")"
+  if [[ ! -f "$stampfile" || "$(cat "$stampfile")" != "$stamp" ]] ||
+    [[ -n "$(find "$jar" "$(dirname "$jar")/lib" -newer "$stampfile" -name '*.jar' -print -quit 2>/dev/null)" ]]; then
+    rm -f "$cache" "$conf"
+    printf '%s\n' "$stamp" >"$stampfile"
+  fi
+  SVCREG_CDS_OPTS=('-Xlog:aot*=off' '-Xlog:cds*=off')
+  if [[ -f "$cache" ]]; then
+    SVCREG_CDS_OPTS+=("-XX:AOTCache=$cache")
+  elif [[ -f "$conf" ]]; then
+    # create the cache beside this start, at a lower priority, one creation at a time, in a process
+    # of its own (not a child of the JVM this script becomes)
+    ( (
+      exec 9>"$cache.lock"
+      flock -n 9 || exit 0
+      if nice -n 10 "$JAVA_HOME/bin/java" -XX:AOTMode=create "-XX:AOTConfiguration=$conf" \
+        "-XX:AOTCache=$cache.tmp" "$@" >"$cache.log" 2>&1 &&
+        [[ -s "$cache.tmp" ]]; then
+        mv -f "$cache.tmp" "$cache"
+        rm -f "$conf"
+      else
+        rm -f "$cache.tmp" "$conf"
+      fi
+    ) </dev/null >/dev/null 2>&1 & )
+  else
+    SVCREG_CDS_OPTS+=(-XX:AOTMode=record "-XX:AOTConfiguration=$conf")
+  fi
+}
+
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   svcreg_find_java
   printf '%s\n' "$JAVA_HOME"

@@ -29,6 +29,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A running controller: the store, the local deployer, the reconcile loop, the spec source and the
@@ -81,6 +82,9 @@ public final class ControllerApp implements AutoCloseable {
   /** Name of the observed-state snapshot in the data directory. */
   static final String SNAPSHOT_FILE = "observed.json";
 
+  /** Name of the file in the data directory that keeps package manifests across restarts. */
+  static final String MANIFEST_CACHE_FILE = "manifests.cache";
+
   private ControllerApp(
       Config config,
       Store store,
@@ -118,6 +122,8 @@ public final class ControllerApp implements AutoCloseable {
     // need nothing from each other: the directory is read on a thread of its own meanwhile; the
     // reading waits for the loop before it is handed over (empty: the start failed, drop it).
     CompletableFuture<Optional<Controller>> loop = new CompletableFuture<>();
+    long began = System.nanoTime();
+    AtomicLong specsRead = new AtomicLong();
     FutureTask<SpecSource> reading =
         new FutureTask<>(
             () ->
@@ -126,7 +132,11 @@ public final class ControllerApp implements AutoCloseable {
                     SpecSource.Options.DEFAULTS
                         .withDebounce(config.debounce())
                         .withRescanInterval(config.rescan()),
-                    update -> loop.join().ifPresent(c -> c.onSpecs(update))));
+                    Optional.of(config.data().resolve(MANIFEST_CACHE_FILE)),
+                    update -> {
+                      specsRead.compareAndSet(0, System.nanoTime());
+                      loop.join().ifPresent(c -> c.onSpecs(update));
+                    }));
     Thread.ofPlatform().name("svcreg-spec-read").daemon().start(reading);
     Store store;
     try {
@@ -136,6 +146,7 @@ public final class ControllerApp implements AutoCloseable {
       closeQuietly(reading);
       throw e;
     }
+    long storeOpened = System.nanoTime();
     LocalDeployer local = LocalDeployer.create(config.installRoot());
     RemoteDeployers remote = new RemoteDeployers(SshDeployer::create);
     local.removeLeftovers(); // of installs a killed controller interrupted; none runs yet
@@ -176,6 +187,14 @@ public final class ControllerApp implements AutoCloseable {
       store.recoveryNotice().ifPresent(n -> LOG.log(Level.WARNING, n));
       loop.complete(Optional.of(controller));
       app.source = result(reading);
+      long handedOver = System.nanoTime();
+      LOG.log(
+          Level.INFO,
+          "svcreg controller: store opened in %d ms, spec directory read in %d ms, reconciling after %d ms"
+              .formatted(
+                  (storeOpened - began) / 1_000_000,
+                  (specsRead.get() - began) / 1_000_000,
+                  (handedOver - began) / 1_000_000));
       // the snapshot left by the last stop (or by the last commit) holds the store's state; it is
       // rewritten once the controller is ready, on the timer thread, so that the start does not
       // share the CPU with writing it (with many services, that takes a while)

@@ -112,14 +112,18 @@ final class Packages {
   }
 
   /**
-   * A value that changes when a package's manifest may have changed: modification time and size of
-   * its {@code manifest.yaml} or archive; -1 when there is neither.
+   * A value that changes when a package's manifest may have changed: modification time, size and
+   * file key (device and inode) of its {@code manifest.yaml} or archive; -1 when there is neither.
    */
   static long stamp(Path pkg) {
     try {
       Path f = Files.isDirectory(pkg) ? pkg.resolve(MANIFEST) : pkg;
       BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
-      return a.lastModifiedTime().to(TimeUnit.NANOSECONDS) * 31 + a.size();
+      Object key = a.fileKey();
+      long stamp =
+          (a.lastModifiedTime().to(TimeUnit.NANOSECONDS) * 31 + a.size()) * 31
+              + (key == null ? 0 : key.hashCode());
+      return stamp == -1 ? -2 : stamp;
     } catch (IOException e) {
       return -1;
     }

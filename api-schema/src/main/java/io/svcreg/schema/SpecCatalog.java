@@ -30,6 +30,8 @@ public final class SpecCatalog {
   private final Map<Path, Packages.Resolved> manifests = new HashMap<>();
   private LiveValidator live = new LiveValidator();
   private SpecSet current;
+  // the stamps of the manifests the cache file holds (see useManifests and saveManifests)
+  private Map<String, Long> savedManifests = Map.of();
 
   /**
    * A catalog of the spec files under {@code roots} (files or directories); call {@link #rescan}.
@@ -47,6 +49,55 @@ public final class SpecCatalog {
   /** The desired state as of the last call. */
   public synchronized SpecSet current() {
     return current;
+  }
+
+  /**
+   * Reuses the package manifests that {@link #saveManifests} kept in {@code file} (in an earlier
+   * run): a manifest whose {@code manifest.yaml} (or {@code .tar.gz}) has the same modification
+   * time, size and inode as when it was read is not parsed again. Call before the first {@link
+   * #rescan}; a missing file, or one that does not read, is ignored. Returns how many manifests it
+   * holds.
+   */
+  public synchronized int useManifests(Path file) {
+    Map<Path, Packages.Resolved> cached = ManifestCache.read(file);
+    for (Map.Entry<Path, Packages.Resolved> e : cached.entrySet()) {
+      manifests.putIfAbsent(e.getKey(), e.getValue());
+    }
+    savedManifests = stamps(cached.values());
+    return cached.size();
+  }
+
+  /**
+   * Keeps the manifests that the current spec files use (those that read without a problem) in
+   * {@code file} for {@link #useManifests}, unless it holds exactly those already; returns whether
+   * it wrote the file (atomically: a temporary file renamed over it).
+   */
+  public synchronized boolean saveManifests(Path file) throws IOException {
+    Set<String> used = new HashSet<>();
+    for (ParsedFile f : live.parsedFiles()) {
+      used.addAll(f.packages());
+    }
+    List<Packages.Resolved> keep = new ArrayList<>();
+    for (Packages.Resolved r : manifests.values()) {
+      if (used.contains(r.key())) {
+        keep.add(r);
+      }
+    }
+    Map<String, Long> stamps = stamps(keep);
+    if (stamps.equals(savedManifests)) {
+      return false;
+    }
+    ManifestCache.write(file, keep);
+    savedManifests = stamps;
+    return true;
+  }
+
+  private static Map<String, Long> stamps(Collection<Packages.Resolved> manifests) {
+    Map<String, Long> out = new HashMap<>();
+    for (Packages.Resolved r : manifests) {
+      out.put(r.key(), r.stamp());
+    }
+    return out;
   }
 
   /** Forgets everything and reads all files (and package manifests) again. */

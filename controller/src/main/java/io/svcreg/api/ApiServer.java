@@ -35,6 +35,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -217,17 +219,71 @@ public final class ApiServer implements AutoCloseable {
   private String url;
   private boolean closed;
 
+  private final Tls serverTls;
+
+  /**
+   * What the API needs before it can listen and that does not depend on the controller: its tokens,
+   * its TLS material (created when missing) and the TLS context made of them. {@code serve} loads
+   * it while the store opens and the spec directory is read.
+   */
+  public static final class Prepared {
+
+    private final Tokens tokens;
+    private final TlsMaterial.Loaded tls;
+    private final Tls serverTls;
+
+    private Prepared(Options options, Path data, InstantSource clock) {
+      if (options.tlsCert().isPresent() != options.tlsKey().isPresent()) {
+        throw new SvcregException("--tls-cert and --tls-key go together; give both or neither");
+      }
+      this.tokens = Tokens.load(data.resolve("tokens"), new SecureRandom());
+      this.tls =
+          options.tlsCert().isPresent()
+              ? TlsMaterial.userFiles(options.tlsCert().get(), options.tlsKey().orElseThrow())
+              : TlsMaterial.generated(data.resolve("tls"), options.host(), clock.instant());
+      this.serverTls =
+          Tls.builder()
+              .privateKey(tls.key())
+              .privateKeyCertChain(tls.chain())
+              .enabledProtocols(List.of("TLSv1.3", "TLSv1.2"))
+              .enabledCipherSuites(aeadCipherSuites())
+              .build();
+    }
+  }
+
+  /**
+   * Starts loading (or creating) the API's tokens and TLS material for data directory {@code data}
+   * on a thread of its own; pass the result to {@link #start(Options, ControllerApp,
+   * Registry.Options, CompletableFuture)}.
+   */
+  public static CompletableFuture<Prepared> prepare(Options options, Path data) {
+    CompletableFuture<Prepared> f = new CompletableFuture<>();
+    Thread.ofPlatform()
+        .name("svcreg-api-prepare")
+        .daemon()
+        .start(
+            () -> {
+              try {
+                f.complete(new Prepared(options, data, InstantSource.system()));
+              } catch (RuntimeException | Error e) {
+                f.completeExceptionally(e);
+              }
+            });
+    return f;
+  }
+
   private ApiServer(
-      Options options, ControllerApp app, InstantSource clock, Registry.Options registryOptions) {
+      Options options,
+      ControllerApp app,
+      InstantSource clock,
+      Registry.Options registryOptions,
+      Prepared prepared) {
     this.options = options;
     this.app = app;
     this.clock = clock;
-    Path data = app.config().data();
-    this.tokens = Tokens.load(data.resolve("tokens"), new SecureRandom());
-    this.tls =
-        options.tlsCert().isPresent()
-            ? TlsMaterial.userFiles(options.tlsCert().get(), options.tlsKey().orElseThrow())
-            : TlsMaterial.generated(data.resolve("tls"), options.host(), clock.instant());
+    this.tokens = prepared.tokens;
+    this.tls = prepared.tls;
+    this.serverTls = prepared.serverTls;
     this.metrics = new Metrics(app.store(), app.controller().queue());
     this.hub = new Hub(app.store(), metrics::onEvents);
     this.actions = new Actions(this);
@@ -249,10 +305,36 @@ public final class ApiServer implements AutoCloseable {
   /** Starts the API of {@code app} with the registry's lease options (see {@link #start}). */
   public static ApiServer start(
       Options options, ControllerApp app, Registry.Options registryOptions) {
-    if (options.tlsCert().isPresent() != options.tlsKey().isPresent()) {
-      throw new SvcregException("--tls-cert and --tls-key go together; give both or neither");
+    return start(
+        options,
+        app,
+        registryOptions,
+        CompletableFuture.completedFuture(
+            new Prepared(options, app.config().data(), InstantSource.system())));
+  }
+
+  /**
+   * Starts the API of {@code app} with what {@link #prepare} loaded for it (its failure, e.g.
+   * unreadable PEM files, is thrown here as it was thrown there).
+   */
+  public static ApiServer start(
+      Options options,
+      ControllerApp app,
+      Registry.Options registryOptions,
+      CompletableFuture<Prepared> prepared) {
+    Prepared ready;
+    try {
+      ready = prepared.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw e;
     }
-    ApiServer s = new ApiServer(options, app, InstantSource.system(), registryOptions);
+    ApiServer s = new ApiServer(options, app, InstantSource.system(), registryOptions, ready);
     try {
       s.listen();
       return s;
@@ -294,13 +376,6 @@ public final class ApiServer implements AutoCloseable {
 
   private void listen() {
     checkListen(options);
-    Tls serverTls =
-        Tls.builder()
-            .privateKey(tls.key())
-            .privateKeyCertChain(tls.chain())
-            .enabledProtocols(List.of("TLSv1.3", "TLSv1.2"))
-            .enabledCipherSuites(aeadCipherSuites())
-            .build();
     server =
         WebServer.builder()
             .host(options.host())

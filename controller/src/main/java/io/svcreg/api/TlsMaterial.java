@@ -2,56 +2,36 @@ package io.svcreg.api;
 
 import io.svcreg.core.SvcregException;
 import java.io.IOException;
-import java.io.Reader;
-import java.io.StringWriter;
-import java.math.BigInteger;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collection;
-import java.util.Date;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
-import org.bouncycastle.operator.ContentSigner;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * The server's TLS key and certificate chain: the user's PEM files, or a CA and a server
@@ -64,8 +44,6 @@ final class TlsMaterial {
   /** The server's key, its chain (server first), and the CA file when generated here. */
   record Loaded(PrivateKey key, List<X509Certificate> chain, Path certFile, Path caFile) {}
 
-  private static final Duration CA_VALIDITY = Duration.ofDays(3650);
-  private static final Duration SERVER_VALIDITY = Duration.ofDays(825);
   private static final Duration RENEW_BEFORE = Duration.ofDays(30);
 
   private TlsMaterial() {}
@@ -98,10 +76,10 @@ final class TlsMaterial {
       caPrivate = readKey(caKey, "the CA key");
     } else {
       KeyPair kp = newKeyPair();
-      ca = caCertificate(kp, now);
+      ca = TlsIssuer.caCertificate(kp, now);
       caPrivate = kp.getPrivate();
-      writeKey(caKey, caPrivate);
-      writePem(caCrt, ca);
+      TlsIssuer.writeKey(caKey, caPrivate);
+      TlsIssuer.writePem(caCrt, ca);
     }
     Set<String> names = sans(host);
     if (Files.exists(srvCrt) && Files.exists(srvKey)) {
@@ -113,9 +91,9 @@ final class TlsMaterial {
       }
     }
     KeyPair kp = newKeyPair();
-    X509Certificate server = serverCertificate(kp, names, ca, caPrivate, now);
-    writeKey(srvKey, kp.getPrivate());
-    writePem(srvCrt, server);
+    X509Certificate server = TlsIssuer.serverCertificate(kp, names, ca, caPrivate, now);
+    TlsIssuer.writeKey(srvKey, kp.getPrivate());
+    TlsIssuer.writePem(srvCrt, server);
     return new Loaded(kp.getPrivate(), List.of(server, ca), srvCrt, caCrt);
   }
 
@@ -151,7 +129,7 @@ final class TlsMaterial {
     return h.toLowerCase(Locale.ROOT);
   }
 
-  private static boolean isIp(String h) {
+  static boolean isIp(String h) {
     return h.contains(":") || h.matches("[0-9.]+");
   }
 
@@ -191,144 +169,57 @@ final class TlsMaterial {
     }
   }
 
-  private static X509Certificate caCertificate(KeyPair kp, Instant now) {
-    try {
-      X500Name name = new X500Name("CN=svcreg local CA,O=svcreg");
-      X509v3CertificateBuilder b =
-          new JcaX509v3CertificateBuilder(
-              name,
-              serial(),
-              Date.from(now.minus(Duration.ofMinutes(5))),
-              Date.from(now.plus(CA_VALIDITY)),
-              name,
-              kp.getPublic());
-      JcaX509ExtensionUtils u = new JcaX509ExtensionUtils();
-      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
-      b.addExtension(
-          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-      b.addExtension(
-          Extension.subjectKeyIdentifier, false, u.createSubjectKeyIdentifier(kp.getPublic()));
-      return sign(b, kp.getPrivate());
-    } catch (IOException | GeneralSecurityException e) {
-      throw new SvcregException("cannot create the CA certificate: " + e.getMessage(), e);
-    }
-  }
-
-  private static X509Certificate serverCertificate(
-      KeyPair kp, Set<String> names, X509Certificate ca, PrivateKey caKey, Instant now) {
-    try {
-      Instant notAfter = now.plus(SERVER_VALIDITY);
-      if (notAfter.isAfter(ca.getNotAfter().toInstant())) {
-        notAfter = ca.getNotAfter().toInstant();
-      }
-      X509v3CertificateBuilder b =
-          new JcaX509v3CertificateBuilder(
-              ca,
-              serial(),
-              Date.from(now.minus(Duration.ofMinutes(5))),
-              Date.from(notAfter),
-              new X500Name("CN=svcreg server,O=svcreg"),
-              kp.getPublic());
-      JcaX509ExtensionUtils u = new JcaX509ExtensionUtils();
-      List<GeneralName> alt = new ArrayList<>();
-      for (String n : names) {
-        alt.add(new GeneralName(isIp(n) ? GeneralName.iPAddress : GeneralName.dNSName, n));
-      }
-      b.addExtension(
-          Extension.subjectAlternativeName,
-          false,
-          new GeneralNames(alt.toArray(GeneralName[]::new)));
-      b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-      b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-      b.addExtension(
-          Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
-      b.addExtension(
-          Extension.subjectKeyIdentifier, false, u.createSubjectKeyIdentifier(kp.getPublic()));
-      b.addExtension(Extension.authorityKeyIdentifier, false, u.createAuthorityKeyIdentifier(ca));
-      return sign(b, caKey);
-    } catch (IOException | GeneralSecurityException e) {
-      throw new SvcregException("cannot create the server certificate: " + e.getMessage(), e);
-    }
-  }
-
-  private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey key)
-      throws CertificateException {
-    try {
-      ContentSigner signer = new JcaContentSignerBuilder("SHA256withECDSA").build(key);
-      return new JcaX509CertificateConverter().getCertificate(b.build(signer));
-    } catch (OperatorCreationException e) {
-      throw new SvcregException("cannot sign a certificate: " + e.getMessage(), e);
-    }
-  }
-
-  private static BigInteger serial() {
-    return new BigInteger(128, new SecureRandom()).setBit(127);
-  }
-
+  /**
+   * The certificates of a PEM file. The JDK reads plain PEM certificates itself; Bouncy Castle (a
+   * signed jar, slow to load and kept out of the JVM's class-data archive) reads the rest, so a
+   * start with valid generated material does not load it.
+   */
   private static List<X509Certificate> readCertificates(Path file, String what) {
-    List<X509Certificate> out = new ArrayList<>();
-    try (Reader r = Files.newBufferedReader(file);
-        PEMParser p = new PEMParser(r)) {
-      JcaX509CertificateConverter conv = new JcaX509CertificateConverter();
-      for (Object o = p.readObject(); o != null; o = p.readObject()) {
-        if (o instanceof X509CertificateHolder h) {
-          out.add(conv.getCertificate(h));
+    try (InputStream in = Files.newInputStream(file)) {
+      List<X509Certificate> out = new ArrayList<>();
+      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        if (c instanceof X509Certificate x) {
+          out.add(x);
         }
+      }
+      if (!out.isEmpty()) {
+        return out;
       }
     } catch (IOException | CertificateException | RuntimeException e) {
-      throw new SvcregException(
-          what + " " + file + " cannot be read as a PEM certificate: " + e.getMessage(), e);
+      // not what the JDK reads (text around the blocks, other PEM objects): Bouncy Castle decides
     }
-    if (out.isEmpty()) {
-      throw new SvcregException(
-          what + " " + file + " holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
-    }
-    return out;
+    return TlsIssuer.readCertificates(file, what);
   }
 
+  /**
+   * The private key of a PEM file: an unencrypted PKCS#8 key ({@code BEGIN PRIVATE KEY}, as this
+   * class writes them) is read by the JDK; other forms (traditional {@code BEGIN EC PRIVATE KEY},
+   * {@code BEGIN RSA PRIVATE KEY}) by Bouncy Castle.
+   */
   private static PrivateKey readKey(Path file, String what) {
-    try (Reader r = Files.newBufferedReader(file);
-        PEMParser p = new PEMParser(r)) {
-      JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
-      for (Object o = p.readObject(); o != null; o = p.readObject()) {
-        if (o instanceof PrivateKeyInfo info) {
-          return conv.getPrivateKey(info);
-        }
-        if (o instanceof PEMKeyPair pair) {
-          return conv.getPrivateKey(pair.getPrivateKeyInfo());
+    try {
+      String text = Files.readString(file, StandardCharsets.US_ASCII);
+      int begin = text.indexOf(PKCS8_BEGIN);
+      int end = text.indexOf(PKCS8_END);
+      if (begin >= 0 && end > begin) {
+        byte[] der =
+            Base64.getMimeDecoder().decode(text.substring(begin + PKCS8_BEGIN.length(), end));
+        for (String algorithm : KEY_ALGORITHMS) {
+          try {
+            return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+          } catch (GeneralSecurityException e) {
+            // another algorithm
+          }
         }
       }
     } catch (IOException | RuntimeException e) {
-      throw new SvcregException(
-          what + " " + file + " cannot be read as a PEM private key: " + e.getMessage(), e);
+      // Bouncy Castle decides and reports
     }
-    throw new SvcregException(
-        what + " " + file + " holds no unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)");
+    return TlsIssuer.readKey(file, what);
   }
 
-  private static void writeKey(Path file, PrivateKey key) {
-    try {
-      StringWriter w = new StringWriter();
-      try (JcaPEMWriter pem = new JcaPEMWriter(w)) {
-        pem.writeObject(new JcaPKCS8Generator(key, null));
-      }
-      Tokens.writeSecret(file, w.toString());
-    } catch (IOException e) {
-      throw new SvcregException("cannot write " + file + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void writePem(Path file, X509Certificate cert) {
-    try {
-      StringWriter w = new StringWriter();
-      try (JcaPEMWriter pem = new JcaPEMWriter(w)) {
-        pem.writeObject(cert);
-      }
-      Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-      Files.writeString(tmp, w.toString());
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new SvcregException("cannot write " + file + ": " + e.getMessage(), e);
-    }
-  }
+  private static final String PKCS8_BEGIN = "-----BEGIN PRIVATE KEY-----";
+  private static final String PKCS8_END = "-----END PRIVATE KEY-----";
+  private static final List<String> KEY_ALGORITHMS =
+      List.of("EC", "RSA", "Ed25519", "Ed448", "RSASSA-PSS");
 }

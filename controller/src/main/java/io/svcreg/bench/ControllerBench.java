@@ -59,7 +59,7 @@ public final class ControllerBench {
 
   private static final String USAGE =
       "usage: tools/bench controller [--services 10000] [--resync-services 1000] [--changes 200]"
-          + " [--adds 10] [--dir TMP] [--data-dir TMP] [--keep]";
+          + " [--adds 10] [--dir TMP] [--data-dir TMP] [--keep] [--start-only]";
   private static final int LIVE_SERVICES = 3;
   private static final int WARM_UP_CHANGES = 10;
   private static final int RESYNCS = 5;
@@ -72,15 +72,23 @@ public final class ControllerBench {
   private final int changes;
   private final int adds;
   private final boolean keep;
+  private final boolean startOnly;
 
   ControllerBench(
-      PrintStream out, int services, int resyncServices, int changes, int adds, boolean keep) {
+      PrintStream out,
+      int services,
+      int resyncServices,
+      int changes,
+      int adds,
+      boolean keep,
+      boolean startOnly) {
     this.out = out;
     this.services = services;
     this.resyncServices = resyncServices;
     this.changes = changes;
     this.adds = adds;
     this.keep = keep;
+    this.startOnly = startOnly;
   }
 
   /** Runs the benchmark; see {@code tools/bench controller --help}. */
@@ -92,6 +100,7 @@ public final class ControllerBench {
     Path dir = defaultDir();
     Path dataDir = Path.of(System.getProperty("java.io.tmpdir"));
     boolean keep = false;
+    boolean startOnly = false;
     for (int i = 0; i < args.length; i++) {
       try {
         switch (args[i]) {
@@ -103,6 +112,7 @@ public final class ControllerBench {
           case "--dir" -> dir = Path.of(value(args, ++i, "--dir"));
           case "--data-dir" -> dataDir = Path.of(value(args, ++i, "--data-dir"));
           case "--keep" -> keep = true;
+          case "--start-only" -> startOnly = true;
           case "-h", "--help" -> {
             System.out.println(USAGE);
             return;
@@ -124,7 +134,7 @@ public final class ControllerBench {
     boolean passed;
     try {
       passed =
-          new ControllerBench(System.out, services, resyncServices, changes, adds, keep)
+          new ControllerBench(System.out, services, resyncServices, changes, adds, keep, startOnly)
               .run(dir, dataDir);
     } catch (IllegalStateException e) {
       System.err.println("tools/bench controller: " + e.getMessage());
@@ -209,10 +219,12 @@ public final class ControllerBench {
       int a = random.nextInt(16, 250);
       fleet = fleet(tmp.resolve("fleet"), data, "127.%d.0.0/16".formatted(a));
       live =
-          live(
-              tmp.resolve("live"),
-              data.resolve("live"),
-              "127.%d.%d.0/24".formatted(a + 1, random.nextInt(1, 255)));
+          startOnly
+              ? null
+              : live(
+                  tmp.resolve("live"),
+                  data.resolve("live"),
+                  "127.%d.%d.0/24".formatted(a + 1, random.nextInt(1, 255)));
     } finally {
       int killed = TinyPackage.killAll(liveRoot);
       if (killed > 0) {
@@ -253,7 +265,9 @@ public final class ControllerBench {
     fleet.converge(big, services, bigData);
     Path small = fleet.specs(resyncServices);
     Path smallData = data.resolve("fleet-" + resyncServices);
-    fleet.converge(small, resyncServices, smallData);
+    if (!startOnly) {
+      fleet.converge(small, resyncServices, smallData);
+    }
     long t2 = System.nanoTime();
     line(
         "fleet of %,d stopped services: packages written and installed in %s, stores of %,d and"
@@ -264,24 +278,30 @@ public final class ControllerBench {
     // restarts, then in this one (its JIT already compiled the parser and the store's decoding)
     // with a class-data archive (as `svcreg serve` keeps one), the first start creates it and the
     // next ones use it: both are measured
-    List<String> cds = cdsOptions(data.resolve("serve.jsa"));
+    Path archive = data.resolve("serve.archive");
+    List<String> cds = cdsOptions("svcreg.bench.cdsOptions", archive);
+    List<String> cdsUse = cdsOptions("svcreg.bench.cdsUseOptions", archive);
     Fresh firstFresh = freshStart(big, bigData, opt, services + 1, cds);
     if (!cds.isEmpty()) {
       line(
-          "start-up with %,d services in a fresh JVM, the first with a new class-data archive:"
+          "start-up with %,d services in a fresh JVM, the first creating the class-data archive:"
               + " serving %s after the launch (process cpu %s), converged after %s%n",
           services,
           ms(firstFresh.launchedToServing()),
           ms(firstFresh.servingCpu()),
           ms(firstFresh.launchedToConverged()));
     }
-    Fresh fresh = cds.isEmpty() ? firstFresh : freshStart(big, bigData, opt, services + 1, cds);
+    Fresh fresh =
+        cds.isEmpty()
+            ? firstFresh
+            : freshStart(big, bigData, opt, services + 1, cdsUse.isEmpty() ? cds : cdsUse);
     line(
         "start-up with %,d services in a fresh JVM (%s): serving %s after the launch (process cpu"
             + " %s), converged after %s (cpu %s); from the call of start(): serving %s, converged"
             + " %s%n",
         services,
-        String.join(" ", jvmOptions()) + (cds.isEmpty() ? "" : ", class-data archive"),
+        String.join(" ", jvmOptions())
+            + (cds.isEmpty() ? "" : ", " + String.join(" ", cdsUse.isEmpty() ? cds : cdsUse)),
         ms(fresh.launchedToServing()),
         ms(fresh.servingCpu()),
         ms(fresh.launchedToConverged()),
@@ -331,6 +351,23 @@ public final class ControllerBench {
     long[] resync = new long[RESYNCS];
     long reconciles = 0;
     boolean quiet = true;
+    if (startOnly) {
+      return new Fleetwide(
+          services,
+          t2 - t0,
+          firstFresh,
+          fresh,
+          s1 - s0,
+          s2 - s0,
+          o1 - o0,
+          o2 - o1,
+          heap,
+          storeBytes,
+          resyncServices,
+          resync,
+          reconciles,
+          quiet);
+    }
     app = ControllerApp.start(config(small, smallData, opt));
     try {
       awaitIdle(app, resyncServices + 1);
@@ -465,12 +502,13 @@ public final class ControllerBench {
   }
 
   /**
-   * The class-data archive options of {@code svcreg serve} (property {@code
-   * svcreg.bench.cdsOptions}, the archive named {@code @ARCHIVE@}) for an archive at {@code
-   * archive}; none without the property.
+   * The class-data archive options of {@code svcreg serve} in the system property {@code property}
+   * ({@code svcreg.bench.cdsOptions}: those of the first start, which creates the archive or AOT
+   * cache; {@code svcreg.bench.cdsUseOptions}: those of later starts, when they differ), the
+   * archive named {@code @ARCHIVE@}, for an archive at {@code archive}; none without the property.
    */
-  private static List<String> cdsOptions(Path archive) {
-    String given = System.getProperty("svcreg.bench.cdsOptions", "").strip();
+  private static List<String> cdsOptions(String property, Path archive) {
+    String given = System.getProperty(property, "").strip();
     if (given.isEmpty()) {
       return List.of();
     }
@@ -671,12 +709,14 @@ public final class ControllerBench {
     out.println();
     out.println("target                                                       measured     result");
     boolean ok = true;
-    ok &=
-        target(
-            "spec-only change → event committed, p99 ≤ debounce + 25 ms",
-            ms(percentile(l.changeNanos(), 0.99)),
-            percentile(l.changeNanos(), 0.99) <= TARGET_CHANGE_P99_NANOS);
-    info("new local service → running and healthy, p50", ms(median(l.addNanos())));
+    if (l != null) {
+      ok &=
+          target(
+              "spec-only change → event committed, p99 ≤ debounce + 25 ms",
+              ms(percentile(l.changeNanos(), 0.99)),
+              percentile(l.changeNanos(), 0.99) <= TARGET_CHANGE_P99_NANOS);
+      info("new local service → running and healthy, p50", ms(median(l.addNanos())));
+    }
     ok &=
         target(
             "start-up with %,d services → serving < 2 s, fresh JVM".formatted(f.services()),
@@ -696,6 +736,9 @@ public final class ControllerBench {
     info(
         "heap per stored service (%,d services)".formatted(f.services()),
         f.heapPerService() + " B");
+    if (startOnly) {
+      return ok;
+    }
     long resync = median(f.resyncNanos());
     ok &=
         target(

@@ -5,9 +5,11 @@ import io.svcreg.api.ApiServer;
 import io.svcreg.core.SvcregException;
 import io.svcreg.registry.Registry;
 import io.svcreg.schema.SpecDuration;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -182,6 +184,13 @@ final class ServeCommand implements Callable<Integer> {
             debounceFor.get().toDuration(),
             config.rescan(),
             config.loop().withResyncInterval(resyncEvery.get().toDuration()));
+    // the API's tokens and TLS material are loaded while the store opens and the specs are read
+    // (not when the start is bound to fail on a missing spec directory: nothing is created then)
+    CompletableFuture<ApiServer.Prepared> prepared =
+        Files.isDirectory(config.specs())
+            ? ApiServer.prepare(apiOptions, config.data())
+            : CompletableFuture.failedFuture(
+                new SvcregException("spec directory " + config.specs() + " does not exist"));
     ControllerApp app;
     try {
       app = ControllerApp.start(config);
@@ -190,7 +199,7 @@ final class ServeCommand implements Callable<Integer> {
     }
     ApiServer api;
     try {
-      api = ApiServer.start(apiOptions, app, registryOptions);
+      api = ApiServer.start(apiOptions, app, registryOptions, prepared);
     } catch (SvcregException e) {
       app.close();
       return fail(e.getMessage());

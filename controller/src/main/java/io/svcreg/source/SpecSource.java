@@ -87,6 +87,8 @@ public final class SpecSource implements AutoCloseable {
   private final Function<Path, Optional<String>> revisions;
   private final boolean watch;
   private final SpecCatalog catalog;
+  // where the package manifests are kept across restarts, or null
+  private Path manifestCache;
   private final SpecTracker tracker = new SpecTracker();
   private final Hints hints = new Hints();
 
@@ -135,6 +137,17 @@ public final class SpecSource implements AutoCloseable {
    * exist yet is a problem in the update, and is watched once it appears.
    */
   public static SpecSource start(Path dir, Options options, SpecListener listener) {
+    return start(dir, options, Optional.empty(), listener);
+  }
+
+  /**
+   * As {@link #start(Path, Options, SpecListener)}, keeping the package manifests in {@code
+   * manifestCache} across restarts: the first read parses only manifests whose files changed since
+   * they were kept (modification time, size, inode); the file is rewritten after full rescans and
+   * on {@link #close} when the manifests in use changed.
+   */
+  public static SpecSource start(
+      Path dir, Options options, Optional<Path> manifestCache, SpecListener listener) {
     SpecSource s =
         new SpecSource(
             dir,
@@ -143,6 +156,7 @@ public final class SpecSource implements AutoCloseable {
             Scheduler.threaded("svcreg-spec-source", options.clock()),
             GitRevision::of,
             true);
+    s.manifestCache = manifestCache.orElse(null);
     try {
       s.begin();
     } catch (RuntimeException e) {
@@ -155,6 +169,10 @@ public final class SpecSource implements AutoCloseable {
   /** Watches, reads everything once (calling the listener) and schedules the periodic rescan. */
   void begin() {
     synchronized (this) {
+      if (manifestCache != null) {
+        int kept = catalog.useManifests(manifestCache);
+        LOG.log(Level.DEBUG, "package manifests kept from the last run: " + kept);
+      }
       ensureWatching();
       read(true, Set.of());
     }
@@ -179,6 +197,7 @@ public final class SpecSource implements AutoCloseable {
     synchronized (this) {
       if (!closed) {
         read(true, p.paths());
+        saveManifests();
       }
     }
   }
@@ -205,6 +224,23 @@ public final class SpecSource implements AutoCloseable {
       w.close();
     }
     scheduler.close();
+    synchronized (this) {
+      saveManifests();
+    }
+  }
+
+  // Called with this held: keeps the manifests in use for the next start, if they changed.
+  private void saveManifests() {
+    if (manifestCache == null) {
+      return;
+    }
+    try {
+      catalog.saveManifests(manifestCache);
+    } catch (IOException | RuntimeException e) {
+      LOG.log(
+          Level.WARNING,
+          "cannot keep the package manifests in " + manifestCache + ": " + e.getMessage());
+    }
   }
 
   /** A hint that {@code path} may have changed. */

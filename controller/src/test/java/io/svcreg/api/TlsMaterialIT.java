@@ -51,6 +51,33 @@ class TlsMaterialIT {
   }
 
   @Test
+  void generated_secondStart_readsTheKeyAndChainItWrote() throws Exception {
+    TlsMaterial.Loaded first = TlsMaterial.generated(tmp, "127.0.0.1", NOW);
+
+    TlsMaterial.Loaded again = TlsMaterial.generated(tmp, "127.0.0.1", NOW.plusSeconds(60));
+
+    assertThat(again.key().getEncoded()).isEqualTo(first.key().getEncoded());
+    assertThat(again.chain()).isEqualTo(first.chain());
+  }
+
+  @Test
+  void userFiles_textAroundTheCertificates_read() throws Exception {
+    TlsMaterial.Loaded generated = TlsMaterial.generated(tmp, "127.0.0.1", NOW);
+    Path cert =
+        Files.writeString(
+            tmp.resolve("user.crt"),
+            "Bag Attributes\n    friendlyName: server\n"
+                + Files.readString(tmp.resolve("server.crt"))
+                + "subject=CN = svcreg CA\n"
+                + Files.readString(tmp.resolve("ca.crt")));
+
+    TlsMaterial.Loaded user = TlsMaterial.userFiles(cert, tmp.resolve("server.key"));
+
+    assertThat(user.key().getEncoded()).isEqualTo(generated.key().getEncoded());
+    assertThat(user.chain()).isEqualTo(generated.chain());
+  }
+
+  @Test
   void userFiles_notPem_oneClearLine() throws Exception {
     Path cert = Files.writeString(tmp.resolve("c.pem"), "hello");
     Path key = Files.writeString(tmp.resolve("k.pem"), "hello");

@@ -24,7 +24,7 @@ class ControllerBenchIT {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
 
-    new ControllerBench(out, 100, 20, 3, 1, false).run(dir, data);
+    new ControllerBench(out, 100, 20, 3, 1, false, false).run(dir, data);
 
     String report = bytes.toString(StandardCharsets.UTF_8);
     assertThat(report)
@@ -42,6 +42,26 @@ class ControllerBenchIT {
       assertThat(leftData).isEmpty();
     }
     assertThat(servicesRunningIn(dir)).isEmpty();
+  }
+
+  @Test
+  void run_startOnly_reportsOnlyTheStartUpFigures() throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+
+    new ControllerBench(out, 100, 20, 3, 1, false, true).run(dir, data);
+
+    String report = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(report)
+        .contains("start-up with 100 services → serving < 2 s, fresh JVM")
+        .contains("start-up with 100 services → serving, this JVM")
+        .doesNotContain("spec-only change")
+        .doesNotContain("resync of");
+    try (Stream<Path> left = Files.list(dir);
+        Stream<Path> leftData = Files.list(data)) {
+      assertThat(left).isEmpty();
+      assertThat(leftData).isEmpty();
+    }
   }
 
   /** Tiny services still running whose working directory (their install) was below {@code dir}. */
