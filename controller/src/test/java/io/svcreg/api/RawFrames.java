@@ -111,6 +111,20 @@ final class RawFrames implements AutoCloseable {
     }
   }
 
+  /** Every byte the server sends until it closes the connection (or 20 s pass). */
+  byte[] readToEnd() throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    byte[] buf = new byte[4096];
+    try {
+      for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
+        b.write(buf, 0, n);
+      }
+    } catch (java.net.SocketException e) {
+      // reset by the server after its last bytes
+    }
+    return b.toByteArray();
+  }
+
   @Override
   public void close() throws IOException {
     socket.close();
