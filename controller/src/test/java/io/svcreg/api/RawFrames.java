@@ -82,6 +82,12 @@ final class RawFrames implements AutoCloseable {
     out.flush();
   }
 
+  /** Sends bytes as they are (a frame a client must not send, e.g. unmasked). */
+  void sendRaw(byte[] bytes) throws IOException {
+    out.write(bytes);
+    out.flush();
+  }
+
   /** Sends a close frame with this code. */
   void sendClose(int code) throws IOException {
     send(true, 0x8, new byte[] {(byte) (code >>> 8), (byte) code});

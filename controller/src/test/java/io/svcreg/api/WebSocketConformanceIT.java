@@ -151,6 +151,24 @@ class WebSocketConformanceIT {
   }
 
   @Test
+  void reservedBitsOrUnmaskedFrame_close1002() throws Exception {
+    byte[][] frames = {
+      {(byte) 0xC1, (byte) 0x81, 1, 2, 3, 4, 'x' ^ 1}, // RSV1 set, masked text "x"
+      {(byte) 0x81, 0x01, 'x'} // unmasked text "x"
+    };
+    for (byte[] frame : frames) {
+      byte[] answer;
+      try (RawFrames raw = RawFrames.connect(ssl, server.url(), admin)) {
+        raw.sendRaw(frame);
+        answer = raw.readToEnd();
+      }
+
+      assertThat(closeFrames(answer)).as(HexFormat.of().formatHex(frame)).containsExactly(1002);
+    }
+    assertServedOnANewConnection();
+  }
+
+  @Test
   void continuationWithoutAMessage_close1002() throws Exception {
     byte[] answer;
     try (RawFrames raw = RawFrames.connect(ssl, server.url(), admin)) {
