@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
@@ -97,6 +98,7 @@ final class WatchCommand implements java.util.concurrent.Callable<Integer> {
     }
     CompletableFuture<Integer> finished = new CompletableFuture<>();
     AtomicLong seen = new AtomicLong();
+    AtomicBoolean printed = new AtomicBoolean();
     SubscriptionListener listener =
         new SubscriptionListener() {
           @Override
@@ -106,6 +108,7 @@ final class WatchCommand implements java.util.concurrent.Callable<Integer> {
             }
             output.out().println(format.equals("json") ? e.json().toString() : EventText.line(e));
             output.out().flush();
+            printed.set(true);
             if (count != null && seen.incrementAndGet() >= count) {
               finished.complete(Cli.OK);
             }
@@ -134,7 +137,8 @@ final class WatchCommand implements java.util.concurrent.Callable<Integer> {
         unreachable = e.reason();
         failure = e;
       } catch (ConnectionException e) {
-        if (e.permanent()) {
+        if (e.permanent() || printed.get()) {
+          // after events were printed, starting over from --since would print them again
           return Remote.fail(output, "watch", e);
         }
         unreachable = e.reason();
