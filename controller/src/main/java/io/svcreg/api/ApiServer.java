@@ -3,9 +3,11 @@ package io.svcreg.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.common.tls.Tls;
+import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.websocket.WsConfig;
 import io.helidon.webserver.websocket.WsRouting;
 import io.svcreg.ControllerApp;
@@ -213,6 +215,7 @@ public final class ApiServer implements AutoCloseable {
   private final RegistryApi registryApi;
   private final ScheduledExecutorService timer;
   private final AtomicInteger open = new AtomicInteger();
+  private final FrameFailures frameFailures = new FrameFailures();
   private volatile boolean ready;
   private WebServer server;
   private Path urlFile;
@@ -382,6 +385,10 @@ public final class ApiServer implements AutoCloseable {
             .port(options.port())
             .tls(serverTls)
             .shutdownGracePeriod(Duration.ofMillis(200))
+            .directHandlers(
+                DirectHandlers.builder()
+                    .addHandler(DirectHandler.EventType.INTERNAL_ERROR, frameFailures)
+                    .build())
             .addProtocol(WsConfig.builder().maxFrameLength(options.maxMessageBytes()).build())
             .routing(
                 r ->
@@ -513,6 +520,10 @@ public final class ApiServer implements AutoCloseable {
 
   Metrics metrics() {
     return metrics;
+  }
+
+  FrameFailures frameFailures() {
+    return frameFailures;
   }
 
   Hub hub() {

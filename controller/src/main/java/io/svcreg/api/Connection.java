@@ -10,6 +10,7 @@ import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
 import io.helidon.http.RequestException;
 import io.helidon.http.Status;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.ConnectionContext;
 import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
@@ -55,6 +56,7 @@ final class Connection implements WsListener {
   private long fragmentBytes;
   private volatile Outbound out;
   private volatile WsSession session;
+  private volatile Thread reader;
 
   // the subscription; guarded by subLock
   private final Object subLock = new Object();
@@ -120,6 +122,9 @@ final class Connection implements WsListener {
             this::finish);
     server.hub().add(this);
     server.metrics().opened();
+    // Helidon reads this connection's frames on the thread that opens it
+    reader = Thread.currentThread();
+    server.frameFailures().reading(reader, this);
   }
 
   @Override
@@ -139,12 +144,37 @@ final class Connection implements WsListener {
         || (code >= 3000 && code <= 4999);
   }
 
+  /**
+   * Helidon could not process a frame: a malformed one (e.g. a close frame with a 1-byte payload:
+   * 1002), or a failure of this listener (1011). One close frame, sent by this connection's writer;
+   * then the connection ends without Helidon's own close frame, which it would write concurrently
+   * with the writer and with the exception's text as the reason.
+   */
   @Override
   public void onError(WsSession s, Throwable t) {
-    LOG.log(Level.DEBUG, "WebSocket error: " + t);
+    boolean ours =
+        java.util.Arrays.stream(t.getStackTrace())
+            .anyMatch(e -> e.getClassName().startsWith("io.svcreg."));
+    LOG.log(ours ? Level.WARNING : Level.DEBUG, "WebSocket error: " + t, ours ? t : null);
+    failConnection(ours ? 1011 : PROTOCOL_ERROR, ours ? "internal error" : "malformed frame");
+    throw new CloseConnectionException("WebSocket connection failed: " + t);
+  }
+
+  /**
+   * Fails the connection (RFC 6455 7.1.7): a close frame with {@code code} after what is queued,
+   * waiting at most the close grace for it to be written, on the reading thread before it ends the
+   * connection.
+   */
+  void failConnection(int code, String reason) {
     Outbound o = out;
-    if (o != null) {
-      o.close(1011, "internal error");
+    if (o == null) {
+      return;
+    }
+    o.close(code, reason);
+    try {
+      o.awaitDone(options.closeGrace());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -174,6 +204,10 @@ final class Connection implements WsListener {
       replaying = false;
     }
     server.hub().remove(this);
+    Thread r = reader;
+    if (r != null) {
+      server.frameFailures().done(r, this);
+    }
     if (counted.compareAndSet(true, false)) {
       server.release();
     }

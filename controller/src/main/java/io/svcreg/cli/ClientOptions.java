@@ -99,13 +99,14 @@ final class ClientOptions {
     }
     Path file = data.resolve("api.url");
     if (!Files.isRegularFile(file)) {
-      throw new SvcregException(
+      throw new NotRunning(
           "no server given and no "
               + file
               + " (a running `svcreg serve --data "
               + data
               + "` writes it); start the controller, or pass --server wss://HOST:PORT/v1/ws"
-              + " or set SVCREG_SERVER");
+              + " or set SVCREG_SERVER",
+          "no " + file + " yet (the controller in " + data + " is not running)");
     }
     return uri(read(file, "the server URL file").strip(), file.toString());
   }
@@ -181,6 +182,27 @@ final class ClientOptions {
       return Path.of(text);
     } catch (InvalidPathException e) {
       return null;
+    }
+  }
+
+  /**
+   * No server was given and the data directory has no {@code api.url}: the local controller is not
+   * running (yet, or it is restarting). {@link #reason()} says so without the advice.
+   */
+  static final class NotRunning extends SvcregException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final String reason;
+
+    NotRunning(String message, String reason) {
+      super(message);
+      this.reason = reason;
+    }
+
+    /** What is missing, for a line that adds "retrying in …". */
+    String reason() {
+      return reason;
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.svcreg.cli;
 
 import io.svcreg.client.ApiException;
+import io.svcreg.client.ConnectionException;
 import io.svcreg.client.Event;
 import io.svcreg.client.Subscription;
 import io.svcreg.client.SubscriptionListener;
@@ -14,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
@@ -30,10 +32,19 @@ import picocli.CommandLine.Option;
           + " resource and a summary (-o json: one JSON object per line, as the server sends it).",
       "Starts with a registry_loaded snapshot, or with every event after --since N. A dropped"
           + " connection is resumed where it stopped (no gap, no duplicate).",
-      "Exit codes: 0 stopped after --count events, 2 cannot connect, bad usage, or --since too"
-          + " old."
+      "A controller that is not up yet (or restarting) is tried again after 1s, 2s, 4s, ... up"
+          + " to 30s, with one line on stderr per attempt; a refused token, an untrusted"
+          + " certificate or a refused upgrade ends it at once.",
+      "Exit codes: 0 stopped after --count events, 2 refused (token, certificate), cannot connect"
+          + " with --no-retry, bad usage, or --since too old."
     })
 final class WatchCommand implements java.util.concurrent.Callable<Integer> {
+
+  /** The first delay before trying again to reach a controller that is not up. */
+  static final Duration RETRY_BASE = Duration.ofSeconds(1);
+
+  /** The longest delay between two attempts. */
+  static final Duration RETRY_CAP = Duration.ofSeconds(30);
 
   private final Output output;
 
@@ -63,6 +74,11 @@ final class WatchCommand implements java.util.concurrent.Callable<Integer> {
       description = "Exit after N events (default: run until interrupted).")
   Long count;
 
+  @Option(
+      names = "--no-retry",
+      description = "Exit (code 2) when the controller cannot be reached, instead of trying again.")
+  boolean noRetry;
+
   @Mixin ClientOptions client = new ClientOptions();
 
   WatchCommand(Output output) {
@@ -82,6 +98,7 @@ final class WatchCommand implements java.util.concurrent.Callable<Integer> {
     }
     CompletableFuture<Integer> finished = new CompletableFuture<>();
     AtomicLong seen = new AtomicLong();
+    AtomicBoolean printed = new AtomicBoolean();
     SubscriptionListener listener =
         new SubscriptionListener() {
           @Override
@@ -91,6 +108,7 @@ final class WatchCommand implements java.util.concurrent.Callable<Integer> {
             }
             output.out().println(format.equals("json") ? e.json().toString() : EventText.line(e));
             output.out().flush();
+            printed.set(true);
             if (count != null && seen.incrementAndGet() >= count) {
               finished.complete(Cli.OK);
             }
@@ -106,53 +124,92 @@ final class WatchCommand implements java.util.concurrent.Callable<Integer> {
             notice("reconnected; resumed after revision " + after);
           }
         };
-    try (SvcregClient c = Remote.connect(client)) {
-      OptionalLong from = since == null ? OptionalLong.empty() : OptionalLong.of(since);
-      AtomicReference<Subscription> sub = new AtomicReference<>(start(c, from, listener));
-      while (true) {
-        CompletableFuture<Object> any = CompletableFuture.anyOf(finished, sub.get().done());
-        try {
-          any.get(1, TimeUnit.DAYS);
-        } catch (TimeoutException e) {
-          continue;
-        } catch (ExecutionException e) {
-          // the stream ended: see below
+    ConnectRetry retry = new ConnectRetry(RETRY_BASE, RETRY_CAP);
+    while (true) {
+      String unreachable;
+      SvcregException failure;
+      try (SvcregClient c = Remote.connect(client)) {
+        if (retry.failures() > 0) {
+          notice("connected to " + c.config().server());
         }
-        if (finished.isDone()) {
-          sub.get().close();
-          return finished.join();
+        return stream(c, listener, finished);
+      } catch (ClientOptions.NotRunning e) {
+        unreachable = e.reason();
+        failure = e;
+      } catch (ConnectionException e) {
+        if (e.permanent() || printed.get()) {
+          // after events were printed, starting over from --since would print them again
+          return Remote.fail(output, "watch", e);
         }
-        Throwable why = sub.get().done().exceptionNow();
-        if (why instanceof ApiException api && api.code().equals(ApiException.REVISION_EXPIRED)) {
-          notice(
-              "events after revision "
-                  + sub.get().lastRevision()
-                  + " are no longer kept; starting again from a snapshot");
-          sub.set(start(c, OptionalLong.empty(), listener));
-        } else if (why instanceof SvcregException s) {
-          return Remote.fail(output, "watch", s);
-        } else {
-          return Remote.fail(output, "watch", new SvcregException(String.valueOf(why), why));
-        }
+        unreachable = e.reason();
+        failure = e;
+      } catch (SvcregException e) {
+        return failed(e);
       }
-    } catch (SvcregException e) {
-      if (e instanceof ApiException api && api.code().equals(ApiException.REVISION_EXPIRED)) {
-        return Remote.fail(
-            output,
-            "watch",
-            new SvcregException(
-                "--since "
-                    + since
-                    + ": "
-                    + api.getMessage()
-                    + " (the server keeps revisions "
-                    + api.details().path("oldestRevision").asText("?")
-                    + " to "
-                    + api.details().path("revision").asText("?")
-                    + "); run without --since to start from a snapshot"));
+      if (noRetry) {
+        return Remote.fail(output, "watch", failure);
       }
-      return Remote.fail(output, "watch", e);
+      Duration delay = retry.failed();
+      notice(unreachable + "; retrying in " + ConnectRetry.text(delay));
+      Thread.sleep(delay.toMillis());
     }
+  }
+
+  /**
+   * Subscribes and prints until done: the exit code. A connection that cannot be opened or fails
+   * before the subscription is accepted throws its {@link ConnectionException} (the caller
+   * retries).
+   */
+  private int stream(
+      SvcregClient c, SubscriptionListener listener, CompletableFuture<Integer> finished)
+      throws InterruptedException {
+    OptionalLong from = since == null ? OptionalLong.empty() : OptionalLong.of(since);
+    AtomicReference<Subscription> sub = new AtomicReference<>(start(c, from, listener));
+    while (true) {
+      CompletableFuture<Object> any = CompletableFuture.anyOf(finished, sub.get().done());
+      try {
+        any.get(1, TimeUnit.DAYS);
+      } catch (TimeoutException e) {
+        continue;
+      } catch (ExecutionException e) {
+        // the stream ended: see below
+      }
+      if (finished.isDone()) {
+        sub.get().close();
+        return finished.join();
+      }
+      Throwable why = sub.get().done().exceptionNow();
+      if (why instanceof ApiException api && api.code().equals(ApiException.REVISION_EXPIRED)) {
+        notice(
+            "events after revision "
+                + sub.get().lastRevision()
+                + " are no longer kept; starting again from a snapshot");
+        sub.set(start(c, OptionalLong.empty(), listener));
+      } else if (why instanceof SvcregException s) {
+        return Remote.fail(output, "watch", s);
+      } else {
+        return Remote.fail(output, "watch", new SvcregException(String.valueOf(why), why));
+      }
+    }
+  }
+
+  private int failed(SvcregException e) {
+    if (e instanceof ApiException api && api.code().equals(ApiException.REVISION_EXPIRED)) {
+      return Remote.fail(
+          output,
+          "watch",
+          new SvcregException(
+              "--since "
+                  + since
+                  + ": "
+                  + api.getMessage()
+                  + " (the server keeps revisions "
+                  + api.details().path("oldestRevision").asText("?")
+                  + " to "
+                  + api.details().path("revision").asText("?")
+                  + "); run without --since to start from a snapshot"));
+    }
+    return Remote.fail(output, "watch", e);
   }
 
   private Subscription start(SvcregClient c, OptionalLong from, SubscriptionListener listener)

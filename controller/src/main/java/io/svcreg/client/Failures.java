@@ -67,28 +67,25 @@ final class Failures {
             true,
             t);
       }
-      return new ConnectionException(
-          url + ": TLS handshake failed: " + deepest(t) + "; is this a svcreg server?", false, t);
+      String failed = url + ": TLS handshake failed: " + deepest(t);
+      return new ConnectionException(failed + "; is this a svcreg server?", failed, false, t);
     }
     if (find(t, ConnectException.class) != null) {
       return new ConnectionException(
           "cannot reach " + url + ": connection refused; is `svcreg serve` running?" + hint,
+          "cannot reach " + url + ": connection refused",
           false,
           t);
     }
     if (find(t, HttpTimeoutException.class) != null) {
+      String noAnswer =
+          "cannot reach " + url + ": no answer within " + c.connectTimeout().toSeconds() + " s";
       return new ConnectionException(
-          "cannot reach "
-              + url
-              + ": no answer within "
-              + c.connectTimeout().toSeconds()
-              + " s; is `svcreg serve` running?"
-              + hint,
-          false,
-          t);
+          noAnswer + "; is `svcreg serve` running?" + hint, noAnswer, false, t);
     }
     if (t instanceof IOException) {
-      return new ConnectionException("cannot reach " + url + ": " + deepest(t) + hint, false, t);
+      String reason = "cannot reach " + url + ": " + deepest(t);
+      return new ConnectionException(reason + hint, reason, false, t);
     }
     return new ConnectionException("cannot connect to " + url + ": " + deepest(t), false, t);
   }

@@ -82,6 +82,12 @@ final class RawFrames implements AutoCloseable {
     out.flush();
   }
 
+  /** Sends bytes as they are (a frame a client must not send, e.g. unmasked). */
+  void sendRaw(byte[] bytes) throws IOException {
+    out.write(bytes);
+    out.flush();
+  }
+
   /** Sends a close frame with this code. */
   void sendClose(int code) throws IOException {
     send(true, 0x8, new byte[] {(byte) (code >>> 8), (byte) code});
@@ -109,6 +115,20 @@ final class RawFrames implements AutoCloseable {
         return f;
       }
     }
+  }
+
+  /** Every byte the server sends until it closes the connection (or 20 s pass). */
+  byte[] readToEnd() throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    byte[] buf = new byte[4096];
+    try {
+      for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
+        b.write(buf, 0, n);
+      }
+    } catch (java.net.SocketException e) {
+      // reset by the server after its last bytes
+    }
+    return b.toByteArray();
   }
 
   @Override

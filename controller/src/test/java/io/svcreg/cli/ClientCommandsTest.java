@@ -141,8 +141,8 @@ class ClientCommandsTest {
   }
 
   @Test
-  void watch_noServer_isOneLine() {
-    CliRun run = CliRun.of("watch", "--data", tmp.toString());
+  void watch_noServerNoRetry_isOneLine() {
+    CliRun run = CliRun.of("watch", "--no-retry", "--data", tmp.toString());
 
     assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
     assertThat(run.errLines()).hasSize(1);
