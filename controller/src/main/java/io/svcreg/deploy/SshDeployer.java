@@ -40,12 +40,35 @@ public final class SshDeployer implements Deployer {
 
   private static final Logger LOG = System.getLogger(SshDeployer.class.getName());
 
-  /** How long the node may take to connect and authenticate, and keep-alive interval. */
-  public record Options(Duration connect, Duration keepAlive, Duration command) {
+  /**
+   * How long the node may take to connect and authenticate, the keep-alive interval, how long a
+   * remote command may take, and the Unix socket of an SSH agent whose keys are offered (besides
+   * the node's identity file).
+   */
+  public record Options(
+      Duration connect, Duration keepAlive, Duration command, Optional<Path> agent) {
 
-    /** 10 s to connect, keep-alive every 15 s, 120 s for a remote command. */
+    /** 10 s to connect, keep-alive every 15 s, 120 s for a remote command, no agent. */
     public static final Options DEFAULTS =
         new Options(Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofSeconds(120));
+
+    /** Options without an agent. */
+    public Options(Duration connect, Duration keepAlive, Duration command) {
+      this(connect, keepAlive, command, Optional.empty());
+    }
+
+    /** These options with the agent listening on {@code socket}. */
+    public Options withAgent(Optional<Path> socket) {
+      return new Options(connect, keepAlive, command, socket);
+    }
+
+    /**
+     * The agent of the controller's user: the socket {@code SSH_AUTH_SOCK} names, when it is set.
+     */
+    public static Optional<Path> agentOf(Map<String, String> environment) {
+      String s = environment.get("SSH_AUTH_SOCK");
+      return s == null || s.isBlank() ? Optional.empty() : Optional.of(Path.of(s));
+    }
   }
 
   private final SshConnection connection;
@@ -62,13 +85,20 @@ public final class SshDeployer implements Deployer {
     this.timeouts = timeouts;
     this.clock = clock;
     this.options = options;
-    this.connection = new SshConnection(target, options.connect(), options.keepAlive());
+    this.connection =
+        new SshConnection(target, options.connect(), options.keepAlive(), options.agent());
   }
 
-  /** A deployer for {@code target} with the default timeouts and the system clock. */
+  /**
+   * A deployer for {@code target} with the default timeouts, the system clock, and the SSH agent of
+   * the controller's user ({@code SSH_AUTH_SOCK}) when there is one.
+   */
   public static SshDeployer create(SshTarget target) {
     return new SshDeployer(
-        target, DeployTimeouts.DEFAULTS, InstantSource.system(), Options.DEFAULTS);
+        target,
+        DeployTimeouts.DEFAULTS,
+        InstantSource.system(),
+        Options.DEFAULTS.withAgent(Options.agentOf(System.getenv())));
   }
 
   /** The node this deployer acts on. */

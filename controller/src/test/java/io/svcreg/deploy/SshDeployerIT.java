@@ -299,6 +299,78 @@ class SshDeployerIT {
         .contains(stranger.toString());
   }
 
+  private SshDeployer deployer(SshTarget target, Optional<Path> agent) {
+    SshDeployer d =
+        new SshDeployer(
+            target,
+            FAST,
+            InstantSource.system(),
+            new SshDeployer.Options(
+                    Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(30))
+                .withAgent(agent));
+    deployers.add(d);
+    return d;
+  }
+
+  private SshTarget target(Path identityFile, Path root) {
+    return new SshTarget(
+        "node-a", sshd.host, sshd.port, USER, identityFile, sshd.knownHosts, root.toString());
+  }
+
+  @Test
+  void agent_nodeWithoutIdentityFile_logsInWithTheAgentsKey() throws IOException {
+    Path root = tmp.resolve("opt");
+    try (SshAgentProcess agent = SshAgentProcess.start(tmp.resolve("agent.sock"))) {
+      agent.add(sshd.clientKey);
+      SshDeployer d = deployer(target(tmp.resolve("no-such-key"), root), Optional.of(agent.socket));
+
+      assertThat(d.install("ag", "1", pkg("ag", "1", "exit 0")))
+          .isInstanceOf(InstallOutcome.Installed.class);
+      StartOutcome started = d.start(launch("ag", "1"));
+      assertThat(started).isInstanceOf(StartOutcome.Started.class);
+      ProcessRef ref = ((StartOutcome.Started) started).process();
+      assertThat(d.stop(launch("ag", "1"), ref)).isInstanceOf(StopOutcome.Stopped.class);
+    }
+    assertThat(root.resolve("ag-1/scripts/start.sh")).isExecutable();
+  }
+
+  @Test
+  void agent_withoutTheNodesKey_authenticationFailedNamingTheAgent() throws IOException {
+    Path stranger = tmp.resolve("stranger");
+    OpenSshd.keygen(stranger);
+    try (SshAgentProcess agent = SshAgentProcess.start(tmp.resolve("agent.sock"))) {
+      agent.add(stranger);
+      InstallOutcome.Failed out =
+          (InstallOutcome.Failed)
+              deployer(
+                      target(tmp.resolve("no-such-key"), tmp.resolve("opt")),
+                      Optional.of(agent.socket))
+                  .install("k", "1", pkg("k", "1", null));
+      assertThat(out.reason()).isEqualTo(DeployReasons.AUTH_FAILED);
+      assertThat(out.message())
+          .contains("cannot log in to node node-a")
+          .contains("the keys of the SSH agent at " + agent.socket);
+    }
+  }
+
+  @Test
+  void agent_socketGone_identityFileStillUsed() throws IOException {
+    SshDeployer d =
+        deployer(target(sshd.clientKey, tmp.resolve("opt")), Optional.of(tmp.resolve("gone.sock")));
+    assertThat(d.install("k", "1", pkg("k", "1", null)))
+        .isInstanceOf(InstallOutcome.Installed.class);
+  }
+
+  @Test
+  void noAgent_noIdentityFile_authenticationFailedSayingWhatToSet() throws IOException {
+    InstallOutcome.Failed out =
+        (InstallOutcome.Failed)
+            deployer(target(tmp.resolve("no-such-key"), tmp.resolve("opt")), Optional.empty())
+                .install("k", "1", pkg("k", "1", null));
+    assertThat(out.reason()).isEqualTo(DeployReasons.AUTH_FAILED);
+    assertThat(out.message()).contains("no-such-key").contains("SSH_AUTH_SOCK");
+  }
+
   @Test
   void connect_nothingListens_nodeUnreachable() throws IOException {
     int port = TestPackages.freePort("127.0.0.2");
