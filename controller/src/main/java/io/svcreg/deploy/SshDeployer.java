@@ -916,7 +916,8 @@ public final class SshDeployer implements Deployer {
   }
 
   @Override
-  public HealthResult checkHealth(Launch launch, String script, Duration timeout) {
+  public HealthResult checkHealth(
+      Launch launch, Optional<ProcessRef> process, String script, Duration timeout) {
     String what = launch.service() + " " + launch.version();
     String home = home(launch.service(), launch.version());
     String rel = Path.of(script).normalize().toString();
@@ -928,19 +929,26 @@ public final class SshDeployer implements Deployer {
           "");
     }
     Map<String, String> env = ServiceEnvironment.of(launch, home, Map.of());
+    // one command: the script, then whether the process is still the same (after the script, so
+    // that a script passing while the process died is caught), then the script's output
     String s =
         "home="
             + Shell.quote(home)
             + "\nf="
             + Shell.quote(rel)
-            + "\ncd \"$home\" 2>/dev/null && [ -f \"$f\" ] || { echo missing; exit 0; }\n"
-            + "mkdir -p logs; out=$(mktemp logs/health-XXXXXX.out) || exit 2\n"
+            + "\n"
+            + PROC
+            + "out=\n"
+            + "if cd \"$home\" 2>/dev/null && [ -f \"$f\" ]; then\n"
+            + "  mkdir -p logs; out=$(mktemp logs/health-XXXXXX.out) || exit 2\n  "
             + Shell.env(env)
             + " timeout -s KILL "
             + Shell.seconds(timeout)
             + " \"./$f\" </dev/null >\"$out\" 2>&1\n"
-            + "echo \"code $?\"\n"
-            + "tail -n 20 \"$out\" | tail -c 2048; rm -f \"$out\"\n";
+            + "  echo \"code $?\"\n"
+            + "else echo missing; fi\n"
+            + process.map(p -> "proc " + p.pid() + "\n").orElse("echo proc none\n")
+            + "[ -n \"$out\" ] && { tail -n 20 \"$out\" | tail -c 2048; rm -f \"$out\"; }\n";
     SshConnection.Result r;
     try {
       r = connection.exec("sh -s", s, timeout.plus(options.command()));
@@ -957,8 +965,31 @@ public final class SshDeployer implements Deployer {
           OptionalInt.empty(),
           "");
     }
-    String out = r.out();
-    if (out.startsWith("missing")) {
+    String[] parts = r.out().split("\n", 3);
+    String first = parts[0];
+    String procLine = parts.length > 1 ? parts[1] : "";
+    String output = parts.length > 2 ? parts[2].strip() : "";
+    HealthResult verdict = verdict(what, script, home, first, output, r, timeout);
+    if (process.isEmpty() || !procLine.startsWith("proc ")) {
+      return verdict;
+    }
+    return HealthResult.withProcess(
+        verdict,
+        what + " on " + target.describe(),
+        process.get().pid(),
+        same(startTime(procLine), process.get()));
+  }
+
+  /** What the health script's exit code ({@code first}: {@code code N} or {@code missing}) says. */
+  private HealthResult verdict(
+      String what,
+      String script,
+      String home,
+      String first,
+      String output,
+      SshConnection.Result r,
+      Duration timeout) {
+    if (first.startsWith("missing")) {
       return new HealthResult.Failing(
           DeployReasons.HEALTH_SCRIPT_MISSING,
           "the health script "
@@ -972,9 +1003,6 @@ public final class SshDeployer implements Deployer {
           OptionalInt.empty(),
           "");
     }
-    int nl = out.indexOf('\n');
-    String first = nl < 0 ? out : out.substring(0, nl);
-    String output = nl < 0 ? "" : out.substring(nl + 1).strip();
     int code;
     try {
       code = Integer.parseInt(first.substring("code ".length()).trim());
@@ -988,7 +1016,7 @@ public final class SshDeployer implements Deployer {
               + " on "
               + target.describe()
               + ": "
-              + lastLine(r.err() + out),
+              + lastLine(r.err() + r.out()),
           OptionalInt.empty(),
           "");
     }

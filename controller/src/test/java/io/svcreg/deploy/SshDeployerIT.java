@@ -234,6 +234,66 @@ class SshDeployerIT {
   }
 
   @Test
+  void checkHealth_onTheNode_crossCheckedWithTheProcess() throws IOException {
+    Path root = tmp.resolve("opt");
+    SshDeployer d = deployer(root);
+    d.install(
+        "liar",
+        "1",
+        pkg(
+            "liar",
+            "1",
+            "if [ -f \"$SERVICE_HOME/hang\" ]; then sleep 60; fi\n"
+                + "if [ -f \"$SERVICE_HOME/sick\" ]; then echo not ready; exit 4; fi\n"
+                + "echo all good"));
+    Launch launch = launch("liar", "1");
+    ProcessRef ref = ((StartOutcome.Started) d.start(launch)).process();
+    Duration t = Duration.ofSeconds(5);
+    assertThat(d.checkHealth(launch, Optional.of(ref), "scripts/health.sh", t))
+        .isEqualTo(new HealthResult.Passing("all good"));
+    String where = "on node node-a (" + USER + "@127.0.0.2:" + sshd.port + ")";
+
+    // prints and exits non-zero; hangs: the script's own reasons while the process lives
+    Files.writeString(root.resolve("liar-1/sick"), "");
+    assertThat(d.checkHealth(launch, Optional.of(ref), "scripts/health.sh", t))
+        .isEqualTo(
+            new HealthResult.Failing(
+                DeployReasons.HEALTH_CHECK_FAILED,
+                "the health check of liar 1 " + where + " exited with code 4",
+                java.util.OptionalInt.of(4),
+                "not ready"));
+    Files.delete(root.resolve("liar-1/sick"));
+    Files.writeString(root.resolve("liar-1/hang"), "");
+    HealthResult hang =
+        d.checkHealth(launch, Optional.of(ref), "scripts/health.sh", Duration.ofMillis(500));
+    assertThat(((HealthResult.Failing) hang).reason())
+        .isEqualTo(DeployReasons.HEALTH_CHECK_TIMEOUT);
+    Files.delete(root.resolve("liar-1/hang"));
+
+    // the process dies; the script still says passing
+    ProcessHandle.of(ref.pid()).ifPresent(ProcessHandle::destroyForcibly);
+    io.svcreg.Waits.atMost(Duration.ofSeconds(5)).until(() -> !ProcFs.exists(ref.pid()));
+    assertThat(d.checkHealth(launch, Optional.of(ref), "scripts/health.sh", t))
+        .isEqualTo(
+            new HealthResult.Failing(
+                DeployReasons.PROCESS_EXITED,
+                "the health script of liar 1 "
+                    + where
+                    + " said passing, but its process (pid "
+                    + ref.pid()
+                    + ") is gone",
+                java.util.OptionalInt.of(0),
+                "all good"));
+    // a pid that belongs to another process now (here: this JVM) is not the service either
+    ProcessRef reused = new ProcessRef(ProcessHandle.current().pid(), ref.startTime());
+    assertThat(
+            ((HealthResult.Failing)
+                    d.checkHealth(launch, Optional.of(reused), "scripts/health.sh", t))
+                .reason())
+        .isEqualTo(DeployReasons.PROCESS_EXITED);
+  }
+
+  @Test
   void connect_unknownHostKey_refusedWithFingerprint_thenTrusted() throws IOException {
     Path root = tmp.resolve("opt");
     Path known = tmp.resolve("known_hosts");

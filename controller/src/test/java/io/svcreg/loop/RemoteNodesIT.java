@@ -6,6 +6,7 @@ import io.svcreg.Waits;
 import io.svcreg.core.ObservedService;
 import io.svcreg.deploy.OpenSshd;
 import io.svcreg.schema.Condition;
+import io.svcreg.schema.HealthState;
 import io.svcreg.schema.Phase;
 import io.svcreg.store.Event;
 import java.nio.file.Files;
@@ -216,6 +217,35 @@ class RemoteNodesIT {
                         c.type().equals(Condition.DEGRADED)
                             && c.reason().equals("HostKeyRefused")));
     assertThat(root(0).resolve("db-1")).doesNotExist();
+  }
+
+  @Test
+  void healthScriptPassesWhileProcessIsDead_onTheNode_crashRecordedAndRestarted() throws Exception {
+    rig.light("db-1", "db", "1", Rig.LIAR);
+    rig.write("all.yaml", network(), service("db", "1", "db-1", 0));
+    rig.start();
+    rig.awaitRunning(LONG, "db");
+    long pid = rig.pid("db");
+    int before = rig.events(Event.HEALTH_CHECK_RESULT, "db").size();
+
+    Files.writeString(root(0).resolve("db-1/lie"), "");
+
+    rig.await(
+        LONG,
+        "db",
+        "running again as a new process",
+        o ->
+            o.status().phase() == Phase.RUNNING
+                && o.status().pid().isPresent()
+                && o.status().pid().get() != pid
+                && o.status().health().state() == HealthState.PASSING);
+    Map<String, Object> lie = Rig.data(rig.events(Event.HEALTH_CHECK_RESULT, "db").get(before));
+    assertThat(lie).containsEntry("state", "failing").containsEntry("reason", "ProcessExited");
+    assertThat(String.valueOf(lie.get("output")))
+        .contains("the health script of db 1 on node node-0")
+        .contains("said passing, but its process (pid " + pid + ") is gone")
+        .contains("all good");
+    rig.pid("db");
   }
 
   @Test
