@@ -959,8 +959,9 @@ public final class SshDeployer implements Deployer {
           OptionalInt.empty(),
           "");
     } catch (IOException e) {
+      // the script is bounded by timeout(1) on the node: a command that does not end is the node's
       return new HealthResult.Failing(
-          DeployReasons.HEALTH_CHECK_TIMEOUT,
+          reasonOf(e),
           "cannot check the health of " + what + " on " + target.describe() + ": " + e.getMessage(),
           OptionalInt.empty(),
           "");

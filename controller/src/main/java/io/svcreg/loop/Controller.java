@@ -957,24 +957,7 @@ public final class Controller implements AutoCloseable {
     try {
       seen = d.get().observe(name, version.get(), ref);
     } catch (NodeUnavailable e) {
-      // nothing is known about the node: keep the recorded state, say why, retry with backoff
-      Optional<Condition> c = st.condition(Condition.DEGRADED);
-      if (c.isEmpty() || !c.get().reason().equals(e.reason())) {
-        LOG.log(Level.WARNING, "Service/" + name + ": " + e.getMessage());
-        update(
-            name,
-            s ->
-                status(s)
-                    .condition(
-                        Condition.DEGRADED,
-                        ConditionStatus.TRUE,
-                        e.reason(),
-                        e.getMessage(),
-                        clock.instant())
-                    .build(),
-            null);
-      }
-      return new Outcome.Retry(e.getMessage());
+      return nodeUnavailable(name, e.reason(), e.getMessage());
     }
     if (st.condition(Condition.DEGRADED)
         .filter(c -> NODE_REASONS.contains(c.reason()))
@@ -1028,6 +1011,27 @@ public final class Controller implements AutoCloseable {
       return processGone(o, ref, Health.UNKNOWN, "the process exited", false);
     }
     return null;
+  }
+
+  /**
+   * Nothing is known about the node of {@code name}: keeps the recorded state, says why in {@code
+   * Degraded} (once per reason), and retries with backoff.
+   */
+  private Outcome nodeUnavailable(String name, String reason, String message) {
+    Optional<Condition> c =
+        store.service(name).flatMap(o -> o.status().condition(Condition.DEGRADED));
+    if (c.isEmpty() || !c.get().reason().equals(reason)) {
+      LOG.log(Level.WARNING, "Service/" + name + ": " + message);
+      update(
+          name,
+          s ->
+              status(s)
+                  .condition(
+                      Condition.DEGRADED, ConditionStatus.TRUE, reason, message, clock.instant())
+                  .build(),
+          null);
+    }
+    return new Outcome.Retry(message);
   }
 
   /**
@@ -1552,6 +1556,10 @@ public final class Controller implements AutoCloseable {
       if (processExited(result)) {
         return healthFoundCrash(o, (HealthResult.Failing) result, now);
       }
+      if (nodeFailed(result)) {
+        // the node did not answer: no verdict on the service's health
+        return nodeUnavailable(name, ((HealthResult.Failing) result).reason(), failureOf(result));
+      }
       if (result == null || result instanceof HealthResult.Passing) {
         // running the previous version after a rollback (not the spec's version)
         boolean rolledBack =
@@ -1660,6 +1668,10 @@ public final class Controller implements AutoCloseable {
     if (processExited(result)) {
       return healthFoundCrash(o, (HealthResult.Failing) result, now);
     }
+    if (nodeFailed(result)) {
+      // the node did not answer: no verdict on the service's health (not counted as a failure)
+      return nodeUnavailable(name, ((HealthResult.Failing) result).reason(), failureOf(result));
+    }
     nextCheck.put(name, now.plus(interval(want)));
     HealthCheck hc = want.spec().health().get();
     HealthTracker t =
@@ -1706,6 +1718,14 @@ public final class Controller implements AutoCloseable {
         processRef(want.name(), o.status()),
         hc.script(),
         hc.timeout().toDuration());
+  }
+
+  private static boolean nodeFailed(HealthResult result) {
+    return result instanceof HealthResult.Failing f && NODE_REASONS.contains(f.reason());
+  }
+
+  private static String failureOf(HealthResult result) {
+    return result instanceof HealthResult.Failing f ? f.message() : "";
   }
 
   private static boolean processExited(HealthResult result) {

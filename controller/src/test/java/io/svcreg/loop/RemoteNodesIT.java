@@ -277,4 +277,83 @@ class RemoteNodesIT {
     assertThat(rig.events(Event.DEPLOYMENT_PROGRESS, "db"))
         .noneMatch(e -> "InstallMissing".equals(Rig.data(e).get("reason")));
   }
+
+  @Test
+  void nodeBack_afterUnreachable_conditionClearedAndNothingRedeployed() throws Exception {
+    rig.light("db-1", "db", "1", Rig.HEALTHY);
+    rig.write("all.yaml", network(), service("db", "1", "db-1", 0));
+    rig.start();
+    rig.awaitRunning(LONG, "db");
+    long pid = rig.pid("db");
+    Path home = root(0).resolve("db-1");
+    Object installed = Files.getAttribute(home, "unix:ino");
+    int deployEvents = rig.events(Event.DEPLOYMENT_PROGRESS, "db").size();
+    int stateEvents = rig.events(Event.SERVICE_STATE_CHANGED, "db").size();
+
+    nodes.get(0).stop();
+    rig.await(LONG, "db", "Degraded NodeUnreachable", o -> degraded(o).equals("NodeUnreachable"));
+    nodes.set(0, nodes.get(0).restarted());
+
+    ObservedService back =
+        rig.await(
+            LONG,
+            "db",
+            "Degraded cleared",
+            o -> degraded(o).isEmpty() && o.status().phase() == Phase.RUNNING);
+    assertThat(back.status().pid()).contains(pid);
+    assertThat(back.status().deployedVersion()).contains("1");
+    assertThat(Rig.alive(pid)).isTrue();
+    assertThat(Files.getAttribute(home, "unix:ino")).as("not reinstalled").isEqualTo(installed);
+    assertThat(rig.events(Event.DEPLOYMENT_PROGRESS, "db")).hasSize(deployEvents);
+    assertThat(rig.events(Event.SERVICE_STATE_CHANGED, "db")).hasSize(stateEvents);
+    assertThat(back.status().health().state()).isEqualTo(HealthState.PASSING);
+  }
+
+  @Test
+  void nodeDropsDuringHealthCheck_notCountedAsUnhealthy_degradedThenCleared() throws Exception {
+    // the health check waits while the file "slow" exists, and says it is inside
+    rig.light(
+        "db-1",
+        "db",
+        "1",
+        "if [ -f \"$SERVICE_HOME/slow\" ]; then touch \"$SERVICE_HOME/inside\"; sleep 1.5; fi\n"
+            + Rig.HEALTHY);
+    rig.write(
+        "all.yaml",
+        network(),
+        service("db", "1", "db-1", 0).replace("failureThreshold: 2", "failureThreshold: 1"));
+    rig.start();
+    rig.awaitRunning(LONG, "db");
+    long pid = rig.pid("db");
+    Path home = root(0).resolve("db-1");
+    int healthEvents = rig.events(Event.HEALTH_CHECK_RESULT, "db").size();
+
+    Files.writeString(home.resolve("slow"), "");
+    Waits.atMost(LONG).until(() -> Files.exists(home.resolve("inside")));
+    nodes.get(0).stop(); // cuts the session the health check runs in
+    rig.await(LONG, "db", "Degraded by the node", o -> !degraded(o).isEmpty());
+    Files.delete(home.resolve("slow"));
+    nodes.set(0, nodes.get(0).restarted());
+
+    ObservedService back =
+        rig.await(
+            LONG,
+            "db",
+            "Degraded cleared",
+            o -> degraded(o).isEmpty() && o.status().phase() == Phase.RUNNING);
+    assertThat(back.status().pid()).contains(pid);
+    assertThat(back.status().health().state()).isEqualTo(HealthState.PASSING);
+    assertThat(rig.events(Event.HEALTH_CHECK_RESULT, "db"))
+        .as("a node that did not answer is no verdict on the service's health")
+        .hasSize(healthEvents);
+  }
+
+  /** The reason of the service's {@code Degraded} condition, or empty. */
+  private static String degraded(ObservedService o) {
+    return o.status().conditions().stream()
+        .filter(c -> c.type().equals(Condition.DEGRADED))
+        .map(c -> c.reason())
+        .findFirst()
+        .orElse("");
+  }
 }
