@@ -217,9 +217,10 @@ public final class SshDeployer implements Deployer {
       progress.report("upload", upload(0, size));
       InstallMarker marker =
           new InstallMarker(service, version, checksum, clock.instant(), Optional.empty());
-      Map<String, String> texts = new LinkedHashMap<>();
-      texts.put(tmp + "/package.sha256", sha + "  package.tar.gz\n");
-      texts.put(tmp + "/marker", marker.text());
+      List<InstallMarker> now = new ArrayList<>(pre.markers());
+      now.removeIf(m -> m.version().equals(version));
+      now.add(marker);
+      List<InstallMarker> gone = PackageInstaller.toPrune(now, version);
       connection.upload(
           archive,
           tmp + "/package.tar.gz",
@@ -230,11 +231,11 @@ public final class SshDeployer implements Deployer {
               progress.report("upload", upload(sent, size));
             }
           },
-          texts);
-      // 4. verify and install on the node
+          Map.of());
+      // 4. verify and install on the node, and remove what is older than the previous version
       progress.report("verify", Map.of("sha256", sha));
       progress.report("install", Map.of("home", home));
-      SshConnection.Result r = run(installScript(service, tmp, home));
+      SshConnection.Result r = run(installScript(service, tmp, home, sha, marker, gone));
       if (r.exit() != 0) {
         String out = (r.out() + r.err()).strip();
         if (out.contains("svcreg:checksum")) {
@@ -260,10 +261,8 @@ public final class SshDeployer implements Deployer {
                 + lastLine(out)
                 + diskNote());
       }
-      List<InstallMarker> now = new ArrayList<>(pre.markers());
-      now.removeIf(m -> m.version().equals(version));
-      now.add(marker);
-      return new InstallOutcome.Installed(version, home, true, prune(service, version, now));
+      return new InstallOutcome.Installed(
+          version, home, true, gone.stream().map(InstallMarker::version).toList());
     } catch (PackageRejected e) {
       return new InstallOutcome.Failed(
           e.reason(), "cannot install " + what + ": " + e.getMessage());
@@ -421,7 +420,20 @@ public final class SshDeployer implements Deployer {
     return new Preflight(missing, homeState, parseMarkers(service, r.out()), tmp, free);
   }
 
-  private String installScript(String service, String tmp, String home) {
+  /**
+   * The install on the node, one command: the upload's SHA-256 is computed while it is extracted
+   * into the temporary directory (one read of the file; {@code tee -p} keeps feeding the checksum
+   * when tar stops early, so a full disk is told from a corrupted upload), checked before anything
+   * is renamed into place, then the marker is written, the directory renamed to {@code home}, and
+   * the versions in {@code gone} removed.
+   */
+  private String installScript(
+      String service,
+      String tmp,
+      String home,
+      String sha,
+      InstallMarker marker,
+      List<InstallMarker> gone) {
     String name = PackageInstaller.sanitizedName(service);
     return "set -u\n"
         + "root="
@@ -432,11 +444,20 @@ public final class SshDeployer implements Deployer {
         + Shell.quote(home)
         + "\ntrap 'cd /; rm -rf \"$tmp\"' EXIT\n"
         + "cd \"$tmp\" || exit 2\n"
-        + "sha256sum -c --status package.sha256 || { echo svcreg:checksum; exit 3; }\n"
-        + "mkdir tree || exit 4\n"
-        + "tar -xzpf package.tar.gz -C tree --no-same-owner 2>&1 || exit 5\n"
-        + "rm -f package.tar.gz\n"
-        + "mv marker tree/.svcreg-install && chmod 755 tree || exit 6\n"
+        + "mkdir tree && mkfifo sum.pipe || exit 4\n"
+        + "sha256sum < sum.pipe > sum.out &\n"
+        + "sp=$!\n"
+        + "tee -p sum.pipe < package.tar.gz | tar -xzpf - -C tree --no-same-owner 2>&1\n"
+        + "tx=$?\n"
+        + "wait $sp\n"
+        + "[ \"$(cut -d' ' -f1 sum.out)\" = "
+        + Shell.quote(sha)
+        + " ] || { echo svcreg:checksum; exit 3; }\n"
+        + "[ $tx -eq 0 ] || exit 5\n"
+        + "rm -f package.tar.gz sum.pipe sum.out\n"
+        + "printf '%s' "
+        + Shell.quote(marker.text())
+        + " > tree/.svcreg-install && chmod 755 tree || exit 6\n"
         + "if [ -e \"$home\" ]; then\n"
         + "  old=\"$root/.old."
         + name
@@ -445,7 +466,9 @@ public final class SshDeployer implements Deployer {
         + "  rm -rf \"$old\"\n"
         + "else\n"
         + "  mv tree \"$home\" || exit 7\n"
-        + "fi\n";
+        + "fi\n"
+        + pruneCommands(service, gone)
+        + "exit 0\n";
   }
 
   /** A note on the node's free space in the install root, for failed writes. */
@@ -466,13 +489,10 @@ public final class SshDeployer implements Deployer {
     return "";
   }
 
-  private List<String> prune(String service, String current, List<InstallMarker> markers) {
-    List<InstallMarker> gone = PackageInstaller.toPrune(markers, current);
-    if (gone.isEmpty()) {
-      return List.of();
-    }
+  /** Commands that remove the versions in {@code gone} (each renamed away first); needs root. */
+  private String pruneCommands(String service, List<InstallMarker> gone) {
     String name = PackageInstaller.sanitizedName(service);
-    StringBuilder s = new StringBuilder("root=" + Shell.quote(root()) + "\n");
+    StringBuilder s = new StringBuilder();
     int i = 0;
     for (InstallMarker m : gone) {
       String old = "$root/.old." + name + ".$$." + i++;
@@ -484,8 +504,16 @@ public final class SshDeployer implements Deployer {
           .append(old)
           .append("\"\n");
     }
+    return s.toString();
+  }
+
+  private List<String> prune(String service, String current, List<InstallMarker> markers) {
+    List<InstallMarker> gone = PackageInstaller.toPrune(markers, current);
+    if (gone.isEmpty()) {
+      return List.of();
+    }
     try {
-      run(s.toString());
+      run("root=" + Shell.quote(root()) + "\n" + pruneCommands(service, gone));
     } catch (IOException e) {
       LOG.log(
           Level.WARNING,
