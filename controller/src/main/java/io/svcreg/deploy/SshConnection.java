@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -352,8 +351,7 @@ final class SshConnection implements AutoCloseable {
    * sent}. Writes go in 64 KiB requests: OpenSSH's sftp-server drops the channel on messages over
    * 256 KiB.
    */
-  void upload(Path local, String remote, LongConsumer sent, Map<String, String> texts)
-      throws IOException {
+  void upload(Path local, String remote, LongConsumer sent) throws IOException {
     ClientSession s = session();
     try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(s)) {
       try (InputStream in = Files.newInputStream(local);
@@ -365,11 +363,6 @@ final class SshConnection implements AutoCloseable {
           out.write(buf, 0, n);
           total += n;
           sent.accept(total);
-        }
-      }
-      for (Map.Entry<String, String> t : texts.entrySet()) {
-        try (OutputStream out = sftp.write(t.getKey())) {
-          out.write(t.getValue().getBytes(StandardCharsets.UTF_8));
         }
       }
     } catch (IOException e) {

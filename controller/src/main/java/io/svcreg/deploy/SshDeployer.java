@@ -230,8 +230,7 @@ public final class SshDeployer implements Deployer {
               lastPercent[0] = pct;
               progress.report("upload", upload(sent, size));
             }
-          },
-          Map.of());
+          });
       // 4. verify and install on the node, and remove what is older than the previous version
       progress.report("verify", Map.of("sha256", sha));
       progress.report("install", Map.of("home", home));
