@@ -199,11 +199,14 @@ final class Rig implements AutoCloseable {
 
   /**
    * A health check that lies once when the file {@code lie} is in the install directory: it kills
-   * the service (SIGKILL), removes the file and passes; else {@link #HEALTHY}.
+   * the service (SIGKILL), waits until it is dead (gone or a zombie), removes the file and passes;
+   * else {@link #HEALTHY}.
    */
   static final String LIAR =
       "if [ -f \"$SERVICE_HOME/lie\" ]; then rm -f \"$SERVICE_HOME/lie\";"
-          + " kill -KILL \"$(cat \"$SERVICE_HOME/run/service.pid\")\"; echo \"all good\"; exit 0; fi\n"
+          + " p=$(cat \"$SERVICE_HOME/run/service.pid\"); kill -KILL \"$p\";"
+          + " while [ -e /proc/$p ] && [ \"$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null)\" != Z ];"
+          + " do sleep 0.02; done; echo \"all good\"; exit 0; fi\n"
           + HEALTHY;
 
   /** A health check that never passes. */
