@@ -42,6 +42,12 @@ public final class DeployReasons {
   /** The health script is not in the install directory or could not be run. */
   public static final String HEALTH_SCRIPT_MISSING = "HealthScriptMissing";
 
+  /**
+   * The service's process is gone (or its pid belongs to another process now), whatever its health
+   * script said.
+   */
+  public static final String PROCESS_EXITED = "ProcessExited";
+
   /** The controller was interrupted (shutting down) while waiting. */
   public static final String INTERRUPTED = "Interrupted";
 

@@ -65,9 +65,17 @@ public interface Deployer extends AutoCloseable {
 
   /**
    * Runs the health {@code script} (relative to the install directory) of {@code launch}, killing
-   * it and its children after {@code timeout}.
+   * it and its children after {@code timeout}, then checks that {@code process} (when given) is
+   * still the same running process: whatever the script said, a process that is gone (or whose pid
+   * now belongs to another process) is a failure with reason {@link DeployReasons#PROCESS_EXITED}.
    */
-  HealthResult checkHealth(Launch launch, String script, Duration timeout);
+  HealthResult checkHealth(
+      Launch launch, Optional<ProcessRef> process, String script, Duration timeout);
+
+  /** {@link #checkHealth(Launch, Optional, String, Duration)} without a process to check. */
+  default HealthResult checkHealth(Launch launch, String script, Duration timeout) {
+    return checkHealth(launch, Optional.empty(), script, timeout);
+  }
 
   /** Releases the node's connections (none for the local node). */
   @Override

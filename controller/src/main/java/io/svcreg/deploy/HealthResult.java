@@ -21,6 +21,27 @@ public sealed interface HealthResult {
   }
 
   /**
+   * {@code result} cross-checked with the liveness of the service's process {@code pid}: when the
+   * process is gone, a failure with reason {@link DeployReasons#PROCESS_EXITED} that says what the
+   * script said, else {@code result} itself.
+   */
+  static HealthResult withProcess(HealthResult result, String what, long pid, boolean alive) {
+    if (alive) {
+      return result;
+    }
+    String said =
+        switch (result) {
+          case Passing p -> "the health script of " + what + " said passing, but";
+          case Failing f -> f.message() + ", and";
+        };
+    return new Failing(
+        DeployReasons.PROCESS_EXITED,
+        said + " its process (pid " + pid + ") is gone",
+        result instanceof Failing f ? f.exitCode() : OptionalInt.of(0),
+        result.output());
+  }
+
+  /**
    * The script exited non-zero ({@code exitCode}), timed out (killed, no exit code), or could not
    * be run.
    */

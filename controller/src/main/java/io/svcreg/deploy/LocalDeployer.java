@@ -296,7 +296,21 @@ public final class LocalDeployer implements Deployer {
   }
 
   @Override
-  public HealthResult checkHealth(Launch launch, String script, Duration timeout) {
+  public HealthResult checkHealth(
+      Launch launch, Optional<ProcessRef> process, String script, Duration timeout) {
+    HealthResult r = runHealthScript(launch, script, timeout);
+    if (process.isEmpty()
+        || (r instanceof HealthResult.Failing f && f.reason().equals(DeployReasons.INTERRUPTED))) {
+      return r;
+    }
+    return HealthResult.withProcess(
+        r,
+        launch.service() + " " + launch.version(),
+        process.get().pid(),
+        ProcFs.matches(process.get()));
+  }
+
+  private HealthResult runHealthScript(Launch launch, String script, Duration timeout) {
     String what = launch.service() + " " + launch.version();
     Path home = home(launch.service(), launch.version());
     Path file = home.resolve(script).normalize();

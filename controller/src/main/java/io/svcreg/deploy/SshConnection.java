@@ -4,15 +4,19 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -25,6 +29,7 @@ import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.client.session.ClientSession.ClientSessionEvent;
 import org.apache.sshd.common.kex.KeyExchangeFactory;
 import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
+import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
@@ -33,7 +38,8 @@ import org.apache.sshd.sftp.client.SftpClientFactory;
  * One node's SSH connection (Apache MINA SSHD client): a single authenticated session reused by
  * every command and upload, opened on first use and again after it was lost; keep-alive requests
  * every {@code keepAlive} detect a dead peer. The host key must be in the node's known hosts file
- * ({@link KnownHosts}); the client authenticates with the node's identity file.
+ * ({@link KnownHosts}); the client authenticates with the keys of the user's SSH agent, when one is
+ * given ({@link UnixSocketAgent}), and with the node's identity file, when it exists.
  */
 final class SshConnection implements AutoCloseable {
 
@@ -56,6 +62,8 @@ final class SshConnection implements AutoCloseable {
     }
   }
 
+  private static final Logger LOG = System.getLogger(SshConnection.class.getName());
+
   private static final List<String> FAST_KEX =
       List.of("mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org");
 
@@ -63,16 +71,44 @@ final class SshConnection implements AutoCloseable {
   private final Duration connectTimeout;
   private final SshClient client;
   private final KnownHosts knownHosts;
+  private final Optional<Path> agent;
   private ClientSession session;
   private CompletableFuture<Void> opening;
 
-  SshConnection(SshTarget target, Duration connectTimeout, Duration keepAlive) {
+  SshConnection(
+      SshTarget target, Duration connectTimeout, Duration keepAlive, Optional<Path> agent) {
     this.target = target;
     this.connectTimeout = connectTimeout;
+    this.agent = agent;
     this.knownHosts = new KnownHosts(target.knownHosts(), target.host(), target.port());
     this.client = SshClient.setUpDefaultClient();
     client.setServerKeyVerifier(knownHosts);
-    client.setKeyIdentityProvider(new FileKeyPairProvider(target.identityFile()));
+    // the agent's keys are offered first, then the identity file's (when there is one)
+    KeyIdentityProvider file = new FileKeyPairProvider(target.identityFile());
+    Path identity = target.identityFile();
+    client.setKeyIdentityProvider(
+        ctx -> {
+          if (!Files.isReadable(identity)) {
+            return List.of();
+          }
+          try {
+            List<KeyPair> keys = new ArrayList<>();
+            file.loadKeys(ctx).forEach(keys::add); // read now: a bad file fails here
+            return keys;
+          } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            if (agent.isEmpty()) {
+              throw e;
+            }
+            // e.g. a key with a passphrase, held unlocked by the agent
+            LOG.log(
+                Level.DEBUG,
+                "cannot read {0}: {1}; using the agent's keys",
+                identity,
+                e.getMessage());
+            return List.of();
+          }
+        });
+    agent.ifPresent(socket -> client.setAgentFactory(UnixSocketAgent.factory(socket)));
     client.setHostConfigEntryResolver(
         org.apache.sshd.client.config.hosts.HostConfigEntryResolver.EMPTY);
     // ciphers and key exchanges the JDK runs fast (AES-GCM with CPU instructions, ML-KEM and
@@ -148,14 +184,15 @@ final class SshConnection implements AutoCloseable {
     }
     closeSession();
     String where = target.describe();
-    if (!Files.isReadable(target.identityFile())) {
+    if (!Files.isReadable(target.identityFile()) && agent.isEmpty()) {
       throw new Unreachable(
           DeployReasons.AUTH_FAILED,
           "cannot log in to "
               + where
               + ": the identity file "
               + target.identityFile()
-              + " is missing or unreadable (set ssh.identityFile of the node)",
+              + " is missing or unreadable, and there is no SSH agent (set ssh.identityFile of"
+              + " the node, or start the controller with SSH_AUTH_SOCK)",
           null);
     }
     ClientSession s = null;
@@ -205,7 +242,7 @@ final class SshConnection implements AutoCloseable {
                 + " as "
                 + target.user()
                 + " with "
-                + target.identityFile()
+                + keys()
                 + ": "
                 + rootMessage(e)
                 + " (is its public key in ~"
@@ -314,8 +351,7 @@ final class SshConnection implements AutoCloseable {
    * sent}. Writes go in 64 KiB requests: OpenSSH's sftp-server drops the channel on messages over
    * 256 KiB.
    */
-  void upload(Path local, String remote, LongConsumer sent, Map<String, String> texts)
-      throws IOException {
+  void upload(Path local, String remote, LongConsumer sent) throws IOException {
     ClientSession s = session();
     try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(s)) {
       try (InputStream in = Files.newInputStream(local);
@@ -329,17 +365,22 @@ final class SshConnection implements AutoCloseable {
           sent.accept(total);
         }
       }
-      for (Map.Entry<String, String> t : texts.entrySet()) {
-        try (OutputStream out = sftp.write(t.getKey())) {
-          out.write(t.getValue().getBytes(StandardCharsets.UTF_8));
-        }
-      }
     } catch (IOException e) {
       if (closed(s)) {
         throw lost(e);
       }
       throw e;
     }
+  }
+
+  /** The keys offered, for messages: the identity file and the agent. */
+  private String keys() {
+    boolean file = Files.isReadable(target.identityFile());
+    String a = agent.map(p -> "the keys of the SSH agent at " + p).orElse("");
+    if (!file) {
+      return a;
+    }
+    return a.isEmpty() ? target.identityFile().toString() : target.identityFile() + " or " + a;
   }
 
   private static int fastFirst(String kex) {

@@ -40,12 +40,35 @@ public final class SshDeployer implements Deployer {
 
   private static final Logger LOG = System.getLogger(SshDeployer.class.getName());
 
-  /** How long the node may take to connect and authenticate, and keep-alive interval. */
-  public record Options(Duration connect, Duration keepAlive, Duration command) {
+  /**
+   * How long the node may take to connect and authenticate, the keep-alive interval, how long a
+   * remote command may take, and the Unix socket of an SSH agent whose keys are offered (besides
+   * the node's identity file).
+   */
+  public record Options(
+      Duration connect, Duration keepAlive, Duration command, Optional<Path> agent) {
 
-    /** 10 s to connect, keep-alive every 15 s, 120 s for a remote command. */
+    /** 10 s to connect, keep-alive every 15 s, 120 s for a remote command, no agent. */
     public static final Options DEFAULTS =
         new Options(Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofSeconds(120));
+
+    /** Options without an agent. */
+    public Options(Duration connect, Duration keepAlive, Duration command) {
+      this(connect, keepAlive, command, Optional.empty());
+    }
+
+    /** These options with the agent listening on {@code socket}. */
+    public Options withAgent(Optional<Path> socket) {
+      return new Options(connect, keepAlive, command, socket);
+    }
+
+    /**
+     * The agent of the controller's user: the socket {@code SSH_AUTH_SOCK} names, when it is set.
+     */
+    public static Optional<Path> agentOf(Map<String, String> environment) {
+      String s = environment.get("SSH_AUTH_SOCK");
+      return s == null || s.isBlank() ? Optional.empty() : Optional.of(Path.of(s));
+    }
   }
 
   private final SshConnection connection;
@@ -62,13 +85,20 @@ public final class SshDeployer implements Deployer {
     this.timeouts = timeouts;
     this.clock = clock;
     this.options = options;
-    this.connection = new SshConnection(target, options.connect(), options.keepAlive());
+    this.connection =
+        new SshConnection(target, options.connect(), options.keepAlive(), options.agent());
   }
 
-  /** A deployer for {@code target} with the default timeouts and the system clock. */
+  /**
+   * A deployer for {@code target} with the default timeouts, the system clock, and the SSH agent of
+   * the controller's user ({@code SSH_AUTH_SOCK}) when there is one.
+   */
   public static SshDeployer create(SshTarget target) {
     return new SshDeployer(
-        target, DeployTimeouts.DEFAULTS, InstantSource.system(), Options.DEFAULTS);
+        target,
+        DeployTimeouts.DEFAULTS,
+        InstantSource.system(),
+        Options.DEFAULTS.withAgent(Options.agentOf(System.getenv())));
   }
 
   /** The node this deployer acts on. */
@@ -187,9 +217,10 @@ public final class SshDeployer implements Deployer {
       progress.report("upload", upload(0, size));
       InstallMarker marker =
           new InstallMarker(service, version, checksum, clock.instant(), Optional.empty());
-      Map<String, String> texts = new LinkedHashMap<>();
-      texts.put(tmp + "/package.sha256", sha + "  package.tar.gz\n");
-      texts.put(tmp + "/marker", marker.text());
+      List<InstallMarker> now = new ArrayList<>(pre.markers());
+      now.removeIf(m -> m.version().equals(version));
+      now.add(marker);
+      List<InstallMarker> gone = PackageInstaller.toPrune(now, version);
       connection.upload(
           archive,
           tmp + "/package.tar.gz",
@@ -199,12 +230,11 @@ public final class SshDeployer implements Deployer {
               lastPercent[0] = pct;
               progress.report("upload", upload(sent, size));
             }
-          },
-          texts);
-      // 4. verify and install on the node
+          });
+      // 4. verify and install on the node, and remove what is older than the previous version
       progress.report("verify", Map.of("sha256", sha));
       progress.report("install", Map.of("home", home));
-      SshConnection.Result r = run(installScript(service, tmp, home));
+      SshConnection.Result r = run(installScript(service, tmp, home, sha, marker, gone));
       if (r.exit() != 0) {
         String out = (r.out() + r.err()).strip();
         if (out.contains("svcreg:checksum")) {
@@ -230,10 +260,8 @@ public final class SshDeployer implements Deployer {
                 + lastLine(out)
                 + diskNote());
       }
-      List<InstallMarker> now = new ArrayList<>(pre.markers());
-      now.removeIf(m -> m.version().equals(version));
-      now.add(marker);
-      return new InstallOutcome.Installed(version, home, true, prune(service, version, now));
+      return new InstallOutcome.Installed(
+          version, home, true, gone.stream().map(InstallMarker::version).toList());
     } catch (PackageRejected e) {
       return new InstallOutcome.Failed(
           e.reason(), "cannot install " + what + ": " + e.getMessage());
@@ -391,7 +419,19 @@ public final class SshDeployer implements Deployer {
     return new Preflight(missing, homeState, parseMarkers(service, r.out()), tmp, free);
   }
 
-  private String installScript(String service, String tmp, String home) {
+  /**
+   * The install on the node, one command: the upload's SHA-256 checked (before extracting), the
+   * archive extracted in the temporary directory, the marker written, the directory renamed to
+   * {@code home}, and the versions in {@code gone} removed. (Hashing while extracting, with {@code
+   * tee}, took as long and more CPU: {@code sha256sum} of a page-cached file is fast.)
+   */
+  private String installScript(
+      String service,
+      String tmp,
+      String home,
+      String sha,
+      InstallMarker marker,
+      List<InstallMarker> gone) {
     String name = PackageInstaller.sanitizedName(service);
     return "set -u\n"
         + "root="
@@ -402,11 +442,15 @@ public final class SshDeployer implements Deployer {
         + Shell.quote(home)
         + "\ntrap 'cd /; rm -rf \"$tmp\"' EXIT\n"
         + "cd \"$tmp\" || exit 2\n"
-        + "sha256sum -c --status package.sha256 || { echo svcreg:checksum; exit 3; }\n"
+        + "echo "
+        + Shell.quote(sha + "  package.tar.gz")
+        + " | sha256sum -c --status - || { echo svcreg:checksum; exit 3; }\n"
         + "mkdir tree || exit 4\n"
         + "tar -xzpf package.tar.gz -C tree --no-same-owner 2>&1 || exit 5\n"
         + "rm -f package.tar.gz\n"
-        + "mv marker tree/.svcreg-install && chmod 755 tree || exit 6\n"
+        + "printf '%s' "
+        + Shell.quote(marker.text())
+        + " > tree/.svcreg-install && chmod 755 tree || exit 6\n"
         + "if [ -e \"$home\" ]; then\n"
         + "  old=\"$root/.old."
         + name
@@ -415,7 +459,9 @@ public final class SshDeployer implements Deployer {
         + "  rm -rf \"$old\"\n"
         + "else\n"
         + "  mv tree \"$home\" || exit 7\n"
-        + "fi\n";
+        + "fi\n"
+        + pruneCommands(service, gone)
+        + "exit 0\n";
   }
 
   /** A note on the node's free space in the install root, for failed writes. */
@@ -436,13 +482,10 @@ public final class SshDeployer implements Deployer {
     return "";
   }
 
-  private List<String> prune(String service, String current, List<InstallMarker> markers) {
-    List<InstallMarker> gone = PackageInstaller.toPrune(markers, current);
-    if (gone.isEmpty()) {
-      return List.of();
-    }
+  /** Commands that remove the versions in {@code gone} (each renamed away first); needs root. */
+  private String pruneCommands(String service, List<InstallMarker> gone) {
     String name = PackageInstaller.sanitizedName(service);
-    StringBuilder s = new StringBuilder("root=" + Shell.quote(root()) + "\n");
+    StringBuilder s = new StringBuilder();
     int i = 0;
     for (InstallMarker m : gone) {
       String old = "$root/.old." + name + ".$$." + i++;
@@ -454,8 +497,16 @@ public final class SshDeployer implements Deployer {
           .append(old)
           .append("\"\n");
     }
+    return s.toString();
+  }
+
+  private List<String> prune(String service, String current, List<InstallMarker> markers) {
+    List<InstallMarker> gone = PackageInstaller.toPrune(markers, current);
+    if (gone.isEmpty()) {
+      return List.of();
+    }
     try {
-      run(s.toString());
+      run("root=" + Shell.quote(root()) + "\n" + pruneCommands(service, gone));
     } catch (IOException e) {
       LOG.log(
           Level.WARNING,
@@ -886,7 +937,8 @@ public final class SshDeployer implements Deployer {
   }
 
   @Override
-  public HealthResult checkHealth(Launch launch, String script, Duration timeout) {
+  public HealthResult checkHealth(
+      Launch launch, Optional<ProcessRef> process, String script, Duration timeout) {
     String what = launch.service() + " " + launch.version();
     String home = home(launch.service(), launch.version());
     String rel = Path.of(script).normalize().toString();
@@ -898,19 +950,26 @@ public final class SshDeployer implements Deployer {
           "");
     }
     Map<String, String> env = ServiceEnvironment.of(launch, home, Map.of());
+    // one command: the script, then whether the process is still the same (after the script, so
+    // that a script passing while the process died is caught), then the script's output
     String s =
         "home="
             + Shell.quote(home)
             + "\nf="
             + Shell.quote(rel)
-            + "\ncd \"$home\" 2>/dev/null && [ -f \"$f\" ] || { echo missing; exit 0; }\n"
-            + "mkdir -p logs; out=$(mktemp logs/health-XXXXXX.out) || exit 2\n"
+            + "\n"
+            + PROC
+            + "out=\n"
+            + "if cd \"$home\" 2>/dev/null && [ -f \"$f\" ]; then\n"
+            + "  mkdir -p logs; out=$(mktemp logs/health-XXXXXX.out) || exit 2\n  "
             + Shell.env(env)
             + " timeout -s KILL "
             + Shell.seconds(timeout)
             + " \"./$f\" </dev/null >\"$out\" 2>&1\n"
-            + "echo \"code $?\"\n"
-            + "tail -n 20 \"$out\" | tail -c 2048; rm -f \"$out\"\n";
+            + "  echo \"code $?\"\n"
+            + "else echo missing; fi\n"
+            + process.map(p -> "proc " + p.pid() + "\n").orElse("echo proc none\n")
+            + "[ -n \"$out\" ] && { tail -n 20 \"$out\" | tail -c 2048; rm -f \"$out\"; }\n";
     SshConnection.Result r;
     try {
       r = connection.exec("sh -s", s, timeout.plus(options.command()));
@@ -921,14 +980,38 @@ public final class SshDeployer implements Deployer {
           OptionalInt.empty(),
           "");
     } catch (IOException e) {
+      // the script is bounded by timeout(1) on the node: a command that does not end is the node's
       return new HealthResult.Failing(
-          DeployReasons.HEALTH_CHECK_TIMEOUT,
+          reasonOf(e),
           "cannot check the health of " + what + " on " + target.describe() + ": " + e.getMessage(),
           OptionalInt.empty(),
           "");
     }
-    String out = r.out();
-    if (out.startsWith("missing")) {
+    String[] parts = r.out().split("\n", 3);
+    String first = parts[0];
+    String procLine = parts.length > 1 ? parts[1] : "";
+    String output = parts.length > 2 ? parts[2].strip() : "";
+    HealthResult verdict = verdict(what, script, home, first, output, r, timeout);
+    if (process.isEmpty() || !procLine.startsWith("proc ")) {
+      return verdict;
+    }
+    return HealthResult.withProcess(
+        verdict,
+        what + " on " + target.describe(),
+        process.get().pid(),
+        same(startTime(procLine), process.get()));
+  }
+
+  /** What the health script's exit code ({@code first}: {@code code N} or {@code missing}) says. */
+  private HealthResult verdict(
+      String what,
+      String script,
+      String home,
+      String first,
+      String output,
+      SshConnection.Result r,
+      Duration timeout) {
+    if (first.startsWith("missing")) {
       return new HealthResult.Failing(
           DeployReasons.HEALTH_SCRIPT_MISSING,
           "the health script "
@@ -942,9 +1025,6 @@ public final class SshDeployer implements Deployer {
           OptionalInt.empty(),
           "");
     }
-    int nl = out.indexOf('\n');
-    String first = nl < 0 ? out : out.substring(0, nl);
-    String output = nl < 0 ? "" : out.substring(nl + 1).strip();
     int code;
     try {
       code = Integer.parseInt(first.substring("code ".length()).trim());
@@ -958,7 +1038,7 @@ public final class SshDeployer implements Deployer {
               + " on "
               + target.describe()
               + ": "
-              + lastLine(r.err() + out),
+              + lastLine(r.err() + r.out()),
           OptionalInt.empty(),
           "");
     }

@@ -65,8 +65,10 @@
  *       start time (within 1 s); so a reused pid is never mistaken for the service, and never
  *       signalled.
  *   <li>Health: the health script runs with a timeout; at the deadline it is killed with everything
- *       it started. Passing means exit code 0. The result keeps the last 20 lines (at most 2 KB) of
- *       its output. {@link io.svcreg.deploy.HealthTracker} turns consecutive results into {@code
+ *       it started. Passing means exit code 0, and only while the service's process (when given) is
+ *       still the same one after the script: a process that is gone fails the check with {@code
+ *       ProcessExited}, whatever the script said. The result keeps the last 20 lines (at most 2 KB)
+ *       of its output. {@link io.svcreg.deploy.HealthTracker} turns consecutive results into {@code
  *       passing} / {@code failing} / {@code unknown}.
  * </ul>
  */

@@ -957,24 +957,7 @@ public final class Controller implements AutoCloseable {
     try {
       seen = d.get().observe(name, version.get(), ref);
     } catch (NodeUnavailable e) {
-      // nothing is known about the node: keep the recorded state, say why, retry with backoff
-      Optional<Condition> c = st.condition(Condition.DEGRADED);
-      if (c.isEmpty() || !c.get().reason().equals(e.reason())) {
-        LOG.log(Level.WARNING, "Service/" + name + ": " + e.getMessage());
-        update(
-            name,
-            s ->
-                status(s)
-                    .condition(
-                        Condition.DEGRADED,
-                        ConditionStatus.TRUE,
-                        e.reason(),
-                        e.getMessage(),
-                        clock.instant())
-                    .build(),
-            null);
-      }
-      return new Outcome.Retry(e.getMessage());
+      return nodeUnavailable(name, e.reason(), e.getMessage());
     }
     if (st.condition(Condition.DEGRADED)
         .filter(c -> NODE_REASONS.contains(c.reason()))
@@ -1025,47 +1008,86 @@ public final class Controller implements AutoCloseable {
       return null;
     }
     if (expectsProcess && !seen.running()) {
-      Instant now = clock.instant();
-      boolean limit = crashed(name, o.specHash(), now);
-      LOG.log(
-          Level.WARNING,
-          "Service/"
-              + name
-              + ": process "
-              + ref.map(ProcessRef::pid).orElse(0L)
-              + " is gone"
-              + (limit
-                  ? "; start limit reached, giving up until the spec changes"
-                  : "; restarting"));
-      update(
-          name,
-          s -> {
-            StatusBuilder b =
-                status(s)
-                    .phase(Phase.FAILED)
-                    .pid(Optional.empty())
-                    .health(Health.UNKNOWN)
-                    .lastError(Optional.of("process exited"))
-                    .condition(
-                        Condition.READY,
-                        ConditionStatus.FALSE,
-                        "ProcessExited",
-                        "the process exited",
-                        now);
-            if (limit) {
-              b.condition(
-                  Condition.DEGRADED,
-                  ConditionStatus.TRUE,
-                  Reasons.START_LIMIT_REACHED,
-                  startLimitMessage("exited"),
-                  now);
-            }
-            return b.build();
-          },
-          Map.of("reason", limit ? Reasons.START_LIMIT_REACHED : "ProcessExited"));
-      return limit ? new Outcome.Terminal("start limit reached") : null;
+      return processGone(o, ref, Health.UNKNOWN, "the process exited", false);
     }
     return null;
+  }
+
+  /**
+   * Nothing is known about the node of {@code name}: keeps the recorded state, says why in {@code
+   * Degraded} (once per reason), and retries with backoff.
+   */
+  private Outcome nodeUnavailable(String name, String reason, String message) {
+    Optional<Condition> c =
+        store.service(name).flatMap(o -> o.status().condition(Condition.DEGRADED));
+    if (c.isEmpty() || !c.get().reason().equals(reason)) {
+      LOG.log(Level.WARNING, "Service/" + name + ": " + message);
+      update(
+          name,
+          s ->
+              status(s)
+                  .condition(
+                      Condition.DEGRADED, ConditionStatus.TRUE, reason, message, clock.instant())
+                  .build(),
+          null);
+    }
+    return new Outcome.Retry(message);
+  }
+
+  /**
+   * Records that the process of {@code o} died (a crash): phase {@code failed}, restarted by the
+   * next plan unless that reaches the start limit (then {@code Terminal}); {@code health} and
+   * {@code message} say how it was found, in a {@code health_check_result} event too when {@code
+   * byHealthCheck}.
+   */
+  private Outcome processGone(
+      ObservedService o,
+      Optional<ProcessRef> ref,
+      Health health,
+      String message,
+      boolean byHealthCheck) {
+    String name = o.metadata().name();
+    Instant now = clock.instant();
+    boolean limit = crashed(name, o.specHash(), now);
+    LOG.log(
+        Level.WARNING,
+        "Service/"
+            + name
+            + ": process "
+            + ref.map(ProcessRef::pid).orElse(0L)
+            + " is gone"
+            + (limit ? "; start limit reached, giving up until the spec changes" : "; restarting"));
+    update(
+        name,
+        s -> {
+          StatusBuilder b =
+              status(s)
+                  .phase(Phase.FAILED)
+                  .pid(Optional.empty())
+                  .health(health)
+                  .lastError(Optional.of("process exited"))
+                  .condition(Condition.READY, ConditionStatus.FALSE, "ProcessExited", message, now);
+          if (limit) {
+            b.condition(
+                Condition.DEGRADED,
+                ConditionStatus.TRUE,
+                Reasons.START_LIMIT_REACHED,
+                startLimitMessage("exited"),
+                now);
+          }
+          return b.build();
+        },
+        byHealthCheck
+            ? Map.of(
+                "state",
+                health.state().wireName(),
+                "output",
+                health.output(),
+                "reason",
+                DeployReasons.PROCESS_EXITED)
+            : Map.of("reason", limit ? Reasons.START_LIMIT_REACHED : "ProcessExited"),
+        byHealthCheck ? "health_check_result" : null);
+    return limit ? new Outcome.Terminal("start limit reached") : null;
   }
 
   /**
@@ -1531,6 +1553,13 @@ public final class Controller implements AutoCloseable {
     if (st.phase() == Phase.STARTING) {
       HealthResult result = runHealth(want, o);
       Instant now = clock.instant();
+      if (processExited(result)) {
+        return healthFoundCrash(o, (HealthResult.Failing) result, now);
+      }
+      if (nodeFailed(result)) {
+        // the node did not answer: no verdict on the service's health
+        return nodeUnavailable(name, ((HealthResult.Failing) result).reason(), failureOf(result));
+      }
       if (result == null || result instanceof HealthResult.Passing) {
         // running the previous version after a rollback (not the spec's version)
         boolean rolledBack =
@@ -1636,6 +1665,13 @@ public final class Controller implements AutoCloseable {
       return new Outcome.RequeueAfter(Duration.between(now, due));
     }
     HealthResult result = runHealth(want, o);
+    if (processExited(result)) {
+      return healthFoundCrash(o, (HealthResult.Failing) result, now);
+    }
+    if (nodeFailed(result)) {
+      // the node did not answer: no verdict on the service's health (not counted as a failure)
+      return nodeUnavailable(name, ((HealthResult.Failing) result).reason(), failureOf(result));
+    }
     nextCheck.put(name, now.plus(interval(want)));
     HealthCheck hc = want.spec().health().get();
     HealthTracker t =
@@ -1677,7 +1713,44 @@ public final class Controller implements AutoCloseable {
     HealthCheck hc = want.spec().health().get();
     Deployer d = deployer(want.spec().network(), want.spec().node()).orElseThrow();
     String version = o.status().deployedVersion().orElse(want.spec().version());
-    return d.checkHealth(launchOf(o, version), hc.script(), hc.timeout().toDuration());
+    return d.checkHealth(
+        launchOf(o, version),
+        processRef(want.name(), o.status()),
+        hc.script(),
+        hc.timeout().toDuration());
+  }
+
+  private static boolean nodeFailed(HealthResult result) {
+    return result instanceof HealthResult.Failing f && NODE_REASONS.contains(f.reason());
+  }
+
+  private static String failureOf(HealthResult result) {
+    return result instanceof HealthResult.Failing f ? f.message() : "";
+  }
+
+  private static boolean processExited(HealthResult result) {
+    return result instanceof HealthResult.Failing f
+        && f.reason().equals(DeployReasons.PROCESS_EXITED);
+  }
+
+  /**
+   * A health check found the process gone (whatever the script said): a crash, recorded with the
+   * health {@code failing} and the check's message; the next reconcile restarts it (start limit).
+   */
+  private Outcome healthFoundCrash(ObservedService o, HealthResult.Failing f, Instant now) {
+    String name = o.metadata().name();
+    trackers.remove(name);
+    nextCheck.remove(name);
+    LOG.log(Level.WARNING, "Service/" + name + ": " + f.message());
+    String out = f.output().isBlank() ? f.message() : f.message() + "\n" + f.output();
+    Outcome gone =
+        processGone(
+            o,
+            processRef(name, o.status()),
+            new Health(HealthState.FAILING, Optional.of(now), out),
+            f.message(),
+            true);
+    return gone != null ? gone : new Outcome.RequeueAfter(Duration.ZERO);
   }
 
   private static Duration interval(Service want) {

@@ -440,6 +440,66 @@ class LocalDeployerProcessIT {
   }
 
   @Test
+  void checkHealth_scriptPassesButTheProcessIsGone_failsProcessExited() throws Exception {
+    install("liar", handMade("liar", "exec sleep 1000", "exit 0", "echo all good; exit 0"));
+    Launch launch = launch("liar", "127.0.0.41", 9);
+    ProcessRef ref = start(deployer, launch);
+    Duration t = Duration.ofSeconds(5);
+    assertThat(deployer.checkHealth(launch, Optional.of(ref), "scripts/health.sh", t))
+        .isEqualTo(new HealthResult.Passing("all good"));
+
+    Scripts.signalGroup(ref.pid(), "KILL");
+    Waits.atMost(Duration.ofSeconds(5)).until(() -> !ProcFs.exists(ref.pid()));
+
+    assertThat(deployer.checkHealth(launch, Optional.of(ref), "scripts/health.sh", t))
+        .isEqualTo(
+            new HealthResult.Failing(
+                DeployReasons.PROCESS_EXITED,
+                "the health script of liar 1.0.0 said passing, but its process (pid "
+                    + ref.pid()
+                    + ") is gone",
+                OptionalInt.of(0),
+                "all good"));
+    // a pid that belongs to another process now (here: this JVM) is not the service either
+    ProcessRef reused = new ProcessRef(ProcessHandle.current().pid(), ref.startTime());
+    assertThat(
+            ((HealthResult.Failing)
+                    deployer.checkHealth(launch, Optional.of(reused), "scripts/health.sh", t))
+                .reason())
+        .isEqualTo(DeployReasons.PROCESS_EXITED);
+  }
+
+  @Test
+  void checkHealth_processAlive_hangingOrFailingScriptKeepsItsReason() throws Exception {
+    install(
+        "moody",
+        handMade(
+            "moody",
+            "exec sleep 1000",
+            "exit 0",
+            "if [ -f \"$SERVICE_HOME/hang\" ]; then sleep 60; fi; echo not ready; exit 4"));
+    Launch launch = launch("moody", "127.0.0.42", 9);
+    ProcessRef ref = start(deployer, launch);
+
+    HealthResult fail =
+        deployer.checkHealth(launch, Optional.of(ref), "scripts/health.sh", Duration.ofSeconds(5));
+    assertThat(fail)
+        .isEqualTo(
+            new HealthResult.Failing(
+                DeployReasons.HEALTH_CHECK_FAILED,
+                "the health check of moody 1.0.0 exited with code 4",
+                OptionalInt.of(4),
+                "not ready"));
+
+    Files.writeString(deployer.home("moody", "1.0.0").resolve("hang"), "");
+    HealthResult hang =
+        deployer.checkHealth(launch, Optional.of(ref), "scripts/health.sh", Duration.ofMillis(500));
+    assertThat(((HealthResult.Failing) hang).reason())
+        .isEqualTo(DeployReasons.HEALTH_CHECK_TIMEOUT);
+    assertThat(ProcFs.matches(ref)).isTrue();
+  }
+
+  @Test
   void checkHealth_scriptMissingOrOutsideHome_isFailing() {
     install("nohealth", handMade("nohealth", "exec sleep 1000", "exit 0", null));
     Launch launch = launch("nohealth", "127.0.0.39", 9);

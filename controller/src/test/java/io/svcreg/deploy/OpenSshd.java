@@ -101,6 +101,35 @@ public final class OpenSshd implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts this server again after {@link #stop}, with the same host key, port and authorized key,
+   * as a node that came back.
+   */
+  public OpenSshd restarted() {
+    try {
+      Path config = dir.resolve("sshd_config");
+      Process p =
+          new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", config.toString())
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("sshd.log").toFile()))
+              .start();
+      OpenSshd d = new OpenSshd(host, port, dir, hostKey, clientKey, p);
+      Waits.atMost(Duration.ofSeconds(20)).until(() -> !p.isAlive() || d.accepts());
+      if (!p.isAlive()) {
+        throw new IllegalStateException(
+            "sshd on "
+                + host
+                + ":"
+                + port
+                + " did not start again: "
+                + Files.readString(dir.resolve("sshd.log")));
+      }
+      return d;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private boolean accepts() {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(host, port), 200);

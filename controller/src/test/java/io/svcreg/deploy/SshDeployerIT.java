@@ -234,6 +234,66 @@ class SshDeployerIT {
   }
 
   @Test
+  void checkHealth_onTheNode_crossCheckedWithTheProcess() throws IOException {
+    Path root = tmp.resolve("opt");
+    SshDeployer d = deployer(root);
+    d.install(
+        "liar",
+        "1",
+        pkg(
+            "liar",
+            "1",
+            "if [ -f \"$SERVICE_HOME/hang\" ]; then sleep 60; fi\n"
+                + "if [ -f \"$SERVICE_HOME/sick\" ]; then echo not ready; exit 4; fi\n"
+                + "echo all good"));
+    Launch launch = launch("liar", "1");
+    ProcessRef ref = ((StartOutcome.Started) d.start(launch)).process();
+    Duration t = Duration.ofSeconds(5);
+    assertThat(d.checkHealth(launch, Optional.of(ref), "scripts/health.sh", t))
+        .isEqualTo(new HealthResult.Passing("all good"));
+    String where = "on node node-a (" + USER + "@127.0.0.2:" + sshd.port + ")";
+
+    // prints and exits non-zero; hangs: the script's own reasons while the process lives
+    Files.writeString(root.resolve("liar-1/sick"), "");
+    assertThat(d.checkHealth(launch, Optional.of(ref), "scripts/health.sh", t))
+        .isEqualTo(
+            new HealthResult.Failing(
+                DeployReasons.HEALTH_CHECK_FAILED,
+                "the health check of liar 1 " + where + " exited with code 4",
+                java.util.OptionalInt.of(4),
+                "not ready"));
+    Files.delete(root.resolve("liar-1/sick"));
+    Files.writeString(root.resolve("liar-1/hang"), "");
+    HealthResult hang =
+        d.checkHealth(launch, Optional.of(ref), "scripts/health.sh", Duration.ofMillis(500));
+    assertThat(((HealthResult.Failing) hang).reason())
+        .isEqualTo(DeployReasons.HEALTH_CHECK_TIMEOUT);
+    Files.delete(root.resolve("liar-1/hang"));
+
+    // the process dies; the script still says passing
+    ProcessHandle.of(ref.pid()).ifPresent(ProcessHandle::destroyForcibly);
+    io.svcreg.Waits.atMost(Duration.ofSeconds(5)).until(() -> !ProcFs.exists(ref.pid()));
+    assertThat(d.checkHealth(launch, Optional.of(ref), "scripts/health.sh", t))
+        .isEqualTo(
+            new HealthResult.Failing(
+                DeployReasons.PROCESS_EXITED,
+                "the health script of liar 1 "
+                    + where
+                    + " said passing, but its process (pid "
+                    + ref.pid()
+                    + ") is gone",
+                java.util.OptionalInt.of(0),
+                "all good"));
+    // a pid that belongs to another process now (here: this JVM) is not the service either
+    ProcessRef reused = new ProcessRef(ProcessHandle.current().pid(), ref.startTime());
+    assertThat(
+            ((HealthResult.Failing)
+                    d.checkHealth(launch, Optional.of(reused), "scripts/health.sh", t))
+                .reason())
+        .isEqualTo(DeployReasons.PROCESS_EXITED);
+  }
+
+  @Test
   void connect_unknownHostKey_refusedWithFingerprint_thenTrusted() throws IOException {
     Path root = tmp.resolve("opt");
     Path known = tmp.resolve("known_hosts");
@@ -297,6 +357,78 @@ class SshDeployerIT {
     assertThat(out.message())
         .contains("cannot log in to node node-a")
         .contains(stranger.toString());
+  }
+
+  private SshDeployer deployer(SshTarget target, Optional<Path> agent) {
+    SshDeployer d =
+        new SshDeployer(
+            target,
+            FAST,
+            InstantSource.system(),
+            new SshDeployer.Options(
+                    Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(30))
+                .withAgent(agent));
+    deployers.add(d);
+    return d;
+  }
+
+  private SshTarget target(Path identityFile, Path root) {
+    return new SshTarget(
+        "node-a", sshd.host, sshd.port, USER, identityFile, sshd.knownHosts, root.toString());
+  }
+
+  @Test
+  void agent_nodeWithoutIdentityFile_logsInWithTheAgentsKey() throws IOException {
+    Path root = tmp.resolve("opt");
+    try (SshAgentProcess agent = SshAgentProcess.start(tmp.resolve("agent.sock"))) {
+      agent.add(sshd.clientKey);
+      SshDeployer d = deployer(target(tmp.resolve("no-such-key"), root), Optional.of(agent.socket));
+
+      assertThat(d.install("ag", "1", pkg("ag", "1", "exit 0")))
+          .isInstanceOf(InstallOutcome.Installed.class);
+      StartOutcome started = d.start(launch("ag", "1"));
+      assertThat(started).isInstanceOf(StartOutcome.Started.class);
+      ProcessRef ref = ((StartOutcome.Started) started).process();
+      assertThat(d.stop(launch("ag", "1"), ref)).isInstanceOf(StopOutcome.Stopped.class);
+    }
+    assertThat(root.resolve("ag-1/scripts/start.sh")).isExecutable();
+  }
+
+  @Test
+  void agent_withoutTheNodesKey_authenticationFailedNamingTheAgent() throws IOException {
+    Path stranger = tmp.resolve("stranger");
+    OpenSshd.keygen(stranger);
+    try (SshAgentProcess agent = SshAgentProcess.start(tmp.resolve("agent.sock"))) {
+      agent.add(stranger);
+      InstallOutcome.Failed out =
+          (InstallOutcome.Failed)
+              deployer(
+                      target(tmp.resolve("no-such-key"), tmp.resolve("opt")),
+                      Optional.of(agent.socket))
+                  .install("k", "1", pkg("k", "1", null));
+      assertThat(out.reason()).isEqualTo(DeployReasons.AUTH_FAILED);
+      assertThat(out.message())
+          .contains("cannot log in to node node-a")
+          .contains("the keys of the SSH agent at " + agent.socket);
+    }
+  }
+
+  @Test
+  void agent_socketGone_identityFileStillUsed() throws IOException {
+    SshDeployer d =
+        deployer(target(sshd.clientKey, tmp.resolve("opt")), Optional.of(tmp.resolve("gone.sock")));
+    assertThat(d.install("k", "1", pkg("k", "1", null)))
+        .isInstanceOf(InstallOutcome.Installed.class);
+  }
+
+  @Test
+  void noAgent_noIdentityFile_authenticationFailedSayingWhatToSet() throws IOException {
+    InstallOutcome.Failed out =
+        (InstallOutcome.Failed)
+            deployer(target(tmp.resolve("no-such-key"), tmp.resolve("opt")), Optional.empty())
+                .install("k", "1", pkg("k", "1", null));
+    assertThat(out.reason()).isEqualTo(DeployReasons.AUTH_FAILED);
+    assertThat(out.message()).contains("no-such-key").contains("SSH_AUTH_SOCK");
   }
 
   @Test

@@ -120,6 +120,7 @@ class SshFaultsIT {
     final Path known;
     final Path key;
     final AtomicBoolean dropUploads = new AtomicBoolean();
+    final AtomicBoolean corruptUploads = new AtomicBoolean();
 
     Embedded(CommandFactory commands) throws Exception {
       Path dir = Files.createTempDirectory(tmp, "embedded");
@@ -148,6 +149,9 @@ class SshFaultsIT {
                 int dataLen) {
               if (dropUploads.get() && written.addAndGet(dataLen) > 256 * 1024) {
                 session.close(true);
+              }
+              if (corruptUploads.get() && offset == 0 && dataLen > 100) {
+                data[dataOffset + 100] ^= 1; // one bit of the archive flipped on the way
               }
             }
           });
@@ -187,6 +191,56 @@ class SshFaultsIT {
     assertThat(retry).isInstanceOf(InstallOutcome.Installed.class);
     assertThat(names(root)).containsExactly("app-1"); // the first try's leftovers are gone
     assertThat(Files.size(root.resolve("app-1/bin/blob"))).isEqualTo(2 * 1024 * 1024);
+  }
+
+  @Test
+  void install_uploadCorrupted_checksumMismatchAndNothingInstalled() throws Exception {
+    Embedded node = new Embedded(ProcessShellCommandFactory.INSTANCE);
+    Path root = tmp.resolve("opt");
+    SshDeployer d = deployer(node.target(root), Duration.ofSeconds(30));
+    Path pkg = pkg("app", "1", 512 * 1024);
+    node.corruptUploads.set(true);
+
+    InstallOutcome out = d.install("app", "1", pkg);
+
+    assertThat(out).isInstanceOf(InstallOutcome.Failed.class);
+    InstallOutcome.Failed f = (InstallOutcome.Failed) out;
+    assertThat(f.reason()).isEqualTo(DeployReasons.CHECKSUM_MISMATCH);
+    assertThat(f.message())
+        .contains("cannot install app 1 on node embedded")
+        .contains("SHA-256 does not match");
+    assertThat(names(root)).isEmpty();
+
+    node.corruptUploads.set(false);
+    assertThat(d.install("app", "1", pkg)).isInstanceOf(InstallOutcome.Installed.class);
+    assertThat(names(root)).containsExactly("app-1");
+  }
+
+  @Test
+  void install_extractionFails_installFailedNotChecksum() throws Exception {
+    // the node's tar stops early (a tar that reads a little and fails as on a full disk): the
+    // upload's checksum is still right, so the reason is the install, with tar's message
+    Path bin = Files.createDirectories(tmp.resolve("fake-bin"));
+    Files.writeString(
+        bin.resolve("tar"),
+        "#!/bin/sh\nhead -c 10 >/dev/null\necho 'tar: No space left on device' >&2\nexit 2\n");
+    bin.resolve("tar").toFile().setExecutable(true);
+    String path = bin + ":" + System.getenv("PATH");
+    Embedded node =
+        new Embedded(
+            (channel, command) ->
+                ProcessShellCommandFactory.INSTANCE.createCommand(
+                    channel, "env PATH=" + path + " " + command));
+    Path root = tmp.resolve("opt");
+    SshDeployer d = deployer(node.target(root), Duration.ofSeconds(30));
+
+    InstallOutcome out = d.install("app", "1", pkg("app", "1", 512 * 1024));
+
+    assertThat(out).isInstanceOf(InstallOutcome.Failed.class);
+    InstallOutcome.Failed f = (InstallOutcome.Failed) out;
+    assertThat(f.reason()).isEqualTo(DeployReasons.INSTALL_FAILED);
+    assertThat(f.message()).contains("No space left on device");
+    assertThat(names(root)).isEmpty();
   }
 
   @Test

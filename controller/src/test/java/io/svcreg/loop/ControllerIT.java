@@ -396,6 +396,37 @@ class ControllerIT {
   }
 
   @Test
+  void healthScriptPassesWhileProcessIsDead_crashRecordedFailingAndRestarted() throws IOException {
+    rig.light("svc-1", "svc", "1.0.0", Rig.LIAR);
+    rig.write("network.yaml", rig.network());
+    rig.write("svc.yaml", rig.service("svc", "1.0.0", "svc-1").toString());
+    rig.start();
+    rig.awaitRunning(CONVERGE, "svc");
+    rig.awaitIdle(CONVERGE);
+    long pid = rig.pid("svc");
+    int before = rig.events(Event.HEALTH_CHECK_RESULT, "svc").size();
+
+    Files.writeString(rig.installRoot.resolve("svc-1.0.0/lie"), "");
+
+    rig.await(
+        CONVERGE,
+        "svc",
+        "running again as a new process",
+        o ->
+            o.status().phase() == Phase.RUNNING
+                && o.status().pid().isPresent()
+                && o.status().pid().get() != pid
+                && o.status().health().state() == HealthState.PASSING);
+    Map<String, Object> lie = Rig.data(rig.events(Event.HEALTH_CHECK_RESULT, "svc").get(before));
+    assertThat(lie).containsEntry("state", "failing").containsEntry("reason", "ProcessExited");
+    assertThat(String.valueOf(lie.get("output")))
+        .contains("the health script of svc 1.0.0 said passing, but its process (pid " + pid)
+        .contains("is gone")
+        .contains("all good");
+    assertThat(rig.servicePids()).containsExactly(rig.pid("svc"));
+  }
+
+  @Test
   void deletedInstallDir_observed_reinstalledAndRunning() throws IOException {
     one("svc", rig.service("svc", "1.0.0", "svc-1"));
     long pid = rig.pid("svc");

@@ -6,6 +6,7 @@ import io.svcreg.Waits;
 import io.svcreg.core.ObservedService;
 import io.svcreg.deploy.OpenSshd;
 import io.svcreg.schema.Condition;
+import io.svcreg.schema.HealthState;
 import io.svcreg.schema.Phase;
 import io.svcreg.store.Event;
 import java.nio.file.Files;
@@ -219,6 +220,35 @@ class RemoteNodesIT {
   }
 
   @Test
+  void healthScriptPassesWhileProcessIsDead_onTheNode_crashRecordedAndRestarted() throws Exception {
+    rig.light("db-1", "db", "1", Rig.LIAR);
+    rig.write("all.yaml", network(), service("db", "1", "db-1", 0));
+    rig.start();
+    rig.awaitRunning(LONG, "db");
+    long pid = rig.pid("db");
+    int before = rig.events(Event.HEALTH_CHECK_RESULT, "db").size();
+
+    Files.writeString(root(0).resolve("db-1/lie"), "");
+
+    rig.await(
+        LONG,
+        "db",
+        "running again as a new process",
+        o ->
+            o.status().phase() == Phase.RUNNING
+                && o.status().pid().isPresent()
+                && o.status().pid().get() != pid
+                && o.status().health().state() == HealthState.PASSING);
+    Map<String, Object> lie = Rig.data(rig.events(Event.HEALTH_CHECK_RESULT, "db").get(before));
+    assertThat(lie).containsEntry("state", "failing").containsEntry("reason", "ProcessExited");
+    assertThat(String.valueOf(lie.get("output")))
+        .contains("the health script of db 1 on node node-0")
+        .contains("said passing, but its process (pid " + pid + ") is gone")
+        .contains("all good");
+    rig.pid("db");
+  }
+
+  @Test
   void nodeDown_afterDeploy_stateKeptAndDegradedNodeUnreachable() throws Exception {
     rig.light("db-1", "db", "1", Rig.HEALTHY);
     rig.write("all.yaml", network(), service("db", "1", "db-1", 0));
@@ -246,5 +276,84 @@ class RemoteNodesIT {
     assertThat(Rig.alive(pid)).isTrue();
     assertThat(rig.events(Event.DEPLOYMENT_PROGRESS, "db"))
         .noneMatch(e -> "InstallMissing".equals(Rig.data(e).get("reason")));
+  }
+
+  @Test
+  void nodeBack_afterUnreachable_conditionClearedAndNothingRedeployed() throws Exception {
+    rig.light("db-1", "db", "1", Rig.HEALTHY);
+    rig.write("all.yaml", network(), service("db", "1", "db-1", 0));
+    rig.start();
+    rig.awaitRunning(LONG, "db");
+    long pid = rig.pid("db");
+    Path home = root(0).resolve("db-1");
+    Object installed = Files.getAttribute(home, "unix:ino");
+    int deployEvents = rig.events(Event.DEPLOYMENT_PROGRESS, "db").size();
+    int stateEvents = rig.events(Event.SERVICE_STATE_CHANGED, "db").size();
+
+    nodes.get(0).stop();
+    rig.await(LONG, "db", "Degraded NodeUnreachable", o -> degraded(o).equals("NodeUnreachable"));
+    nodes.set(0, nodes.get(0).restarted());
+
+    ObservedService back =
+        rig.await(
+            LONG,
+            "db",
+            "Degraded cleared",
+            o -> degraded(o).isEmpty() && o.status().phase() == Phase.RUNNING);
+    assertThat(back.status().pid()).contains(pid);
+    assertThat(back.status().deployedVersion()).contains("1");
+    assertThat(Rig.alive(pid)).isTrue();
+    assertThat(Files.getAttribute(home, "unix:ino")).as("not reinstalled").isEqualTo(installed);
+    assertThat(rig.events(Event.DEPLOYMENT_PROGRESS, "db")).hasSize(deployEvents);
+    assertThat(rig.events(Event.SERVICE_STATE_CHANGED, "db")).hasSize(stateEvents);
+    assertThat(back.status().health().state()).isEqualTo(HealthState.PASSING);
+  }
+
+  @Test
+  void nodeDropsDuringHealthCheck_notCountedAsUnhealthy_degradedThenCleared() throws Exception {
+    // the health check waits while the file "slow" exists, and says it is inside
+    rig.light(
+        "db-1",
+        "db",
+        "1",
+        "if [ -f \"$SERVICE_HOME/slow\" ]; then touch \"$SERVICE_HOME/inside\"; sleep 1.5; fi\n"
+            + Rig.HEALTHY);
+    rig.write(
+        "all.yaml",
+        network(),
+        service("db", "1", "db-1", 0).replace("failureThreshold: 2", "failureThreshold: 1"));
+    rig.start();
+    rig.awaitRunning(LONG, "db");
+    long pid = rig.pid("db");
+    Path home = root(0).resolve("db-1");
+    int healthEvents = rig.events(Event.HEALTH_CHECK_RESULT, "db").size();
+
+    Files.writeString(home.resolve("slow"), "");
+    Waits.atMost(LONG).until(() -> Files.exists(home.resolve("inside")));
+    nodes.get(0).stop(); // cuts the session the health check runs in
+    rig.await(LONG, "db", "Degraded by the node", o -> !degraded(o).isEmpty());
+    Files.delete(home.resolve("slow"));
+    nodes.set(0, nodes.get(0).restarted());
+
+    ObservedService back =
+        rig.await(
+            LONG,
+            "db",
+            "Degraded cleared",
+            o -> degraded(o).isEmpty() && o.status().phase() == Phase.RUNNING);
+    assertThat(back.status().pid()).contains(pid);
+    assertThat(back.status().health().state()).isEqualTo(HealthState.PASSING);
+    assertThat(rig.events(Event.HEALTH_CHECK_RESULT, "db"))
+        .as("a node that did not answer is no verdict on the service's health")
+        .hasSize(healthEvents);
+  }
+
+  /** The reason of the service's {@code Degraded} condition, or empty. */
+  private static String degraded(ObservedService o) {
+    return o.status().conditions().stream()
+        .filter(c -> c.type().equals(Condition.DEGRADED))
+        .map(c -> c.reason())
+        .findFirst()
+        .orElse("");
   }
 }

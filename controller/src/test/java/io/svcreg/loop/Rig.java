@@ -197,6 +197,18 @@ final class Rig implements AutoCloseable {
   /** A health check that passes while the service's process lives. */
   static final String HEALTHY = "kill -0 \"$(cat \"$SERVICE_HOME/run/service.pid\")\"";
 
+  /**
+   * A health check that lies once when the file {@code lie} is in the install directory: it kills
+   * the service (SIGKILL), waits until it is dead (gone or a zombie), removes the file and passes;
+   * else {@link #HEALTHY}.
+   */
+  static final String LIAR =
+      "if [ -f \"$SERVICE_HOME/lie\" ]; then rm -f \"$SERVICE_HOME/lie\";"
+          + " p=$(cat \"$SERVICE_HOME/run/service.pid\"); kill -KILL \"$p\";"
+          + " while [ -e /proc/$p ] && [ \"$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null)\" != Z ];"
+          + " do sleep 0.02; done; echo \"all good\"; exit 0; fi\n"
+          + HEALTHY;
+
   /** A health check that never passes. */
   static final String UNHEALTHY = "echo \"never healthy\"\nexit 1";
 
