@@ -343,10 +343,50 @@ public final class Store implements AutoCloseable {
     lastRevision = events.isEmpty() ? 0 : events.getLast().revision();
   }
 
+  /** From this many entries of one kind, a start decodes half of them on a second thread. */
+  private static final int PARALLEL_DECODE = 2_000;
+
   private static <T> void loadIndex(
       List<HashMap<String, Object>> index, Class<T> type, Map<String, T> into, String what)
       throws Unreadable {
     ObjectReader reader = Json.mapper().readerFor(type);
+    int entries = 0;
+    for (HashMap<String, Object> bucket : index) {
+      entries += bucket.size();
+    }
+    if (entries < PARALLEL_DECODE || index.size() < 2) {
+      decode(index, reader, into, what);
+      return;
+    }
+    // a start waits for the store: with many entries, the JSON of half of the buckets is decoded on
+    // a second thread (the reader is thread-safe; each thread fills a map of its own)
+    int half = index.size() / 2;
+    Map<String, T> other = new HashMap<>();
+    FutureTask<Void> second =
+        new FutureTask<>(
+            () -> {
+              decode(index.subList(half, index.size()), reader, other, what);
+              return null;
+            });
+    Thread.ofPlatform().name("svcreg-store-decode").daemon().start(second);
+    decode(index.subList(0, half), reader, into, what);
+    try {
+      second.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Unreadable u) {
+        throw u;
+      }
+      throw new Unreadable(what + "s cannot be decoded: " + describe(e.getCause()), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SvcregException("interrupted while opening the store", e);
+    }
+    into.putAll(other);
+  }
+
+  private static <T> void decode(
+      List<HashMap<String, Object>> index, ObjectReader reader, Map<String, T> into, String what)
+      throws Unreadable {
     for (HashMap<String, Object> bucket : index) {
       for (Map.Entry<String, Object> e : bucket.entrySet()) {
         try {

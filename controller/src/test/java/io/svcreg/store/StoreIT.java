@@ -371,6 +371,31 @@ class StoreIT {
   }
 
   @Test
+  void reopen_manyServicesAndInstalls_keepsEveryOne() {
+    // above the count from which a start decodes on two threads
+    ObservedState state;
+    List<InventoryEntry> inventory;
+    try (Store store = Fixtures.open(dir(), clock)) {
+      for (int from = 0; from < 5000; from += 1000) {
+        Transaction tx = new Transaction();
+        for (int i = from; i < from + 1000; i++) {
+          tx.putService(service("svc-" + i)).putInventory(installed("svc-" + i, "1.0." + i));
+        }
+        store.commit(tx.event(Event.SERVICE_REGISTERED, "", data("" + from)));
+      }
+      state = store.observed();
+      inventory = store.inventory();
+    }
+
+    try (Store store = Fixtures.open(dir(), clock)) {
+      assertThat(store.observed().services()).hasSize(5000);
+      assertThat(store.observed()).isEqualTo(state);
+      assertThat(store.inventory()).hasSize(5000).isEqualTo(inventory);
+      assertThat(store.service("svc-4999")).contains(service("svc-4999"));
+    }
+  }
+
+  @Test
   void commit_inLargeStore_storesOnlyWhatChanged() {
     try (Store store = Fixtures.open(dir(), clock)) {
       for (int from = 0; from < 3000; from += 500) {
