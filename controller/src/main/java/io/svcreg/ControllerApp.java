@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.FutureTask;
@@ -76,7 +77,8 @@ public final class ControllerApp implements AutoCloseable {
   private final RemoteDeployers remote;
   private final Controller controller;
   private final ScheduledExecutorService timer;
-  private SpecSource source;
+  private final CompletableFuture<Void> specsRead = new CompletableFuture<>();
+  private FutureTask<SpecSource> reading;
   private final AtomicBoolean snapshotPending = new AtomicBoolean();
 
   /** Name of the observed-state snapshot in the data directory. */
@@ -105,8 +107,33 @@ public final class ControllerApp implements AutoCloseable {
             });
   }
 
-  /** Opens the store, starts the loop and the spec source. Fails with one clear message. */
+  /**
+   * Opens the store, starts the loop and the spec source, and returns once the spec directory is
+   * read and handed to the loop. Fails with one clear message.
+   */
   public static ControllerApp start(Config config) {
+    ControllerApp app = open(config);
+    try {
+      app.specsRead.join();
+    } catch (CompletionException e) {
+      app.close();
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw e;
+    }
+    return app;
+  }
+
+  /**
+   * Opens the store and starts the loop, and returns while the spec directory may still be read:
+   * the store can be served at once; the loop reconciles once the reading is handed over ({@link
+   * #specsRead}). Fails with one clear message when the store or the directory cannot be opened.
+   */
+  public static ControllerApp open(Config config) {
     if (!Files.isDirectory(config.specs())) {
       throw new SvcregException(
           "spec directory " + config.specs() + " does not exist; create it or pass --specs DIR");
@@ -118,12 +145,13 @@ public final class ControllerApp implements AutoCloseable {
       throw new SvcregException("cannot create " + config.data() + ": " + e.getMessage());
     }
     InstantSource clock = InstantSource.system();
-    // With many services, opening the store and reading the spec directory both take a while and
-    // need nothing from each other: the directory is read on a thread of its own meanwhile; the
-    // reading waits for the loop before it is handed over (empty: the start failed, drop it).
+    // With many services, opening the store and reading the spec directory both take a while: the
+    // store opens first (with all the CPU, so that the API can serve it soon), then the directory
+    // is read on a thread of its own while the loop is set up; the reading waits for the loop
+    // before it is handed over (empty: the start failed, drop it).
     CompletableFuture<Optional<Controller>> loop = new CompletableFuture<>();
     long began = System.nanoTime();
-    AtomicLong specsRead = new AtomicLong();
+    AtomicLong specsReadAt = new AtomicLong();
     FutureTask<SpecSource> reading =
         new FutureTask<>(
             () ->
@@ -134,19 +162,18 @@ public final class ControllerApp implements AutoCloseable {
                         .withRescanInterval(config.rescan()),
                     Optional.of(config.data().resolve(MANIFEST_CACHE_FILE)),
                     update -> {
-                      specsRead.compareAndSet(0, System.nanoTime());
+                      specsReadAt.compareAndSet(0, System.nanoTime());
                       loop.join().ifPresent(c -> c.onSpecs(update));
                     }));
-    Thread.ofPlatform().name("svcreg-spec-read").daemon().start(reading);
     Store store;
     try {
       store = Store.open(config.data().resolve("store"), StoreOptions.defaults(), clock);
     } catch (RuntimeException | Error e) {
-      loop.complete(Optional.empty());
-      closeQuietly(reading);
+      reading.cancel(false); // never started: nothing to close
       throw e;
     }
     long storeOpened = System.nanoTime();
+    Thread.ofPlatform().name("svcreg-spec-read").daemon().start(reading);
     LocalDeployer local = LocalDeployer.create(config.installRoot());
     RemoteDeployers remote = new RemoteDeployers(SshDeployer::create);
     local.removeLeftovers(); // of installs a killed controller interrupted; none runs yet
@@ -185,33 +212,12 @@ public final class ControllerApp implements AutoCloseable {
               + ", store revision "
               + store.lastRevision());
       store.recoveryNotice().ifPresent(n -> LOG.log(Level.WARNING, n));
+      app.reading = reading;
       loop.complete(Optional.of(controller));
-      app.source = result(reading);
-      long handedOver = System.nanoTime();
-      LOG.log(
-          Level.INFO,
-          "svcreg controller: store opened in %d ms, spec directory read in %d ms, reconciling after %d ms"
-              .formatted(
-                  (storeOpened - began) / 1_000_000,
-                  (specsRead.get() - began) / 1_000_000,
-                  (handedOver - began) / 1_000_000));
-      // the snapshot left by the last stop (or by the last commit) holds the store's state; it is
-      // rewritten once the controller is ready, on the timer thread, so that the start does not
-      // share the CPU with writing it (with many services, that takes a while)
-      app.snapshotSoon();
-      long resync = config.loop().resyncInterval().toMillis();
-      app.timer.scheduleAtFixedRate(
-          () -> {
-            try {
-              self.controller.checkTopology();
-              self.controller.resync();
-            } catch (RuntimeException e) {
-              LOG.log(Level.WARNING, "resync failed: " + e.getMessage(), e);
-            }
-          },
-          resync,
-          resync,
-          TimeUnit.MILLISECONDS);
+      Thread.ofPlatform()
+          .name("svcreg-spec-handover")
+          .daemon()
+          .start(() -> self.handOver(began, storeOpened, specsReadAt));
       return app;
     } catch (RuntimeException | Error e) {
       loop.complete(Optional.empty());
@@ -223,6 +229,58 @@ public final class ControllerApp implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /**
+   * Waits for the first reading of the spec directory (which the loop has been given by then), logs
+   * how long the start took, and starts the periodic resync; completes {@link #specsRead}.
+   */
+  private void handOver(long began, long storeOpened, AtomicLong specsReadAt) {
+    try {
+      result(reading);
+    } catch (RuntimeException | Error e) {
+      specsRead.completeExceptionally(e);
+      return;
+    }
+    long handedOver = System.nanoTime();
+    LOG.log(
+        Level.INFO,
+        "svcreg controller: store opened in %d ms, spec directory read in %d ms, reconciling after %d ms"
+            .formatted(
+                (storeOpened - began) / 1_000_000,
+                (specsReadAt.get() - began) / 1_000_000,
+                (handedOver - began) / 1_000_000));
+    // the snapshot left by the last stop (or by the last commit) holds the store's state; it is
+    // rewritten once the controller is ready, on the timer thread, so that the start does not
+    // share the CPU with writing it (with many services, that takes a while)
+    snapshotSoon();
+    long resync = config.loop().resyncInterval().toMillis();
+    try {
+      timer.scheduleAtFixedRate(
+          () -> {
+            try {
+              controller.checkTopology();
+              controller.resync();
+            } catch (RuntimeException e) {
+              LOG.log(Level.WARNING, "resync failed: " + e.getMessage(), e);
+            }
+          },
+          resync,
+          resync,
+          TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      // closed while the directory was read
+    }
+    specsRead.complete(null);
+  }
+
+  /**
+   * Completes once the first reading of the spec directory is handed to the loop (the loop has the
+   * desired state and reconciles); fails with the reading's error (the controller is then useless:
+   * close it).
+   */
+  public CompletableFuture<Void> specsRead() {
+    return specsRead;
   }
 
   /** The spec source once its first reading is handed over; its failure as it was thrown. */
@@ -245,6 +303,9 @@ public final class ControllerApp implements AutoCloseable {
 
   /** Waits for the reading to end and closes the spec source it started, if any. */
   private static void closeQuietly(FutureTask<SpecSource> reading) {
+    if (reading == null) {
+      return;
+    }
     try {
       reading.get().close();
     } catch (ExecutionException | RuntimeException e) {
@@ -309,9 +370,8 @@ public final class ControllerApp implements AutoCloseable {
   @Override
   public void close() {
     timer.shutdownNow();
-    if (source != null) {
-      source.close();
-    }
+    // a reading still in progress ends first (it hands its result to the loop), then stops watching
+    closeQuietly(reading);
     controller.close();
     controller.queue().awaitTermination(Duration.ofSeconds(30));
     local.close();

@@ -39,10 +39,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 
@@ -58,6 +60,9 @@ public final class ApiServer implements AutoCloseable {
 
   /** The file in the data directory that holds the URL the server listens on. */
   public static final String URL_FILE = "api.url";
+
+  /** How long a plan right after a start waits for the first reading of the spec directory. */
+  static final Duration SPECS_WAIT = Duration.ofSeconds(30);
 
   /**
    * What to listen on, the TLS files ({@code tlsCert}/{@code tlsKey}: the user's PEM files; empty:
@@ -555,12 +560,37 @@ public final class ApiServer implements AutoCloseable {
     return app.config().specs().toAbsolutePath().normalize();
   }
 
+  /** The desired state of the spec directory (after its first reading: {@link #awaitSpecs}). */
   SpecSet desired() {
+    awaitSpecs();
     return app.controller().desired();
+  }
+
+  /**
+   * Right after a start, waits (at most {@link #SPECS_WAIT}) for the first reading of the spec
+   * directory, so that a plan or a command is never taken against no specs at all.
+   */
+  private void awaitSpecs() {
+    try {
+      app.specsRead().get(SPECS_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new ApiError(
+          "internal",
+          "the spec directory "
+              + specDir()
+              + " is still being read after a start; retry in a few seconds");
+    } catch (ExecutionException e) {
+      throw new ApiError(
+          "internal", "the spec directory could not be read: " + e.getCause().getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiError("internal", "interrupted while waiting for the spec directory");
+    }
   }
 
   /** The admin actions the reconcile loop carries out: service_action and deploy_package. */
   JsonNode extraAction(String action, ObjectNode params) {
+    awaitSpecs();
     return switch (action) {
       case "service_action" -> {
         String name = Actions.requiredString(params, "name");

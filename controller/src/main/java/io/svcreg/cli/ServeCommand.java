@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -191,9 +192,11 @@ final class ServeCommand implements Callable<Integer> {
             ? ApiServer.prepare(apiOptions, config.data())
             : CompletableFuture.failedFuture(
                 new SvcregException("spec directory " + config.specs() + " does not exist"));
+    // the API serves the store as soon as it is open; the spec directory may still be read (the
+    // loop reconciles once it is; /readyz says so, and a plan waits for it)
     ControllerApp app;
     try {
-      app = ControllerApp.start(config);
+      app = ControllerApp.open(config);
     } catch (SvcregException e) {
       return fail(e.getMessage());
     }
@@ -203,6 +206,16 @@ final class ServeCommand implements Callable<Integer> {
     } catch (SvcregException e) {
       app.close();
       return fail(e.getMessage());
+    }
+    try {
+      app.specsRead().join();
+    } catch (CompletionException e) {
+      api.close();
+      app.close();
+      return fail(
+          e.getCause() instanceof SvcregException s
+              ? s.getMessage()
+              : "cannot read the spec directory " + specs + ": " + e.getCause());
     }
     String json = logFormat;
     for (String line : api.describe()) {
