@@ -10,8 +10,10 @@ import io.svcreg.loop.Controller;
 import io.svcreg.schema.NetworkSpec;
 import io.svcreg.schema.NetworkType;
 import io.svcreg.source.SpecSource;
+import io.svcreg.store.InventoryEntry;
 import io.svcreg.store.Store;
 import io.svcreg.store.StoreOptions;
+import io.svcreg.store.Transaction;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -20,7 +22,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -179,6 +183,7 @@ public final class ControllerApp implements AutoCloseable {
     local.removeLeftovers(); // of installs a killed controller interrupted; none runs yet
     ControllerApp app = null;
     try {
+      recordUnrecordedInstalls(store, local);
       Controller controller =
           new Controller(
               store,
@@ -228,6 +233,50 @@ public final class ControllerApp implements AutoCloseable {
         store.close();
       }
       throw e;
+    }
+  }
+
+  /**
+   * Records in the inventory the complete version directories that a controller killed between an
+   * install's rename and the commit recording it left in the install root, so that pruning,
+   * rollback and removal see them; a directory of a service the store does not know on a node is
+   * left alone, with a warning.
+   */
+  private static void recordUnrecordedInstalls(Store store, LocalDeployer local) {
+    Set<String> recorded = new HashSet<>();
+    for (InventoryEntry e : store.inventory()) {
+      recorded.add(Path.of(e.path()).toAbsolutePath().normalize().toString());
+    }
+    Transaction tx = new Transaction();
+    boolean any = false;
+    for (LocalDeployer.VersionDirectory d : local.versionDirectories()) {
+      if (recorded.contains(d.path().toString())) {
+        continue;
+      }
+      Optional<String> node = store.service(d.service()).flatMap(o -> o.status().node());
+      if (node.isEmpty()) {
+        LOG.log(
+            Level.WARNING,
+            "{0} holds {1} {2}, which is not in the inventory and whose service this store does not"
+                + " know on a node; left alone (delete it if nothing uses it)",
+            d.path(),
+            d.service(),
+            d.version());
+        continue;
+      }
+      tx.putInventory(
+          new InventoryEntry(
+              d.service(), node.get(), d.version(), d.path().toString(), d.installedAt()));
+      LOG.log(
+          Level.INFO,
+          "Service/{0}: recorded {1} in the inventory (installed by a controller that stopped"
+              + " before recording it)",
+          d.service(),
+          d.path());
+      any = true;
+    }
+    if (any) {
+      store.commit(tx);
     }
   }
 

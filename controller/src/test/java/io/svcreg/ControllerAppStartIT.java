@@ -2,21 +2,27 @@ package io.svcreg;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.svcreg.core.SvcregException;
+import io.svcreg.store.InventoryEntry;
 import io.svcreg.store.Store;
 import io.svcreg.store.StoreOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link ControllerApp#start}: the spec directory is read while the store opens; the reading is
- * handed to the loop when the store opened, and dropped (nothing left running) when it did not.
+ * {@link ControllerApp#start}: the spec directory is read once the store is open and handed to the
+ * loop; when the store cannot be opened, nothing is read and nothing is left running.
  */
 class ControllerAppStartIT {
 
@@ -56,6 +62,60 @@ class ControllerAppStartIT {
                     .satisfies(n -> assertThat(n.metadata().name()).isEqualTo("start-it"));
                 assertThat(ControllerApp.snapshotFile(data)).isRegularFile();
               });
+    }
+  }
+
+  @Test
+  void start_versionDirectoryNotRecorded_isRecordedInTheInventory() throws IOException {
+    // a controller killed between an install's rename and the commit recording it leaves a complete
+    // version directory the inventory does not know: the next start records it
+    Path specs = Files.createDirectories(tmp.resolve("specs"));
+    Files.writeString(specs.resolve("network.yaml"), network());
+    Path pkg = Files.createDirectories(tmp.resolve("packages/web/scripts"));
+    Files.writeString(pkg.resolveSibling("manifest.yaml"), "name: web\nversion: \"1.0.0\"\n");
+    for (String script : List.of("start.sh", "stop.sh")) {
+      Files.writeString(pkg.resolve(script), "#!/bin/sh\nexit 0\n");
+      Files.setPosixFilePermissions(
+          pkg.resolve(script), PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    Files.writeString(
+        specs.resolve("web.yaml"),
+        """
+        apiVersion: svcreg.io/v1
+        kind: Service
+        metadata: {name: web}
+        spec: {version: "1.0.0", package: ../packages/web, network: start-it, state: stopped}
+        """);
+    Path data = tmp.resolve("data");
+    ControllerApp.Config config = ControllerApp.Config.of(specs, data);
+    Path installed;
+    try (ControllerApp app = ControllerApp.start(config)) {
+      Waits.atMost(Duration.ofSeconds(30))
+          .until(() -> !app.controller().converging() && app.store().inventory().size() == 1);
+      installed = Path.of(app.store().inventory().getFirst().path());
+    }
+    Path orphan = installed.resolveSibling("web-1.1.0");
+    copyTree(installed, orphan);
+    Path marker = orphan.resolve(".svcreg-install");
+    Files.writeString(
+        marker, Files.readString(marker).replace("version=1.0.0\n", "version=1.1.0\n"));
+
+    try (ControllerApp app = ControllerApp.start(config)) {
+      Waits.atMost(Duration.ofSeconds(30)).until(() -> !app.controller().converging());
+      assertThat(app.store().inventory())
+          .extracting(InventoryEntry::version, InventoryEntry::path)
+          .containsExactlyInAnyOrder(
+              tuple("1.0.0", installed.toString()), tuple("1.1.0", orphan.toString()));
+      assertThat(app.store().inventory()).allSatisfy(e -> assertThat(e.node()).isNotBlank());
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> all = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) all::iterator) {
+        Files.copy(
+            p, to.resolve(from.relativize(p).toString()), StandardCopyOption.COPY_ATTRIBUTES);
+      }
     }
   }
 

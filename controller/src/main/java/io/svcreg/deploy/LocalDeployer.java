@@ -5,11 +5,13 @@ import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -103,6 +105,37 @@ public final class LocalDeployer implements Deployer {
           installer.root(),
           e.getMessage());
     }
+  }
+
+  /** A complete version directory in the install root: its marker's service and version. */
+  public record VersionDirectory(String service, String version, Path path, Instant installedAt) {}
+
+  /**
+   * The complete version directories in the install root (those with a readable install marker);
+   * empty when the root does not exist or cannot be listed.
+   */
+  public List<VersionDirectory> versionDirectories() {
+    List<VersionDirectory> found = new ArrayList<>();
+    Path root = installer.root();
+    if (!Files.isDirectory(root)) {
+      return found;
+    }
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, Files::isDirectory)) {
+      for (Path d : dirs) {
+        InstallMarker.read(d)
+            .ifPresent(
+                m ->
+                    found.add(
+                        new VersionDirectory(
+                            m.service(),
+                            m.version(),
+                            d.toAbsolutePath().normalize(),
+                            m.installedAt())));
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "cannot list {0}: {1}", root, e.getMessage());
+    }
+    return found;
   }
 
   @Override
