@@ -360,51 +360,36 @@ public final class ControllerBench {
     long[] resync = new long[RESYNCS];
     long reconciles = 0;
     boolean quiet = true;
-    if (startOnly) {
-      return new Fleetwide(
-          services,
-          t2 - t0,
-          firstFresh,
-          fresh,
-          s1 - s0,
-          s2 - s0,
-          o1 - o0,
-          o2 - o1,
-          heap,
-          storeBytes,
-          resyncServices,
-          resync,
-          reconciles,
-          quiet);
-    }
-    app = ControllerApp.start(config(small, smallData, opt));
-    try {
-      awaitIdle(app, resyncServices + 1);
-      checkConverged(app, resyncServices);
-      for (int r = 0; r < RESYNCS; r++) {
-        long revision = app.store().lastRevision();
-        ObservedState before = app.store().observed();
-        long n0 = app.controller().queue().reconciles();
-        long r0 = System.nanoTime();
-        app.controller().resync();
-        awaitIdle(app, n0 + resyncServices + 1);
-        resync[r] = System.nanoTime() - r0;
-        reconciles = app.controller().queue().reconciles() - n0;
-        quiet &= app.store().lastRevision() == revision && app.store().observed().equals(before);
+    if (!startOnly) {
+      app = ControllerApp.start(config(small, smallData, opt));
+      try {
+        awaitIdle(app, resyncServices + 1);
+        checkConverged(app, resyncServices);
+        for (int r = 0; r < RESYNCS; r++) {
+          long revision = app.store().lastRevision();
+          ObservedState before = app.store().observed();
+          long n0 = app.controller().queue().reconciles();
+          long r0 = System.nanoTime();
+          app.controller().resync();
+          awaitIdle(app, n0 + resyncServices + 1);
+          resync[r] = System.nanoTime() - r0;
+          reconciles = app.controller().queue().reconciles() - n0;
+          quiet &= app.store().lastRevision() == revision && app.store().observed().equals(before);
+        }
+      } finally {
+        app.close();
       }
-    } finally {
-      app.close();
+      line(
+          "resync of %,d converged services: %s (median of %d; %s .. %s), %d reconciles each,"
+              + " %s%n",
+          resyncServices,
+          ms(median(resync)),
+          RESYNCS,
+          ms(Arrays.stream(resync).min().orElseThrow()),
+          ms(Arrays.stream(resync).max().orElseThrow()),
+          reconciles,
+          quiet ? "no event recorded, state unchanged" : "EVENTS RECORDED OR STATE CHANGED");
     }
-    line(
-        "resync of %,d converged services: %s (median of %d; %s .. %s), %d reconciles each,"
-            + " %s%n",
-        resyncServices,
-        ms(median(resync)),
-        RESYNCS,
-        ms(Arrays.stream(resync).min().orElseThrow()),
-        ms(Arrays.stream(resync).max().orElseThrow()),
-        reconciles,
-        quiet ? "no event recorded, state unchanged" : "EVENTS RECORDED OR STATE CHANGED");
     return new Fleetwide(
         services,
         t2 - t0,
