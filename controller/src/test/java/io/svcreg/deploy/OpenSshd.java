@@ -79,23 +79,7 @@ public final class OpenSshd implements AutoCloseable {
               "LogLevel ERROR",
               "Subsystem sftp /usr/lib/openssh/sftp-server",
               ""));
-      Process p =
-          new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", config.toString())
-              .redirectErrorStream(true)
-              .redirectOutput(dir.resolve("sshd.log").toFile())
-              .start();
-      OpenSshd d = new OpenSshd(host, port, dir, hostKey, clientKey, p);
-      Waits.atMost(Duration.ofSeconds(20)).until(() -> !p.isAlive() || d.accepts());
-      if (!p.isAlive()) {
-        throw new IllegalStateException(
-            "sshd on "
-                + host
-                + ":"
-                + port
-                + " did not start: "
-                + Files.readString(dir.resolve("sshd.log")));
-      }
-      return d;
+      return launch(host, port, dir, hostKey, clientKey, "did not start");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -107,27 +91,35 @@ public final class OpenSshd implements AutoCloseable {
    */
   public OpenSshd restarted() {
     try {
-      Path config = dir.resolve("sshd_config");
-      Process p =
-          new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", config.toString())
-              .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("sshd.log").toFile()))
-              .start();
-      OpenSshd d = new OpenSshd(host, port, dir, hostKey, clientKey, p);
-      Waits.atMost(Duration.ofSeconds(20)).until(() -> !p.isAlive() || d.accepts());
-      if (!p.isAlive()) {
-        throw new IllegalStateException(
-            "sshd on "
-                + host
-                + ":"
-                + port
-                + " did not start again: "
-                + Files.readString(dir.resolve("sshd.log")));
-      }
-      return d;
+      return launch(host, port, dir, hostKey, clientKey, "did not start again");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Runs sshd with the config in {@code dir} (log appended) and waits until it accepts. */
+  private static OpenSshd launch(
+      String host, int port, Path dir, Path hostKey, Path clientKey, String failure)
+      throws IOException {
+    Process p =
+        new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", dir.resolve("sshd_config").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("sshd.log").toFile()))
+            .start();
+    OpenSshd d = new OpenSshd(host, port, dir, hostKey, clientKey, p);
+    Waits.atMost(Duration.ofSeconds(20)).until(() -> !p.isAlive() || d.accepts());
+    if (!p.isAlive()) {
+      throw new IllegalStateException(
+          "sshd on "
+              + host
+              + ":"
+              + port
+              + " "
+              + failure
+              + ": "
+              + Files.readString(dir.resolve("sshd.log")));
+    }
+    return d;
   }
 
   private boolean accepts() {
