@@ -2,6 +2,7 @@ package io.svcreg.deploy;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +23,8 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -300,22 +303,51 @@ public final class SshDeployer implements Deployer {
   private static PackageChecks.Checked check(Path source, Path work)
       throws IOException, PackageRejected {
     Path tree = Files.createDirectory(work.resolve("tree"));
-    Extractor x = new Extractor(tree);
-    PackageSources.extract(source, x);
-    String checksum = x.finish();
-    PackageInstaller.checkRequired(tree, source);
-    Requirements req = Requirements.read(tree.resolve("manifest.yaml"));
-    Path archive;
-    if (PackageSources.isArchive(source)) {
-      archive = source;
-    } else {
-      archive = work.resolve("package.tar.gz");
-      TarPacker.pack(tree, archive);
+    // a .tar.gz is sent as it is: its digest (for the node's check) is taken on a second core
+    // while its content is checked here
+    FutureTask<String> archiveSha =
+        PackageSources.isArchive(source) ? new FutureTask<>(() -> sha256(source)) : null;
+    if (archiveSha != null) {
+      Thread.ofVirtual().name("svcreg-package-digest").start(archiveSha);
     }
-    long treeBytes = Trees.size(tree);
-    Trees.delete(tree);
-    return new PackageChecks.Checked(
-        checksum, req, archive, Files.size(archive), sha256(archive), treeBytes);
+    try {
+      Extractor x = new Extractor(tree);
+      PackageSources.extract(source, x);
+      String checksum = x.finish();
+      PackageInstaller.checkRequired(tree, source);
+      Requirements req = Requirements.read(tree.resolve("manifest.yaml"));
+      Path archive;
+      String sha;
+      if (archiveSha != null) {
+        archive = source;
+        sha = digestOf(archiveSha, source);
+      } else {
+        archive = work.resolve("package.tar.gz");
+        TarPacker.pack(tree, archive);
+        sha = sha256(archive);
+      }
+      long treeBytes = Trees.size(tree);
+      Trees.delete(tree);
+      return new PackageChecks.Checked(checksum, req, archive, Files.size(archive), sha, treeBytes);
+    } finally {
+      if (archiveSha != null) {
+        archiveSha.cancel(true); // a package refused: its digest is not needed
+      }
+    }
+  }
+
+  private static String digestOf(FutureTask<String> task, Path file) throws IOException {
+    try {
+      return task.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while reading " + file);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
   }
 
   /** Deletes a temporary directory on the node (the next install would otherwise). */
@@ -468,7 +500,8 @@ public final class SshDeployer implements Deployer {
   private String diskNote() {
     try {
       SshConnection.Result r =
-          connection.exec("df -Pk " + Shell.quote(root()) + " | tail -n 1", Duration.ofSeconds(10));
+          connection.exec(
+              "sh -s", "df -Pk " + Shell.quote(root()) + " | tail -n 1\n", Duration.ofSeconds(10));
       String[] f = r.out().trim().split("\\s+");
       if (r.exit() == 0 && f.length >= 4) {
         long free = Long.parseLong(f[3]);
