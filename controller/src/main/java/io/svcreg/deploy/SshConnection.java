@@ -1,29 +1,31 @@
 package io.svcreg.deploy;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongConsumer;
 import org.apache.sshd.client.SshClient;
-import org.apache.sshd.client.channel.ChannelExec;
-import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.client.session.ClientSession.ClientSessionEvent;
@@ -64,6 +66,9 @@ final class SshConnection implements AutoCloseable {
 
   private static final Logger LOG = System.getLogger(SshConnection.class.getName());
 
+  /** Shells kept open per node between scripts: the actions that ran at the same time, at most. */
+  private static final int IDLE_SHELLS = 4;
+
   private static final List<String> FAST_KEX =
       List.of("mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org");
 
@@ -74,6 +79,9 @@ final class SshConnection implements AutoCloseable {
   private final Optional<Path> agent;
   private ClientSession session;
   private CompletableFuture<Void> opening;
+  // idle shells of the current session (NodeShell), the most recently used first
+  private final Deque<NodeShell> shells = new ArrayDeque<>();
+  private CompletableFuture<NodeShell> warming; // guarded by shells
 
   SshConnection(
       SshTarget target, Duration connectTimeout, Duration keepAlive, Optional<Path> agent) {
@@ -145,7 +153,7 @@ final class SshConnection implements AutoCloseable {
         .start(
             () -> {
               try {
-                open();
+                warmShell(open());
                 f.complete(null);
               } catch (Unreachable | RuntimeException e) {
                 f.completeExceptionally(e);
@@ -267,53 +275,132 @@ final class SshConnection implements AutoCloseable {
   }
 
   /**
-   * Runs {@code command} with {@code sh -c} semantics (the login shell of the node's user), feeding
-   * nothing to its stdin; gives up after {@code timeout} (the command may keep running: wrap what
-   * may hang in {@code timeout}).
+   * Runs {@code script} with {@code sh} on one of the node's kept shells ({@link NodeShell}), with
+   * stdin from {@code /dev/null}; gives up after {@code timeout} (the script may keep running: wrap
+   * what may hang in {@code timeout}), closing that shell.
    */
-  Result exec(String command, Duration timeout) throws IOException {
-    return exec(command, null, timeout);
-  }
-
-  /** {@link #exec(String, Duration)} with {@code stdin} (e.g. a script for {@code sh -s}). */
-  Result exec(String command, String stdin, Duration timeout) throws IOException {
+  Result script(String script, Duration timeout) throws IOException {
     ClientSession s = session();
-    try (ChannelExec ch = s.createExecChannel(command)) {
-      if (stdin != null) {
-        ch.setIn(new java.io.ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+    long deadline = System.nanoTime() + timeout.toNanos();
+    NodeShell shell = null;
+    boolean reusable = false;
+    try {
+      shell = takeShell(s, timeout);
+      Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+      Result r = shell.run(script, left);
+      reusable = true;
+      return r;
+    } catch (NodeShell.Timeout e) {
+      if (!s.isOpen()) {
+        throw lost(null);
       }
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      ch.setOut(out);
-      ch.setErr(err);
-      ch.open().verify(timeout);
-      Set<ClientChannelEvent> ev =
-          ch.waitFor(
-              EnumSet.of(ClientChannelEvent.CLOSED, ClientChannelEvent.EXIT_STATUS), timeout);
-      if (!ev.contains(ClientChannelEvent.EXIT_STATUS)) {
-        if (!s.isOpen()) {
-          throw lost(null);
-        }
-        throw new Timeout(
-            "a command on "
-                + target.describe()
-                + " did not finish within "
-                + timeout.toSeconds()
-                + " s");
-      }
-      ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), Duration.ofSeconds(5));
-      Integer code = ch.getExitStatus();
-      return new Result(
-          code == null ? -1 : code,
-          out.toString(StandardCharsets.UTF_8),
-          err.toString(StandardCharsets.UTF_8));
-    } catch (Timeout | Unreachable e) {
-      throw e;
+      throw new Timeout(
+          "a command on "
+              + target.describe()
+              + " did not finish within "
+              + timeout.toSeconds()
+              + " s");
     } catch (IOException e) {
       if (closed(s)) {
         throw lost(e);
       }
       throw e;
+    } finally {
+      if (shell != null) {
+        if (reusable) {
+          giveBack(s, shell);
+        } else {
+          shell.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * An idle shell of session {@code s}, the one being opened after logging in, or a new one;
+   * opening counts against {@code timeout}.
+   */
+  private NodeShell takeShell(ClientSession s, Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    CompletableFuture<NodeShell> warm;
+    synchronized (shells) {
+      while (!shells.isEmpty()) {
+        NodeShell shell = shells.pop();
+        if (shell.isOpen()) {
+          return shell;
+        }
+        shell.close();
+      }
+      warm = warming;
+      warming = null;
+    }
+    if (warm != null) {
+      try {
+        NodeShell shell = warm.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (shell.isOpen()) {
+          return shell;
+        }
+        shell.close();
+      } catch (TimeoutException e) {
+        warm.thenAccept(NodeShell::close);
+        throw new NodeShell.Timeout();
+      } catch (InterruptedException e) {
+        warm.thenAccept(NodeShell::close);
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while opening a shell on " + target.node());
+      } catch (ExecutionException e) {
+        // opening it failed: try again below, with the time that is left
+      }
+    }
+    return NodeShell.open(s, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+  }
+
+  /** Opens a shell right after logging in, for the first script (the login shell's start-up). */
+  private void warmShell(ClientSession s) {
+    CompletableFuture<NodeShell> warm = new CompletableFuture<>();
+    synchronized (shells) {
+      if (warming != null || !shells.isEmpty()) {
+        return;
+      }
+      warming = warm;
+    }
+    Thread.ofVirtual()
+        .name("ssh-shell-" + target.node())
+        .start(
+            () -> {
+              try {
+                warm.complete(NodeShell.open(s, connectTimeout));
+              } catch (IOException | RuntimeException e) {
+                LOG.log(Level.DEBUG, "no shell on {0} yet: {1}", target.node(), e.getMessage());
+                warm.completeExceptionally(e);
+              }
+              synchronized (shells) {
+                if (warming == warm) { // nobody waited for it
+                  warming = null;
+                  warm.thenAccept(shell -> giveBack(s, shell));
+                }
+              }
+            });
+  }
+
+  private void giveBack(ClientSession s, NodeShell shell) {
+    synchronized (shells) {
+      if (shell.isOpen() && s == session && s.isOpen() && shells.size() < IDLE_SHELLS) {
+        shells.push(shell);
+        return;
+      }
+    }
+    shell.close();
+  }
+
+  private void closeShells() {
+    synchronized (shells) {
+      shells.forEach(NodeShell::close);
+      shells.clear();
+      if (warming != null) {
+        warming.thenAccept(NodeShell::close);
+        warming = null;
+      }
     }
   }
 
@@ -396,6 +483,7 @@ final class SshConnection implements AutoCloseable {
   }
 
   private void closeSession() {
+    closeShells();
     if (session != null) {
       session.close(true);
       session = null;

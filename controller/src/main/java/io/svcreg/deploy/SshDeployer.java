@@ -500,8 +500,8 @@ public final class SshDeployer implements Deployer {
   private String diskNote() {
     try {
       SshConnection.Result r =
-          connection.exec(
-              "sh -s", "df -Pk " + Shell.quote(root()) + " | tail -n 1\n", Duration.ofSeconds(10));
+          connection.script(
+              "df -Pk " + Shell.quote(root()) + " | tail -n 1\n", Duration.ofSeconds(10));
       String[] f = r.out().trim().split("\\s+");
       if (r.exit() == 0 && f.length >= 4) {
         long free = Long.parseLong(f[3]);
@@ -910,8 +910,7 @@ public final class SshDeployer implements Deployer {
               + " && { echo step SIGKILL; exit 0; }\n"
               + "echo step FAILED\n";
       SshConnection.Result r =
-          connection.exec(
-              "sh -s",
+          connection.script(
               script,
               timeouts
                   .stopScript()
@@ -1005,7 +1004,7 @@ public final class SshDeployer implements Deployer {
             + "[ -n \"$out\" ] && { tail -n 20 \"$out\" | tail -c 2048; rm -f \"$out\"; }\n";
     SshConnection.Result r;
     try {
-      r = connection.exec("sh -s", s, timeout.plus(options.command()));
+      r = connection.script(s, timeout.plus(options.command()));
     } catch (SshConnection.Unreachable e) {
       return new HealthResult.Failing(
           e.reason(),
@@ -1114,7 +1113,7 @@ public final class SshDeployer implements Deployer {
   }
 
   private SshConnection.Result run(String script) throws IOException {
-    return connection.exec("sh -s", script, options.command());
+    return connection.script(script, options.command());
   }
 
   private static String lastLine(String text) {
