@@ -2,7 +2,6 @@ package io.svcreg.deploy;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -11,19 +10,14 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.LongConsumer;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.future.ConnectFuture;
@@ -69,6 +63,9 @@ final class SshConnection implements AutoCloseable {
   /** Shells kept open per node between scripts: the actions that ran at the same time, at most. */
   private static final int IDLE_SHELLS = 4;
 
+  /** SFTP clients kept open per node between uploads. */
+  private static final int IDLE_SFTP = 1;
+
   private static final List<String> FAST_KEX =
       List.of("mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org");
 
@@ -79,9 +76,9 @@ final class SshConnection implements AutoCloseable {
   private final Optional<Path> agent;
   private ClientSession session;
   private CompletableFuture<Void> opening;
-  // idle shells of the current session (NodeShell), the most recently used first
-  private final Deque<NodeShell> shells = new ArrayDeque<>();
-  private CompletableFuture<NodeShell> warming; // guarded by shells
+  // shells (NodeShell) and SFTP clients of the current session, kept between actions
+  private final ChannelPool<NodeShell> shells;
+  private final ChannelPool<SftpClient> sftps;
 
   SshConnection(
       SshTarget target, Duration connectTimeout, Duration keepAlive, Optional<Path> agent) {
@@ -89,6 +86,20 @@ final class SshConnection implements AutoCloseable {
     this.connectTimeout = connectTimeout;
     this.agent = agent;
     this.knownHosts = new KnownHosts(target.knownHosts(), target.host(), target.port());
+    this.shells =
+        new ChannelPool<>(
+            "shell-" + target.node(),
+            IDLE_SHELLS,
+            NodeShell::open,
+            NodeShell::isOpen,
+            NodeShell::close);
+    this.sftps =
+        new ChannelPool<>(
+            "sftp-" + target.node(),
+            IDLE_SFTP,
+            SshConnection::openSftp,
+            SftpClient::isOpen,
+            SshConnection::closeQuietly);
     this.client = SshClient.setUpDefaultClient();
     client.setServerKeyVerifier(knownHosts);
     // the agent's keys are offered first, then the identity file's (when there is one)
@@ -153,7 +164,10 @@ final class SshConnection implements AutoCloseable {
         .start(
             () -> {
               try {
-                warmShell(open());
+                ClientSession s = open();
+                // the first script and upload need not wait for the node to start them
+                shells.warm(s, connectTimeout);
+                sftps.warm(s, connectTimeout);
                 f.complete(null);
               } catch (Unreachable | RuntimeException e) {
                 f.completeExceptionally(e);
@@ -253,6 +267,8 @@ final class SshConnection implements AutoCloseable {
             e);
       }
       session = s;
+      shells.use(s);
+      sftps.use(s);
       s = null;
       return session;
     } catch (IOException e) {
@@ -285,12 +301,12 @@ final class SshConnection implements AutoCloseable {
     NodeShell shell = null;
     boolean reusable = false;
     try {
-      shell = takeShell(s, timeout);
+      shell = shells.take(s, timeout);
       Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
       Result r = shell.run(script, left);
       reusable = true;
       return r;
-    } catch (NodeShell.Timeout e) {
+    } catch (NodeShell.Timeout | ChannelPool.OpenTimeout e) {
       if (!s.isOpen()) {
         throw lost(null);
       }
@@ -308,98 +324,10 @@ final class SshConnection implements AutoCloseable {
     } finally {
       if (shell != null) {
         if (reusable) {
-          giveBack(s, shell);
+          shells.giveBack(s, shell);
         } else {
           shell.close();
         }
-      }
-    }
-  }
-
-  /**
-   * An idle shell of session {@code s}, the one being opened after logging in, or a new one;
-   * opening counts against {@code timeout}.
-   */
-  private NodeShell takeShell(ClientSession s, Duration timeout) throws IOException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    CompletableFuture<NodeShell> warm;
-    synchronized (shells) {
-      while (!shells.isEmpty()) {
-        NodeShell shell = shells.pop();
-        if (shell.isOpen()) {
-          return shell;
-        }
-        shell.close();
-      }
-      warm = warming;
-      warming = null;
-    }
-    if (warm != null) {
-      try {
-        NodeShell shell = warm.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        if (shell.isOpen()) {
-          return shell;
-        }
-        shell.close();
-      } catch (TimeoutException e) {
-        warm.thenAccept(NodeShell::close);
-        throw new NodeShell.Timeout();
-      } catch (InterruptedException e) {
-        warm.thenAccept(NodeShell::close);
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while opening a shell on " + target.node());
-      } catch (ExecutionException e) {
-        // opening it failed: try again below, with the time that is left
-      }
-    }
-    return NodeShell.open(s, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-  }
-
-  /** Opens a shell right after logging in, for the first script (the login shell's start-up). */
-  private void warmShell(ClientSession s) {
-    CompletableFuture<NodeShell> warm = new CompletableFuture<>();
-    synchronized (shells) {
-      if (warming != null || !shells.isEmpty()) {
-        return;
-      }
-      warming = warm;
-    }
-    Thread.ofVirtual()
-        .name("ssh-shell-" + target.node())
-        .start(
-            () -> {
-              try {
-                warm.complete(NodeShell.open(s, connectTimeout));
-              } catch (IOException | RuntimeException e) {
-                LOG.log(Level.DEBUG, "no shell on {0} yet: {1}", target.node(), e.getMessage());
-                warm.completeExceptionally(e);
-              }
-              synchronized (shells) {
-                if (warming == warm) { // nobody waited for it
-                  warming = null;
-                  warm.thenAccept(shell -> giveBack(s, shell));
-                }
-              }
-            });
-  }
-
-  private void giveBack(ClientSession s, NodeShell shell) {
-    synchronized (shells) {
-      if (shell.isOpen() && s == session && s.isOpen() && shells.size() < IDLE_SHELLS) {
-        shells.push(shell);
-        return;
-      }
-    }
-    shell.close();
-  }
-
-  private void closeShells() {
-    synchronized (shells) {
-      shells.forEach(NodeShell::close);
-      shells.clear();
-      if (warming != null) {
-        warming.thenAccept(NodeShell::close);
-        warming = null;
       }
     }
   }
@@ -434,7 +362,10 @@ final class SshConnection implements AutoCloseable {
    */
   void upload(Path local, String remote, LongConsumer sent) throws IOException {
     ClientSession s = session();
-    try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(s)) {
+    SftpClient sftp = null;
+    boolean reusable = false;
+    try {
+      sftp = sftps.take(s, connectTimeout);
       try (InputStream in = Files.newInputStream(local);
           OutputStream out = sftp.write(remote, 64 * 1024)) {
         byte[] buf = new byte[256 * 1024];
@@ -446,11 +377,33 @@ final class SshConnection implements AutoCloseable {
           sent.accept(total);
         }
       }
+      reusable = true;
     } catch (IOException e) {
       if (closed(s)) {
         throw lost(e);
       }
       throw e;
+    } finally {
+      if (sftp != null) {
+        if (reusable) {
+          sftps.giveBack(s, sftp);
+        } else {
+          closeQuietly(sftp);
+        }
+      }
+    }
+  }
+
+  private static SftpClient openSftp(ClientSession s, Duration timeout) throws IOException {
+    // MINA waits for the subsystem's version with the session's own timeout
+    return SftpClientFactory.instance().createSftpClient(s);
+  }
+
+  private static void closeQuietly(SftpClient sftp) {
+    try {
+      sftp.close();
+    } catch (IOException e) {
+      LOG.log(Level.DEBUG, "cannot close an SFTP client: {0}", e.getMessage());
     }
   }
 
@@ -483,7 +436,8 @@ final class SshConnection implements AutoCloseable {
   }
 
   private void closeSession() {
-    closeShells();
+    shells.clear();
+    sftps.clear();
     if (session != null) {
       session.close(true);
       session = null;

@@ -182,6 +182,11 @@ public final class OpenSshd implements AutoCloseable {
     }
   }
 
+  /** The processes the server started for its connections (session processes, their commands). */
+  public java.util.stream.Stream<ProcessHandle> descendants() {
+    return process.descendants();
+  }
+
   /** Stops the server and cuts its open connections, as a node that went down would. */
   public void stop() {
     process.children().forEach(ProcessHandle::destroy);

@@ -18,8 +18,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Scripts on a node's kept shells ({@link NodeShell} through {@link SshConnection}), real sshd. */
-class NodeShellIT {
+/**
+ * The channels {@link SshConnection} keeps open on a node between actions, against a real sshd:
+ * shells that run scripts ({@link NodeShell}) and SFTP clients ({@link ChannelPool}).
+ */
+class KeptChannelsIT {
 
   private static final Duration T = Duration.ofSeconds(20);
 
@@ -59,6 +62,21 @@ class NodeShellIT {
   @AfterEach
   void close() {
     connection.close();
+    // the next test counts the node's sftp-server processes
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> sftpServers() == 0);
+  }
+
+  /** The node's running sftp-server processes (one per SFTP client the connection has open). */
+  private static long sftpServers() {
+    return sshd.descendants()
+        .filter(p -> p.info().command().orElse("").endsWith("/sftp-server"))
+        .count();
+  }
+
+  private static Path file(String name, int size) throws Exception {
+    Path f = Files.createDirectories(shared.resolve("local")).resolve(name);
+    Files.write(f, new byte[size]);
+    return f;
   }
 
   /** The pid of the shell that ran a script: its scripts' parent. */
@@ -166,5 +184,44 @@ class NodeShellIT {
     connection.close();
 
     Waits.atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(dir));
+  }
+
+  @Test
+  void upload_again_usesTheSftpServerKeptFromTheFirst() throws Exception {
+    Path remote = Files.createDirectories(shared.resolve("uploads-again"));
+    Path f = file("a.bin", 300 * 1024);
+    long[] last = {0};
+
+    connection.upload(f, remote.resolve("a").toString(), n -> last[0] = n);
+    connection.upload(f, remote.resolve("b").toString(), n -> {});
+
+    assertThat(last[0]).isEqualTo(300 * 1024);
+    assertThat(remote.resolve("a")).hasSameBinaryContentAs(f);
+    assertThat(remote.resolve("b")).hasSameBinaryContentAs(f);
+    assertThat(sftpServers()).isEqualTo(1);
+  }
+
+  @Test
+  void openInBackground_opensAShellAndAnSftpClientAheadThatTheFirstActionsUse() throws Exception {
+    connection.openInBackground();
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> sftpServers() == 1);
+
+    String shell = shellPid();
+    Path remote = Files.createDirectories(shared.resolve("uploads-ahead"));
+    connection.upload(file("b.bin", 1024), remote.resolve("b").toString(), n -> {});
+
+    assertThat(sftpServers()).isEqualTo(1);
+    assertThat(shellPid()).isEqualTo(shell);
+  }
+
+  @Test
+  void close_endsTheKeptSftpServer() throws Exception {
+    Path remote = Files.createDirectories(shared.resolve("uploads-close"));
+    connection.upload(file("c.bin", 1024), remote.resolve("c").toString(), n -> {});
+    assertThat(sftpServers()).isEqualTo(1);
+
+    connection.close();
+
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> sftpServers() == 0);
   }
 }
