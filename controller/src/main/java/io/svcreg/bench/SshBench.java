@@ -37,7 +37,7 @@ import java.util.concurrent.Future;
 public final class SshBench {
 
   private static final String[] HOSTS = {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
-  private static final int REPS = 3;
+  private static final int REPS = 5;
   private static final int ADDS = 5;
 
   private SshBench() {}
