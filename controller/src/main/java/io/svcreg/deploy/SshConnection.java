@@ -1,10 +1,13 @@
 package io.svcreg.deploy;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -20,6 +23,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.LongConsumer;
 import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.client.session.ClientSession.ClientSessionEvent;
@@ -296,6 +301,10 @@ final class SshConnection implements AutoCloseable {
    * what may hang in {@code timeout}), closing that shell.
    */
   Result script(String script, Duration timeout) throws IOException {
+    if (script.length() * 3L > NodeShell.MAX_SCRIPT
+        && script.getBytes(StandardCharsets.UTF_8).length > NodeShell.MAX_SCRIPT) {
+      return scriptOnItsOwn(script, timeout);
+    }
     ClientSession s = session();
     long deadline = System.nanoTime() + timeout.toNanos();
     NodeShell shell = null;
@@ -310,12 +319,7 @@ final class SshConnection implements AutoCloseable {
       if (!s.isOpen()) {
         throw lost(null);
       }
-      throw new Timeout(
-          "a command on "
-              + target.describe()
-              + " did not finish within "
-              + timeout.toSeconds()
-              + " s");
+      throw timeout(timeout);
     } catch (IOException e) {
       if (closed(s)) {
         throw lost(e);
@@ -330,6 +334,50 @@ final class SshConnection implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** {@link #script} on an exec channel of its own ({@code sh -s}, the script on its stdin). */
+  private Result scriptOnItsOwn(String script, Duration timeout) throws IOException {
+    ClientSession s = session();
+    try (ChannelExec ch = s.createExecChannel("sh -s")) {
+      ch.setIn(new ByteArrayInputStream(script.getBytes(StandardCharsets.UTF_8)));
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      ch.setOut(out);
+      ch.setErr(err);
+      ch.open().verify(timeout);
+      Set<ClientChannelEvent> ev =
+          ch.waitFor(
+              EnumSet.of(ClientChannelEvent.CLOSED, ClientChannelEvent.EXIT_STATUS), timeout);
+      if (!ev.contains(ClientChannelEvent.EXIT_STATUS)) {
+        if (!s.isOpen()) {
+          throw lost(null);
+        }
+        throw timeout(timeout);
+      }
+      ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), Duration.ofSeconds(5));
+      Integer code = ch.getExitStatus();
+      return new Result(
+          code == null ? -1 : code,
+          out.toString(StandardCharsets.UTF_8),
+          err.toString(StandardCharsets.UTF_8));
+    } catch (Timeout | Unreachable e) {
+      throw e;
+    } catch (IOException e) {
+      if (closed(s)) {
+        throw lost(e);
+      }
+      throw e;
+    }
+  }
+
+  private Timeout timeout(Duration timeout) {
+    return new Timeout(
+        "a command on "
+            + target.describe()
+            + " did not finish within "
+            + timeout.toSeconds()
+            + " s");
   }
 
   /**

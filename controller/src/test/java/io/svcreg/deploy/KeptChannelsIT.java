@@ -89,6 +89,7 @@ class KeptChannelsIT {
     SshConnection.Result r = connection.script("echo out; echo err >&2; exit 3\n", T);
 
     assertThat(r).isEqualTo(new SshConnection.Result(3, "out\n", "err\n"));
+    assertThat(connection.script("printf x\n", T)).isEqualTo(new SshConnection.Result(0, "x", ""));
   }
 
   @Test
@@ -103,7 +104,7 @@ class KeptChannelsIT {
 
   @Test
   void script_outputLikeTheProtocolsOwnLines_andLargeOutput_arriveWhole() throws Exception {
-    String tricky = "svcreg-rc 0 0 0\nsvcreg-shell-ready\n";
+    String tricky = "svcreg-end-0123 0\nsvcreg-shell-ready\n";
     SshConnection.Result r =
         connection.script("printf '%s' '" + tricky + "'; printf 'no newline'\n", T);
     assertThat(r.out()).isEqualTo(tricky + "no newline");
@@ -147,7 +148,7 @@ class KeptChannelsIT {
   void script_thatKillsItsShell_failsAloneAndTheNextScriptGetsANewShell() throws Exception {
     String before = shellPid();
 
-    assertThatThrownBy(() -> connection.script("kill -KILL $PPID; sleep 5\n", T))
+    assertThatThrownBy(() -> connection.script("kill -KILL $PPID; sleep 1\n", T))
         .isInstanceOf(java.io.IOException.class)
         .hasMessageContaining("shell ended");
 
@@ -176,14 +177,17 @@ class KeptChannelsIT {
   }
 
   @Test
-  void close_removesTheShellsWorkingFilesOnTheNode() throws Exception {
-    Path dir = Path.of(connection.script("dirname \"$0\"\n", T).out().strip());
-    assertThat(dir.getFileName().toString()).startsWith("svcreg-shell.");
-    assertThat(dir).isDirectory();
+  void script_longerThanAShellArgument_runsOnAChannelOfItsOwn() throws Exception {
+    String shell = shellPid();
+    String script =
+        "# " + "x".repeat(NodeShell.MAX_SCRIPT) + "\necho $PPID; echo long >&2; exit 4\n";
 
-    connection.close();
+    SshConnection.Result r = connection.script(script, T);
 
-    Waits.atMost(Duration.ofSeconds(10)).until(() -> !Files.exists(dir));
+    assertThat(r.exit()).isEqualTo(4);
+    assertThat(r.out().strip()).isNotEqualTo(shell);
+    assertThat(r.err()).isEqualTo("long\n");
+    assertThat(shellPid()).isEqualTo(shell);
   }
 
   @Test
