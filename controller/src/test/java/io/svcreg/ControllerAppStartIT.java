@@ -110,6 +110,75 @@ class ControllerAppStartIT {
     }
   }
 
+  @Test
+  void start_removedServiceWhoseDeployedVersionWentMissing_removesWhatTheInventoryStillHolds()
+      throws IOException {
+    // a controller killed after a removal deleted the deployed version's directory but before it
+    // recorded that; the next one finds the version missing (and cannot reinstall it: the package
+    // is gone too), and the one after that is told to remove the service: the previous version
+    // and the inventory must go with it
+    Path specs = Files.createDirectories(tmp.resolve("specs"));
+    Files.writeString(specs.resolve("network.yaml"), network());
+    Path pkg = Files.createDirectories(tmp.resolve("packages/web/scripts"));
+    Files.writeString(pkg.resolveSibling("manifest.yaml"), "name: web\nversion: \"1.0.0\"\n");
+    for (String script : List.of("start.sh", "stop.sh")) {
+      Files.writeString(pkg.resolve(script), "#!/bin/sh\nexit 0\n");
+      Files.setPosixFilePermissions(
+          pkg.resolve(script), PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    Path spec = specs.resolve("web.yaml");
+    Files.writeString(
+        spec,
+        """
+        apiVersion: svcreg.io/v1
+        kind: Service
+        metadata: {name: web}
+        spec: {version: "1.0.0", package: ../packages/web, network: start-it, state: stopped}
+        """);
+    Path data = tmp.resolve("data");
+    ControllerApp.Config config = ControllerApp.Config.of(specs, data);
+    Path installed;
+    try (ControllerApp app = ControllerApp.start(config)) {
+      Waits.atMost(Duration.ofSeconds(30))
+          .until(() -> !app.controller().converging() && app.store().inventory().size() == 1);
+      installed = Path.of(app.store().inventory().getFirst().path());
+    }
+    Path previous = installed.resolveSibling("web-0.9.0");
+    copyTree(installed, previous);
+    Path marker = previous.resolve(".svcreg-install");
+    Files.writeString(
+        marker, Files.readString(marker).replace("version=1.0.0\n", "version=0.9.0\n"));
+    try (Stream<Path> all = Files.walk(installed)) {
+      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+    Files.move(tmp.resolve("packages/web"), tmp.resolve("packages/web-gone"));
+
+    try (ControllerApp app = ControllerApp.start(config)) {
+      Waits.atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  app.store()
+                      .service("web")
+                      .filter(o -> o.status().deployedVersion().isEmpty())
+                      .isPresent());
+      assertThat(app.store().inventory()).hasSize(2);
+    }
+    Files.delete(spec);
+
+    try (ControllerApp app = ControllerApp.start(config)) {
+      Waits.atMost(Duration.ofSeconds(30))
+          .untilAsserted(
+              () -> {
+                assertThat(app.store().service("web")).isEmpty();
+                assertThat(app.store().inventory()).isEmpty();
+              });
+    }
+    assertThat(previous).doesNotExist();
+    assertThat(installed).doesNotExist();
+  }
+
   private static void copyTree(Path from, Path to) throws IOException {
     try (Stream<Path> all = Files.walk(from)) {
       for (Path p : (Iterable<Path>) all::iterator) {

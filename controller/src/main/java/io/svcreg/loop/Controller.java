@@ -695,6 +695,10 @@ public final class Controller implements AutoCloseable {
         // the planner keeps it as it is, e.g. after a restart with a broken file)
         // (also when it never got recorded: an operator's command on it is forgotten then)
         if (desired.complete() && !desired.held().contains(key)) {
+          Outcome left = undeployLeftovers(name);
+          if (left != null) {
+            return left;
+          }
           removed(name);
         }
         return Outcome.DONE;
@@ -744,10 +748,49 @@ public final class Controller implements AutoCloseable {
       store.service(name).ifPresent(o -> applied(want, change, o.status(), true));
     }
     if (want == null) {
+      Outcome left = undeployLeftovers(name);
+      if (left != null) {
+        return left;
+      }
       removed(name);
       return Outcome.DONE;
     }
     return store.service(name).map(o -> progress(want, o, change, held)).orElse(Outcome.DONE);
+  }
+
+  /**
+   * Before a torn-down service is forgotten: removes what the inventory still records of it. The
+   * plan undeploys only a deployed version; a service whose deployed version was found missing (and
+   * not yet reinstalled, e.g. a controller killed in between) can still have inventory entries, the
+   * previous version's and the missing one's, which nothing would remove once it is forgotten.
+   */
+  private Outcome undeployLeftovers(String name) {
+    List<InventoryEntry> left =
+        store.inventory().stream().filter(e -> e.service().equals(name)).toList();
+    if (left.isEmpty()) {
+      return null;
+    }
+    String network = store.service(name).map(o -> o.spec().network()).orElse("");
+    for (String node : left.stream().map(InventoryEntry::node).distinct().toList()) {
+      Optional<Deployer> d = deployer(network, node);
+      if (d.isEmpty()) {
+        LOG.log(
+            Level.WARNING,
+            "Service/{0}: no deployer for node {1} any more; forgetting its files there: {2}",
+            name,
+            node,
+            left.stream().filter(e -> e.node().equals(node)).map(InventoryEntry::path).toList());
+        continue;
+      }
+      UninstallOutcome out = d.get().uninstall(name);
+      if (out instanceof io.svcreg.deploy.Failure f) {
+        return new Outcome.Retry(f.message());
+      }
+    }
+    Transaction tx = new Transaction();
+    left.forEach(tx::removeInventory);
+    commit(tx);
+    return null;
   }
 
   /**
