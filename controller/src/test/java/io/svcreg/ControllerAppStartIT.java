@@ -69,31 +69,10 @@ class ControllerAppStartIT {
   void start_versionDirectoryNotRecorded_isRecordedInTheInventory() throws IOException {
     // a controller killed between an install's rename and the commit recording it leaves a complete
     // version directory the inventory does not know: the next start records it
-    Path specs = Files.createDirectories(tmp.resolve("specs"));
-    Files.writeString(specs.resolve("network.yaml"), network());
-    Path pkg = Files.createDirectories(tmp.resolve("packages/web/scripts"));
-    Files.writeString(pkg.resolveSibling("manifest.yaml"), "name: web\nversion: \"1.0.0\"\n");
-    for (String script : List.of("start.sh", "stop.sh")) {
-      Files.writeString(pkg.resolve(script), "#!/bin/sh\nexit 0\n");
-      Files.setPosixFilePermissions(
-          pkg.resolve(script), PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
-    Files.writeString(
-        specs.resolve("web.yaml"),
-        """
-        apiVersion: svcreg.io/v1
-        kind: Service
-        metadata: {name: web}
-        spec: {version: "1.0.0", package: ../packages/web, network: start-it, state: stopped}
-        """);
+    Path specs = tmp.resolve("specs");
     Path data = tmp.resolve("data");
     ControllerApp.Config config = ControllerApp.Config.of(specs, data);
-    Path installed;
-    try (ControllerApp app = ControllerApp.start(config)) {
-      Waits.atMost(Duration.ofSeconds(30))
-          .until(() -> !app.controller().converging() && app.store().inventory().size() == 1);
-      installed = Path.of(app.store().inventory().getFirst().path());
-    }
+    Path installed = installWeb(config);
     Path orphan = installed.resolveSibling("web-1.1.0");
     copyTree(installed, orphan);
     Path marker = orphan.resolve(".svcreg-install");
@@ -117,32 +96,10 @@ class ControllerAppStartIT {
     // recorded that; the next one finds the version missing (and cannot reinstall it: the package
     // is gone too), and the one after that is told to remove the service: the previous version
     // and the inventory must go with it
-    Path specs = Files.createDirectories(tmp.resolve("specs"));
-    Files.writeString(specs.resolve("network.yaml"), network());
-    Path pkg = Files.createDirectories(tmp.resolve("packages/web/scripts"));
-    Files.writeString(pkg.resolveSibling("manifest.yaml"), "name: web\nversion: \"1.0.0\"\n");
-    for (String script : List.of("start.sh", "stop.sh")) {
-      Files.writeString(pkg.resolve(script), "#!/bin/sh\nexit 0\n");
-      Files.setPosixFilePermissions(
-          pkg.resolve(script), PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
-    Path spec = specs.resolve("web.yaml");
-    Files.writeString(
-        spec,
-        """
-        apiVersion: svcreg.io/v1
-        kind: Service
-        metadata: {name: web}
-        spec: {version: "1.0.0", package: ../packages/web, network: start-it, state: stopped}
-        """);
+    Path specs = tmp.resolve("specs");
     Path data = tmp.resolve("data");
     ControllerApp.Config config = ControllerApp.Config.of(specs, data);
-    Path installed;
-    try (ControllerApp app = ControllerApp.start(config)) {
-      Waits.atMost(Duration.ofSeconds(30))
-          .until(() -> !app.controller().converging() && app.store().inventory().size() == 1);
-      installed = Path.of(app.store().inventory().getFirst().path());
-    }
+    Path installed = installWeb(config);
     Path previous = installed.resolveSibling("web-0.9.0");
     copyTree(installed, previous);
     Path marker = previous.resolve(".svcreg-install");
@@ -165,7 +122,7 @@ class ControllerAppStartIT {
                       .isPresent());
       assertThat(app.store().inventory()).hasSize(2);
     }
-    Files.delete(spec);
+    Files.delete(specs.resolve("web.yaml"));
 
     try (ControllerApp app = ControllerApp.start(config)) {
       Waits.atMost(Duration.ofSeconds(30))
@@ -177,6 +134,36 @@ class ControllerAppStartIT {
     }
     assertThat(previous).doesNotExist();
     assertThat(installed).doesNotExist();
+  }
+
+  /**
+   * Declares the stopped service {@code web} 1.0.0 (a package directory in {@code tmp/packages}) on
+   * a local network in the specs of {@code config}, and runs a controller until it is installed;
+   * gives its version directory.
+   */
+  private Path installWeb(ControllerApp.Config config) throws IOException {
+    Path specs = Files.createDirectories(config.specs());
+    Files.writeString(specs.resolve("network.yaml"), network());
+    Path pkg = Files.createDirectories(tmp.resolve("packages/web/scripts"));
+    Files.writeString(pkg.resolveSibling("manifest.yaml"), "name: web\nversion: \"1.0.0\"\n");
+    for (String script : List.of("start.sh", "stop.sh")) {
+      Files.writeString(pkg.resolve(script), "#!/bin/sh\nexit 0\n");
+      Files.setPosixFilePermissions(
+          pkg.resolve(script), PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    Files.writeString(
+        specs.resolve("web.yaml"),
+        """
+        apiVersion: svcreg.io/v1
+        kind: Service
+        metadata: {name: web}
+        spec: {version: "1.0.0", package: ../packages/web, network: start-it, state: stopped}
+        """);
+    try (ControllerApp app = ControllerApp.start(config)) {
+      Waits.atMost(Duration.ofSeconds(30))
+          .until(() -> !app.controller().converging() && app.store().inventory().size() == 1);
+      return Path.of(app.store().inventory().getFirst().path());
+    }
   }
 
   private static void copyTree(Path from, Path to) throws IOException {
