@@ -6,7 +6,10 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -18,9 +21,11 @@ import org.apache.sshd.client.session.ClientSession;
 /**
  * Channels of one SSH session kept open between uses ({@link NodeShell}s, SFTP clients): what one
  * action takes, no other action uses until it is given back; at most {@code max} idle ones are
- * kept, the rest closed. One can be opened ahead ({@link #warm}), right after logging in, so that
- * the first action does not wait for the node to start it. All of them belong to the session they
- * were opened on: {@link #clear} closes them when it is replaced.
+ * kept, the rest closed, and none is handed out once it is older than {@code maxAge} (a kept shell
+ * would keep the environment of its start: a change to the user's rc files on the node reaches the
+ * scripts within that time). One can be opened ahead ({@link #warm}), right after logging in, so
+ * that the first action does not wait for the node to start it. All of them belong to the session
+ * they were opened on: {@link #clear} closes them when it is replaced.
  */
 final class ChannelPool<T> {
 
@@ -45,16 +50,29 @@ final class ChannelPool<T> {
   private final Opener<T> opener;
   private final Predicate<T> isOpen;
   private final Consumer<T> closer;
+  private final Duration maxAge;
   private final Deque<T> idle = new ArrayDeque<>(); // the most recently used first
+  private final Map<T, Long> openedAt = Collections.synchronizedMap(new IdentityHashMap<>());
   private ClientSession session; // the one the idle channels belong to
   private CompletableFuture<T> warming;
 
-  ChannelPool(String what, int max, Opener<T> opener, Predicate<T> isOpen, Consumer<T> closer) {
+  ChannelPool(
+      String what,
+      int max,
+      Duration maxAge,
+      Opener<T> opener,
+      Predicate<T> isOpen,
+      Consumer<T> closer) {
     this.what = what;
     this.max = max;
+    this.maxAge = maxAge;
     this.opener = opener;
     this.isOpen = isOpen;
-    this.closer = closer;
+    this.closer =
+        t -> {
+          openedAt.remove(t);
+          closer.accept(t);
+        };
   }
 
   /**
@@ -68,7 +86,7 @@ final class ChannelPool<T> {
       if (session == s) {
         while (!idle.isEmpty()) {
           T t = idle.pop();
-          if (isOpen.test(t)) {
+          if (usable(t)) {
             return t;
           }
           closer.accept(t);
@@ -80,7 +98,7 @@ final class ChannelPool<T> {
     if (warm != null) {
       try {
         T t = warm.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        if (isOpen.test(t)) {
+        if (usable(t)) {
           return t;
         }
         closer.accept(t);
@@ -95,7 +113,19 @@ final class ChannelPool<T> {
         // opening it failed: try again, with the time that is left
       }
     }
-    return opener.open(s, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    return open(s, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+  }
+
+  private T open(ClientSession s, Duration timeout) throws IOException {
+    T t = opener.open(s, timeout);
+    openedAt.put(t, System.nanoTime());
+    return t;
+  }
+
+  /** Open, and not older than the maximum age. */
+  private boolean usable(T t) {
+    Long opened = openedAt.get(t);
+    return isOpen.test(t) && opened != null && System.nanoTime() - opened < maxAge.toNanos();
   }
 
   /**
@@ -103,11 +133,16 @@ final class ChannelPool<T> {
    */
   void giveBack(ClientSession s, T t) {
     synchronized (this) {
-      if (s == session && s.isOpen() && isOpen.test(t) && idle.size() < max) {
+      if (s == session && s.isOpen() && usable(t) && idle.size() < max) {
         idle.push(t);
         return;
       }
     }
+    closer.accept(t);
+  }
+
+  /** Closes {@code t}, taken from this pool, instead of giving it back (e.g. after a failure). */
+  void discard(T t) {
     closer.accept(t);
   }
 
@@ -129,7 +164,7 @@ final class ChannelPool<T> {
         .start(
             () -> {
               try {
-                warm.complete(opener.open(s, timeout));
+                warm.complete(open(s, timeout));
               } catch (IOException | RuntimeException e) {
                 LOG.log(Level.DEBUG, "cannot open {0} ahead: {1}", what, e.getMessage());
                 warm.completeExceptionally(e);

@@ -71,6 +71,12 @@ final class SshConnection implements AutoCloseable {
   /** SFTP clients kept open per node between uploads. */
   private static final int IDLE_SFTP = 1;
 
+  /**
+   * How long a kept shell or SFTP client is used: a shell keeps the environment of its start (the
+   * user's rc files), so a change to them reaches the scripts within this time.
+   */
+  static final Duration KEPT_AT_MOST = Duration.ofMinutes(10);
+
   private static final List<String> FAST_KEX =
       List.of("mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org");
 
@@ -95,6 +101,7 @@ final class SshConnection implements AutoCloseable {
         new ChannelPool<>(
             "shell-" + target.node(),
             IDLE_SHELLS,
+            KEPT_AT_MOST,
             NodeShell::open,
             NodeShell::isOpen,
             NodeShell::close);
@@ -102,6 +109,7 @@ final class SshConnection implements AutoCloseable {
         new ChannelPool<>(
             "sftp-" + target.node(),
             IDLE_SFTP,
+            KEPT_AT_MOST,
             SshConnection::openSftp,
             SftpClient::isOpen,
             SshConnection::closeQuietly);
@@ -330,7 +338,7 @@ final class SshConnection implements AutoCloseable {
         if (reusable) {
           shells.giveBack(s, shell);
         } else {
-          shell.close();
+          shells.discard(shell);
         }
       }
     }
@@ -436,7 +444,7 @@ final class SshConnection implements AutoCloseable {
         if (reusable) {
           sftps.giveBack(s, sftp);
         } else {
-          closeQuietly(sftp);
+          sftps.discard(sftp);
         }
       }
     }

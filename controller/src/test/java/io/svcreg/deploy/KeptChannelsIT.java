@@ -10,7 +10,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.IntStream;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -227,5 +231,103 @@ class KeptChannelsIT {
     connection.close();
 
     Waits.atMost(Duration.ofSeconds(10)).until(() -> sftpServers() == 0);
+  }
+
+  /** A logged-in session of its own, for the pool's tests (closed with the test's client). */
+  private ClientSession rawSession(SshClient client) throws Exception {
+    client.setServerKeyVerifier(
+        new KnownHosts(sshd.knownHosts, sshd.host, sshd.port)); // the server's key was trusted
+    client.setKeyIdentityProvider(new FileKeyPairProvider(sshd.clientKey));
+    client.start();
+    ClientSession s =
+        client
+            .connect(System.getProperty("user.name"), sshd.host, sshd.port)
+            .verify(T)
+            .getSession();
+    s.auth().verify(T);
+    return s;
+  }
+
+  private static ChannelPool<NodeShell> shellPool(
+      int max, Duration maxAge, List<NodeShell> opened) {
+    return new ChannelPool<>(
+        "shell-test",
+        max,
+        maxAge,
+        (session, timeout) -> {
+          NodeShell shell = NodeShell.open(session, timeout);
+          opened.add(shell);
+          return shell;
+        },
+        NodeShell::isOpen,
+        NodeShell::close);
+  }
+
+  @Test
+  void pool_givenBack_isHandedOutAgainUntilItIsTooOld() throws Exception {
+    try (SshClient client = SshClient.setUpDefaultClient()) {
+      ClientSession s = rawSession(client);
+      List<NodeShell> opened = new CopyOnWriteArrayList<>();
+      ChannelPool<NodeShell> pool = shellPool(2, Duration.ofMillis(500), opened);
+      pool.use(s);
+
+      NodeShell first = pool.take(s, T);
+      pool.giveBack(s, first);
+      assertThat(pool.take(s, T)).isSameAs(first);
+      pool.giveBack(s, first);
+
+      Waits.atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                NodeShell next = pool.take(s, T);
+                pool.giveBack(s, next);
+                return next != first;
+              });
+      assertThat(first.isOpen()).as("the old shell is closed").isFalse();
+      pool.clear();
+      assertThat(opened).allSatisfy(shell -> assertThat(shell.isOpen()).isFalse());
+    }
+  }
+
+  @Test
+  void pool_keepsAtMostMaxIdleAndOnlyOfTheSessionInUse() throws Exception {
+    try (SshClient client = SshClient.setUpDefaultClient()) {
+      ClientSession s = rawSession(client);
+      List<NodeShell> opened = new CopyOnWriteArrayList<>();
+      ChannelPool<NodeShell> pool = shellPool(2, Duration.ofMinutes(10), opened);
+      pool.use(s);
+      List<NodeShell> taken = List.of(pool.take(s, T), pool.take(s, T), pool.take(s, T));
+      assertThat(opened).hasSize(3);
+
+      taken.forEach(shell -> pool.giveBack(s, shell));
+
+      assertThat(taken.stream().filter(NodeShell::isOpen).count()).isEqualTo(2);
+      List<NodeShell> again = List.of(pool.take(s, T), pool.take(s, T));
+      assertThat(again).allMatch(taken::contains);
+      again.forEach(shell -> pool.giveBack(s, shell));
+      ClientSession other = rawSession(client);
+      pool.use(other);
+      assertThat(taken).noneMatch(NodeShell::isOpen);
+      NodeShell fresh = pool.take(other, T);
+      assertThat(taken).doesNotContain(fresh);
+      pool.giveBack(s, fresh); // given back for the old session: closed, not kept
+      assertThat(fresh.isOpen()).isFalse();
+    }
+  }
+
+  @Test
+  void pool_warm_opensOneAheadThatTheFirstTakeGets() throws Exception {
+    try (SshClient client = SshClient.setUpDefaultClient()) {
+      ClientSession s = rawSession(client);
+      List<NodeShell> opened = new CopyOnWriteArrayList<>();
+      ChannelPool<NodeShell> pool = shellPool(2, Duration.ofMinutes(10), opened);
+
+      pool.warm(s, T);
+      NodeShell shell = pool.take(s, T);
+
+      assertThat(opened).containsExactly(shell);
+      pool.discard(shell);
+      assertThat(shell.isOpen()).isFalse();
+    }
   }
 }
