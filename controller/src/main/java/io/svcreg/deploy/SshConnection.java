@@ -38,9 +38,11 @@ import org.apache.sshd.sftp.client.SftpClientFactory;
 /**
  * One node's SSH connection (Apache MINA SSHD client): a single authenticated session reused by
  * every command and upload, opened on first use and again after it was lost; keep-alive requests
- * every {@code keepAlive} detect a dead peer. The host key must be in the node's known hosts file
- * ({@link KnownHosts}); the client authenticates with the keys of the user's SSH agent, when one is
- * given ({@link UnixSocketAgent}), and with the node's identity file, when it exists.
+ * every {@code keepAlive} detect a dead peer. Scripts run on shells kept open on the node ({@link
+ * NodeShell}) and uploads on a kept SFTP client ({@link ChannelPool}). The host key must be in the
+ * node's known hosts file ({@link KnownHosts}); the client authenticates with the keys of the
+ * user's SSH agent, when one is given ({@link UnixSocketAgent}), and with the node's identity file,
+ * when it exists.
  */
 final class SshConnection implements AutoCloseable {
 
