@@ -34,6 +34,11 @@ final class ChannelPool<T> {
     T open(ClientSession session, Duration timeout) throws IOException;
   }
 
+  /** What an action does with a channel it took. */
+  interface Use<T, R> {
+    R apply(T channel) throws IOException;
+  }
+
   /** Opening took longer than the time limit. */
   static final class OpenTimeout extends IOException {
     private static final long serialVersionUID = 1L;
@@ -126,6 +131,26 @@ final class ChannelPool<T> {
   private boolean usable(T t) {
     Long opened = openedAt.get(t);
     return isOpen.test(t) && opened != null && System.nanoTime() - opened < maxAge.toNanos();
+  }
+
+  /**
+   * Takes a channel ({@link #take}), runs {@code use} with it and gives it back; one whose use
+   * failed is closed instead.
+   */
+  <R> R with(ClientSession s, Duration timeout, Use<T, R> use) throws IOException {
+    T t = take(s, timeout);
+    boolean ok = false;
+    try {
+      R r = use.apply(t);
+      ok = true;
+      return r;
+    } finally {
+      if (ok) {
+        giveBack(s, t);
+      } else {
+        discard(t);
+      }
+    }
   }
 
   /**

@@ -76,6 +76,13 @@ final class NodeShell implements AutoCloseable {
     this.channel = channel;
   }
 
+  /** Whether {@code script} is short enough for a kept shell ({@link #MAX_SCRIPT}). */
+  static boolean fits(String script) {
+    // a char is at most 3 bytes of UTF-8: only a long script is encoded to count
+    return script.length() * 3L <= MAX_SCRIPT
+        || script.getBytes(StandardCharsets.UTF_8).length <= MAX_SCRIPT;
+  }
+
   /** Opens a shell on {@code session}, waiting at most {@code timeout} for it to be ready. */
   static NodeShell open(ClientSession session, Duration timeout) throws IOException {
     ChannelExec ch = session.createExecChannel("sh -s");

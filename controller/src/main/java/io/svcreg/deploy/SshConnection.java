@@ -311,20 +311,16 @@ final class SshConnection implements AutoCloseable {
    * what may hang in {@code timeout}), closing that shell.
    */
   Result script(String script, Duration timeout) throws IOException {
-    if (script.length() * 3L > NodeShell.MAX_SCRIPT
-        && script.getBytes(StandardCharsets.UTF_8).length > NodeShell.MAX_SCRIPT) {
+    if (!NodeShell.fits(script)) {
       return scriptOnItsOwn(script, timeout);
     }
     ClientSession s = session();
     long deadline = System.nanoTime() + timeout.toNanos();
-    NodeShell shell = null;
-    boolean reusable = false;
     try {
-      shell = shells.take(s, timeout);
-      Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-      Result r = shell.run(script, left);
-      reusable = true;
-      return r;
+      return shells.with(
+          s,
+          timeout,
+          shell -> shell.run(script, Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))));
     } catch (NodeShell.Timeout | ChannelPool.OpenTimeout e) {
       if (!s.isOpen()) {
         throw lost(null);
@@ -335,14 +331,6 @@ final class SshConnection implements AutoCloseable {
         throw lost(e);
       }
       throw e;
-    } finally {
-      if (shell != null) {
-        if (reusable) {
-          shells.giveBack(s, shell);
-        } else {
-          shells.discard(shell);
-        }
-      }
     }
   }
 
@@ -420,35 +408,29 @@ final class SshConnection implements AutoCloseable {
    */
   void upload(Path local, String remote, LongConsumer sent) throws IOException {
     ClientSession s = session();
-    SftpClient sftp = null;
-    boolean reusable = false;
     try {
-      sftp = sftps.take(s, connectTimeout);
-      try (InputStream in = Files.newInputStream(local);
-          OutputStream out = sftp.write(remote, 64 * 1024)) {
-        byte[] buf = new byte[256 * 1024];
-        long total = 0;
-        int n;
-        while ((n = in.read(buf)) > 0) {
-          out.write(buf, 0, n);
-          total += n;
-          sent.accept(total);
-        }
-      }
-      reusable = true;
+      sftps.with(
+          s,
+          connectTimeout,
+          sftp -> {
+            try (InputStream in = Files.newInputStream(local);
+                OutputStream out = sftp.write(remote, 64 * 1024)) {
+              byte[] buf = new byte[256 * 1024];
+              long total = 0;
+              int n;
+              while ((n = in.read(buf)) > 0) {
+                out.write(buf, 0, n);
+                total += n;
+                sent.accept(total);
+              }
+            }
+            return null;
+          });
     } catch (IOException e) {
       if (closed(s)) {
         throw lost(e);
       }
       throw e;
-    } finally {
-      if (sftp != null) {
-        if (reusable) {
-          sftps.giveBack(s, sftp);
-        } else {
-          sftps.discard(sftp);
-        }
-      }
     }
   }
 
