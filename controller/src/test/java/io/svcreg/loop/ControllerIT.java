@@ -383,15 +383,7 @@ class ControllerIT {
 
     Rig.kill9(pid);
 
-    rig.await(
-        CONVERGE,
-        "svc",
-        "running again as a new process",
-        o ->
-            o.status().phase() == Phase.RUNNING
-                && o.status().pid().isPresent()
-                && o.status().pid().get() != pid
-                && o.status().health().state() == HealthState.PASSING);
+    rig.awaitNewProcess(CONVERGE, "svc", pid);
     assertThat(rig.servicePids()).containsExactly(rig.pid("svc"));
   }
 
@@ -408,15 +400,7 @@ class ControllerIT {
 
     Files.writeString(rig.installRoot.resolve("svc-1.0.0/lie"), "");
 
-    rig.await(
-        CONVERGE,
-        "svc",
-        "running again as a new process",
-        o ->
-            o.status().phase() == Phase.RUNNING
-                && o.status().pid().isPresent()
-                && o.status().pid().get() != pid
-                && o.status().health().state() == HealthState.PASSING);
+    rig.awaitNewProcess(CONVERGE, "svc", pid);
     Map<String, Object> lie = Rig.data(rig.events(Event.HEALTH_CHECK_RESULT, "svc").get(before));
     assertThat(lie).containsEntry("state", "failing").containsEntry("reason", "ProcessExited");
     assertThat(String.valueOf(lie.get("output")))

@@ -230,15 +230,7 @@ class RemoteNodesIT {
 
     Files.writeString(root(0).resolve("db-1/lie"), "");
 
-    rig.await(
-        LONG,
-        "db",
-        "running again as a new process",
-        o ->
-            o.status().phase() == Phase.RUNNING
-                && o.status().pid().isPresent()
-                && o.status().pid().get() != pid
-                && o.status().health().state() == HealthState.PASSING);
+    rig.awaitNewProcess(LONG, "db", pid);
     Map<String, Object> lie = Rig.data(rig.events(Event.HEALTH_CHECK_RESULT, "db").get(before));
     assertThat(lie).containsEntry("state", "failing").containsEntry("reason", "ProcessExited");
     assertThat(String.valueOf(lie.get("output")))
@@ -294,12 +286,7 @@ class RemoteNodesIT {
     rig.await(LONG, "db", "Degraded NodeUnreachable", o -> degraded(o).equals("NodeUnreachable"));
     nodes.set(0, nodes.get(0).restarted());
 
-    ObservedService back =
-        rig.await(
-            LONG,
-            "db",
-            "Degraded cleared",
-            o -> degraded(o).isEmpty() && o.status().phase() == Phase.RUNNING);
+    ObservedService back = awaitDegradedCleared("db");
     assertThat(back.status().pid()).contains(pid);
     assertThat(back.status().deployedVersion()).contains("1");
     assertThat(Rig.alive(pid)).isTrue();
@@ -335,12 +322,7 @@ class RemoteNodesIT {
     Files.delete(home.resolve("slow"));
     nodes.set(0, nodes.get(0).restarted());
 
-    ObservedService back =
-        rig.await(
-            LONG,
-            "db",
-            "Degraded cleared",
-            o -> degraded(o).isEmpty() && o.status().phase() == Phase.RUNNING);
+    ObservedService back = awaitDegradedCleared("db");
     assertThat(back.status().pid()).contains(pid);
     assertThat(back.status().health().state()).isEqualTo(HealthState.PASSING);
     assertThat(rig.events(Event.HEALTH_CHECK_RESULT, "db"))
@@ -355,5 +337,14 @@ class RemoteNodesIT {
         .map(c -> c.reason())
         .findFirst()
         .orElse("");
+  }
+
+  /** Waits until {@code name} runs again with its node-caused Degraded condition cleared. */
+  private ObservedService awaitDegradedCleared(String name) {
+    return rig.await(
+        LONG,
+        name,
+        "Degraded cleared",
+        o -> degraded(o).isEmpty() && o.status().phase() == Phase.RUNNING);
   }
 }

@@ -308,6 +308,19 @@ final class Rig implements AutoCloseable {
     return service(name);
   }
 
+  /** Waits until service {@code name} runs healthy as a process other than {@code oldPid}. */
+  ObservedService awaitNewProcess(Duration timeout, String name, long oldPid) {
+    return await(
+        timeout,
+        name,
+        "running healthy as a new process",
+        o ->
+            o.status().phase() == Phase.RUNNING
+                && o.status().pid().isPresent()
+                && o.status().pid().get() != oldPid
+                && o.status().health().state() == HealthState.PASSING);
+  }
+
   /** Waits until the loop has nothing queued or running. */
   void awaitIdle(Duration timeout) {
     Waits.atMost(timeout).alias("the loop is idle").until(() -> !app.controller().converging());

@@ -377,15 +377,7 @@ class ServiceActionsIT {
   }
 
   private ObservedService awaitNewProcess(String name, long oldPid) {
-    return rig.await(
-        CONVERGE,
-        name,
-        "running healthy as a new process",
-        o ->
-            o.status().phase() == Phase.RUNNING
-                && o.status().pid().isPresent()
-                && o.status().pid().get() != oldPid
-                && o.status().health().state() == HealthState.PASSING);
+    return rig.awaitNewProcess(CONVERGE, name, oldPid);
   }
 
   private void staysStopped() {
