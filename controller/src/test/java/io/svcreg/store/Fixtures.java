@@ -4,12 +4,24 @@ import io.svcreg.core.Lease;
 import io.svcreg.core.ObservedNetwork;
 import io.svcreg.core.ObservedService;
 import io.svcreg.schema.Cidr;
+import io.svcreg.schema.Condition;
+import io.svcreg.schema.ConditionStatus;
+import io.svcreg.schema.Endpoint;
+import io.svcreg.schema.ExecutionType;
+import io.svcreg.schema.Health;
+import io.svcreg.schema.HealthCheck;
+import io.svcreg.schema.HealthState;
 import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Metadata;
 import io.svcreg.schema.NetworkSpec;
 import io.svcreg.schema.NetworkStatus;
 import io.svcreg.schema.NetworkType;
 import io.svcreg.schema.Phase;
+import io.svcreg.schema.Protocol;
+import io.svcreg.schema.Rollout;
+import io.svcreg.schema.RunState;
+import io.svcreg.schema.ServiceSpec;
+import io.svcreg.schema.ServiceStatus;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,19 +37,59 @@ final class Fixtures {
 
   private Fixtures() {}
 
-  /** A running service named {@code name} (a {@link StoreBenchmark#service} renamed). */
+  /** A running service named {@code name}. */
   static ObservedService service(String name) {
     return service(name, Phase.RUNNING);
   }
 
+  /**
+   * A service on the local network with an endpoint, a health check and a condition, its address,
+   * version and pid drawn from its name. The stores under {@code legacy-string-holders} hold
+   * services made by this method: a change here breaks {@link StoreFormatIT}.
+   */
   static ObservedService service(String name, Phase phase) {
-    ObservedService s = StoreBenchmark.service(Math.floorMod(name.hashCode(), 1000), phase);
+    int i = Math.floorMod(name.hashCode(), 1000);
+    Ipv4 address = Ipv4.of("127.1.0.1").plus(i);
+    ServiceSpec spec =
+        new ServiceSpec(
+            "1.2." + (i % 10),
+            "../packages/svc-" + i,
+            "local",
+            "local",
+            Optional.empty(),
+            ExecutionType.MANAGED_PROCESS,
+            List.of(new Endpoint("http", 8080, Protocol.HTTP)),
+            List.of(),
+            Map.of("LOG_LEVEL", "info"),
+            Optional.of(
+                new HealthCheck(
+                    "scripts/health.sh",
+                    HealthCheck.DEFAULT_INTERVAL,
+                    HealthCheck.DEFAULT_TIMEOUT,
+                    HealthCheck.DEFAULT_FAILURE_THRESHOLD)),
+            RunState.RUNNING,
+            Rollout.DEFAULT);
+    Instant at = Instant.parse("2026-01-01T00:00:00Z").plusSeconds(i);
+    ServiceStatus status =
+        new ServiceStatus(
+            phase,
+            1,
+            Optional.of(spec.version()),
+            Optional.empty(),
+            Optional.of("local"),
+            Optional.of(address),
+            List.of(address + ":8080"),
+            Optional.of(10_000L + i),
+            new Health(HealthState.PASSING, Optional.of(at), "ok"),
+            List.of(new Condition(Condition.READY, ConditionStatus.TRUE, "Healthy", "passing", at)),
+            Optional.empty(),
+            Optional.of("0123456789abcdef0123456789abcdef01234567"));
     return new ObservedService(
-        new Metadata(name, s.metadata().labels(), s.metadata().annotations()),
-        s.generation(),
-        s.specHash(),
-        s.spec(),
-        s.status());
+        new Metadata(name, Map.of("tier", "backend"), Map.of()),
+        1,
+        "sha256:" + Integer.toHexString(i),
+        spec,
+        status);
   }
 
   static ObservedNetwork network(String name) {
