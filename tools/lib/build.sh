@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Builds controller/target/svcreg.jar when it is missing or older than any source.
+# Builds a module's jar when it is missing or older than any of its sources: `controller` (the
+# product, controller/target/svcreg.jar and its lib/) or `bench` (bench/target/svcreg-bench.jar,
+# the benchmarks, run with the controller's jar and lib/).
 #
-# Sourced by tools/svcreg and tools/bench after tools/lib/java.sh. `svcreg_ensure_built ROOT`
-# builds quietly (offline first, then online), shows Maven's log only when the build fails, and
-# holds a lock so that two invocations never build at once.
+# Sourced by tools/svcreg and tools/bench after tools/lib/java.sh. `svcreg_ensure_built ROOT
+# [MODULE]` (default controller) builds MODULE and the modules it depends on, quietly (offline
+# first, then online), shows Maven's log only when the build fails, and holds a lock so that two
+# invocations never build at once.
 set -euo pipefail
 
 # Installs a Debian package with apt-get when we are root (running `apt-get update` once first);
@@ -28,15 +31,39 @@ svcreg_ensure_maven() {
   command -v mvn >/dev/null || svcreg_apt_install "Maven 3.8 or newer" maven
 }
 
-# Prints the first source file newer than the jar (or "missing" when there is no jar).
+# Sets SVCREG_MODULE_JAR (relative to the root) and the array SVCREG_MODULE_DIRS (the modules it
+# is built from) for a module; exits 2 for an unknown one.
+svcreg_module() {
+  case "$1" in
+    controller)
+      SVCREG_MODULE_JAR=controller/target/svcreg.jar
+      SVCREG_MODULE_DIRS=(api-schema controller)
+      ;;
+    bench)
+      SVCREG_MODULE_JAR=bench/target/svcreg-bench.jar
+      SVCREG_MODULE_DIRS=(api-schema controller bench)
+      ;;
+    *)
+      echo "svcreg: no module '$1' to build" >&2
+      exit 2
+      ;;
+  esac
+}
+
+# Prints the first source file of a module newer than its jar (or "missing" when there is no jar,
+# or the controller's lib/ is missing).
 svcreg_stale_source() {
-  local root="$1" jar="$1/controller/target/svcreg.jar"
+  local root="$1" module="${2:-controller}" jar dirs=() dir
+  svcreg_module "$module"
+  jar="$root/$SVCREG_MODULE_JAR"
   if [[ ! -f "$jar" || ! -d "$root/controller/target/lib" ]]; then
     echo missing
     return 0
   fi
-  find "$root"/pom.xml "$root"/*/pom.xml "$root"/*/src -newer "$jar" -type f -print -quit \
-    2>/dev/null || true
+  for dir in "${SVCREG_MODULE_DIRS[@]}"; do
+    dirs+=("$root/$dir/pom.xml" "$root/$dir/src")
+  done
+  find "$root"/pom.xml "${dirs[@]}" -newer "$jar" -type f -print -quit 2>/dev/null || true
 }
 
 # Sets MAVEN_OPTS so that Maven on JDK 23+ does not warn about sun.misc.Unsafe.
@@ -46,10 +73,12 @@ svcreg_maven_opts() {
   fi
 }
 
-# Builds the jar if any source is newer than it.
+# Builds a module (default controller) and the modules it needs if any of their sources is newer
+# than its jar.
 svcreg_ensure_built() {
-  local root="$1" log lock
-  [[ -n "$(svcreg_stale_source "$root")" ]] || return 0
+  local root="$1" module="${2:-controller}" log lock
+  svcreg_module "$module"
+  [[ -n "$(svcreg_stale_source "$root" "$module")" ]] || return 0
   svcreg_ensure_maven
   svcreg_maven_opts
   mkdir -p "$root/controller/target"
@@ -57,10 +86,11 @@ svcreg_ensure_built() {
   exec {SVCREG_LOCK_FD}>"$lock"
   flock "$SVCREG_LOCK_FD"
   # Another invocation may have built it while we waited.
-  if [[ -n "$(svcreg_stale_source "$root")" ]]; then
+  if [[ -n "$(svcreg_stale_source "$root" "$module")" ]]; then
     log="$(mktemp "${TMPDIR:-/tmp}/svcreg-build.XXXXXX")"
     echo "svcreg: building (first use or sources changed) ..." >&2
-    local flags=(-B -q package -DskipTests -Dspotless.check.skip=true -Djacoco.skip=true)
+    local flags=(-B -q package -pl "$module" -am -DskipTests -Dspotless.check.skip=true
+      -Djacoco.skip=true)
     # Offline first (fast, no network); online only when something is missing from ~/.m2.
     if ! (cd "$root" && mvn -o "${flags[@]}") >"$log" 2>&1; then
       if ! grep -qi 'offline' "$log" || ! (cd "$root" && mvn "${flags[@]}") >>"$log" 2>&1; then
@@ -70,7 +100,9 @@ svcreg_ensure_built() {
       fi
     fi
     rm -f "$log"
-    touch "$root/controller/target/svcreg.jar"
+    # Maven leaves a jar alone when its content did not change: mark the jars built (the
+    # controller's is built for every module) as fresh.
+    touch "$root/controller/target/svcreg.jar" "$root/$SVCREG_MODULE_JAR"
   fi
   flock -u "$SVCREG_LOCK_FD"
   exec {SVCREG_LOCK_FD}>&-

@@ -176,16 +176,16 @@ public final class StoreBenchmark {
     }
   }
 
-  static String name(int i) {
+  private static String name(int i) {
     return "svc-" + i;
   }
 
   /** A typical running service on a local network, with endpoints, health and a condition. */
-  static ObservedService service(int i) {
+  private static ObservedService service(int i) {
     return service(i, Phase.RUNNING);
   }
 
-  static ObservedService service(int i, Phase phase) {
+  private static ObservedService service(int i, Phase phase) {
     Ipv4 address = Ipv4.of("127.1.0.1").plus(i);
     ServiceSpec spec =
         new ServiceSpec(
