@@ -177,7 +177,7 @@ public final class ObservedStates {
     Optional<String> deployed = old != null ? old.status().deployedVersion() : Optional.empty();
     Optional<String> previous = old != null ? old.status().previousVersion() : Optional.empty();
     List<Condition> conditions = old != null ? old.status().conditions() : List.of();
-    boolean running = old != null && PlanRun.isUp(old.status());
+    boolean running = old != null && ServiceStates.isUp(old.status());
     for (Action a : actions) {
       switch (a) {
         case Action.Deploy d -> {

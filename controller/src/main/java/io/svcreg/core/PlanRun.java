@@ -1,7 +1,6 @@
 package io.svcreg.core;
 
 import io.svcreg.schema.Condition;
-import io.svcreg.schema.ConditionStatus;
 import io.svcreg.schema.Endpoint;
 import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Location;
@@ -667,8 +666,8 @@ final class PlanRun {
     if (isSettled(w, st)) {
       return List.of();
     }
-    RunState state = runState(d, st);
-    boolean up = isUp(st);
+    RunState state = ServiceStates.runState(d, st);
+    boolean up = ServiceStates.isUp(st);
     String oldNode = st.node().orElse(o.spec().node());
     Optional<String> deployed = st.deployedVersion();
     if (w.moved) {
@@ -701,7 +700,7 @@ final class PlanRun {
               + " → "
               + w.newAddress);
     }
-    boolean gaveUp = !w.specChanged && gaveUp(o);
+    boolean gaveUp = !w.specChanged && ServiceStates.gaveUp(o);
     if (!w.specChanged && !gaveUp && state == RunState.RUNNING && rollbackDue(st, d)) {
       out.add(new Action.Rollback(name, d.node(), deployed.get(), st.previousVersion().get()));
       return out;
@@ -736,21 +735,11 @@ final class PlanRun {
       if (!reasons.isEmpty()) {
         out.add(new Action.Restart(name, d.node(), String.join("; ", reasons)));
       }
-    } else if (!gaveUp || !startLimitReached(st)) {
+    } else if (!gaveUp || !ServiceStates.startLimitReached(st)) {
       // after a rollback, the version rolled back to is started again (e.g. after a crash)
       out.add(new Action.Start(name, d.node()));
     }
     return out;
-  }
-
-  /** Whether the loop stopped starting the service (it kept exiting), not just rolled back. */
-  private static boolean startLimitReached(ServiceStatus st) {
-    for (Condition c : st.conditions()) {
-      if (Reasons.START_LIMIT_REACHED.equals(c.reason())) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** The common case, checked first: nothing changed and the service is as its spec says. */
@@ -760,25 +749,7 @@ final class PlanRun {
         && !w.moved
         && w.newAddress == null
         && w.leases.size() == 1
-        && st.deployedVersion().isPresent()
-        && st.deployedVersion().get().equals(d.version())
-        && (runState(d, st) == RunState.RUNNING
-            ? st.phase() == Phase.RUNNING
-            : st.phase() == Phase.STOPPED);
-  }
-
-  /**
-   * The run state a service is to be in: its spec's, or stopped while an operator holds it stopped
-   * (a true {@link Condition#HELD} condition, until the operator starts it).
-   */
-  static RunState runState(ServiceSpec d, ServiceStatus st) {
-    // a plain loop: this runs for every service on every plan
-    for (Condition c : st.conditions()) {
-      if (Condition.HELD.equals(c.type())) {
-        return c.status() == ConditionStatus.TRUE ? RunState.STOPPED : d.state();
-      }
-    }
-    return d.state();
+        && ServiceStates.reached(st, d.version(), ServiceStates.runState(d, st));
   }
 
   /** Stop (if running), undeploy and release everything of a service that is no longer wanted. */
@@ -787,7 +758,7 @@ final class PlanRun {
     if (w.observed != null) {
       ServiceStatus st = w.observed.status();
       String node = st.node().orElse(w.observed.spec().node());
-      if (isUp(st)) {
+      if (ServiceStates.isUp(st)) {
         out.add(new Action.Stop(w.name, node));
       }
       st.deployedVersion().ifPresent(v -> out.add(new Action.Undeploy(w.name, node, v)));
@@ -826,34 +797,6 @@ final class PlanRun {
       f.add("spec.rollout");
     }
     return f;
-  }
-
-  /** Whether the service's process may be running (so it needs a stop or a restart). */
-  static boolean isUp(ServiceStatus st) {
-    if (st.deployedVersion().isEmpty()) {
-      return false;
-    }
-    return switch (st.phase()) {
-      case RUNNING, STARTING, STOPPING, DEPLOYING -> true;
-      case REGISTERED, STOPPED, FAILED, REMOVING -> false;
-    };
-  }
-
-  /** Whether the loop gave up on the service's current generation and waits for a new spec. */
-  static boolean gaveUp(ObservedService o) {
-    ServiceStatus st = o.status();
-    if (st.observedGeneration() != o.generation()) {
-      return false;
-    }
-    for (Condition c : st.conditions()) {
-      boolean type = Condition.PROGRESSING.equals(c.type()) || Condition.DEGRADED.equals(c.type());
-      boolean reason =
-          Reasons.START_LIMIT_REACHED.equals(c.reason()) || Reasons.ROLLED_BACK.equals(c.reason());
-      if (type && reason) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Whether a failed rollout of an unchanged spec is to be rolled back. */
@@ -902,8 +845,8 @@ final class PlanRun {
           || w.observed == null
           || w.blocked
           || w.moved
-          || runState(w.target.spec(), w.observed.status()) != RunState.RUNNING
-          || !isUp(w.observed.status())
+          || ServiceStates.runState(w.target.spec(), w.observed.status()) != RunState.RUNNING
+          || !ServiceStates.isUp(w.observed.status())
           || w.actions.stream().anyMatch(PlanRun::restarts)) {
         continue;
       }

@@ -37,8 +37,8 @@ import io.svcreg.schema.SpecSet;
  * <h2>Actions of a service</h2>
  *
  * <p>In this order within the service: stop, release_address, allocate_address, deploy, then one of
- * restart / start / rollback. "Up" means deployed and in phase running, starting, stopping or
- * deploying.
+ * restart / start / rollback. "Up" means deployed and in phase running, starting or stopping
+ * ({@link ServiceStates#isUp}).
  *
  * <table class="striped">
  *   <caption>Actions per service</caption>

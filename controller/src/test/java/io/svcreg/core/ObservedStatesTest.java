@@ -78,7 +78,7 @@ class ObservedStatesTest {
     assertThat(st.phase()).isEqualTo(Phase.RUNNING);
     assertThat(st.condition(Condition.PROGRESSING).orElseThrow().reason())
         .isEqualTo(Reasons.ROLLED_BACK);
-    assertThat(PlanRun.gaveUp(after.service("api").orElseThrow())).isTrue();
+    assertThat(ServiceStates.gaveUp(after.service("api").orElseThrow())).isTrue();
   }
 
   @Test
