@@ -43,11 +43,42 @@ public interface Deployer extends AutoCloseable {
   List<String> installed(String service);
 
   /**
-   * Starts the installed version of {@code launch} detached, in its own process group, after
-   * stopping any process of the service that was started earlier but is not tracked (its start was
-   * never recorded).
+   * Starts the installed version of {@code launch} detached, in its own process group. A deployer
+   * may return before the start grace period is over ({@link StartOutcome.Started#confirmed()}
+   * false); {@link #confirm} then tells whether the process outlived it.
    */
   StartOutcome start(Launch launch);
+
+  /**
+   * Whether {@code process}, which {@link #start} started without waiting ({@link
+   * StartOutcome.Started#confirmed()} false), still runs now that its start grace period is over:
+   * {@link StartOutcome.Started} (confirmed), or {@link StartOutcome.Failed} with reason {@link
+   * DeployReasons#EXITED_DURING_START}, its exit code when known and the lines it logged from
+   * {@code logOffset}. By default the process is observed.
+   */
+  default StartOutcome confirm(Launch launch, ProcessRef process, long logOffset) {
+    Observation o = observe(launch.service(), launch.version(), Optional.of(process));
+    if (o.running()) {
+      return new StartOutcome.Started(process, logOffset, true);
+    }
+    return new StartOutcome.Failed(
+        DeployReasons.EXITED_DURING_START,
+        "scripts/start.sh of "
+            + launch.service()
+            + " "
+            + launch.version()
+            + " exited within its start grace period",
+        "");
+  }
+
+  /**
+   * Stops what runs of {@code service} untracked: a start that ran but whose process was never
+   * recorded (the controller was killed in between). By default nothing: a deployer whose {@link
+   * #start} does this itself.
+   */
+  default StopOutcome stopStrays(String service) {
+    return new StopOutcome.Stopped(StopStep.NOT_RUNNING);
+  }
 
   /**
    * Stops {@code process}, started from the version {@code launch} names: {@code stop.sh} (with

@@ -43,6 +43,9 @@ public final class LocalDeployer implements Deployer {
   private final Map<String, String> controllerEnv;
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
+  /** Processes started and not yet confirmed, by pid: their exit code is known here. */
+  private final Map<Long, Process> starting = new ConcurrentHashMap<>();
+
   /**
    * A deployer installing below {@code installRoot}; {@code clock} stamps installs and starts,
    * {@code waiter} bounds every wait, {@code controllerEnv} is where {@link
@@ -146,7 +149,7 @@ public final class LocalDeployer implements Deployer {
   @Override
   public UninstallOutcome uninstall(String service) {
     try {
-      stopStrays(service);
+      stopUntracked(service);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new UninstallOutcome.Failed(
@@ -156,14 +159,15 @@ public final class LocalDeployer implements Deployer {
   }
 
   /**
-   * Stops what runs of {@code service} untracked, before it is started or removed: a controller
-   * killed after running {@code start.sh} but before it recorded the pid leaves the service running
-   * unknown to the next controller, which would otherwise start it a second time (or remove its
-   * files under it). Its processes are recognised by their environment: {@code SERVICE_NAME} is the
-   * service and {@code SERVICE_HOME} a directory of this install root. SIGTERM to each process
-   * group, then SIGKILL after the SIGTERM timeout.
+   * Stops what runs of {@code service} untracked, when the loop finds a start it recorded without
+   * its process, and before the service is removed: a controller killed after running {@code
+   * start.sh} but before it recorded the pid leaves the service running unknown to the next
+   * controller, which would otherwise start it a second time (or remove its files under it). Its
+   * processes are recognised by their environment: {@code SERVICE_NAME} is the service and {@code
+   * SERVICE_HOME} a directory of this install root. SIGTERM to each process group, then SIGKILL
+   * after the SIGTERM timeout.
    */
-  private void stopStrays(String service) throws InterruptedException {
+  private void stopUntracked(String service) throws InterruptedException {
     String prefix = installer.root() + "/";
     Set<Long> groups =
         ProcFs.groupsWhere(
@@ -197,6 +201,22 @@ public final class LocalDeployer implements Deployer {
   }
 
   @Override
+  public StopOutcome stopStrays(String service) {
+    try {
+      stopUntracked(service);
+      return new StopOutcome.Stopped(StopStep.NOT_RUNNING);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new StopOutcome.Failed(
+          DeployReasons.INTERRUPTED, "interrupted while stopping what " + service + " left");
+    }
+  }
+
+  /**
+   * Starts the service without waiting for its start grace period: {@link #confirm} tells later
+   * whether it outlived it (the loop looks again then, so no thread waits for a start).
+   */
+  @Override
   public StartOutcome start(Launch launch) {
     String service = launch.service();
     String version = launch.version();
@@ -205,13 +225,6 @@ public final class LocalDeployer implements Deployer {
           DeployReasons.NOT_INSTALLED,
           service + " " + version + " is not installed in " + installer.root(),
           "");
-    }
-    try {
-      stopStrays(service);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new StartOutcome.Failed(
-          DeployReasons.INTERRUPTED, "interrupted before starting " + service, "");
     }
     Path home = home(service, version);
     Path log = log(home);
@@ -238,42 +251,12 @@ public final class LocalDeployer implements Deployer {
           "");
     }
     Optional<Instant> startTime = p.info().startInstant();
-    boolean exited;
-    try {
-      exited = waiter.until(timeouts.startGrace(), () -> !p.isAlive());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      exited = !p.isAlive(); // shutting down: report what runs, so it is not lost
-    }
-    if (startTime.isEmpty() && !exited) {
-      startTime = p.info().startInstant();
-    }
-    if (exited || startTime.isEmpty()) {
+    if (startTime.isEmpty()) {
+      // gone before its start could be read
       killLeftovers(p.pid());
-      String code = exited ? Integer.toString(p.exitValue()) : "unknown";
-      return new StartOutcome.Failed(
-          DeployReasons.EXITED_DURING_START,
-          "scripts/start.sh of "
-              + service
-              + " "
-              + version
-              + " exited with code "
-              + code
-              + " within "
-              + human(timeouts.startGrace())
-              + ("0".equals(code)
-                  ? " (it must keep running in the foreground, e.g. exec the service)"
-                  : "")
-              + "; see "
-              + log,
-          OutputTail.of(log, offset));
+      return exited(launch, p, log, offset);
     }
-    locked(
-        service,
-        () -> {
-          installer.markStarted(service, version);
-          return null;
-        });
+    starting.put(p.pid(), p);
     ProcessRef ref = new ProcessRef(p.pid(), startTime.get());
     LOG.log(
         Level.INFO,
@@ -281,12 +264,63 @@ public final class LocalDeployer implements Deployer {
         service,
         version,
         String.valueOf(ref.pid()));
-    return new StartOutcome.Started(ref);
+    return new StartOutcome.Started(ref, offset, false);
+  }
+
+  /**
+   * Whether a process {@link #start} started still runs: then it is the version's last start (kept
+   * for rollback); else a failure with its exit code (when this deployer started it) and the lines
+   * it logged.
+   */
+  @Override
+  public StartOutcome confirm(Launch launch, ProcessRef process, long logOffset) {
+    Process p = starting.remove(process.pid());
+    if (ProcFs.matches(process)) {
+      locked(
+          launch.service(),
+          () -> {
+            installer.markStarted(launch.service(), launch.version());
+            return null;
+          });
+      return new StartOutcome.Started(process, logOffset, true);
+    }
+    killLeftovers(process.pid());
+    return exited(launch, p, log(home(launch.service(), launch.version())), logOffset);
+  }
+
+  /** The failure of a start script that exited within its grace period. */
+  private StartOutcome exited(Launch launch, Process p, Path log, long offset) {
+    String code = "unknown";
+    if (p != null) {
+      try {
+        // it is gone: its exit status is there, or about to be reaped
+        code = Integer.toString(p.waitFor());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return new StartOutcome.Failed(
+        DeployReasons.EXITED_DURING_START,
+        "scripts/start.sh of "
+            + launch.service()
+            + " "
+            + launch.version()
+            + " exited with code "
+            + code
+            + " within "
+            + human(timeouts.startGrace())
+            + ("0".equals(code)
+                ? " (it must keep running in the foreground, e.g. exec the service)"
+                : "")
+            + "; see "
+            + log,
+        OutputTail.of(log, offset));
   }
 
   @Override
   public StopOutcome stop(Launch launch, ProcessRef process) {
     long pgid = process.pid();
+    starting.remove(pgid);
     boolean ours = ProcFs.matches(process);
     if (!ours && (ProcFs.exists(pgid) || !ProcFs.groupAlive(pgid))) {
       // gone, or the pid now belongs to another process: nothing of ours to stop

@@ -1,5 +1,6 @@
 package io.svcreg.loop;
 
+import io.svcreg.core.rollout.Outcome;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -11,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
@@ -18,7 +20,9 @@ import java.util.function.LongConsumer;
 /**
  * A per-key work queue in the manner of controller-runtime: at most one reconcile in flight per
  * key; adds that arrive while a key runs coalesce into exactly one more run; failures retry with a
- * per-key exponential backoff; a few worker threads.
+ * per-key exponential backoff. Each reconcile runs on a virtual thread of its own, at most {@code
+ * concurrency} at a time: a reconcile that waits for a node (a script, an SSH round trip) holds no
+ * platform thread, and waits for time are "look again at T" ({@link Outcome.RequeueAfter}).
  *
  * @param <K> the key type
  */
@@ -29,7 +33,9 @@ public final class WorkQueue<K> implements AutoCloseable {
   private final Function<K, Outcome> reconciler;
   private final Backoff backoff;
   private final ScheduledExecutorService timers;
-  private final Thread[] workers;
+  private final Thread dispatcher;
+  private final Semaphore permits;
+  private final Thread.Builder.OfVirtual reconcilers;
 
   private final Object lock = new Object();
   private final ArrayDeque<K> queue = new ArrayDeque<>();
@@ -44,15 +50,18 @@ public final class WorkQueue<K> implements AutoCloseable {
   private volatile LongConsumer waitObserver = nanos -> {};
 
   /**
-   * A queue calling {@code reconciler} on {@code workers} threads named {@code name-N}, backing off
-   * from {@code backoffBase} to {@code backoffCap}.
+   * A queue calling {@code reconciler} on virtual threads named {@code name-N}, at most {@code
+   * concurrency} at once, backing off from {@code backoffBase} to {@code backoffCap}.
    */
   public WorkQueue(
       String name,
-      int workerCount,
+      int concurrency,
       Duration backoffBase,
       Duration backoffCap,
       Function<K, Outcome> reconciler) {
+    if (concurrency < 1) {
+      throw new IllegalArgumentException("concurrency must be at least 1: " + concurrency);
+    }
     this.reconciler = reconciler;
     this.backoff = new Backoff(backoffBase, backoffCap);
     this.timers =
@@ -62,12 +71,11 @@ public final class WorkQueue<K> implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    this.workers = new Thread[workerCount];
-    for (int i = 0; i < workerCount; i++) {
-      workers[i] = new Thread(this::work, name + "-" + i);
-      workers[i].setDaemon(true);
-      workers[i].start();
-    }
+    this.permits = new Semaphore(concurrency);
+    this.reconcilers = Thread.ofVirtual().name(name + "-", 0);
+    this.dispatcher = new Thread(this::dispatch, name + "-dispatch");
+    dispatcher.setDaemon(true);
+    dispatcher.start();
   }
 
   /** Asks for a reconcile of {@code key} as soon as possible. */
@@ -150,8 +158,14 @@ public final class WorkQueue<K> implements AutoCloseable {
     }
   }
 
-  private void work() {
+  /** Hands each queued key to a virtual thread of its own, once a permit is free. */
+  private void dispatch() {
     while (true) {
+      try {
+        permits.acquire();
+      } catch (InterruptedException e) {
+        return;
+      }
       K key;
       long waited;
       synchronized (lock) {
@@ -159,10 +173,12 @@ public final class WorkQueue<K> implements AutoCloseable {
           try {
             lock.wait();
           } catch (InterruptedException e) {
+            permits.release();
             return;
           }
         }
         if (closed) {
+          permits.release();
           return;
         }
         key = queue.removeFirst();
@@ -174,14 +190,22 @@ public final class WorkQueue<K> implements AutoCloseable {
       if (waited >= 0) {
         waitObserver.accept(waited);
       }
-      Outcome outcome;
-      try {
-        outcome = reconciler.apply(key);
-      } catch (RuntimeException e) {
-        LOG.log(Level.ERROR, key + ": reconcile failed unexpectedly", e);
-        outcome = new Outcome.Retry(String.valueOf(e));
-      }
+      reconcilers.start(() -> run(key));
+    }
+  }
+
+  private void run(K key) {
+    Outcome outcome;
+    try {
+      outcome = reconciler.apply(key);
+    } catch (RuntimeException | Error e) {
+      LOG.log(Level.ERROR, key + ": reconcile failed unexpectedly", e);
+      outcome = new Outcome.Retry(String.valueOf(e));
+    }
+    try {
       finish(key, outcome);
+    } finally {
+      permits.release();
     }
   }
 
@@ -189,6 +213,9 @@ public final class WorkQueue<K> implements AutoCloseable {
     Duration retryIn = null;
     synchronized (lock) {
       running.remove(key);
+      if (running.isEmpty()) {
+        lock.notifyAll();
+      }
       reconciles++;
       switch (outcome) {
         case Outcome.Done d -> failures.remove(key);
@@ -219,30 +246,29 @@ public final class WorkQueue<K> implements AutoCloseable {
   }
 
   /**
-   * Waits (at most {@code timeout}) for the workers to end after {@link #close}: a reconcile in
-   * flight finishes its current step. Returns whether all ended.
+   * Waits (at most {@code timeout}) for the reconciles in flight to end after {@link #close}: each
+   * finishes its current step. Returns whether all ended.
    */
   public boolean awaitTermination(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    for (Thread w : workers) {
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        return false;
-      }
-      try {
-        w.join(Duration.ofNanos(left));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-      if (w.isAlive()) {
-        return false;
+    synchronized (lock) {
+      while (!running.isEmpty() || dispatcher.isAlive() && !closed) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        try {
+          lock.wait(Math.max(1, left / 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
       }
     }
     return true;
   }
 
-  /** Stops the workers; a reconcile in flight finishes on its own thread. */
+  /** Stops taking keys; a reconcile in flight finishes on its own thread. */
   @Override
   public void close() {
     synchronized (lock) {

@@ -7,6 +7,9 @@ import io.svcreg.core.ObservedNetwork;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.ObservedState;
 import io.svcreg.core.SvcregException;
+import io.svcreg.core.rollout.Intent;
+import io.svcreg.core.rollout.Ledger;
+import io.svcreg.core.rollout.ProcessId;
 import io.svcreg.schema.Json;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -72,6 +75,14 @@ public final class Store implements AutoCloseable {
   private final TreeMap<String, Lease> leases = new TreeMap<>();
   private final TreeMap<String, InventoryEntry> inventory = new TreeMap<>();
   private final TreeMap<String, RegistryEntry> registry = new TreeMap<>();
+  private final HashMap<String, Intent> intents = new HashMap<>();
+  private final HashMap<String, Ledger> ledgers = new HashMap<>();
+
+  /** Derived views, kept with the maps above: leases by service, counts by network, inventory. */
+  private final HashMap<String, List<Lease>> leasesByService = new HashMap<>();
+
+  private final HashMap<String, Integer> leasesByNetwork = new HashMap<>();
+  private final HashMap<String, List<InventoryEntry>> inventoryByService = new HashMap<>();
   private final HashMap<String, String> meta = new HashMap<>();
   private final ArrayList<Event> events = new ArrayList<>();
   private long lastRevision;
@@ -289,7 +300,7 @@ public final class Store implements AutoCloseable {
           throw new Unreadable(problem, null);
         }
         root = existing;
-        if (root.addRegistry()) {
+        if (root.addIndexes()) {
           manager.store(root);
         }
       } else {
@@ -316,7 +327,88 @@ public final class Store implements AutoCloseable {
       shutdownQuietly(manager, writer, e);
       throw new SvcregException("cannot sync store " + dir + ": " + e.getMessage(), e);
     }
+    store.migrateMeta();
     return store;
+  }
+
+  /** Meta key prefixes of stores written before typed intents and ledgers. */
+  private static final String HOLD_META = "hold/";
+
+  private static final String COMMAND_META = "command/";
+  private static final String PROCESS_META = "process/";
+
+  /**
+   * Turns what stores written before typed intents and ledgers kept as meta strings (an operator's
+   * hold and pending commands, a service's process) into {@link Intent} and {@link Ledger} entries,
+   * in one commit.
+   */
+  private void migrateMeta() {
+    Map<String, Intent> in = new TreeMap<>();
+    Map<String, Ledger> led = new TreeMap<>();
+    Transaction tx = new Transaction();
+    for (Map.Entry<String, String> e : new TreeMap<>(meta).entrySet()) {
+      String key = e.getKey();
+      String value = e.getValue();
+      if (key.startsWith(HOLD_META)) {
+        String name = key.substring(HOLD_META.length());
+        Intent i = in.getOrDefault(name, Intent.none(name));
+        Instant since;
+        try {
+          since = Instant.parse(value);
+        } catch (RuntimeException x) {
+          since = clock.instant();
+        }
+        in.put(name, i.withHeld(Optional.of(since)));
+      } else if (key.startsWith(COMMAND_META)) {
+        String name = key.substring(COMMAND_META.length());
+        Intent i = in.getOrDefault(name, Intent.none(name));
+        for (String w : value.trim().split("\\s+")) {
+          switch (w) {
+            case "reset" -> i = i.withReset(true);
+            case "restart" -> i = i.withRestart(true);
+            case "deploy" -> i = i.withRedeploy(true);
+            default -> {}
+          }
+        }
+        in.put(name, i);
+      } else if (key.startsWith(PROCESS_META)) {
+        String name = key.substring(PROCESS_META.length());
+        ObservedService o = services.get(name);
+        String[] p = value.split(" ", 2);
+        try {
+          if (o != null && p.length == 2 && o.status().address().isPresent()) {
+            Instant started = Instant.parse(p[1]);
+            led.put(
+                name,
+                Ledger.empty(name)
+                    .withProcess(
+                        Optional.of(
+                            new ProcessId(
+                                Long.parseLong(p[0]),
+                                started,
+                                0,
+                                true,
+                                started,
+                                o.status().deployedVersion().orElse(o.spec().version()),
+                                o.status().address().get(),
+                                Map.of()))));
+          }
+        } catch (RuntimeException x) {
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "store " + dir + ": cannot read the process of " + name + " (" + value + ")");
+        }
+      } else {
+        continue;
+      }
+      tx.removeMeta(key);
+    }
+    if (tx.isEmpty()) {
+      return;
+    }
+    in.values().forEach(tx::putIntent);
+    led.values().forEach(tx::putLedger);
+    commit(tx);
   }
 
   /** Decodes the persisted graph into the in-memory view. */
@@ -326,6 +418,10 @@ public final class Store implements AutoCloseable {
     loadIndex(root.leases, Lease.class, leases, "lease");
     loadIndex(root.inventory, InventoryEntry.class, inventory, "inventory entry");
     loadIndex(root.registry, RegistryEntry.class, registry, "registry entry");
+    loadIndex(root.intents, Intent.class, intents, "intent");
+    loadIndex(root.ledgers, Ledger.class, ledgers, "ledger");
+    leases.values().forEach(l -> indexLease(l, true));
+    inventory.values().forEach(e -> indexInventory(e, true));
     meta.putAll(root.meta);
     long expected = -1;
     for (ArrayList<StoredEvent> segment : root.journal) {
@@ -440,6 +536,16 @@ public final class Store implements AutoCloseable {
     }
   }
 
+  /** The observed network of this name, if any. */
+  public Optional<ObservedNetwork> network(String name) {
+    view.readLock().lock();
+    try {
+      return Optional.ofNullable(networks.get(name));
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
   /** The published registry entry of this module, if any (expired or not). */
   public Optional<RegistryEntry> registryEntry(String module) {
     view.readLock().lock();
@@ -455,6 +561,58 @@ public final class Store implements AutoCloseable {
     view.readLock().lock();
     try {
       return List.copyOf(registry.values());
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
+  /** The operator's intent for this service, if one is recorded. */
+  public Optional<Intent> intent(String service) {
+    view.readLock().lock();
+    try {
+      return Optional.ofNullable(intents.get(service));
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
+  /** The loop's ledger of this service, if one is recorded. */
+  public Optional<Ledger> ledger(String service) {
+    view.readLock().lock();
+    try {
+      return Optional.ofNullable(ledgers.get(service));
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
+  /** The leases of this service (in any network). */
+  public List<Lease> leases(String service) {
+    view.readLock().lock();
+    try {
+      return List.copyOf(leasesByService.getOrDefault(service, List.of()));
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
+  /** How many addresses of this network are leased. */
+  public int leaseCount(String network) {
+    view.readLock().lock();
+    try {
+      return leasesByNetwork.getOrDefault(network, 0);
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
+  /** What the controller installed of this service, sorted by node and path. */
+  public List<InventoryEntry> inventory(String service) {
+    view.readLock().lock();
+    try {
+      return inventoryByService.getOrDefault(service, List.of()).stream()
+          .sorted(Comparator.comparing(InventoryEntry::node).thenComparing(InventoryEntry::path))
+          .toList();
     } finally {
       view.readLock().unlock();
     }
@@ -612,6 +770,8 @@ public final class Store implements AutoCloseable {
       Map<String, Change<Lease>> leases,
       Map<String, Change<InventoryEntry>> inventory,
       Map<String, Change<RegistryEntry>> registry,
+      Map<String, Change<Intent>> intents,
+      Map<String, Change<Ledger>> ledgers,
       Map<String, Optional<String>> meta) {
 
     boolean isEmpty() {
@@ -620,6 +780,8 @@ public final class Store implements AutoCloseable {
           && leases.isEmpty()
           && inventory.isEmpty()
           && registry.isEmpty()
+          && intents.isEmpty()
+          && ledgers.isEmpty()
           && meta.isEmpty();
     }
   }
@@ -631,6 +793,8 @@ public final class Store implements AutoCloseable {
     Map<String, Optional<Lease>> lease = new LinkedHashMap<>();
     Map<String, Optional<InventoryEntry>> inv = new LinkedHashMap<>();
     Map<String, Optional<RegistryEntry>> reg = new LinkedHashMap<>();
+    Map<String, Optional<Intent>> intent = new LinkedHashMap<>();
+    Map<String, Optional<Ledger>> ledger = new LinkedHashMap<>();
     Map<String, Optional<String>> kv = new LinkedHashMap<>();
     for (Transaction.Op op : tx.ops()) {
       switch (op) {
@@ -684,6 +848,10 @@ public final class Store implements AutoCloseable {
         }
         case Transaction.PutRegistryEntry p -> reg.put(p.entry().module(), Optional.of(p.entry()));
         case Transaction.RemoveRegistryEntry r -> reg.put(r.module(), Optional.empty());
+        case Transaction.PutIntent p -> intent.put(p.intent().service(), Optional.of(p.intent()));
+        case Transaction.RemoveIntent r -> intent.put(r.service(), Optional.empty());
+        case Transaction.PutLedger p -> ledger.put(p.ledger().service(), Optional.of(p.ledger()));
+        case Transaction.RemoveLedger r -> ledger.put(r.service(), Optional.empty());
         case Transaction.PutMeta p -> kv.put(p.key(), Optional.of(p.value()));
         case Transaction.RemoveMeta r -> kv.put(r.key(), Optional.empty());
       }
@@ -695,6 +863,8 @@ public final class Store implements AutoCloseable {
         encode(lease, leases),
         encode(inv, inventory),
         encode(reg, registry),
+        encode(intent, intents),
+        encode(ledger, ledgers),
         kv);
   }
 
@@ -763,6 +933,8 @@ public final class Store implements AutoCloseable {
     persistIndex(root.leases, changes.leases(), toStore);
     persistIndex(root.inventory, changes.inventory(), toStore);
     persistIndex(root.registry, changes.registry(), toStore);
+    persistIndex(root.intents, changes.intents(), toStore);
+    persistIndex(root.ledgers, changes.ledgers(), toStore);
     if (!changes.meta().isEmpty()) {
       for (Map.Entry<String, Optional<String>> e : changes.meta().entrySet()) {
         if (e.getValue().isPresent()) {
@@ -851,9 +1023,25 @@ public final class Store implements AutoCloseable {
     try {
       applyIndex(changes.services(), services);
       applyIndex(changes.networks(), networks);
+      for (Map.Entry<String, Change<Lease>> e : changes.leases().entrySet()) {
+        Lease old = leases.get(e.getKey());
+        if (old != null) {
+          indexLease(old, false);
+        }
+        e.getValue().value().ifPresent(l -> indexLease(l, true));
+      }
       applyIndex(changes.leases(), leases);
+      for (Map.Entry<String, Change<InventoryEntry>> e : changes.inventory().entrySet()) {
+        InventoryEntry old = inventory.get(e.getKey());
+        if (old != null) {
+          indexInventory(old, false);
+        }
+        e.getValue().value().ifPresent(x -> indexInventory(x, true));
+      }
       applyIndex(changes.inventory(), inventory);
       applyIndex(changes.registry(), registry);
+      applyIndex(changes.intents(), intents);
+      applyIndex(changes.ledgers(), ledgers);
       for (Map.Entry<String, Optional<String>> e : changes.meta().entrySet()) {
         if (e.getValue().isPresent()) {
           meta.put(e.getKey(), e.getValue().get());
@@ -878,6 +1066,33 @@ public final class Store implements AutoCloseable {
         into.put(e.getKey(), e.getValue().value().get());
       } else {
         into.remove(e.getKey());
+      }
+    }
+  }
+
+  private void indexLease(Lease l, boolean add) {
+    List<Lease> mine = leasesByService.computeIfAbsent(l.service(), k -> new ArrayList<>(1));
+    if (add) {
+      mine.add(l);
+      leasesByNetwork.merge(l.network(), 1, Integer::sum);
+    } else {
+      mine.remove(l);
+      if (mine.isEmpty()) {
+        leasesByService.remove(l.service());
+      }
+      leasesByNetwork.merge(l.network(), -1, (a, b) -> a + b == 0 ? null : a + b);
+    }
+  }
+
+  private void indexInventory(InventoryEntry e, boolean add) {
+    List<InventoryEntry> mine =
+        inventoryByService.computeIfAbsent(e.service(), k -> new ArrayList<>(1));
+    if (add) {
+      mine.add(e);
+    } else {
+      mine.remove(e);
+      if (mine.isEmpty()) {
+        inventoryByService.remove(e.service());
       }
     }
   }

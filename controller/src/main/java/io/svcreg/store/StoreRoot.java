@@ -26,6 +26,12 @@ final class StoreRoot {
   /** Published registry entries by module; null in stores written before the registry. */
   ArrayList<HashMap<String, Object>> registry;
 
+  /** Operators' intents by service; null in stores written before typed intents. */
+  ArrayList<HashMap<String, Object>> intents;
+
+  /** The loop's ledgers by service; null in stores written before typed ledgers. */
+  ArrayList<HashMap<String, Object>> ledgers;
+
   HashMap<String, String> meta;
   ArrayList<ArrayList<StoredEvent>> journal;
 
@@ -38,6 +44,8 @@ final class StoreRoot {
     r.leases = buckets();
     r.inventory = buckets();
     r.registry = buckets();
+    r.intents = buckets();
+    r.ledgers = buckets();
     r.meta = new HashMap<>();
     r.journal = new ArrayList<>();
     return r;
@@ -56,13 +64,22 @@ final class StoreRoot {
     return index.get(Math.floorMod(key.hashCode(), index.size()));
   }
 
-  /** Adds the registry index to a root written before it existed; whether it had to. */
-  boolean addRegistry() {
-    if (registry != null) {
-      return false;
+  /** Adds the indexes a root written before them lacks; whether it had to. */
+  boolean addIndexes() {
+    boolean added = false;
+    if (registry == null) {
+      registry = buckets();
+      added = true;
     }
-    registry = buckets();
-    return true;
+    if (intents == null) {
+      intents = buckets();
+      added = true;
+    }
+    if (ledgers == null) {
+      ledgers = buckets();
+      added = true;
+    }
+    return added;
   }
 
   /** What is wrong with this root's structure, or null if nothing. */

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.svcreg.core.Lease;
 import io.svcreg.core.ObservedNetwork;
 import io.svcreg.core.ObservedService;
+import io.svcreg.core.rollout.Intent;
+import io.svcreg.core.rollout.Ledger;
 import io.svcreg.schema.Json;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +45,14 @@ public final class Transaction {
   record RemoveRegistryEntry(String module) implements Op {}
 
   record RemoveMeta(String key) implements Op {}
+
+  record PutIntent(Intent intent) implements Op {}
+
+  record RemoveIntent(String service) implements Op {}
+
+  record PutLedger(Ledger ledger) implements Op {}
+
+  record RemoveLedger(String service) implements Op {}
 
   /** An event to journal; its revision and time are assigned by the commit. */
   record NewEvent(String type, String key, String dataJson) {}
@@ -127,6 +137,30 @@ public final class Transaction {
   /** Forgets the published registry entry of this module (nothing if none). */
   public Transaction removeRegistryEntry(String module) {
     ops.add(new RemoveRegistryEntry(Objects.requireNonNull(module, "module")));
+    return this;
+  }
+
+  /** Records (or replaces) the operator's intent for its service. */
+  public Transaction putIntent(Intent intent) {
+    ops.add(new PutIntent(Objects.requireNonNull(intent, "intent")));
+    return this;
+  }
+
+  /** Forgets the operator's intent for a service (nothing if none). */
+  public Transaction removeIntent(String service) {
+    ops.add(new RemoveIntent(Objects.requireNonNull(service, "service")));
+    return this;
+  }
+
+  /** Records (or replaces) the loop's ledger of its service. */
+  public Transaction putLedger(Ledger ledger) {
+    ops.add(new PutLedger(Objects.requireNonNull(ledger, "ledger")));
+    return this;
+  }
+
+  /** Forgets the loop's ledger of a service (nothing if none). */
+  public Transaction removeLedger(String service) {
+    ops.add(new RemoveLedger(Objects.requireNonNull(service, "service")));
     return this;
   }
 

@@ -3,6 +3,7 @@ package io.svcreg.loop;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.svcreg.Waits;
+import io.svcreg.core.rollout.Outcome;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

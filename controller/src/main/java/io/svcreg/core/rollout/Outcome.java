@@ -1,4 +1,4 @@
-package io.svcreg.loop;
+package io.svcreg.core.rollout;
 
 import java.time.Duration;
 

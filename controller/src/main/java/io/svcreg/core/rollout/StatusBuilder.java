@@ -1,4 +1,4 @@
-package io.svcreg.loop;
+package io.svcreg.core.rollout;
 
 import io.svcreg.schema.Condition;
 import io.svcreg.schema.ConditionStatus;

@@ -1,0 +1,292 @@
+package io.svcreg.loop;
+
+import io.svcreg.core.Action;
+import io.svcreg.core.Lease;
+import io.svcreg.core.ObservedService;
+import io.svcreg.core.Plan;
+import io.svcreg.core.ServicePlanner;
+import io.svcreg.core.rollout.Decision;
+import io.svcreg.core.rollout.Dependency;
+import io.svcreg.core.rollout.Intent;
+import io.svcreg.core.rollout.Ledger;
+import io.svcreg.core.rollout.Outcome;
+import io.svcreg.core.rollout.Planned;
+import io.svcreg.core.rollout.Probe;
+import io.svcreg.core.rollout.Rollout;
+import io.svcreg.core.rollout.Rules;
+import io.svcreg.core.rollout.Situation;
+import io.svcreg.core.rollout.Step;
+import io.svcreg.core.rollout.StepResult;
+import io.svcreg.core.rollout.Writes;
+import io.svcreg.deploy.Launch;
+import io.svcreg.deploy.Progress;
+import io.svcreg.schema.Resource;
+import io.svcreg.schema.ResourceKey;
+import io.svcreg.schema.Service;
+import io.svcreg.store.InventoryEntry;
+import io.svcreg.store.Store;
+import io.svcreg.store.Transaction;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Reconciles one service: reads what the loop knows of it and asks its node ({@link Executor}),
+ * lets {@link Rollout} decide, has the executor carry out the steps, and commits every decision
+ * through the {@link Committer}. Reads → decides → executes → commits, nothing else.
+ */
+final class ServiceReconciler {
+
+  private final Store store;
+  private final Desired desired;
+  private final Executor executor;
+  private final Committer committer;
+  private final Ipam ipam;
+  private final InstantSource clock;
+  private final Rules rules;
+
+  /**
+   * When each running service's health was last checked: a hint for when the next check is due,
+   * kept in memory (after a restart every running service is checked once at once).
+   */
+  private final Map<String, Instant> lastHealthCheck = new ConcurrentHashMap<>();
+
+  ServiceReconciler(
+      Store store,
+      Desired desired,
+      Executor executor,
+      Committer committer,
+      Ipam ipam,
+      InstantSource clock,
+      Rules rules) {
+    this.store = store;
+    this.desired = desired;
+    this.executor = executor;
+    this.committer = committer;
+    this.ipam = ipam;
+    this.clock = clock;
+    this.rules = rules;
+  }
+
+  /** One reconcile of service {@code name}. */
+  Outcome reconcile(String name) {
+    Situation s = read(name);
+    Carried observed = carryOut(s, Rollout.observe(s, rules));
+    if (observed.decision().next().isPresent()) {
+      return observed.decision().next().get();
+    }
+    s = observed.situation();
+    s = s.withPlanned(plan(s));
+    Carried decided = carryOut(s, Rollout.decide(s, rules));
+    if (decided.situation().have().isEmpty()) {
+      lastHealthCheck.remove(name);
+    }
+    return decided.decision().next().orElse(Outcome.DONE);
+  }
+
+  /** Everything the loop knows of the service now, and what its node says. */
+  private Situation read(String name) {
+    ResourceKey key = ResourceKey.service(name);
+    Optional<Service> want = desired.service(name);
+    boolean held = desired.specs().held().contains(key);
+    boolean removable = want.isEmpty() && desired.specs().complete() && !held;
+    Optional<ObservedService> have = store.service(name);
+    Intent intent = store.intent(name).orElse(Intent.none(name));
+    Ledger ledger = store.ledger(name).orElse(Ledger.empty(name));
+    Set<String> depNames = new LinkedHashSet<>();
+    want.ifPresent(w -> depNames.addAll(w.spec().dependsOn()));
+    have.ifPresent(h -> depNames.addAll(h.spec().dependsOn()));
+    Map<String, Dependency> deps = new HashMap<>();
+    for (String d : depNames) {
+      store
+          .service(d)
+          .ifPresent(
+              o ->
+                  deps.put(
+                      d,
+                      new Dependency(
+                          d,
+                          Committer.ready(o),
+                          o.status()
+                              .address()
+                              .flatMap(ip -> Launch.address(ip, o.spec().endpoints())))));
+    }
+    Optional<String> removingDependent = Optional.empty();
+    List<String> leftovers = List.of();
+    if (want.isEmpty()) {
+      removingDependent = removingDependent(name);
+      leftovers = store.inventory(name).stream().map(InventoryEntry::node).distinct().toList();
+    }
+    Probe probe = have.map(h -> executor.probe(name, h, ledger)).orElse(Probe.NOT_ASKED);
+    return new Situation(
+        name,
+        want,
+        removable,
+        have,
+        intent,
+        ledger,
+        probe,
+        Planned.NOTHING,
+        deps,
+        executor.reachable(want, have),
+        removingDependent,
+        leftovers,
+        Optional.ofNullable(lastHealthCheck.get(name)),
+        desired.revision(),
+        store.leases(name),
+        clock.instant());
+  }
+
+  /**
+   * A recorded service that depends on {@code name} and is being removed too (no longer declared
+   * nor held): removals go dependents first, so {@code name} waits until it is gone.
+   */
+  private Optional<String> removingDependent(String name) {
+    for (ObservedService o : store.observed().services()) {
+      String other = o.metadata().name();
+      ResourceKey k = ResourceKey.service(other);
+      if (!other.equals(name)
+          && o.spec().dependsOn().contains(name)
+          && desired.get(k) == null
+          && !desired.specs().held().contains(k)) {
+        return Optional.of(other);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The planner's actions for the service, planned on its own (see {@link ServicePlanner}); when it
+   * needs a new address, the full plan hands out addresses first ({@link Ipam}).
+   */
+  private Planned plan(Situation s) {
+    String name = s.name();
+    Planned planned = ipam.planned(planOne(s, s.leases()), name);
+    if (planned.actions().stream().noneMatch(a -> a instanceof Action.AllocateAddress)) {
+      return planned;
+    }
+    Planned full = ipam.allocate(name);
+    Planned again = ipam.planned(planOne(s, store.leases(name)), name);
+    return again.actions().stream().anyMatch(a -> a instanceof Action.AllocateAddress)
+        ? full
+        : again;
+  }
+
+  private Plan planOne(Situation s, List<Lease> leases) {
+    String net =
+        s.want()
+            .map(w -> w.spec().network())
+            .or(() -> s.have().map(h -> h.spec().network()))
+            .orElse("");
+    return ServicePlanner.plan(
+        desired.specs(),
+        s.want().map(Resource.class::cast),
+        desired.network(net).map(Resource.class::cast),
+        s.name(),
+        s.have(),
+        store.network(net),
+        leases);
+  }
+
+  /** A decision carried out, and the situation after it. */
+  private record Carried(Decision decision, Situation situation) {}
+
+  /**
+   * Carries out {@code d}'s steps, each followed by {@link Rollout#afterStep}; commits what is
+   * decided before each step that changes a node, and at the end.
+   */
+  private Carried carryOut(Situation s, Decision d) {
+    String name = s.name();
+    Intent read = s.intent();
+    Writes pending = d.writes();
+    Transaction facts = new Transaction();
+    s = s.after(d.writes());
+    while (d.hasSteps()) {
+      Step step = d.steps().getFirst();
+      if (step.changesNode()) {
+        flush(name, read, pending, facts);
+        pending = Writes.NONE;
+        facts = new Transaction();
+      }
+      StepResult r = executor.run(name, s, step, progress(s, step));
+      ran(name, step, r, facts);
+      d = Rollout.afterStep(s, step, r, d, rules);
+      pending = pending.then(d.writes());
+      s = s.after(d.writes());
+    }
+    flush(name, read, pending, facts);
+    return new Carried(d, s);
+  }
+
+  private void flush(String name, Intent read, Writes pending, Transaction facts) {
+    if (!pending.isEmpty() || !facts.isEmpty()) {
+      committer.commit(name, read, pending, facts);
+    }
+  }
+
+  /** Records what the executor reported beyond the decision: the inventory, the health times. */
+  private void ran(String name, Step step, StepResult r, Transaction facts) {
+    Instant now = clock.instant();
+    switch (step) {
+      case Step.Install x -> {
+        if (r instanceof StepResult.Installed ok) {
+          List<InventoryEntry> mine = store.inventory(name);
+          for (InventoryEntry e : mine) {
+            if (e.node().equals(x.node()) && ok.removed().contains(e.version())) {
+              facts.removeInventory(e);
+            }
+          }
+          boolean known =
+              mine.stream().anyMatch(e -> e.node().equals(x.node()) && e.path().equals(ok.home()));
+          if (!known) {
+            facts.putInventory(new InventoryEntry(name, x.node(), x.version(), ok.home(), now));
+          }
+        }
+      }
+      case Step.Uninstall x -> {
+        if (r instanceof StepResult.Uninstalled) {
+          for (InventoryEntry e : store.inventory(name)) {
+            if (e.node().equals(x.node())) {
+              facts.removeInventory(e);
+            }
+          }
+        }
+      }
+      case Step.Start x -> lastHealthCheck.remove(name);
+      case Step.Stop x -> lastHealthCheck.remove(name);
+      case Step.CheckHealth x -> lastHealthCheck.put(name, now);
+      default -> {}
+    }
+  }
+
+  /**
+   * Turns a deployer's install phases (connect, upload with bytes and percent, verify) into {@code
+   * deployment_progress} events of the service.
+   */
+  private Progress progress(Situation s, Step step) {
+    if (!(step instanceof Step.Install x)) {
+      return Progress.NONE;
+    }
+    String key = ResourceKey.service(s.name()).toString();
+    return (phase, details) -> {
+      if (phase.equals("install")) {
+        return; // the install phase's own event was written before the install began
+      }
+      Map<String, Object> data = new LinkedHashMap<>();
+      data.put("service", s.name());
+      data.put("phase", phase);
+      data.put("version", x.version());
+      data.put("node", x.node());
+      data.putAll(details);
+      committer.commit(
+          new Transaction().event("deployment_progress", key, committer.withRevision(data)));
+    };
+  }
+}
