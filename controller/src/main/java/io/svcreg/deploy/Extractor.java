@@ -2,6 +2,7 @@ package io.svcreg.deploy;
 
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
+import io.svcreg.pkg.Containment;
 import io.svcreg.pkg.PackageException;
 import io.svcreg.pkg.PackageVerifier;
 import java.io.IOException;

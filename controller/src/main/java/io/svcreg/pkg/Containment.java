@@ -1,4 +1,4 @@
-package io.svcreg.deploy;
+package io.svcreg.pkg;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,7 +15,7 @@ import java.util.Optional;
  * so that chains such as {@code a -> ..} and {@code b -> a/..} are judged by where they really
  * lead, not by their text.
  */
-final class Containment {
+public final class Containment {
 
   /** Most links followed while resolving one link (the kernel's limit is 40 too). */
   static final int MAX_HOPS = 40;
@@ -23,7 +23,7 @@ final class Containment {
   private Containment() {}
 
   /** Why following {@code link} (a symbolic link below {@code root}) escapes, or empty if not. */
-  static Optional<String> escape(Path root, Path link) throws IOException {
+  public static Optional<String> escape(Path root, Path link) throws IOException {
     List<String> current = new ArrayList<>();
     for (Path part : root.relativize(link.getParent())) {
       if (!part.toString().isEmpty()) {
