@@ -78,7 +78,7 @@ public final class LocalDeployer implements Deployer {
    * outside {@code [a-zA-Z0-9._-]} (and a leading {@code .}).
    */
   public static String directoryName(String service, String version) {
-    return PackageInstaller.directoryName(service, version);
+    return InstallLayout.directoryName(service, version);
   }
 
   /** The install directory of a version (whether installed or not). */
@@ -229,12 +229,7 @@ public final class LocalDeployer implements Deployer {
     } catch (IOException e) {
       return new StartOutcome.Failed(
           DeployReasons.START_FAILED,
-          "cannot run scripts/start.sh of "
-              + service
-              + " "
-              + version
-              + ": "
-              + PackageInstaller.describe(e),
+          "cannot run scripts/start.sh of " + service + " " + version + ": " + Failure.describe(e),
           "");
     }
     Optional<Instant> startTime = p.info().startInstant();
@@ -388,12 +383,7 @@ public final class LocalDeployer implements Deployer {
     } catch (IOException e) {
       return new HealthResult.Failing(
           DeployReasons.HEALTH_SCRIPT_MISSING,
-          "cannot run the health script "
-              + script
-              + " of "
-              + what
-              + ": "
-              + PackageInstaller.describe(e),
+          "cannot run the health script " + script + " of " + what + ": " + Failure.describe(e),
           OptionalInt.empty(),
           "");
     } catch (InterruptedException e) {
@@ -445,7 +435,7 @@ public final class LocalDeployer implements Deployer {
           Level.WARNING,
           "Service/{0}: cannot run scripts/stop.sh ({1}); stopping it with SIGTERM",
           launch.service(),
-          PackageInstaller.describe(e));
+          Failure.describe(e));
       return false;
     }
     long pgid = process.pid();

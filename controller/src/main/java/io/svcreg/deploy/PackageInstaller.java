@@ -11,10 +11,8 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,17 +21,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * The install directories of services below one install root, on the local file system.
  *
  * <p>Layout: version {@code V} of service {@code S} lives in {@code {root}/{name}-{version}} (see
- * {@link #directoryName}), with the marker {@link InstallMarker#FILE}. A package is extracted into
- * {@code {root}/.tmp.{name}.*} and renamed into place; a replaced or removed version is first
- * renamed to {@code {root}/.old.{name}.*} and then deleted. So a directory under its final name is
- * always complete, and a crash leaves only dot-directories, which the next install or uninstall of
- * the service deletes.
+ * {@link InstallLayout#directoryName}), with the marker {@link InstallMarker#FILE}. A package is
+ * extracted into {@code {root}/.tmp.{name}.*} and renamed into place; a replaced or removed version
+ * is first renamed to {@code {root}/.old.{name}.*} and then deleted. So a directory under its final
+ * name is always complete, and a crash leaves only dot-directories, which the next install or
+ * uninstall of the service deletes.
  */
 final class PackageInstaller {
-
-  /** Files every package must have. */
-  static final List<String> REQUIRED =
-      List.of("manifest.yaml", "scripts/start.sh", "scripts/stop.sh");
 
   private static final Logger LOG = System.getLogger(PackageInstaller.class.getName());
   private static final AtomicLong NONCE = new AtomicLong(System.nanoTime());
@@ -50,30 +44,9 @@ final class PackageInstaller {
     return root;
   }
 
-  /**
-   * The directory name of a version: the service name with every character outside {@code
-   * [a-zA-Z0-9_-]} replaced by {@code _}, a {@code -}, and the version with every character outside
-   * {@code [a-zA-Z0-9._-]} replaced by {@code _} (and a leading {@code .} too).
-   */
-  static String directoryName(String service, String version) {
-    if (service.isEmpty() || version.isEmpty()) {
-      throw new IllegalArgumentException("service and version must not be empty");
-    }
-    String v = version.replaceAll("[^a-zA-Z0-9._-]", "_");
-    if (v.startsWith(".")) {
-      v = "_" + v.substring(1);
-    }
-    return sanitizedName(service) + "-" + v;
-  }
-
-  /** The service name with every character outside {@code [a-zA-Z0-9_-]} replaced by {@code _}. */
-  static String sanitizedName(String service) {
-    return service.replaceAll("[^a-zA-Z0-9_-]", "_");
-  }
-
   /** The install directory of a version. */
   Path home(String service, String version) {
-    return root.resolve(directoryName(service, version));
+    return root.resolve(InstallLayout.directoryName(service, version));
   }
 
   /** Installs a version (see {@link Deployer#install}). */
@@ -87,11 +60,11 @@ final class PackageInstaller {
     try {
       Files.createDirectories(root);
       cleanLeftovers(service);
-      tmp = Files.createTempDirectory(root, ".tmp." + sanitizedName(service) + ".");
+      tmp = Files.createTempDirectory(root, ".tmp." + InstallLayout.sanitizedName(service) + ".");
       Extractor x = new Extractor(tmp);
       PackageSources.extract(source, x);
       String checksum = x.finish();
-      checkRequired(tmp, source);
+      InstallLayout.checkRequired(tmp, source);
       checkListed(tmp, source);
       Optional<InstallMarker> existing = InstallMarker.read(home);
       if (Files.exists(home, NOFOLLOW_LINKS)) {
@@ -138,7 +111,14 @@ final class PackageInstaller {
     } catch (IOException e) {
       return new InstallOutcome.Failed(
           DeployReasons.INSTALL_FAILED,
-          "cannot install " + service + " " + version + " into " + home + ": " + describe(e));
+          "cannot install "
+              + service
+              + " "
+              + version
+              + " into "
+              + home
+              + ": "
+              + Failure.describe(e));
     } finally {
       if (tmp != null) {
         deleteQuietly(tmp, service);
@@ -165,13 +145,13 @@ final class PackageInstaller {
               + " from "
               + root
               + ": "
-              + describe(e));
+              + Failure.describe(e));
     }
   }
 
   /** The installed versions, most recently started (or installed) first. */
   List<String> installed(String service) {
-    return byActivity(markers(service));
+    return InstallLayout.byActivity(markers(service));
   }
 
   /** Whether the version's directory is present with its marker and required files. */
@@ -181,7 +161,7 @@ final class PackageInstaller {
     if (m.isEmpty() || !m.get().service().equals(service) || !m.get().version().equals(version)) {
       return false;
     }
-    return REQUIRED.stream().allMatch(f -> Files.isRegularFile(home.resolve(f)));
+    return InstallLayout.REQUIRED.stream().allMatch(f -> Files.isRegularFile(home.resolve(f)));
   }
 
   /** Records that the version was started now (it becomes the one kept for rollback). */
@@ -199,7 +179,7 @@ final class PackageInstaller {
                     service,
                     version,
                     home,
-                    describe(e));
+                    Failure.describe(e));
               }
             });
   }
@@ -210,7 +190,7 @@ final class PackageInstaller {
    */
   private List<String> prune(String service, String current) {
     List<String> removed = new ArrayList<>();
-    for (InstallMarker m : toPrune(markers(service), current)) {
+    for (InstallMarker m : InstallLayout.toPrune(markers(service), current)) {
       try {
         Path old = moveAside(home(service, m.version()), service);
         removed.add(m.version());
@@ -221,33 +201,10 @@ final class PackageInstaller {
             "Service/{0}: cannot remove the old version {1}: {2}",
             service,
             m.version(),
-            describe(e));
+            Failure.describe(e));
       }
     }
     return removed;
-  }
-
-  /**
-   * Of the installed versions {@code markers}, those to remove when {@code current} was installed:
-   * all but {@code current} and the previous one (the most recently started other version, or if
-   * none was ever started, the most recently installed one).
-   */
-  static List<InstallMarker> toPrune(List<InstallMarker> markers, String current) {
-    List<InstallMarker> others =
-        markers.stream().filter(m -> !m.version().equals(current)).toList();
-    Optional<InstallMarker> previous = others.stream().max(InstallMarker.BY_ACTIVITY);
-    return others.stream().filter(m -> previous.isEmpty() || m != previous.get()).toList();
-  }
-
-  /** Orders versions for {@link Deployer#installed}: most recently started or installed first. */
-  static List<String> byActivity(List<InstallMarker> markers) {
-    return markers.stream()
-        .sorted(
-            Comparator.comparing(InstallMarker::lastActivity)
-                .thenComparing(InstallMarker::version)
-                .reversed())
-        .map(InstallMarker::version)
-        .toList();
   }
 
   /** The markers of the service's install directories below the root. */
@@ -256,44 +213,23 @@ final class PackageInstaller {
     if (!Files.isDirectory(root)) {
       return out;
     }
-    String prefix = sanitizedName(service) + "-";
+    String prefix = InstallLayout.sanitizedName(service) + "-";
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, prefix + "*")) {
       for (Path d : dirs) {
         InstallMarker.read(d)
             .filter(m -> m.service().equals(service))
-            .filter(m -> d.getFileName().toString().equals(directoryName(service, m.version())))
+            .filter(
+                m ->
+                    d.getFileName()
+                        .toString()
+                        .equals(InstallLayout.directoryName(service, m.version())))
             .ifPresent(out::add);
       }
     } catch (IOException e) {
-      throw new SvcregException("cannot list the install root " + root + ": " + describe(e), e);
+      throw new SvcregException(
+          "cannot list the install root " + root + ": " + Failure.describe(e), e);
     }
     return out;
-  }
-
-  /** Rejects an extracted package without the required files or with a reserved name. */
-  static void checkRequired(Path tmp, Path source) throws IOException, PackageRejected {
-    if (Files.exists(tmp.resolve(InstallMarker.FILE), NOFOLLOW_LINKS)) {
-      throw PackageRejected.invalid(
-          "the package " + source + " contains " + InstallMarker.FILE + ", a name svcreg reserves");
-    }
-    for (String f : REQUIRED) {
-      Path p = tmp.resolve(f);
-      if (!Files.isRegularFile(p)) {
-        throw PackageRejected.invalid(
-            "the package "
-                + source
-                + " has no "
-                + f
-                + " (a package needs "
-                + String.join(", ", REQUIRED)
-                + ")");
-      }
-      if (f.startsWith("scripts/")
-          && !Files.getPosixFilePermissions(p).contains(PosixFilePermission.OWNER_EXECUTE)) {
-        throw PackageRejected.invalid(
-            f + " in the package " + source + " is not executable (chmod +x it)");
-      }
-    }
   }
 
   /** Refuses a package whose files do not match its checksum list (when it has one). */
@@ -331,7 +267,7 @@ final class PackageInstaller {
 
   /** Deletes the service's temporary and moved-aside directories left by a crash. */
   private void cleanLeftovers(String service) throws IOException {
-    String name = sanitizedName(service);
+    String name = InstallLayout.sanitizedName(service);
     for (String kind : List.of(".tmp.", ".old.")) {
       try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, kind + name + ".*")) {
         for (Path d : dirs) {
@@ -342,7 +278,9 @@ final class PackageInstaller {
   }
 
   private Path moveAside(Path dir, String service) throws IOException {
-    Path old = root.resolve(".old." + sanitizedName(service) + "." + NONCE.incrementAndGet());
+    Path old =
+        root.resolve(
+            ".old." + InstallLayout.sanitizedName(service) + "." + NONCE.incrementAndGet());
     Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
     return old;
   }
@@ -356,17 +294,7 @@ final class PackageInstaller {
           "Service/{0}: cannot delete {1} (the next install deletes it): {2}",
           service,
           dir,
-          describe(e));
+          Failure.describe(e));
     }
-  }
-
-  /** An I/O error in one line: its message, with the exception type when that says more. */
-  static String describe(IOException e) {
-    String m = e.getMessage();
-    String type = e.getClass().getSimpleName();
-    if (m == null || m.isBlank()) {
-      return type;
-    }
-    return e.getClass() == IOException.class ? m : type + ": " + m;
   }
 }

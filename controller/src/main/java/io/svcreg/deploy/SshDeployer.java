@@ -111,7 +111,7 @@ public final class SshDeployer implements Deployer {
 
   /** The install directory of a version on the node. */
   public String home(String service, String version) {
-    return root() + "/" + PackageInstaller.directoryName(service, version);
+    return root() + "/" + InstallLayout.directoryName(service, version);
   }
 
   private String root() {
@@ -223,7 +223,7 @@ public final class SshDeployer implements Deployer {
       List<InstallMarker> now = new ArrayList<>(pre.markers());
       now.removeIf(m -> m.version().equals(version));
       now.add(marker);
-      List<InstallMarker> gone = PackageInstaller.toPrune(now, version);
+      List<InstallMarker> gone = InstallLayout.toPrune(now, version);
       connection.upload(
           archive,
           tmp + "/package.tar.gz",
@@ -284,7 +284,7 @@ public final class SshDeployer implements Deployer {
               + " on "
               + target.describe()
               + ": "
-              + PackageInstaller.describe(e)
+              + Failure.describe(e)
               + note);
     } finally {
       if (work != null) {
@@ -314,7 +314,7 @@ public final class SshDeployer implements Deployer {
       Extractor x = new Extractor(tree);
       PackageSources.extract(source, x);
       String checksum = x.finish();
-      PackageInstaller.checkRequired(tree, source);
+      InstallLayout.checkRequired(tree, source);
       Requirements req = Requirements.read(tree.resolve("manifest.yaml"));
       Path archive;
       String sha;
@@ -379,7 +379,7 @@ public final class SshDeployer implements Deployer {
       long freeKib) {}
 
   private Preflight preflight(String service, String home, Requirements req) throws IOException {
-    String name = PackageInstaller.sanitizedName(service);
+    String name = InstallLayout.sanitizedName(service);
     StringBuilder s = new StringBuilder();
     s.append("root=").append(Shell.quote(root())).append('\n');
     s.append("home=").append(Shell.quote(home)).append('\n');
@@ -464,7 +464,7 @@ public final class SshDeployer implements Deployer {
       String sha,
       InstallMarker marker,
       List<InstallMarker> gone) {
-    String name = PackageInstaller.sanitizedName(service);
+    String name = InstallLayout.sanitizedName(service);
     return "set -u\n"
         + "root="
         + Shell.quote(root())
@@ -517,7 +517,7 @@ public final class SshDeployer implements Deployer {
 
   /** Commands that remove the versions in {@code gone} (each renamed away first); needs root. */
   private String pruneCommands(String service, List<InstallMarker> gone) {
-    String name = PackageInstaller.sanitizedName(service);
+    String name = InstallLayout.sanitizedName(service);
     StringBuilder s = new StringBuilder();
     int i = 0;
     for (InstallMarker m : gone) {
@@ -534,7 +534,7 @@ public final class SshDeployer implements Deployer {
   }
 
   private List<String> prune(String service, String current, List<InstallMarker> markers) {
-    List<InstallMarker> gone = PackageInstaller.toPrune(markers, current);
+    List<InstallMarker> gone = InstallLayout.toPrune(markers, current);
     if (gone.isEmpty()) {
       return List.of();
     }
@@ -555,7 +555,7 @@ public final class SshDeployer implements Deployer {
   // ------------------------------------------------------------------ markers
 
   private String listMarkers(String service) {
-    String prefix = PackageInstaller.sanitizedName(service) + "-";
+    String prefix = InstallLayout.sanitizedName(service) + "-";
     return "for d in \"$root\"/"
         + Shell.quote(prefix)
         + "*; do [ -f \"$d/.svcreg-install\" ] || continue;"
@@ -587,7 +587,7 @@ public final class SshDeployer implements Deployer {
       }
       InstallMarker.parse(text)
           .filter(m -> m.service().equals(service))
-          .filter(m -> f[2].equals(PackageInstaller.directoryName(service, m.version())))
+          .filter(m -> f[2].equals(InstallLayout.directoryName(service, m.version())))
           .ifPresent(m -> found.put(m.version(), new Found(m, f[1].equals("1"))));
     }
     return found;
@@ -604,7 +604,7 @@ public final class SshDeployer implements Deployer {
         service,
         () -> {
           try {
-            return PackageInstaller.byActivity(
+            return InstallLayout.byActivity(
                 remoteMarkers(service).values().stream().map(Found::marker).toList());
           } catch (IOException e) {
             throw new NodeUnavailable(
@@ -627,7 +627,7 @@ public final class SshDeployer implements Deployer {
         () -> {
           try {
             Map<String, Found> m = remoteMarkers(service);
-            String name = PackageInstaller.sanitizedName(service);
+            String name = InstallLayout.sanitizedName(service);
             StringBuilder s = new StringBuilder("root=" + Shell.quote(root()) + "\nset -e\n");
             s.append("rm -rf \"$root\"/.tmp.")
                 .append(name)
