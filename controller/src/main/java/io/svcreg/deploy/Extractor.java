@@ -36,7 +36,7 @@ import java.util.stream.Stream;
  * an earlier file. Modes are applied as given (permission bits only: no setuid, setgid or sticky);
  * directory modes are applied last, so read-only directories can still be filled.
  */
-final class Extractor {
+public final class Extractor {
 
   private final Path root;
   private final Map<Path, Integer> dirModes = new HashMap<>();
@@ -44,7 +44,7 @@ final class Extractor {
   private final Map<Path, String> digests = new HashMap<>();
 
   /** An extractor into {@code root}, an existing empty directory. */
-  Extractor(Path root) {
+  public Extractor(Path root) {
     this.root = root;
   }
 
@@ -141,7 +141,7 @@ final class Extractor {
    * Checks every symbolic link now that all entries are written, and returns the checksum of the
    * tree: SHA-256 over each entry's kind, path, mode and content (or link target), in path order.
    */
-  String finish() throws IOException, PackageRejected {
+  public String finish() throws IOException, PackageRejected {
     for (Path link : symlinks) {
       Optional<String> escape = Containment.escape(root, link);
       if (escape.isPresent()) {
@@ -250,7 +250,7 @@ final class Extractor {
   }
 
   /** The permission bits of a mode (setuid, setgid and sticky are dropped). */
-  static Set<PosixFilePermission> permissions(int mode) {
+  public static Set<PosixFilePermission> permissions(int mode) {
     Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
     PosixFilePermission[] bits = {
       PosixFilePermission.OTHERS_EXECUTE,

@@ -14,10 +14,10 @@ import java.util.Optional;
  * The rules every deployer follows for install directories, on this host or on a node: their names,
  * the files a package must have, and which versions are kept after an install.
  */
-final class InstallLayout {
+public final class InstallLayout {
 
   /** Files every package must have. */
-  static final List<String> REQUIRED =
+  public static final List<String> REQUIRED =
       List.of("manifest.yaml", "scripts/start.sh", "scripts/stop.sh");
 
   private InstallLayout() {}
@@ -27,7 +27,7 @@ final class InstallLayout {
    * [a-zA-Z0-9_-]} replaced by {@code _}, a {@code -}, and the version with every character outside
    * {@code [a-zA-Z0-9._-]} replaced by {@code _} (and a leading {@code .} too).
    */
-  static String directoryName(String service, String version) {
+  public static String directoryName(String service, String version) {
     if (service.isEmpty() || version.isEmpty()) {
       throw new IllegalArgumentException("service and version must not be empty");
     }
@@ -39,7 +39,7 @@ final class InstallLayout {
   }
 
   /** The service name with every character outside {@code [a-zA-Z0-9_-]} replaced by {@code _}. */
-  static String sanitizedName(String service) {
+  public static String sanitizedName(String service) {
     return service.replaceAll("[^a-zA-Z0-9_-]", "_");
   }
 
@@ -48,7 +48,7 @@ final class InstallLayout {
    * all but {@code current} and the previous one (the most recently started other version, or if
    * none was ever started, the most recently installed one).
    */
-  static List<InstallMarker> toPrune(List<InstallMarker> markers, String current) {
+  public static List<InstallMarker> toPrune(List<InstallMarker> markers, String current) {
     List<InstallMarker> others =
         markers.stream().filter(m -> !m.version().equals(current)).toList();
     Optional<InstallMarker> previous = others.stream().max(InstallMarker.BY_ACTIVITY);
@@ -56,7 +56,7 @@ final class InstallLayout {
   }
 
   /** Orders versions for {@link Deployer#installed}: most recently started or installed first. */
-  static List<String> byActivity(List<InstallMarker> markers) {
+  public static List<String> byActivity(List<InstallMarker> markers) {
     return markers.stream()
         .sorted(
             Comparator.comparing(InstallMarker::lastActivity)
@@ -67,7 +67,7 @@ final class InstallLayout {
   }
 
   /** Rejects an extracted package without the required files or with a reserved name. */
-  static void checkRequired(Path tmp, Path source) throws IOException, PackageRejected {
+  public static void checkRequired(Path tmp, Path source) throws IOException, PackageRejected {
     if (Files.exists(tmp.resolve(InstallMarker.FILE), NOFOLLOW_LINKS)) {
       throw PackageRejected.invalid(
           "the package " + source + " contains " + InstallMarker.FILE + ", a name svcreg reserves");

@@ -21,7 +21,7 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * {@link Extractor}, with their modes: from the archive headers, or from the directory's POSIX
  * permissions.
  */
-final class PackageSources {
+public final class PackageSources {
 
   private PackageSources() {}
 
@@ -32,7 +32,7 @@ final class PackageSources {
   }
 
   /** Extracts {@code source} with {@code x}; the caller has checked that it exists. */
-  static void extract(Path source, Extractor x) throws IOException, PackageRejected {
+  public static void extract(Path source, Extractor x) throws IOException, PackageRejected {
     if (Files.isDirectory(source)) {
       fromDirectory(source, x);
     } else if (Files.isRegularFile(source) && isArchive(source)) {

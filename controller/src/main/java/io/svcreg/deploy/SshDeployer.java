@@ -30,8 +30,8 @@ import java.util.function.Supplier;
 
 /**
  * The deployer of a remote node, reached over SSH: the same install layout, markers, scripts and
- * outcomes as {@link LocalDeployer}, with the files moved by SFTP and the commands run by {@code
- * sh} on the node over one reused session ({@link SshConnection}).
+ * outcomes as {@link io.svcreg.deploy.local.LocalDeployer}, with the files moved by SFTP and the
+ * commands run by {@code sh} on the node over one reused session ({@link SshConnection}).
  *
  * <p>An install validates the package on the controller's host first (safe entries, required
  * files), checks the node (preflight: {@code requires.commands} and {@code requires.libraries}),
@@ -680,7 +680,7 @@ public final class SshDeployer implements Deployer {
 
   /**
    * {@code galive}: whether a process of group {@code $pid} is alive, zombies not counted (as
-   * {@link ProcFs#groupAlive} locally).
+   * {@code ProcFs.groupAlive} locally).
    */
   private static final String GROUP_ALIVE =
       "galive() { for f in /proc/[0-9]*/stat; do l=$(cat \"$f\" 2>/dev/null) || continue;"

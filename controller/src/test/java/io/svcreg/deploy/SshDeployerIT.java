@@ -2,6 +2,7 @@ package io.svcreg.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.svcreg.deploy.local.LocalProcesses;
 import io.svcreg.schema.Endpoint;
 import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Protocol;
@@ -125,7 +126,7 @@ class SshDeployerIT {
     assertThat(d.observe("web", "1.0.0", Optional.of(ref))).isEqualTo(new Observation(true, true));
     assertThat(Files.readString(home.resolve("logs/service.log")))
         .contains("starting web 1.0.0 at 127.0.0.2:8080");
-    assertThat(ProcFs.environment(ref.pid()))
+    assertThat(LocalProcesses.environment(ref.pid()))
         .containsEntry("DB_ADDR", "127.0.0.3:5432")
         .containsEntry("GREETING", "hello 'quoted' $world")
         .containsEntry("SERVICE_HOME", home.toString());
@@ -272,7 +273,7 @@ class SshDeployerIT {
 
     // the process dies; the script still says passing
     ProcessHandle.of(ref.pid()).ifPresent(ProcessHandle::destroyForcibly);
-    io.svcreg.Waits.atMost(Duration.ofSeconds(5)).until(() -> !ProcFs.exists(ref.pid()));
+    io.svcreg.Waits.atMost(Duration.ofSeconds(5)).until(() -> !LocalProcesses.exists(ref.pid()));
     assertThat(d.checkHealth(launch, Optional.of(ref), "scripts/health.sh", t))
         .isEqualTo(
             new HealthResult.Failing(

@@ -1,10 +1,18 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.local;
 
 import static io.svcreg.deploy.TestPackages.mode;
 import static io.svcreg.deploy.TestPackages.names;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.svcreg.deploy.DeployReasons;
+import io.svcreg.deploy.DeployTimeouts;
+import io.svcreg.deploy.InstallMarker;
+import io.svcreg.deploy.InstallOutcome;
+import io.svcreg.deploy.Observation;
+import io.svcreg.deploy.TestPackages;
 import io.svcreg.deploy.TestPackages.Tar;
+import io.svcreg.deploy.Trees;
+import io.svcreg.deploy.UninstallOutcome;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.local;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,8 +1,19 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.local;
 
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
 import io.svcreg.core.SvcregException;
+import io.svcreg.deploy.DeployReasons;
+import io.svcreg.deploy.Deployer;
+import io.svcreg.deploy.Extractor;
+import io.svcreg.deploy.Failure;
+import io.svcreg.deploy.InstallLayout;
+import io.svcreg.deploy.InstallMarker;
+import io.svcreg.deploy.InstallOutcome;
+import io.svcreg.deploy.PackageRejected;
+import io.svcreg.deploy.PackageSources;
+import io.svcreg.deploy.Trees;
+import io.svcreg.deploy.UninstallOutcome;
 import io.svcreg.pkg.PackageVerifier;
 import java.io.IOException;
 import java.lang.System.Logger;

@@ -1,5 +1,21 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.local;
 
+import io.svcreg.deploy.DeployReasons;
+import io.svcreg.deploy.DeployTimeouts;
+import io.svcreg.deploy.Deployer;
+import io.svcreg.deploy.Failure;
+import io.svcreg.deploy.HealthResult;
+import io.svcreg.deploy.InstallLayout;
+import io.svcreg.deploy.InstallMarker;
+import io.svcreg.deploy.InstallOutcome;
+import io.svcreg.deploy.Launch;
+import io.svcreg.deploy.Observation;
+import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.ServiceEnvironment;
+import io.svcreg.deploy.StartOutcome;
+import io.svcreg.deploy.StopOutcome;
+import io.svcreg.deploy.StopStep;
+import io.svcreg.deploy.UninstallOutcome;
 import io.svcreg.schema.SpecDuration;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;

@@ -1,8 +1,16 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.svcreg.Waits;
+import io.svcreg.deploy.DeployTimeouts;
+import io.svcreg.deploy.InstallOutcome;
+import io.svcreg.deploy.Launch;
+import io.svcreg.deploy.Observation;
+import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.StopOutcome;
+import io.svcreg.deploy.StopStep;
+import io.svcreg.deploy.TestPackages;
 import io.svcreg.schema.Endpoint;
 import io.svcreg.schema.HealthState;
 import io.svcreg.schema.Ipv4;

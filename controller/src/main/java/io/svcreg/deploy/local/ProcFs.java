@@ -1,6 +1,7 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.local;
 
 import io.svcreg.core.SvcregException;
+import io.svcreg.deploy.ProcessRef;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;

@@ -1,10 +1,18 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.local;
 
 import static io.svcreg.deploy.TestPackages.mode;
 import static io.svcreg.deploy.TestPackages.names;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.svcreg.Waits;
+import io.svcreg.deploy.DeployReasons;
+import io.svcreg.deploy.DeployTimeouts;
+import io.svcreg.deploy.InstallOutcome;
+import io.svcreg.deploy.Launch;
+import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.StartOutcome;
+import io.svcreg.deploy.StopOutcome;
+import io.svcreg.deploy.TestPackages;
 import io.svcreg.deploy.TestPackages.Tar;
 import io.svcreg.pkg.PackageBuilder;
 import io.svcreg.schema.Endpoint;

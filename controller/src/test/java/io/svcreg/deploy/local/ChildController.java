@@ -1,5 +1,8 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.local;
 
+import io.svcreg.deploy.DeployTimeouts;
+import io.svcreg.deploy.Launch;
+import io.svcreg.deploy.StartOutcome;
 import io.svcreg.schema.Endpoint;
 import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Protocol;

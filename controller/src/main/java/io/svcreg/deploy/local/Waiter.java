@@ -1,4 +1,4 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.local;
 
 import java.time.Duration;
 import java.time.Instant;
