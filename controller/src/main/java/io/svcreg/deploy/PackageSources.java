@@ -26,7 +26,7 @@ public final class PackageSources {
   private PackageSources() {}
 
   /** Whether {@code source} names a package archive (by its file name). */
-  static boolean isArchive(Path source) {
+  public static boolean isArchive(Path source) {
     String name = source.getFileName() == null ? "" : source.getFileName().toString();
     return name.endsWith(".tar.gz") || name.endsWith(".tgz");
   }

@@ -18,7 +18,7 @@ public final class Trees {
   private Trees() {}
 
   /** The total size in bytes of the regular files below {@code dir} (links not followed). */
-  static long size(Path dir) throws IOException {
+  public static long size(Path dir) throws IOException {
     try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
       long total = 0;
       for (Path p : walk.toList()) {

@@ -1,4 +1,4 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.ssh;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import java.lang.management.ManagementFactory;

@@ -1,5 +1,6 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.ssh;
 
+import io.svcreg.deploy.DeployReasons;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,5 +1,7 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.ssh;
 
+import io.svcreg.deploy.PackageRejected;
+import io.svcreg.deploy.PackageSources;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

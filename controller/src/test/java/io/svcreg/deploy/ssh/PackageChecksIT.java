@@ -1,8 +1,9 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.svcreg.deploy.PackageRejected;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;

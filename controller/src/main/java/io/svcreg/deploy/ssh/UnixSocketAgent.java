@@ -1,4 +1,4 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.ssh;
 
 import java.io.EOFException;
 import java.io.IOException;

@@ -1,8 +1,9 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.ssh;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.svcreg.deploy.PackageRejected;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,7 +1,20 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.svcreg.deploy.DeployReasons;
+import io.svcreg.deploy.DeployTimeouts;
+import io.svcreg.deploy.HealthResult;
+import io.svcreg.deploy.InstallMarker;
+import io.svcreg.deploy.InstallOutcome;
+import io.svcreg.deploy.Launch;
+import io.svcreg.deploy.Observation;
+import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.StartOutcome;
+import io.svcreg.deploy.StopOutcome;
+import io.svcreg.deploy.StopStep;
+import io.svcreg.deploy.TestPackages;
+import io.svcreg.deploy.UninstallOutcome;
 import io.svcreg.deploy.local.LocalProcesses;
 import io.svcreg.schema.Endpoint;
 import io.svcreg.schema.Ipv4;

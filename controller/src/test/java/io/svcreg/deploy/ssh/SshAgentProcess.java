@@ -1,4 +1,4 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.ssh;
 
 import io.svcreg.Waits;
 import java.io.IOException;

@@ -1,5 +1,6 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.ssh;
 
+import io.svcreg.deploy.Deployer;
 import io.svcreg.schema.Node;
 import java.util.Map;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,6 +1,7 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.ssh;
 
 import io.svcreg.Waits;
+import io.svcreg.deploy.TestPackages;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;

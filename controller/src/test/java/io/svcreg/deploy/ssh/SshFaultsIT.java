@@ -1,7 +1,11 @@
-package io.svcreg.deploy;
+package io.svcreg.deploy.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.svcreg.deploy.DeployReasons;
+import io.svcreg.deploy.DeployTimeouts;
+import io.svcreg.deploy.InstallOutcome;
+import io.svcreg.deploy.TestPackages;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
