@@ -22,7 +22,7 @@ public final class Containment {
 
   /** The symbolic links of a tree, by their path relative to its root. */
   @FunctionalInterface
-  public interface Links {
+  interface Links {
     /** The target of the link at {@code path} ({@code /}-separated), or empty if it is no link. */
     Optional<String> target(String path) throws IOException;
   }
@@ -45,7 +45,7 @@ public final class Containment {
    * Why following the link at {@code link} (a path relative to the tree's root) escapes the tree
    * whose links are {@code links}, or empty if not.
    */
-  public static Optional<String> escape(String link, Links links) throws IOException {
+  static Optional<String> escape(String link, Links links) throws IOException {
     List<String> current = new ArrayList<>(parts(link));
     current.remove(current.size() - 1);
     String first =
