@@ -8,7 +8,7 @@ import io.svcreg.core.ObservedStates;
 import io.svcreg.core.Plan;
 import io.svcreg.core.Planner;
 import io.svcreg.deploy.InstallOutcome;
-import io.svcreg.deploy.LocalDeployer;
+import io.svcreg.deploy.local.LocalDeployer;
 import io.svcreg.schema.SpecLoader;
 import io.svcreg.schema.SpecSet;
 import io.svcreg.store.InventoryEntry;

@@ -1,6 +1,6 @@
 package io.svcreg.cli;
 
-import io.svcreg.deploy.LocalDeployer;
+import io.svcreg.deploy.local.LocalDeployer;
 import io.svcreg.pkg.PackageBuilder;
 import io.svcreg.pkg.PackageException;
 import io.svcreg.pkg.PackageVerifier;

@@ -1,7 +1,7 @@
 package io.svcreg.cli;
 
-import io.svcreg.deploy.HostKeyScan;
-import io.svcreg.deploy.SshTarget;
+import io.svcreg.deploy.ssh.HostKeyScan;
+import io.svcreg.deploy.ssh.SshTarget;
 import io.svcreg.schema.Network;
 import io.svcreg.schema.NetworkType;
 import io.svcreg.schema.Node;

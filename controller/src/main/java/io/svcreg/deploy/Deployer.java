@@ -12,7 +12,7 @@ import java.util.Optional;
  * handled in parallel.
  *
  * <p>A version of a service is installed in {@code {installRoot}/{name}-{version}/} (see {@link
- * LocalDeployer#directoryName}); its scripts run with the environment of {@link
+ * InstallLayout#directoryName}); its scripts run with the environment of {@link
  * ServiceEnvironment}, in that directory.
  */
 public interface Deployer extends AutoCloseable {

@@ -2,6 +2,7 @@ package io.svcreg.deploy;
 
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
+import io.svcreg.pkg.Containment;
 import io.svcreg.pkg.PackageException;
 import io.svcreg.pkg.PackageVerifier;
 import java.io.IOException;
@@ -35,7 +36,7 @@ import java.util.stream.Stream;
  * an earlier file. Modes are applied as given (permission bits only: no setuid, setgid or sticky);
  * directory modes are applied last, so read-only directories can still be filled.
  */
-final class Extractor {
+public final class Extractor {
 
   private final Path root;
   private final Map<Path, Integer> dirModes = new HashMap<>();
@@ -43,7 +44,7 @@ final class Extractor {
   private final Map<Path, String> digests = new HashMap<>();
 
   /** An extractor into {@code root}, an existing empty directory. */
-  Extractor(Path root) {
+  public Extractor(Path root) {
     this.root = root;
   }
 
@@ -140,7 +141,7 @@ final class Extractor {
    * Checks every symbolic link now that all entries are written, and returns the checksum of the
    * tree: SHA-256 over each entry's kind, path, mode and content (or link target), in path order.
    */
-  String finish() throws IOException, PackageRejected {
+  public String finish() throws IOException, PackageRejected {
     for (Path link : symlinks) {
       Optional<String> escape = Containment.escape(root, link);
       if (escape.isPresent()) {
@@ -249,7 +250,7 @@ final class Extractor {
   }
 
   /** The permission bits of a mode (setuid, setgid and sticky are dropped). */
-  static Set<PosixFilePermission> permissions(int mode) {
+  public static Set<PosixFilePermission> permissions(int mode) {
     Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
     PosixFilePermission[] bits = {
       PosixFilePermission.OTHERS_EXECUTE,

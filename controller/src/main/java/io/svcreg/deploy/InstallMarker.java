@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * The file {@value #FILE} in an install directory: which service and version it holds, the checksum
  * of the installed tree, when it was installed and when that version was last started.
  */
-record InstallMarker(
+public record InstallMarker(
     String service,
     String version,
     String checksum,
@@ -26,7 +26,7 @@ record InstallMarker(
     Optional<Instant> startedAt) {
 
   /** The marker's file name; a package may not contain it. */
-  static final String FILE = ".svcreg-install";
+  public static final String FILE = ".svcreg-install";
 
   /**
    * Orders versions by what was last active: started ones before never-started ones, then by start
@@ -42,14 +42,14 @@ record InstallMarker(
   }
 
   /** This marker with {@code startedAt} set. */
-  InstallMarker started(Instant at) {
+  public InstallMarker started(Instant at) {
     return new InstallMarker(service, version, checksum, installedAt, Optional.of(at));
   }
 
   /**
    * The marker of the install directory {@code dir}, or empty when it has none (or a broken one).
    */
-  static Optional<InstallMarker> read(Path dir) {
+  public static Optional<InstallMarker> read(Path dir) {
     Path file = dir.resolve(FILE);
     if (!Files.isRegularFile(file)) {
       return Optional.empty();
@@ -62,7 +62,7 @@ record InstallMarker(
   }
 
   /** The marker written as {@code text} (see {@link #text}), or empty when it is broken. */
-  static Optional<InstallMarker> parse(String text) {
+  public static Optional<InstallMarker> parse(String text) {
     try {
       return parse(new StringReader(text));
     } catch (IOException e) {
@@ -95,14 +95,14 @@ record InstallMarker(
   }
 
   /** Writes the marker into {@code dir}, replacing the old one atomically. */
-  void write(Path dir) throws IOException {
+  public void write(Path dir) throws IOException {
     Path tmp = dir.resolve(FILE + ".tmp");
     Files.writeString(tmp, text(), StandardCharsets.UTF_8);
     Files.move(tmp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** The marker file's content. */
-  String text() {
+  public String text() {
     TreeMap<String, String> values = new TreeMap<>();
     values.put("service", service);
     values.put("version", version);

@@ -1,7 +1,7 @@
 package io.svcreg.deploy;
 
 /** A package that cannot be installed, with the reason code and a one-line message. */
-final class PackageRejected extends Exception {
+public final class PackageRejected extends Exception {
 
   private final String reason;
 
@@ -16,11 +16,12 @@ final class PackageRejected extends Exception {
   }
 
   /** A package that is malformed or incomplete. */
-  static PackageRejected invalid(String message) {
+  public static PackageRejected invalid(String message) {
     return new PackageRejected(DeployReasons.INVALID_PACKAGE, message);
   }
 
-  String reason() {
+  /** The reason code (see {@link DeployReasons}). */
+  public String reason() {
     return reason;
   }
 }

@@ -21,18 +21,18 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * {@link Extractor}, with their modes: from the archive headers, or from the directory's POSIX
  * permissions.
  */
-final class PackageSources {
+public final class PackageSources {
 
   private PackageSources() {}
 
   /** Whether {@code source} names a package archive (by its file name). */
-  static boolean isArchive(Path source) {
+  public static boolean isArchive(Path source) {
     String name = source.getFileName() == null ? "" : source.getFileName().toString();
     return name.endsWith(".tar.gz") || name.endsWith(".tgz");
   }
 
   /** Extracts {@code source} with {@code x}; the caller has checked that it exists. */
-  static void extract(Path source, Extractor x) throws IOException, PackageRejected {
+  public static void extract(Path source, Extractor x) throws IOException, PackageRejected {
     if (Files.isDirectory(source)) {
       fromDirectory(source, x);
     } else if (Files.isRegularFile(source) && isArchive(source)) {

@@ -13,12 +13,12 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.Set;
 
 /** Deletes directory trees without following links, also read-only ones from packages. */
-final class Trees {
+public final class Trees {
 
   private Trees() {}
 
   /** The total size in bytes of the regular files below {@code dir} (links not followed). */
-  static long size(Path dir) throws IOException {
+  public static long size(Path dir) throws IOException {
     try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
       long total = 0;
       for (Path p : walk.toList()) {
@@ -31,7 +31,7 @@ final class Trees {
   }
 
   /** Deletes {@code dir} and everything below it; nothing when it does not exist. */
-  static void delete(Path dir) throws IOException {
+  public static void delete(Path dir) throws IOException {
     if (!Files.exists(dir, NOFOLLOW_LINKS)) {
       return;
     }

@@ -1,7 +1,10 @@
 /**
  * Deployment of service packages to a node (execution type {@code managed_process}): install,
  * start, stop, observe and health-check, behind the per-node {@link io.svcreg.deploy.Deployer}
- * interface; {@link io.svcreg.deploy.LocalDeployer} is the controller's own host.
+ * interface. This package holds what the reconcile loop uses and what both deployers share (the
+ * interface, its outcomes, the install layout, package extraction); {@link
+ * io.svcreg.deploy.local.LocalDeployer} deploys on the controller's own host, {@link
+ * io.svcreg.deploy.ssh.SshDeployer} on nodes reached over SSH.
  *
  * <h2>Packages</h2>
  *
@@ -27,7 +30,7 @@
  *       renamed into place; a replaced or removed version is renamed to {@code .old.{S'}.*} before
  *       it is deleted. A directory under its final name is always complete; a crash leaves only
  *       dot-directories, deleted by the next install or uninstall of the service, and by {@link
- *       io.svcreg.deploy.LocalDeployer#removeLeftovers} when the controller starts.
+ *       io.svcreg.deploy.local.LocalDeployer#removeLeftovers} when the controller starts.
  *   <li>Idempotent: the install directory's {@code .svcreg-install} records a SHA-256 over the
  *       installed tree (paths, kinds, permission bits, contents, link targets). Installing the same
  *       content again (from a directory or an archive alike) changes nothing; the same version with

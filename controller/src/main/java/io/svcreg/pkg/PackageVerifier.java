@@ -12,9 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -37,9 +35,6 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
  * checksum list. Also checks an extracted package directory against its list ({@link #checkTree}).
  */
 public final class PackageVerifier {
-
-  /** Most links followed while resolving one symbolic link (the kernel's limit too). */
-  private static final int MAX_HOPS = 40;
 
   private final Limits limits;
 
@@ -188,7 +183,8 @@ public final class PackageVerifier {
         throw new Refused("the archive is truncated or corrupt: " + oneLine(e));
       }
       for (String link : symlinks.keySet()) {
-        Optional<String> why = escape(link);
+        Optional<String> why =
+            Containment.escape(link, path -> Optional.ofNullable(symlinks.get(path)));
         if (why.isPresent()) {
           throw new Refused("the symbolic link `" + link + "` " + why.get());
         }
@@ -349,50 +345,6 @@ public final class PackageVerifier {
       kinds.put(name, 'f');
       modes.put(name, modes.get(to));
       digests.put(name, digests.get(to));
-    }
-
-    /**
-     * Why following the symbolic link {@code link} leads outside the package, or empty: resolved
-     * the way the kernel does (component by component, following links of the package, {@code ..}
-     * going up), so chains are judged by where they really lead.
-     */
-    private Optional<String> escape(String link) {
-      List<String> current = new ArrayList<>(List.of(link.split("/")));
-      current.remove(current.size() - 1);
-      Deque<String> todo = new ArrayDeque<>();
-      String first = symlinks.get(link);
-      pushFront(todo, first);
-      int hops = 0;
-      while (!todo.isEmpty()) {
-        String c = todo.pop();
-        if (c.isEmpty() || c.equals(".")) {
-          continue;
-        }
-        if (c.equals("..")) {
-          if (current.isEmpty()) {
-            return Optional.of("points outside the package (via " + first + ")");
-          }
-          current.remove(current.size() - 1);
-          continue;
-        }
-        current.add(c);
-        String target = symlinks.get(String.join("/", current));
-        if (target != null) {
-          if (++hops > MAX_HOPS) {
-            return Optional.of("is part of a loop of symbolic links");
-          }
-          current.remove(current.size() - 1);
-          pushFront(todo, target);
-        }
-      }
-      return Optional.empty();
-    }
-  }
-
-  private static void pushFront(Deque<String> todo, String target) {
-    String[] parts = target.split("/");
-    for (int i = parts.length - 1; i >= 0; i--) {
-      todo.push(parts[i]);
     }
   }
 

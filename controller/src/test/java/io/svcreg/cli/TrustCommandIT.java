@@ -2,7 +2,7 @@ package io.svcreg.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.svcreg.deploy.OpenSshd;
+import io.svcreg.deploy.ssh.OpenSshd;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -18,13 +18,13 @@ class DirectoryNameTest {
     "store, .hidden, store-_hidden",
   })
   void directoryName_nameAndVersion_areSanitized(String service, String version, String dir) {
-    assertThat(LocalDeployer.directoryName(service, version)).isEqualTo(dir);
+    assertThat(InstallLayout.directoryName(service, version)).isEqualTo(dir);
   }
 
   @ParameterizedTest
   @CsvSource({"'', 1", "store, ''"})
   void directoryName_empty_isRejected(String service, String version) {
-    assertThatThrownBy(() -> LocalDeployer.directoryName(service, version))
+    assertThatThrownBy(() -> InstallLayout.directoryName(service, version))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -18,16 +18,16 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 
 /** Packages for tests: the project's example packages, hand-made directories and archives. */
-final class TestPackages {
+public final class TestPackages {
 
   /** The quick start's packages (store, api, web). */
-  static final Path EXAMPLES =
+  public static final Path EXAMPLES =
       Path.of(System.getProperty("svcreg.project.root", "..")).resolve("examples/packages");
 
   private TestPackages() {}
 
   /** A package directory in {@code dir} with the given start, stop and (if not null) health. */
-  static Path directory(Path dir, String name, String start, String stop, String health) {
+  public static Path directory(Path dir, String name, String start, String stop, String health) {
     try {
       Files.createDirectories(dir.resolve("scripts"));
       Files.writeString(dir.resolve("manifest.yaml"), "name: " + name + "\nversion: \"1.0.0\"\n");
@@ -50,17 +50,17 @@ final class TestPackages {
   }
 
   /** Sets the permission bits of a file. */
-  static void setMode(Path file, int mode) throws IOException {
+  public static void setMode(Path file, int mode) throws IOException {
     Files.setPosixFilePermissions(file, Extractor.permissions(mode));
   }
 
   /** The permission bits of a file (not following links). */
-  static int mode(Path file) throws IOException {
+  public static int mode(Path file) throws IOException {
     return (Integer) Files.getAttribute(file, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 0777;
   }
 
   /** A {@code .tar.gz} of a directory tree, with file modes, links as links. */
-  static Path tarGz(Path dir, Path archive) throws IOException {
+  public static Path tarGz(Path dir, Path archive) throws IOException {
     try (Tar tar = new Tar(archive);
         Stream<Path> walk = Files.walk(dir)) {
       for (Path p : walk.sorted().toList()) {
@@ -81,20 +81,23 @@ final class TestPackages {
   }
 
   /** Writes a {@code .tar.gz} entry by entry, hostile ones included (names are kept as given). */
-  static final class Tar implements AutoCloseable {
+  public static final class Tar implements AutoCloseable {
     private final TarArchiveOutputStream out;
 
-    Tar(Path archive) throws IOException {
+    /** A writer of the archive {@code archive}. */
+    public Tar(Path archive) throws IOException {
       OutputStream file = Files.newOutputStream(archive);
       out = new TarArchiveOutputStream(new GzipCompressorOutputStream(file));
       out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
     }
 
-    Tar file(String name, int mode, String content) throws IOException {
+    /** A regular file with text content. */
+    public Tar file(String name, int mode, String content) throws IOException {
       return file(name, mode, content.getBytes(StandardCharsets.UTF_8));
     }
 
-    Tar file(String name, int mode, byte[] content) throws IOException {
+    /** A regular file. */
+    public Tar file(String name, int mode, byte[] content) throws IOException {
       TarArchiveEntry e = new TarArchiveEntry(name, true);
       e.setMode(mode);
       e.setSize(content.length);
@@ -102,22 +105,26 @@ final class TestPackages {
       return this;
     }
 
-    Tar directory(String name, int mode) throws IOException {
+    /** A directory. */
+    public Tar directory(String name, int mode) throws IOException {
       TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/", true);
       e.setMode(040000 | mode);
       put(e, null);
       return this;
     }
 
-    Tar symlink(String name, String target) throws IOException {
+    /** A symbolic link. */
+    public Tar symlink(String name, String target) throws IOException {
       return link(name, TarConstants.LF_SYMLINK, target);
     }
 
-    Tar hardlink(String name, String target) throws IOException {
+    /** A hard link. */
+    public Tar hardlink(String name, String target) throws IOException {
       return link(name, TarConstants.LF_LINK, target);
     }
 
-    Tar special(String name, byte type) throws IOException {
+    /** A device, fifo or other special entry of tar type {@code type}. */
+    public Tar special(String name, byte type) throws IOException {
       TarArchiveEntry e = new TarArchiveEntry(name, type, true);
       e.setMode(0644);
       if (type == TarConstants.LF_CHR || type == TarConstants.LF_BLK) {
@@ -129,7 +136,7 @@ final class TestPackages {
     }
 
     /** manifest.yaml, scripts/start.sh and scripts/stop.sh: the files every package needs. */
-    Tar required() throws IOException {
+    public Tar required() throws IOException {
       file("manifest.yaml", 0644, "name: demo\nversion: \"1.0.0\"\n");
       file("scripts/start.sh", 0755, "#!/usr/bin/env bash\nexec sleep 1000\n");
       return file("scripts/stop.sh", 0755, "#!/usr/bin/env bash\nexit 0\n");
@@ -158,7 +165,7 @@ final class TestPackages {
   }
 
   /** A port nothing listens on at {@code ip} right now. */
-  static int freePort(String ip) {
+  public static int freePort(String ip) {
     try (ServerSocket s = new ServerSocket()) {
       s.bind(new InetSocketAddress(InetAddress.getByName(ip), 0));
       return s.getLocalPort();
@@ -168,7 +175,7 @@ final class TestPackages {
   }
 
   /** The names of the entries directly in {@code dir}, sorted. */
-  static List<String> names(Path dir) throws IOException {
+  public static List<String> names(Path dir) throws IOException {
     try (Stream<Path> list = Files.list(dir)) {
       return list.map(p -> p.getFileName().toString()).sorted().toList();
     }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.svcreg.Waits;
 import io.svcreg.core.ObservedService;
-import io.svcreg.deploy.OpenSshd;
+import io.svcreg.deploy.ssh.OpenSshd;
 import io.svcreg.schema.Condition;
 import io.svcreg.schema.HealthState;
 import io.svcreg.schema.Phase;

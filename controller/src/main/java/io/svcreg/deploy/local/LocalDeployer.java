@@ -1,0 +1,550 @@
+package io.svcreg.deploy.local;
+
+import io.svcreg.deploy.DeployReasons;
+import io.svcreg.deploy.DeployTimeouts;
+import io.svcreg.deploy.Deployer;
+import io.svcreg.deploy.Failure;
+import io.svcreg.deploy.HealthResult;
+import io.svcreg.deploy.InstallLayout;
+import io.svcreg.deploy.InstallMarker;
+import io.svcreg.deploy.InstallOutcome;
+import io.svcreg.deploy.Launch;
+import io.svcreg.deploy.Observation;
+import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.ServiceEnvironment;
+import io.svcreg.deploy.StartOutcome;
+import io.svcreg.deploy.StopOutcome;
+import io.svcreg.deploy.StopStep;
+import io.svcreg.deploy.UninstallOutcome;
+import io.svcreg.schema.SpecDuration;
+import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * The deployer of the controller's own host (the {@code local} node): packages are extracted below
+ * an install root on the local file system, scripts run as child processes of the controller in
+ * their own sessions (so services outlive the controller, like under systemd), and processes are
+ * observed through {@code /proc}.
+ *
+ * <p>A service's output is appended to {@code {home}/logs/service.log} ({@code stop.sh} output
+ * too); health-check output goes to a temporary file in {@code {home}/logs} that is deleted after
+ * the check.
+ */
+public final class LocalDeployer implements Deployer {
+
+  private static final Logger LOG = System.getLogger(LocalDeployer.class.getName());
+
+  private final PackageInstaller installer;
+  private final DeployTimeouts timeouts;
+  private final Waiter waiter;
+  private final Map<String, String> controllerEnv;
+  private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+  /** Processes started and not yet confirmed, by pid: their exit code is known here. */
+  private final Map<Long, Process> starting = new ConcurrentHashMap<>();
+
+  /**
+   * A deployer installing below {@code installRoot}; {@code clock} stamps installs and starts,
+   * {@code waiter} bounds every wait, {@code controllerEnv} is where {@link
+   * ServiceEnvironment#PASSED_THROUGH} variables come from.
+   */
+  public LocalDeployer(
+      Path installRoot,
+      DeployTimeouts timeouts,
+      InstantSource clock,
+      Waiter waiter,
+      Map<String, String> controllerEnv) {
+    this.installer =
+        new PackageInstaller(
+            installRoot.toAbsolutePath().normalize(), Objects.requireNonNull(clock));
+    this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+    this.waiter = Objects.requireNonNull(waiter, "waiter");
+    this.controllerEnv = Map.copyOf(controllerEnv);
+  }
+
+  /** A deployer with the default timeouts, the system clock and the controller's environment. */
+  public static LocalDeployer create(Path installRoot) {
+    return new LocalDeployer(
+        installRoot,
+        DeployTimeouts.DEFAULTS,
+        InstantSource.system(),
+        Waiter.system(),
+        System.getenv());
+  }
+
+  /**
+   * The install directory name of a version: {@code {name}-{version}}, where the name has every
+   * character outside {@code [a-zA-Z0-9_-]} replaced by {@code _} and the version every character
+   * outside {@code [a-zA-Z0-9._-]} (and a leading {@code .}).
+   */
+  public static String directoryName(String service, String version) {
+    return InstallLayout.directoryName(service, version);
+  }
+
+  /** The install directory of a version (whether installed or not). */
+  public Path home(String service, String version) {
+    return installer.home(service, version);
+  }
+
+  /**
+   * Deletes what installs and removals interrupted by a crash left in the install root (temporary
+   * and moved-aside directories of any service). Call it when no install runs, e.g. before the
+   * controller starts reconciling: otherwise such a directory stays until its service is installed
+   * again, which may be never. Failures are logged, not thrown.
+   */
+  public void removeLeftovers() {
+    try {
+      for (String d : installer.cleanAllLeftovers()) {
+        LOG.log(
+            Level.INFO, "deleted {0}, left in {1} by an interrupted install", d, installer.root());
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(
+          Level.WARNING,
+          "cannot delete what interrupted installs left in {0}: {1}",
+          installer.root(),
+          e.getMessage());
+    }
+  }
+
+  /** A complete version directory in the install root: its marker's service and version. */
+  public record VersionDirectory(String service, String version, Path path, Instant installedAt) {}
+
+  /**
+   * The complete version directories in the install root (those with a readable install marker);
+   * empty when the root does not exist or cannot be listed.
+   */
+  public List<VersionDirectory> versionDirectories() {
+    List<VersionDirectory> found = new ArrayList<>();
+    Path root = installer.root();
+    if (!Files.isDirectory(root)) {
+      return found;
+    }
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, Files::isDirectory)) {
+      for (Path d : dirs) {
+        InstallMarker.read(d)
+            .ifPresent(
+                m ->
+                    found.add(
+                        new VersionDirectory(
+                            m.service(),
+                            m.version(),
+                            d.toAbsolutePath().normalize(),
+                            m.installedAt())));
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.WARNING, "cannot list {0}: {1}", root, e.getMessage());
+    }
+    return found;
+  }
+
+  @Override
+  public InstallOutcome install(String service, String version, Path packageSource) {
+    return locked(service, () -> installer.install(service, version, packageSource));
+  }
+
+  @Override
+  public UninstallOutcome uninstall(String service) {
+    try {
+      stopUntracked(service);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new UninstallOutcome.Failed(
+          DeployReasons.INTERRUPTED, "interrupted before removing " + service);
+    }
+    return locked(service, () -> installer.uninstall(service));
+  }
+
+  /**
+   * Stops what runs of {@code service} untracked, when the loop finds a start it recorded without
+   * its process, and before the service is removed: a controller killed after running {@code
+   * start.sh} but before it recorded the pid leaves the service running unknown to the next
+   * controller, which would otherwise start it a second time (or remove its files under it). Its
+   * processes are recognised by their environment: {@code SERVICE_NAME} is the service and {@code
+   * SERVICE_HOME} a directory of this install root. SIGTERM to each process group, then SIGKILL
+   * after the SIGTERM timeout.
+   */
+  private void stopUntracked(String service) throws InterruptedException {
+    String prefix = installer.root() + "/";
+    Set<Long> groups =
+        ProcFs.groupsWhere(
+            env -> {
+              String home = env.getOrDefault("SERVICE_HOME", "");
+              return service.equals(env.get("SERVICE_NAME"))
+                  && home.startsWith(prefix)
+                  && home.indexOf('/', prefix.length()) < 0;
+            });
+    for (long pgid : groups) {
+      if (pgid <= 1) {
+        continue;
+      }
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: stopping process group {1}, left running by an earlier start that was"
+              + " not recorded",
+          service,
+          Long.toString(pgid));
+      Scripts.signalGroup(pgid, "TERM");
+      if (!waiter.until(timeouts.term(), () -> !ProcFs.groupAlive(pgid))) {
+        Scripts.signalGroup(pgid, "KILL");
+        waiter.until(timeouts.kill(), () -> !ProcFs.groupAlive(pgid));
+      }
+    }
+  }
+
+  @Override
+  public List<String> installed(String service) {
+    return locked(service, () -> installer.installed(service));
+  }
+
+  @Override
+  public StopOutcome stopStrays(String service) {
+    try {
+      stopUntracked(service);
+      return new StopOutcome.Stopped(StopStep.NOT_RUNNING);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new StopOutcome.Failed(
+          DeployReasons.INTERRUPTED, "interrupted while stopping what " + service + " left");
+    }
+  }
+
+  /**
+   * Starts the service without waiting for its start grace period: {@link #confirm} tells later
+   * whether it outlived it (the loop looks again then, so no thread waits for a start).
+   */
+  @Override
+  public StartOutcome start(Launch launch) {
+    String service = launch.service();
+    String version = launch.version();
+    if (!installer.isInstalled(service, version)) {
+      return new StartOutcome.Failed(
+          DeployReasons.NOT_INSTALLED,
+          service + " " + version + " is not installed in " + installer.root(),
+          "");
+    }
+    Path home = home(service, version);
+    Path log = log(home);
+    long offset;
+    Process p;
+    try {
+      Files.createDirectories(log.getParent());
+      offset = Files.exists(log) ? Files.size(log) : 0;
+      p =
+          Scripts.spawn(
+              home,
+              home.resolve("scripts/start.sh"),
+              environment(launch, home),
+              Redirect.appendTo(log.toFile()));
+    } catch (IOException e) {
+      return new StartOutcome.Failed(
+          DeployReasons.START_FAILED,
+          "cannot run scripts/start.sh of " + service + " " + version + ": " + Failure.describe(e),
+          "");
+    }
+    Optional<Instant> startTime = p.info().startInstant();
+    if (startTime.isEmpty()) {
+      // gone before its start could be read
+      killLeftovers(p.pid());
+      return exited(launch, p, log, offset);
+    }
+    starting.put(p.pid(), p);
+    ProcessRef ref = new ProcessRef(p.pid(), startTime.get());
+    LOG.log(
+        Level.INFO,
+        "Service/{0}: started {1} as pid {2}",
+        service,
+        version,
+        String.valueOf(ref.pid()));
+    return new StartOutcome.Started(ref, offset, false);
+  }
+
+  /**
+   * Whether a process {@link #start} started still runs: then it is the version's last start (kept
+   * for rollback); else a failure with its exit code (when this deployer started it) and the lines
+   * it logged.
+   */
+  @Override
+  public StartOutcome confirm(Launch launch, ProcessRef process, long logOffset) {
+    Process p = starting.remove(process.pid());
+    if (ProcFs.matches(process)) {
+      locked(
+          launch.service(),
+          () -> {
+            installer.markStarted(launch.service(), launch.version());
+            return null;
+          });
+      return new StartOutcome.Started(process, logOffset, true);
+    }
+    killLeftovers(process.pid());
+    return exited(launch, p, log(home(launch.service(), launch.version())), logOffset);
+  }
+
+  /** The failure of a start script that exited within its grace period. */
+  private StartOutcome exited(Launch launch, Process p, Path log, long offset) {
+    String code = "unknown";
+    if (p != null) {
+      try {
+        // it is gone: its exit status is there, or about to be reaped
+        code = Integer.toString(p.waitFor());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return new StartOutcome.Failed(
+        DeployReasons.EXITED_DURING_START,
+        "scripts/start.sh of "
+            + launch.service()
+            + " "
+            + launch.version()
+            + " exited with code "
+            + code
+            + " within "
+            + human(timeouts.startGrace())
+            + ("0".equals(code)
+                ? " (it must keep running in the foreground, e.g. exec the service)"
+                : "")
+            + "; see "
+            + log,
+        OutputTail.of(log, offset));
+  }
+
+  @Override
+  public StopOutcome stop(Launch launch, ProcessRef process) {
+    long pgid = process.pid();
+    starting.remove(pgid);
+    boolean ours = ProcFs.matches(process);
+    if (!ours && (ProcFs.exists(pgid) || !ProcFs.groupAlive(pgid))) {
+      // gone, or the pid now belongs to another process: nothing of ours to stop
+      return new StopOutcome.Stopped(StopStep.NOT_RUNNING);
+    }
+    String service = launch.service();
+    try {
+      if (ours && stopScript(launch, process)) {
+        return stopped(service, StopStep.STOP_SCRIPT);
+      }
+      Scripts.signalGroup(pgid, "TERM");
+      if (waiter.until(timeouts.term(), () -> !ProcFs.groupAlive(pgid))) {
+        return stopped(service, StopStep.SIGTERM);
+      }
+      Scripts.signalGroup(pgid, "KILL");
+      if (waiter.until(timeouts.kill(), () -> !ProcFs.groupAlive(pgid))) {
+        return stopped(service, StopStep.SIGKILL);
+      }
+      return new StopOutcome.Failed(
+          DeployReasons.STOP_FAILED,
+          "process group "
+              + pgid
+              + " of "
+              + service
+              + " is still alive "
+              + human(timeouts.kill())
+              + " after SIGKILL");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new StopOutcome.Failed(
+          DeployReasons.INTERRUPTED,
+          "interrupted while stopping " + service + " (pid " + pgid + "); it may still be running");
+    }
+  }
+
+  @Override
+  public Observation observe(String service, String version, Optional<ProcessRef> process) {
+    return new Observation(
+        installer.isInstalled(service, version), process.map(ProcFs::matches).orElse(false));
+  }
+
+  @Override
+  public HealthResult checkHealth(
+      Launch launch, Optional<ProcessRef> process, String script, Duration timeout) {
+    HealthResult r = runHealthScript(launch, script, timeout);
+    if (process.isEmpty()
+        || (r instanceof HealthResult.Failing f && f.reason().equals(DeployReasons.INTERRUPTED))) {
+      return r;
+    }
+    return HealthResult.withProcess(
+        r,
+        launch.service() + " " + launch.version(),
+        process.get().pid(),
+        ProcFs.matches(process.get()));
+  }
+
+  private HealthResult runHealthScript(Launch launch, String script, Duration timeout) {
+    String what = launch.service() + " " + launch.version();
+    Path home = home(launch.service(), launch.version());
+    Path file = home.resolve(script).normalize();
+    if (!file.startsWith(home) || !Files.isRegularFile(file)) {
+      return new HealthResult.Failing(
+          DeployReasons.HEALTH_SCRIPT_MISSING,
+          "the health script " + script + " of " + what + " is not in " + home,
+          OptionalInt.empty(),
+          "");
+    }
+    Path out = null;
+    Process p = null;
+    try {
+      Path logs = log(home).getParent();
+      Files.createDirectories(logs);
+      out = Files.createTempFile(logs, "health-", ".out");
+      p = Scripts.spawn(home, file, environment(launch, home), Redirect.to(out.toFile()));
+      Process check = p;
+      if (!waiter.until(timeout, () -> !check.isAlive())) {
+        Scripts.signalGroup(check.pid(), "KILL");
+        waiter.until(timeouts.kill(), () -> !check.isAlive());
+        return new HealthResult.Failing(
+            DeployReasons.HEALTH_CHECK_TIMEOUT,
+            "the health check of "
+                + what
+                + " did not finish within "
+                + human(timeout)
+                + "; killed it",
+            OptionalInt.empty(),
+            OutputTail.of(out, 0));
+      }
+      killLeftovers(check.pid());
+      int code = check.exitValue();
+      String output = OutputTail.of(out, 0);
+      return code == 0
+          ? new HealthResult.Passing(output)
+          : new HealthResult.Failing(
+              DeployReasons.HEALTH_CHECK_FAILED,
+              "the health check of " + what + " exited with code " + code,
+              OptionalInt.of(code),
+              output);
+    } catch (IOException e) {
+      return new HealthResult.Failing(
+          DeployReasons.HEALTH_SCRIPT_MISSING,
+          "cannot run the health script " + script + " of " + what + ": " + Failure.describe(e),
+          OptionalInt.empty(),
+          "");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      if (p != null && p.isAlive()) {
+        p.destroyForcibly();
+      }
+      return new HealthResult.Failing(
+          DeployReasons.INTERRUPTED,
+          "interrupted while checking the health of " + what,
+          OptionalInt.empty(),
+          "");
+    } finally {
+      if (out != null) {
+        try {
+          Files.deleteIfExists(out);
+        } catch (IOException e) {
+          LOG.log(Level.DEBUG, "cannot delete {0}: {1}", out, e.getMessage());
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs {@code stop.sh} with {@code SERVICE_PID}; true when the process group is gone within the
+   * stop-script timeout. Gives up early when the script fails, and kills the script (and what it
+   * started) if it is still running at the end.
+   */
+  private boolean stopScript(Launch launch, ProcessRef process) throws InterruptedException {
+    Path home = home(launch.service(), launch.version());
+    Path script = home.resolve("scripts/stop.sh");
+    if (!Files.isRegularFile(script)) {
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: no scripts/stop.sh in {1}; stopping it with SIGTERM",
+          launch.service(),
+          home);
+      return false;
+    }
+    TreeMap<String, String> env = new TreeMap<>(environment(launch, home));
+    env.put(ServiceEnvironment.SERVICE_PID, Long.toString(process.pid()));
+    Process s;
+    try {
+      Path log = log(home);
+      Files.createDirectories(log.getParent());
+      s = Scripts.spawn(home, script, env, Redirect.appendTo(log.toFile()));
+    } catch (IOException e) {
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: cannot run scripts/stop.sh ({1}); stopping it with SIGTERM",
+          launch.service(),
+          Failure.describe(e));
+      return false;
+    }
+    long pgid = process.pid();
+    try {
+      waiter.until(
+          timeouts.stopScript(),
+          () -> !ProcFs.groupAlive(pgid) || (!s.isAlive() && s.exitValue() != 0));
+      return !ProcFs.groupAlive(pgid);
+    } finally {
+      if (s.isAlive() || ProcFs.groupAlive(s.pid())) {
+        killGroupQuietly(s.pid());
+      }
+    }
+  }
+
+  private StopOutcome stopped(String service, StopStep step) {
+    LOG.log(Level.INFO, "Service/{0}: stopped ({1})", service, step);
+    return new StopOutcome.Stopped(step);
+  }
+
+  /** Kills what a script that has exited left running in its process group. */
+  private static void killLeftovers(long pgid) {
+    if (ProcFs.groupAlive(pgid)) {
+      killGroupQuietly(pgid);
+    }
+  }
+
+  private static void killGroupQuietly(long pgid) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      Scripts.signalGroup(pgid, "KILL");
+    } catch (InterruptedException e) {
+      interrupted = true;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private Map<String, String> environment(Launch launch, Path home) {
+    return ServiceEnvironment.of(launch, home.toString(), controllerEnv);
+  }
+
+  private static Path log(Path home) {
+    return home.resolve("logs").resolve("service.log");
+  }
+
+  private static String human(Duration d) {
+    return new SpecDuration(Math.max(0, d.toMillis())).toString();
+  }
+
+  private <T> T locked(String service, Supplier<T> action) {
+    ReentrantLock lock = locks.computeIfAbsent(service, s -> new ReentrantLock());
+    lock.lock();
+    try {
+      return action.get();
+    } finally {
+      lock.unlock();
+    }
+  }
+}

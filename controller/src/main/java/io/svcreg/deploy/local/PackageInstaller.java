@@ -1,0 +1,311 @@
+package io.svcreg.deploy.local;
+
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
+import io.svcreg.core.SvcregException;
+import io.svcreg.deploy.DeployReasons;
+import io.svcreg.deploy.Deployer;
+import io.svcreg.deploy.Extractor;
+import io.svcreg.deploy.Failure;
+import io.svcreg.deploy.InstallLayout;
+import io.svcreg.deploy.InstallMarker;
+import io.svcreg.deploy.InstallOutcome;
+import io.svcreg.deploy.PackageRejected;
+import io.svcreg.deploy.PackageSources;
+import io.svcreg.deploy.Trees;
+import io.svcreg.deploy.UninstallOutcome;
+import io.svcreg.pkg.PackageVerifier;
+import java.io.IOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The install directories of services below one install root, on the local file system.
+ *
+ * <p>Layout: version {@code V} of service {@code S} lives in {@code {root}/{name}-{version}} (see
+ * {@link InstallLayout#directoryName}), with the marker {@link InstallMarker#FILE}. A package is
+ * extracted into {@code {root}/.tmp.{name}.*} and renamed into place; a replaced or removed version
+ * is first renamed to {@code {root}/.old.{name}.*} and then deleted. So a directory under its final
+ * name is always complete, and a crash leaves only dot-directories, which the next install or
+ * uninstall of the service deletes.
+ */
+final class PackageInstaller {
+
+  private static final Logger LOG = System.getLogger(PackageInstaller.class.getName());
+  private static final AtomicLong NONCE = new AtomicLong(System.nanoTime());
+
+  private final Path root;
+  private final InstantSource clock;
+
+  PackageInstaller(Path root, InstantSource clock) {
+    this.root = root;
+    this.clock = clock;
+  }
+
+  Path root() {
+    return root;
+  }
+
+  /** The install directory of a version. */
+  Path home(String service, String version) {
+    return root.resolve(InstallLayout.directoryName(service, version));
+  }
+
+  /** Installs a version (see {@link Deployer#install}). */
+  InstallOutcome install(String service, String version, Path source) {
+    Path home = home(service, version);
+    if (!Files.exists(source)) {
+      return new InstallOutcome.Failed(
+          DeployReasons.PACKAGE_NOT_FOUND, "the package of " + service + " is missing: " + source);
+    }
+    Path tmp = null;
+    try {
+      Files.createDirectories(root);
+      cleanLeftovers(service);
+      tmp = Files.createTempDirectory(root, ".tmp." + InstallLayout.sanitizedName(service) + ".");
+      Extractor x = new Extractor(tmp);
+      PackageSources.extract(source, x);
+      String checksum = x.finish();
+      InstallLayout.checkRequired(tmp, source);
+      checkListed(tmp, source);
+      Optional<InstallMarker> existing = InstallMarker.read(home);
+      if (Files.exists(home, NOFOLLOW_LINKS)) {
+        if (existing.isEmpty()) {
+          return new InstallOutcome.Failed(
+              DeployReasons.INSTALL_CONFLICT,
+              home + " exists but was not installed by svcreg; move it away to install " + service);
+        }
+        InstallMarker m = existing.get();
+        if (!m.service().equals(service) || !m.version().equals(version)) {
+          return new InstallOutcome.Failed(
+              DeployReasons.INSTALL_CONFLICT,
+              home
+                  + " holds "
+                  + m.service()
+                  + " "
+                  + m.version()
+                  + ", whose directory name is the same as "
+                  + service
+                  + " "
+                  + version);
+        }
+        if (m.checksum().equals(checksum)) {
+          return new InstallOutcome.Installed(
+              version, home.toString(), false, prune(service, version));
+        }
+      }
+      new InstallMarker(service, version, checksum, clock.instant(), Optional.empty()).write(tmp);
+      Files.setPosixFilePermissions(tmp, Extractor.permissions(0755));
+      if (Files.exists(home, NOFOLLOW_LINKS)) {
+        // same version, other content: move the old copy aside, then the new one into place
+        Path old = moveAside(home, service);
+        Files.move(tmp, home, StandardCopyOption.ATOMIC_MOVE);
+        tmp = null;
+        deleteQuietly(old, service);
+      } else {
+        Files.move(tmp, home, StandardCopyOption.ATOMIC_MOVE);
+        tmp = null;
+      }
+      return new InstallOutcome.Installed(version, home.toString(), true, prune(service, version));
+    } catch (PackageRejected e) {
+      return new InstallOutcome.Failed(
+          e.reason(), "cannot install " + service + " " + version + ": " + e.getMessage());
+    } catch (IOException e) {
+      return new InstallOutcome.Failed(
+          DeployReasons.INSTALL_FAILED,
+          "cannot install "
+              + service
+              + " "
+              + version
+              + " into "
+              + home
+              + ": "
+              + Failure.describe(e));
+    } finally {
+      if (tmp != null) {
+        deleteQuietly(tmp, service);
+      }
+    }
+  }
+
+  /** Removes every version of the service (see {@link Deployer#uninstall}). */
+  UninstallOutcome uninstall(String service) {
+    List<String> removed = new ArrayList<>();
+    try {
+      cleanLeftovers(service);
+      for (InstallMarker m : markers(service)) {
+        Path old = moveAside(home(service, m.version()), service);
+        removed.add(m.version());
+        Trees.delete(old);
+      }
+      return new UninstallOutcome.Uninstalled(removed);
+    } catch (IOException e) {
+      return new UninstallOutcome.Failed(
+          DeployReasons.UNINSTALL_FAILED,
+          "cannot remove the installed versions of "
+              + service
+              + " from "
+              + root
+              + ": "
+              + Failure.describe(e));
+    }
+  }
+
+  /** The installed versions, most recently started (or installed) first. */
+  List<String> installed(String service) {
+    return InstallLayout.byActivity(markers(service));
+  }
+
+  /** Whether the version's directory is present with its marker and required files. */
+  boolean isInstalled(String service, String version) {
+    Path home = home(service, version);
+    Optional<InstallMarker> m = InstallMarker.read(home);
+    if (m.isEmpty() || !m.get().service().equals(service) || !m.get().version().equals(version)) {
+      return false;
+    }
+    return InstallLayout.REQUIRED.stream().allMatch(f -> Files.isRegularFile(home.resolve(f)));
+  }
+
+  /** Records that the version was started now (it becomes the one kept for rollback). */
+  void markStarted(String service, String version) {
+    Path home = home(service, version);
+    InstallMarker.read(home)
+        .ifPresent(
+            m -> {
+              try {
+                m.started(clock.instant()).write(home);
+              } catch (IOException e) {
+                LOG.log(
+                    Level.WARNING,
+                    "Service/{0}: cannot record the start of {1} in {2}: {3}",
+                    service,
+                    version,
+                    home,
+                    Failure.describe(e));
+              }
+            });
+  }
+
+  /**
+   * Removes every version but {@code current} and the previous one: the most recently started other
+   * version, or if none was ever started, the most recently installed one.
+   */
+  private List<String> prune(String service, String current) {
+    List<String> removed = new ArrayList<>();
+    for (InstallMarker m : InstallLayout.toPrune(markers(service), current)) {
+      try {
+        Path old = moveAside(home(service, m.version()), service);
+        removed.add(m.version());
+        deleteQuietly(old, service);
+      } catch (IOException e) {
+        LOG.log(
+            Level.WARNING,
+            "Service/{0}: cannot remove the old version {1}: {2}",
+            service,
+            m.version(),
+            Failure.describe(e));
+      }
+    }
+    return removed;
+  }
+
+  /** The markers of the service's install directories below the root. */
+  private List<InstallMarker> markers(String service) {
+    List<InstallMarker> out = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return out;
+    }
+    String prefix = InstallLayout.sanitizedName(service) + "-";
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, prefix + "*")) {
+      for (Path d : dirs) {
+        InstallMarker.read(d)
+            .filter(m -> m.service().equals(service))
+            .filter(
+                m ->
+                    d.getFileName()
+                        .toString()
+                        .equals(InstallLayout.directoryName(service, m.version())))
+            .ifPresent(out::add);
+      }
+    } catch (IOException e) {
+      throw new SvcregException(
+          "cannot list the install root " + root + ": " + Failure.describe(e), e);
+    }
+    return out;
+  }
+
+  /** Refuses a package whose files do not match its checksum list (when it has one). */
+  private static void checkListed(Path tmp, Path source) throws IOException, PackageRejected {
+    List<String> bad = PackageVerifier.checkTree(tmp);
+    if (!bad.isEmpty()) {
+      throw PackageRejected.invalid(
+          "the package "
+              + source
+              + " fails its checksum list: "
+              + bad.get(0)
+              + (bad.size() > 1 ? " (and " + (bad.size() - 1) + " more)" : ""));
+    }
+  }
+
+  /**
+   * Deletes every temporary and moved-aside directory in the root (of any service), left by
+   * installs and removals that a crash interrupted; returns their names.
+   */
+  List<String> cleanAllLeftovers() throws IOException {
+    List<String> removed = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return removed;
+    }
+    for (String kind : List.of(".tmp.", ".old.")) {
+      try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, kind + "*")) {
+        for (Path d : dirs) {
+          Trees.delete(d);
+          removed.add(d.getFileName().toString());
+        }
+      }
+    }
+    return removed;
+  }
+
+  /** Deletes the service's temporary and moved-aside directories left by a crash. */
+  private void cleanLeftovers(String service) throws IOException {
+    String name = InstallLayout.sanitizedName(service);
+    for (String kind : List.of(".tmp.", ".old.")) {
+      try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, kind + name + ".*")) {
+        for (Path d : dirs) {
+          Trees.delete(d);
+        }
+      }
+    }
+  }
+
+  private Path moveAside(Path dir, String service) throws IOException {
+    Path old =
+        root.resolve(
+            ".old." + InstallLayout.sanitizedName(service) + "." + NONCE.incrementAndGet());
+    Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+    return old;
+  }
+
+  private static void deleteQuietly(Path dir, String service) {
+    try {
+      Trees.delete(dir);
+    } catch (IOException e) {
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: cannot delete {1} (the next install deletes it): {2}",
+          service,
+          dir,
+          Failure.describe(e));
+    }
+  }
+}

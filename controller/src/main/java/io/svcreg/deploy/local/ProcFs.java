@@ -1,0 +1,163 @@
+package io.svcreg.deploy.local;
+
+import io.svcreg.core.SvcregException;
+import io.svcreg.deploy.ProcessRef;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+
+/**
+ * What Linux's {@code /proc} says about processes: state, process group and session. Zombies count
+ * as gone: on hosts (and containers) whose init does not reap orphans, a stopped service can stay a
+ * zombie indefinitely.
+ */
+final class ProcFs {
+
+  /**
+   * How far two readings of one process's start time may differ: the JDK adds the kernel's boot
+   * time, which different readers may see a second apart.
+   */
+  static final Duration START_TOLERANCE = Duration.ofSeconds(1);
+
+  private static final Path PROC = Path.of("/proc");
+
+  private ProcFs() {}
+
+  /** Fields of {@code /proc/PID/stat}. */
+  record Stat(long pid, char state, long ppid, long pgid, long session) {
+    /** A process that has exited and is only waiting to be reaped. */
+    boolean zombie() {
+      return state == 'Z' || state == 'X' || state == 'x';
+    }
+  }
+
+  /** The stat of a process, or empty when there is none. */
+  static Optional<Stat> stat(long pid) {
+    try {
+      return parse(pid, Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat")));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Parses {@code /proc/PID/stat} text (the command name may hold spaces and parentheses). */
+  static Optional<Stat> parse(long pid, String text) {
+    int close = text.lastIndexOf(')');
+    if (close < 0 || close + 2 >= text.length()) {
+      return Optional.empty();
+    }
+    String[] f = text.substring(close + 2).trim().split(" ");
+    if (f.length < 4 || f[0].length() != 1) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          new Stat(
+              pid,
+              f[0].charAt(0),
+              Long.parseLong(f[1]),
+              Long.parseLong(f[2]),
+              Long.parseLong(f[3])));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Whether a process (not a zombie) with this pid exists. */
+  static boolean exists(long pid) {
+    return stat(pid).filter(s -> !s.zombie()).isPresent();
+  }
+
+  /** Whether {@code ref} is alive: its pid exists, is not a zombie, and started at its time. */
+  static boolean matches(ProcessRef ref) {
+    if (!exists(ref.pid())) {
+      return false;
+    }
+    Optional<Instant> start = ProcessHandle.of(ref.pid()).flatMap(h -> h.info().startInstant());
+    return start.isPresent()
+        && Duration.between(start.get(), ref.startTime()).abs().compareTo(START_TOLERANCE) <= 0;
+  }
+
+  /**
+   * The process groups of the live processes (not zombies) whose environment passes {@code test};
+   * processes whose environment cannot be read (another user's) are skipped.
+   */
+  static Set<Long> groupsWhere(Predicate<Map<String, String>> test) {
+    Set<Long> groups = new TreeSet<>();
+    for (long pid : pids()) {
+      Optional<Stat> s = stat(pid);
+      if (s.isPresent() && !s.get().zombie() && test.test(environment(pid))) {
+        groups.add(s.get().pgid());
+      }
+    }
+    return groups;
+  }
+
+  /** The environment of a process (empty when it cannot be read). */
+  static Map<String, String> environment(long pid) {
+    try {
+      return parseEnvironment(
+          Files.readAllBytes(PROC.resolve(Long.toString(pid)).resolve("environ")));
+    } catch (IOException | RuntimeException e) {
+      return Map.of();
+    }
+  }
+
+  /** Parses {@code /proc/PID/environ}: {@code NAME=value} entries, each ended by a NUL. */
+  static Map<String, String> parseEnvironment(byte[] environ) {
+    Map<String, String> env = new HashMap<>();
+    for (String entry : new String(environ, StandardCharsets.UTF_8).split("\0")) {
+      int eq = entry.indexOf('=');
+      if (eq > 0) {
+        env.put(entry.substring(0, eq), entry.substring(eq + 1));
+      }
+    }
+    return env;
+  }
+
+  private static List<Long> pids() {
+    List<Long> pids = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC)) {
+      for (Path p : entries) {
+        String name = p.getFileName().toString();
+        if (!name.isEmpty() && name.chars().allMatch(Character::isDigit)) {
+          pids.add(Long.parseLong(name));
+        }
+      }
+      return pids;
+    } catch (IOException e) {
+      throw new SvcregException("cannot list the processes in " + PROC + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Whether any process (not a zombie) is in the process group {@code pgid}. */
+  static boolean groupAlive(long pgid) {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC)) {
+      for (Path p : entries) {
+        String name = p.getFileName().toString();
+        if (name.isEmpty() || !name.chars().allMatch(Character::isDigit)) {
+          continue;
+        }
+        Optional<Stat> s = stat(Long.parseLong(name));
+        if (s.isPresent() && s.get().pgid() == pgid && !s.get().zombie()) {
+          return true;
+        }
+      }
+      return false;
+    } catch (IOException e) {
+      throw new SvcregException("cannot list the processes in " + PROC + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,1178 @@
+package io.svcreg.deploy.ssh;
+
+import io.svcreg.deploy.DeployReasons;
+import io.svcreg.deploy.DeployTimeouts;
+import io.svcreg.deploy.Deployer;
+import io.svcreg.deploy.Extractor;
+import io.svcreg.deploy.Failure;
+import io.svcreg.deploy.HealthResult;
+import io.svcreg.deploy.InstallLayout;
+import io.svcreg.deploy.InstallMarker;
+import io.svcreg.deploy.InstallOutcome;
+import io.svcreg.deploy.Launch;
+import io.svcreg.deploy.NodeUnavailable;
+import io.svcreg.deploy.Observation;
+import io.svcreg.deploy.PackageRejected;
+import io.svcreg.deploy.PackageSources;
+import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.Progress;
+import io.svcreg.deploy.ServiceEnvironment;
+import io.svcreg.deploy.StartOutcome;
+import io.svcreg.deploy.StopOutcome;
+import io.svcreg.deploy.StopStep;
+import io.svcreg.deploy.Trees;
+import io.svcreg.deploy.UninstallOutcome;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * The deployer of a remote node, reached over SSH: the same install layout, markers, scripts and
+ * outcomes as {@link io.svcreg.deploy.local.LocalDeployer}, with the files moved by SFTP and the
+ * commands run by {@code sh} on the node over one reused session ({@link SshConnection}).
+ *
+ * <p>An install validates the package on the controller's host first (safe entries, required
+ * files), checks the node (preflight: {@code requires.commands} and {@code requires.libraries}),
+ * uploads the {@code .tar.gz} into a temporary directory in the install root, verifies its SHA-256
+ * there with {@code sha256sum}, extracts it and renames it into place; a failure at any step leaves
+ * at most a temporary directory, which the next install of the service deletes.
+ */
+public final class SshDeployer implements Deployer {
+
+  private static final Logger LOG = System.getLogger(SshDeployer.class.getName());
+
+  /**
+   * How long the node may take to connect and authenticate, the keep-alive interval, how long a
+   * remote command may take, and the Unix socket of an SSH agent whose keys are offered (besides
+   * the node's identity file).
+   */
+  public record Options(
+      Duration connect, Duration keepAlive, Duration command, Optional<Path> agent) {
+
+    /** 10 s to connect, keep-alive every 15 s, 120 s for a remote command, no agent. */
+    public static final Options DEFAULTS =
+        new Options(Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofSeconds(120));
+
+    /** Options without an agent. */
+    public Options(Duration connect, Duration keepAlive, Duration command) {
+      this(connect, keepAlive, command, Optional.empty());
+    }
+
+    /** These options with the agent listening on {@code socket}. */
+    public Options withAgent(Optional<Path> socket) {
+      return new Options(connect, keepAlive, command, socket);
+    }
+
+    /**
+     * The agent of the controller's user: the socket {@code SSH_AUTH_SOCK} names, when it is set.
+     */
+    public static Optional<Path> agentOf(Map<String, String> environment) {
+      String s = environment.get("SSH_AUTH_SOCK");
+      return s == null || s.isBlank() ? Optional.empty() : Optional.of(Path.of(s));
+    }
+  }
+
+  private final SshConnection connection;
+  private final SshTarget target;
+  private final DeployTimeouts timeouts;
+  private final InstantSource clock;
+  private final Options options;
+  private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+  /** A deployer for {@code target}; nothing is contacted until the first action. */
+  public SshDeployer(
+      SshTarget target, DeployTimeouts timeouts, InstantSource clock, Options options) {
+    this.target = target;
+    this.timeouts = timeouts;
+    this.clock = clock;
+    this.options = options;
+    this.connection =
+        new SshConnection(target, options.connect(), options.keepAlive(), options.agent());
+  }
+
+  /**
+   * A deployer for {@code target} with the default timeouts, the system clock, and the SSH agent of
+   * the controller's user ({@code SSH_AUTH_SOCK}) when there is one.
+   */
+  public static SshDeployer create(SshTarget target) {
+    return new SshDeployer(
+        target,
+        DeployTimeouts.DEFAULTS,
+        InstantSource.system(),
+        Options.DEFAULTS.withAgent(Options.agentOf(System.getenv())));
+  }
+
+  /** The node this deployer acts on. */
+  public SshTarget target() {
+    return target;
+  }
+
+  /** The install directory of a version on the node. */
+  public String home(String service, String version) {
+    return root() + "/" + InstallLayout.directoryName(service, version);
+  }
+
+  private String root() {
+    String r = target.installRoot();
+    return r.length() > 1 && r.endsWith("/") ? r.substring(0, r.length() - 1) : r;
+  }
+
+  // ------------------------------------------------------------------ install
+
+  @Override
+  public InstallOutcome install(String service, String version, Path packageSource) {
+    return install(service, version, packageSource, Progress.NONE);
+  }
+
+  @Override
+  public InstallOutcome install(
+      String service, String version, Path packageSource, Progress progress) {
+    return locked(service, () -> doInstall(service, version, packageSource, progress));
+  }
+
+  private InstallOutcome doInstall(String service, String version, Path source, Progress progress) {
+    String what = service + " " + version;
+    if (!Files.exists(source)) {
+      return new InstallOutcome.Failed(
+          DeployReasons.PACKAGE_NOT_FOUND, "the package of " + service + " is missing: " + source);
+    }
+    Path work = null;
+    String remoteTmp = null;
+    try {
+      connection.openInBackground(); // logging in overlaps with the check of the package
+      work = Files.createTempDirectory("svcreg-upload-");
+      // 1. the package, checked on this host: nothing unsafe or incomplete is ever sent; an
+      // unchanged .tar.gz is checked once for all nodes
+      Path scratch = work;
+      PackageChecks.Checked checked =
+          PackageChecks.SHARED.get(source, () -> check(source, scratch));
+      String checksum = checked.checksum();
+      Requirements req = checked.requirements();
+      Path archive = checked.archive();
+      long size = checked.size();
+      String sha = checked.sha256();
+      // 2. connect and preflight
+      progress.report("connect", Map.of("node", target.node()));
+      String home = home(service, version);
+      Preflight pre = preflight(service, home, req);
+      if (!pre.missing().isEmpty()) {
+        return new InstallOutcome.Failed(
+            DeployReasons.REQUIREMENT_MISSING,
+            "cannot install "
+                + what
+                + " on "
+                + target.describe()
+                + ": missing "
+                + String.join(", ", pre.missing())
+                + " (requires in its manifest.yaml); install it on the node");
+      }
+      if (!pre.missing().isEmpty() || pre.homeState().equals("foreign")) {
+        discard(pre.tmp());
+      }
+      if (pre.homeState().equals("foreign")) {
+        return new InstallOutcome.Failed(
+            DeployReasons.INSTALL_CONFLICT,
+            home
+                + " on "
+                + target.describe()
+                + " exists but was not installed by svcreg; move it away to install "
+                + service);
+      }
+      Optional<InstallMarker> existing =
+          pre.markers().stream().filter(m -> m.version().equals(version)).findFirst();
+      if (pre.homeState().equals("marker") && existing.isEmpty()) {
+        discard(pre.tmp());
+        return new InstallOutcome.Failed(
+            DeployReasons.INSTALL_CONFLICT,
+            home
+                + " on "
+                + target.describe()
+                + " holds another service of the same directory name");
+      }
+      if (existing.isPresent() && existing.get().checksum().equals(checksum)) {
+        discard(pre.tmp());
+        return new InstallOutcome.Installed(
+            version, home, false, prune(service, version, pre.markers()));
+      }
+      // 3. upload into the temporary directory
+      String tmp = pre.tmp();
+      remoteTmp = tmp;
+      long needKib = (size + checked.treeBytes()) / 1024 + 64;
+      if (needKib > pre.freeKib()) {
+        discard(tmp);
+        return new InstallOutcome.Failed(
+            DeployReasons.INSTALL_FAILED,
+            "cannot install "
+                + what
+                + " on "
+                + target.describe()
+                + ": its install root "
+                + root()
+                + " has "
+                + pre.freeKib()
+                + " KiB free, the package needs about "
+                + needKib
+                + " KiB (upload and extracted files); free some space on the node");
+      }
+      int[] lastPercent = {-1};
+      progress.report("upload", upload(0, size));
+      InstallMarker marker =
+          new InstallMarker(service, version, checksum, clock.instant(), Optional.empty());
+      List<InstallMarker> now = new ArrayList<>(pre.markers());
+      now.removeIf(m -> m.version().equals(version));
+      now.add(marker);
+      List<InstallMarker> gone = InstallLayout.toPrune(now, version);
+      connection.upload(
+          archive,
+          tmp + "/package.tar.gz",
+          sent -> {
+            int pct = size == 0 ? 100 : (int) (sent * 100 / size);
+            if (pct / 10 != lastPercent[0] / 10) {
+              lastPercent[0] = pct;
+              progress.report("upload", upload(sent, size));
+            }
+          });
+      // 4. verify and install on the node, and remove what is older than the previous version
+      progress.report("verify", Map.of("sha256", sha));
+      progress.report("install", Map.of("home", home));
+      SshConnection.Result r = run(installScript(service, tmp, home, sha, marker, gone));
+      if (r.exit() != 0) {
+        String out = (r.out() + r.err()).strip();
+        if (out.contains("svcreg:checksum")) {
+          return new InstallOutcome.Failed(
+              DeployReasons.CHECKSUM_MISMATCH,
+              "cannot install "
+                  + what
+                  + " on "
+                  + target.describe()
+                  + ": the uploaded package's SHA-256 does not match ("
+                  + sha
+                  + "); it was corrupted on the way");
+        }
+        return new InstallOutcome.Failed(
+            DeployReasons.INSTALL_FAILED,
+            "cannot install "
+                + what
+                + " into "
+                + home
+                + " on "
+                + target.describe()
+                + ": "
+                + lastLine(out)
+                + diskNote());
+      }
+      return new InstallOutcome.Installed(
+          version, home, true, gone.stream().map(InstallMarker::version).toList());
+    } catch (PackageRejected e) {
+      return new InstallOutcome.Failed(
+          e.reason(), "cannot install " + what + ": " + e.getMessage());
+    } catch (SshConnection.Unreachable e) {
+      return new InstallOutcome.Failed(
+          e.reason(), "cannot install " + what + ": " + e.getMessage());
+    } catch (SshConnection.Timeout e) {
+      return new InstallOutcome.Failed(
+          DeployReasons.NODE_TIMEOUT, "cannot install " + what + ": " + e.getMessage());
+    } catch (IOException e) {
+      String note = diskNote();
+      discard(remoteTmp); // e.g. a full disk: free the space now
+      return new InstallOutcome.Failed(
+          DeployReasons.INSTALL_FAILED,
+          "cannot install "
+              + what
+              + " on "
+              + target.describe()
+              + ": "
+              + Failure.describe(e)
+              + note);
+    } finally {
+      if (work != null) {
+        try {
+          Trees.delete(work);
+        } catch (IOException e) {
+          LOG.log(Level.WARNING, "cannot delete {0}: {1}", work, e.getMessage());
+        }
+      }
+    }
+  }
+
+  /**
+   * Extracts and checks {@code source} in {@code work}; a directory is packed into {@code work}.
+   */
+  private static PackageChecks.Checked check(Path source, Path work)
+      throws IOException, PackageRejected {
+    Path tree = Files.createDirectory(work.resolve("tree"));
+    // a .tar.gz is sent as it is: its digest (for the node's check) is taken on a second core
+    // while its content is checked here
+    FutureTask<String> archiveSha =
+        PackageSources.isArchive(source) ? new FutureTask<>(() -> sha256(source)) : null;
+    if (archiveSha != null) {
+      Thread.ofVirtual().name("svcreg-package-digest").start(archiveSha);
+    }
+    try {
+      Extractor x = new Extractor(tree);
+      PackageSources.extract(source, x);
+      String checksum = x.finish();
+      InstallLayout.checkRequired(tree, source);
+      Requirements req = Requirements.read(tree.resolve("manifest.yaml"));
+      Path archive;
+      String sha;
+      if (archiveSha != null) {
+        archive = source;
+        sha = digestOf(archiveSha, source);
+      } else {
+        archive = work.resolve("package.tar.gz");
+        TarPacker.pack(tree, archive);
+        sha = sha256(archive);
+      }
+      long treeBytes = Trees.size(tree);
+      Trees.delete(tree);
+      return new PackageChecks.Checked(checksum, req, archive, Files.size(archive), sha, treeBytes);
+    } finally {
+      if (archiveSha != null) {
+        archiveSha.cancel(true); // a package refused: its digest is not needed
+      }
+    }
+  }
+
+  private static String digestOf(FutureTask<String> task, Path file) throws IOException {
+    try {
+      return task.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while reading " + file);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /** Deletes a temporary directory on the node (the next install would otherwise). */
+  private void discard(String tmp) {
+    if (tmp == null) {
+      return;
+    }
+    try {
+      run("rm -rf " + Shell.quote(tmp) + "\n");
+    } catch (IOException e) {
+      LOG.log(Level.DEBUG, "cannot delete {0} on {1}: {2}", tmp, target.node(), e.getMessage());
+    }
+  }
+
+  private static Map<String, Object> upload(long sent, long total) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("bytes", sent);
+    m.put("total", total);
+    m.put("percent", total == 0 ? 100 : (int) (sent * 100 / total));
+    return m;
+  }
+
+  /** What the node said before an install. */
+  private record Preflight(
+      List<String> missing,
+      String homeState,
+      List<InstallMarker> markers,
+      String tmp,
+      long freeKib) {}
+
+  private Preflight preflight(String service, String home, Requirements req) throws IOException {
+    String name = InstallLayout.sanitizedName(service);
+    StringBuilder s = new StringBuilder();
+    s.append("root=").append(Shell.quote(root())).append('\n');
+    s.append("home=").append(Shell.quote(home)).append('\n');
+    s.append("mkdir -p \"$root\" || exit 3\nmiss=\n");
+    for (String c : req.commands()) {
+      s.append("command -v ")
+          .append(Shell.quote(c))
+          .append(" >/dev/null 2>&1 || { miss=1; echo ")
+          .append(Shell.quote("missing command " + c))
+          .append("; }")
+          .append('\n');
+    }
+    if (!req.libraries().isEmpty()) {
+      s.append("libs=$( (ldconfig -p || /sbin/ldconfig -p) 2>/dev/null)\n");
+      for (String l : req.libraries()) {
+        s.append("printf '%s' \"$libs\" | grep -qF ")
+            .append(Shell.quote(l))
+            .append(" || { miss=1; echo ")
+            .append(Shell.quote("missing library " + l))
+            .append("; }")
+            .append('\n');
+      }
+    }
+    s.append("rm -rf \"$root\"/.tmp.")
+        .append(name)
+        .append(".* \"$root\"/.old.")
+        .append(name)
+        .append(".*\n");
+    s.append("if [ -f \"$home/.svcreg-install\" ]; then echo home marker;")
+        .append(" elif [ -e \"$home\" ]; then echo home foreign; else echo home absent; fi\n");
+    s.append(listMarkers(service));
+    s.append("[ -n \"$miss\" ] && exit 0\n");
+    s.append("t=$(mktemp -d \"$root/.tmp.").append(name).append(".XXXXXX\") || exit 4\n");
+    s.append("echo \"tmp $t\"\n");
+    s.append("echo \"free $(df -Pk \"$root\" | awk 'NR==2{print $4}')\"\n");
+    SshConnection.Result r = run(s.toString());
+    if (r.exit() != 0) {
+      throw new IOException(
+          "cannot prepare the install root "
+              + root()
+              + ": "
+              + lastLine(r.err() + r.out())
+              + " (does the node's user "
+              + target.user()
+              + " own it?)");
+    }
+    List<String> missing = new ArrayList<>();
+    String homeState = "absent";
+    String tmp = null;
+    long free = Long.MAX_VALUE;
+    for (String line : r.out().split("\n")) {
+      if (line.startsWith("missing ")) {
+        missing.add(line.substring("missing ".length()));
+      } else if (line.startsWith("home ")) {
+        homeState = line.substring(5);
+      } else if (line.startsWith("tmp ")) {
+        tmp = line.substring(4);
+      } else if (line.startsWith("free ")) {
+        try {
+          free = Long.parseLong(line.substring(5).trim());
+        } catch (NumberFormatException e) {
+          free = Long.MAX_VALUE; // unknown: let the upload tell
+        }
+      }
+    }
+    if (tmp == null && missing.isEmpty()) {
+      throw new IOException("the node did not create a temporary directory in " + root());
+    }
+    return new Preflight(missing, homeState, parseMarkers(service, r.out()), tmp, free);
+  }
+
+  /**
+   * The install on the node, one command: the upload's SHA-256 checked (before extracting), the
+   * archive extracted in the temporary directory, the marker written, the directory renamed to
+   * {@code home}, and the versions in {@code gone} removed. (Hashing while extracting, with {@code
+   * tee}, took as long and more CPU: {@code sha256sum} of a page-cached file is fast.)
+   */
+  private String installScript(
+      String service,
+      String tmp,
+      String home,
+      String sha,
+      InstallMarker marker,
+      List<InstallMarker> gone) {
+    String name = InstallLayout.sanitizedName(service);
+    return "set -u\n"
+        + "root="
+        + Shell.quote(root())
+        + "\ntmp="
+        + Shell.quote(tmp)
+        + "\nhome="
+        + Shell.quote(home)
+        + "\ntrap 'cd /; rm -rf \"$tmp\"' EXIT\n"
+        + "cd \"$tmp\" || exit 2\n"
+        + "echo "
+        + Shell.quote(sha + "  package.tar.gz")
+        + " | sha256sum -c --status - || { echo svcreg:checksum; exit 3; }\n"
+        + "mkdir tree || exit 4\n"
+        + "tar -xzpf package.tar.gz -C tree --no-same-owner 2>&1 || exit 5\n"
+        + "rm -f package.tar.gz\n"
+        + "printf '%s' "
+        + Shell.quote(marker.text())
+        + " > tree/.svcreg-install && chmod 755 tree || exit 6\n"
+        + "if [ -e \"$home\" ]; then\n"
+        + "  old=\"$root/.old."
+        + name
+        + ".$$\"\n"
+        + "  mv \"$home\" \"$old\" && mv tree \"$home\" || exit 7\n"
+        + "  rm -rf \"$old\"\n"
+        + "else\n"
+        + "  mv tree \"$home\" || exit 7\n"
+        + "fi\n"
+        + pruneCommands(service, gone)
+        + "exit 0\n";
+  }
+
+  /** A note on the node's free space in the install root, for failed writes. */
+  private String diskNote() {
+    try {
+      SshConnection.Result r =
+          connection.script(
+              "df -Pk " + Shell.quote(root()) + " | tail -n 1\n", Duration.ofSeconds(10));
+      String[] f = r.out().trim().split("\\s+");
+      if (r.exit() == 0 && f.length >= 4) {
+        long free = Long.parseLong(f[3]);
+        return free < 1024
+            ? " (the node's install root " + root() + " is full: " + free + " KiB free)"
+            : "";
+      }
+    } catch (IOException | RuntimeException e) {
+      // the original failure is what matters
+    }
+    return "";
+  }
+
+  /** Commands that remove the versions in {@code gone} (each renamed away first); needs root. */
+  private String pruneCommands(String service, List<InstallMarker> gone) {
+    String name = InstallLayout.sanitizedName(service);
+    StringBuilder s = new StringBuilder();
+    int i = 0;
+    for (InstallMarker m : gone) {
+      String old = "$root/.old." + name + ".$$." + i++;
+      s.append("mv ")
+          .append(Shell.quote(home(service, m.version())))
+          .append(" \"")
+          .append(old)
+          .append("\" && rm -rf \"")
+          .append(old)
+          .append("\"\n");
+    }
+    return s.toString();
+  }
+
+  private List<String> prune(String service, String current, List<InstallMarker> markers) {
+    List<InstallMarker> gone = InstallLayout.toPrune(markers, current);
+    if (gone.isEmpty()) {
+      return List.of();
+    }
+    try {
+      run("root=" + Shell.quote(root()) + "\n" + pruneCommands(service, gone));
+    } catch (IOException e) {
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: cannot remove old versions on {1}: {2}",
+          service,
+          target.describe(),
+          e.getMessage());
+      return List.of();
+    }
+    return gone.stream().map(InstallMarker::version).toList();
+  }
+
+  // ------------------------------------------------------------------ markers
+
+  private String listMarkers(String service) {
+    String prefix = InstallLayout.sanitizedName(service) + "-";
+    return "for d in \"$root\"/"
+        + Shell.quote(prefix)
+        + "*; do [ -f \"$d/.svcreg-install\" ] || continue;"
+        + " c=0; [ -f \"$d/manifest.yaml\" ] && [ -f \"$d/scripts/start.sh\" ]"
+        + " && [ -f \"$d/scripts/stop.sh\" ] && c=1;"
+        + " printf 'marker %s %s ' \"$c\" \"${d##*/}\"; base64 -w0 < \"$d/.svcreg-install\"; echo;"
+        + " done\n";
+  }
+
+  /** The markers in {@code out} that belong to {@code service} under their own directory name. */
+  private static List<InstallMarker> parseMarkers(String service, String out) {
+    return markerLines(service, out).values().stream().map(Found::marker).toList();
+  }
+
+  private record Found(InstallMarker marker, boolean complete) {}
+
+  private static Map<String, Found> markerLines(String service, String out) {
+    Map<String, Found> found = new LinkedHashMap<>();
+    for (String line : out.split("\n")) {
+      String[] f = line.split(" ");
+      if (f.length != 4 || !f[0].equals("marker")) {
+        continue;
+      }
+      String text;
+      try {
+        text = new String(Base64.getDecoder().decode(f[3]), StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        continue;
+      }
+      InstallMarker.parse(text)
+          .filter(m -> m.service().equals(service))
+          .filter(m -> f[2].equals(InstallLayout.directoryName(service, m.version())))
+          .ifPresent(m -> found.put(m.version(), new Found(m, f[1].equals("1"))));
+    }
+    return found;
+  }
+
+  private Map<String, Found> remoteMarkers(String service) throws IOException {
+    SshConnection.Result r = run("root=" + Shell.quote(root()) + "\n" + listMarkers(service));
+    return markerLines(service, r.out());
+  }
+
+  @Override
+  public List<String> installed(String service) {
+    return locked(
+        service,
+        () -> {
+          try {
+            return InstallLayout.byActivity(
+                remoteMarkers(service).values().stream().map(Found::marker).toList());
+          } catch (IOException e) {
+            throw new NodeUnavailable(
+                reasonOf(e),
+                "cannot list the versions of "
+                    + service
+                    + " on "
+                    + target.describe()
+                    + ": "
+                    + e.getMessage(),
+                e);
+          }
+        });
+  }
+
+  @Override
+  public UninstallOutcome uninstall(String service) {
+    return locked(
+        service,
+        () -> {
+          try {
+            Map<String, Found> m = remoteMarkers(service);
+            String name = InstallLayout.sanitizedName(service);
+            StringBuilder s = new StringBuilder("root=" + Shell.quote(root()) + "\nset -e\n");
+            s.append("rm -rf \"$root\"/.tmp.")
+                .append(name)
+                .append(".* \"$root\"/.old.")
+                .append(name)
+                .append(".*\n");
+            int i = 0;
+            for (String v : m.keySet()) {
+              String old = "$root/.old." + name + ".$$." + i++;
+              s.append("mv ")
+                  .append(Shell.quote(home(service, v)))
+                  .append(" \"")
+                  .append(old)
+                  .append("\"; rm -rf \"")
+                  .append(old)
+                  .append("\"\n");
+            }
+            SshConnection.Result r = run(s.toString());
+            if (r.exit() != 0) {
+              return new UninstallOutcome.Failed(
+                  DeployReasons.UNINSTALL_FAILED,
+                  "cannot remove the installed versions of "
+                      + service
+                      + " from "
+                      + root()
+                      + " on "
+                      + target.describe()
+                      + ": "
+                      + lastLine(r.err() + r.out()));
+            }
+            return new UninstallOutcome.Uninstalled(List.copyOf(m.keySet()));
+          } catch (SshConnection.Unreachable e) {
+            return new UninstallOutcome.Failed(e.reason(), e.getMessage());
+          } catch (IOException e) {
+            return new UninstallOutcome.Failed(
+                DeployReasons.UNINSTALL_FAILED,
+                "cannot remove " + service + " from " + target.describe() + ": " + e.getMessage());
+          }
+        });
+  }
+
+  // ------------------------------------------------------------------ processes
+
+  /** Prints {@code proc <state> <starttime ticks> <btime> <clk_tck>} for {@code $pid}. */
+  private static final String PROC =
+      "proc() { s=$(sed 's/^.*) //' /proc/$1/stat 2>/dev/null);"
+          + " set -- $s; [ -n \"${1:-}\" ] || { echo proc gone; return; };"
+          + " st=$(echo \"$s\" | cut -d' ' -f20);"
+          + " echo \"proc $1 $st $(awk '/^btime/{print $2}' /proc/stat) $(getconf CLK_TCK)\"; }\n";
+
+  /**
+   * {@code galive}: whether a process of group {@code $pid} is alive, zombies not counted (as
+   * {@code ProcFs.groupAlive} locally).
+   */
+  private static final String GROUP_ALIVE =
+      "galive() { for f in /proc/[0-9]*/stat; do l=$(cat \"$f\" 2>/dev/null) || continue;"
+          + " r=${l##*) }; set -- $r; [ \"${3:-}\" = \"$pid\" ] && [ \"$1\" != Z ] && return 0;"
+          + " done; return 1; }\n";
+
+  /** The start time of a process from {@code proc STATE TICKS BTIME CLK}, or empty when gone. */
+  private static Optional<Instant> startTime(String out) {
+    for (String line : out.split("\n")) {
+      String[] f = line.trim().split(" ");
+      if (f[0].equals("proc") && f.length == 5 && !f[1].equals("Z")) {
+        long ticks = Long.parseLong(f[2]);
+        long btime = Long.parseLong(f[3]);
+        long clk = Long.parseLong(f[4]);
+        return Optional.of(Instant.ofEpochSecond(btime).plusMillis(ticks * 1000 / clk));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static boolean same(Optional<Instant> seen, ProcessRef ref) {
+    // btime in /proc/stat may move by a second; a reused pid starts much later
+    return seen.isPresent()
+        && Duration.between(seen.get(), ref.startTime()).abs().compareTo(Duration.ofMillis(1500))
+            <= 0;
+  }
+
+  @Override
+  public StartOutcome start(Launch launch) {
+    String service = launch.service();
+    String version = launch.version();
+    String home = home(service, version);
+    Map<String, String> env = ServiceEnvironment.of(launch, home, Map.of());
+    String script =
+        "home="
+            + Shell.quote(home)
+            + "\n"
+            + PROC
+            + "[ -f \"$home/.svcreg-install\" ] && [ -f \"$home/scripts/start.sh\" ] || { echo notinstalled; exit 0; }\n"
+            + "cd \"$home\" && mkdir -p logs || exit 2\n"
+            + "off=$(stat -c %s logs/service.log 2>/dev/null || echo 0)\n"
+            + "if [ -f logs/service.pid ]; then read op ost < logs/service.pid;"
+            + " s=$(proc \"$op\"); set -- $s;"
+            + " if [ \"$2\" != gone ] && [ \"$3\" = \"$ost\" ] && [ \"$op\" -gt 1 ]; then"
+            + " kill -TERM -$op 2>/dev/null; sleep 1; kill -KILL -$op 2>/dev/null; echo stray $op; fi; fi\n"
+            + Shell.env(env)
+            + " setsid ./scripts/start.sh </dev/null >>logs/service.log 2>&1 &\n"
+            + "pid=$!\n"
+            + "first=$(proc $pid)\n"
+            + "sleep "
+            + Shell.seconds(timeouts.startGrace())
+            + "\n"
+            + "now=$(proc $pid)\n"
+            + "set -- $now\n"
+            + "if [ \"$2\" != gone ] && [ \"$2\" != Z ]; then\n"
+            + "  echo \"$pid $3\" > logs/service.pid\n"
+            + "  echo \"started $pid\"; echo \"$now\"\n"
+            + "  printf 'marker '; base64 -w0 < .svcreg-install; echo\n"
+            + "else\n"
+            + "  wait $pid; echo \"exited $?\"\n"
+            + "  echo ---; tail -c +$((off + 1)) logs/service.log | tail -n 20 | tail -c 2048\n"
+            + "fi\n";
+    SshConnection.Result r;
+    try {
+      r = run(script);
+    } catch (SshConnection.Unreachable e) {
+      return new StartOutcome.Failed(
+          e.reason(), "cannot start " + service + ": " + e.getMessage(), "");
+    } catch (IOException e) {
+      return new StartOutcome.Failed(
+          e instanceof SshConnection.Timeout
+              ? DeployReasons.NODE_TIMEOUT
+              : DeployReasons.START_FAILED,
+          "cannot start "
+              + service
+              + " "
+              + version
+              + " on "
+              + target.describe()
+              + ": "
+              + e.getMessage(),
+          "");
+    }
+    String out = r.out();
+    if (out.startsWith("notinstalled")) {
+      return new StartOutcome.Failed(
+          DeployReasons.NOT_INSTALLED,
+          service + " " + version + " is not installed in " + root() + " on " + target.describe(),
+          "");
+    }
+    int sep = out.indexOf("\n---\n");
+    if (r.exit() != 0 || !out.contains("started ")) {
+      String code = "unknown";
+      for (String line : out.split("\n")) {
+        if (line.startsWith("exited ")) {
+          code = line.substring(7);
+        }
+      }
+      String tail = sep < 0 ? "" : out.substring(sep + 5);
+      return new StartOutcome.Failed(
+          DeployReasons.EXITED_DURING_START,
+          "scripts/start.sh of "
+              + service
+              + " "
+              + version
+              + " on "
+              + target.describe()
+              + " exited with code "
+              + code
+              + " within "
+              + Shell.seconds(timeouts.startGrace())
+              + " s"
+              + ("0".equals(code)
+                  ? " (it must keep running in the foreground, e.g. exec the service)"
+                  : "")
+              + "; see "
+              + home
+              + "/logs/service.log",
+          tail.strip());
+    }
+    long pid = 0;
+    Optional<InstallMarker> marker = Optional.empty();
+    for (String line : out.split("\n")) {
+      if (line.startsWith("started ")) {
+        pid = Long.parseLong(line.substring(8).trim());
+      } else if (line.startsWith("marker ")) {
+        try {
+          marker =
+              InstallMarker.parse(
+                  new String(
+                      Base64.getDecoder().decode(line.substring(7).trim()),
+                      StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+          marker = Optional.empty();
+        }
+      }
+    }
+    Optional<Instant> started = startTime(out);
+    if (started.isEmpty() || pid <= 1) {
+      return new StartOutcome.Failed(
+          DeployReasons.START_FAILED,
+          "cannot tell the start of " + service + " on " + target.describe() + ": " + lastLine(out),
+          "");
+    }
+    marker.ifPresent(m -> markStarted(home, m));
+    LOG.log(
+        Level.INFO,
+        "Service/{0}: started {1} on {2} as pid {3}",
+        service,
+        version,
+        target.node(),
+        String.valueOf(pid));
+    return new StartOutcome.Started(new ProcessRef(pid, started.get()));
+  }
+
+  private void markStarted(String home, InstallMarker m) {
+    try {
+      run(
+          "f="
+              + Shell.quote(home + "/" + InstallMarker.FILE)
+              + "\nprintf '%s' "
+              + Shell.quote(m.started(clock.instant()).text())
+              + " > \"$f.tmp\" && mv \"$f.tmp\" \"$f\"\n");
+    } catch (IOException e) {
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: cannot record its start in {1}: {2}",
+          m.service(),
+          home,
+          e.getMessage());
+    }
+  }
+
+  @Override
+  public StopOutcome stop(Launch launch, ProcessRef process) {
+    String service = launch.service();
+    long pid = process.pid();
+    if (pid <= 1) {
+      return new StopOutcome.Stopped(StopStep.NOT_RUNNING);
+    }
+    String home = home(service, launch.version());
+    try {
+      SshConnection.Result probe =
+          run(PROC + "pid=" + pid + "\n" + GROUP_ALIVE + "proc $pid\ngalive && echo group alive\n");
+      Optional<Instant> seen = startTime(probe.out());
+      boolean ours = same(seen, process);
+      boolean groupAlive = probe.out().contains("group alive");
+      if (!ours && (seen.isPresent() || !groupAlive)) {
+        return new StopOutcome.Stopped(StopStep.NOT_RUNNING);
+      }
+      TreeMap<String, String> env = new TreeMap<>(ServiceEnvironment.of(launch, home, Map.of()));
+      env.put(ServiceEnvironment.SERVICE_PID, Long.toString(pid));
+      String script =
+          "pid="
+              + pid
+              + "\nhome="
+              + Shell.quote(home)
+              + "\n"
+              + GROUP_ALIVE
+              + "gone() { n=$1; while galive; do [ $n -le 0 ] && return 1; sleep 0.05; n=$((n-1)); done; }\n"
+              + (ours
+                  ? "if [ -f \"$home/scripts/stop.sh\" ]; then\n"
+                      + "  cd \"$home\" && mkdir -p logs\n"
+                      + "  "
+                      + Shell.env(env)
+                      + " setsid ./scripts/stop.sh </dev/null >>logs/service.log 2>&1 &\n"
+                      + "  sp=$!\n"
+                      + "  n="
+                      + ticks(timeouts.stopScript())
+                      + "\n"
+                      + "  while galive && [ $n -gt 0 ]; do\n"
+                      + "    s=$(sed 's/^.*) //' /proc/$sp/stat 2>/dev/null | cut -d' ' -f1)\n"
+                      + "    if [ -z \"$s\" ] || [ \"$s\" = Z ]; then wait $sp || break; fi\n"
+                      + "    sleep 0.05; n=$((n-1))\n"
+                      + "  done\n"
+                      + "  kill -KILL -$sp 2>/dev/null\n"
+                      + "  galive || { echo step STOP_SCRIPT; exit 0; }\n"
+                      + "fi\n"
+                  : "")
+              + "kill -TERM -$pid 2>/dev/null\n"
+              + "gone "
+              + ticks(timeouts.term())
+              + " && { echo step SIGTERM; exit 0; }\n"
+              + "kill -KILL -$pid 2>/dev/null\n"
+              + "gone "
+              + ticks(timeouts.kill())
+              + " && { echo step SIGKILL; exit 0; }\n"
+              + "echo step FAILED\n";
+      SshConnection.Result r =
+          connection.script(
+              script,
+              timeouts
+                  .stopScript()
+                  .plus(timeouts.term())
+                  .plus(timeouts.kill())
+                  .plus(options.command()));
+      for (String line : r.out().split("\n")) {
+        if (line.startsWith("step ") && !line.equals("step FAILED")) {
+          StopStep step = StopStep.valueOf(line.substring(5).trim());
+          LOG.log(Level.INFO, "Service/{0}: stopped on {1} ({2})", service, target.node(), step);
+          return new StopOutcome.Stopped(step);
+        }
+      }
+      return new StopOutcome.Failed(
+          DeployReasons.STOP_FAILED,
+          "process group "
+              + pid
+              + " of "
+              + service
+              + " on "
+              + target.describe()
+              + " is still alive after SIGKILL");
+    } catch (SshConnection.Unreachable e) {
+      return new StopOutcome.Failed(e.reason(), "cannot stop " + service + ": " + e.getMessage());
+    } catch (IOException e) {
+      return new StopOutcome.Failed(
+          DeployReasons.STOP_FAILED,
+          "cannot stop " + service + " on " + target.describe() + ": " + e.getMessage());
+    }
+  }
+
+  private static long ticks(Duration d) {
+    return Math.max(1, d.toMillis() / 50);
+  }
+
+  @Override
+  public Observation observe(String service, String version, Optional<ProcessRef> process) {
+    try {
+      String root = "root=" + Shell.quote(root()) + "\n";
+      SshConnection.Result r =
+          run(
+              root
+                  + PROC
+                  + listMarkers(service)
+                  + process.map(p -> "proc " + p.pid() + "\n").orElse(""));
+      Found f = markerLines(service, r.out()).get(version);
+      boolean installed = f != null && f.complete();
+      boolean running = process.isPresent() && same(startTime(r.out()), process.get());
+      return new Observation(installed, running);
+    } catch (IOException e) {
+      throw new NodeUnavailable(
+          reasonOf(e),
+          "cannot observe " + service + " on " + target.describe() + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  @Override
+  public HealthResult checkHealth(
+      Launch launch, Optional<ProcessRef> process, String script, Duration timeout) {
+    String what = launch.service() + " " + launch.version();
+    String home = home(launch.service(), launch.version());
+    String rel = Path.of(script).normalize().toString();
+    if (rel.startsWith("/") || rel.startsWith("..") || rel.isEmpty()) {
+      return new HealthResult.Failing(
+          DeployReasons.HEALTH_SCRIPT_MISSING,
+          "the health script " + script + " of " + what + " is not in " + home,
+          OptionalInt.empty(),
+          "");
+    }
+    Map<String, String> env = ServiceEnvironment.of(launch, home, Map.of());
+    // one command: the script, then whether the process is still the same (after the script, so
+    // that a script passing while the process died is caught), then the script's output
+    String s =
+        "home="
+            + Shell.quote(home)
+            + "\nf="
+            + Shell.quote(rel)
+            + "\n"
+            + PROC
+            + "out=\n"
+            + "if cd \"$home\" 2>/dev/null && [ -f \"$f\" ]; then\n"
+            + "  mkdir -p logs; out=$(mktemp logs/health-XXXXXX.out) || exit 2\n  "
+            + Shell.env(env)
+            + " timeout -s KILL "
+            + Shell.seconds(timeout)
+            + " \"./$f\" </dev/null >\"$out\" 2>&1\n"
+            + "  echo \"code $?\"\n"
+            + "else echo missing; fi\n"
+            + process.map(p -> "proc " + p.pid() + "\n").orElse("echo proc none\n")
+            + "[ -n \"$out\" ] && { tail -n 20 \"$out\" | tail -c 2048; rm -f \"$out\"; }\n";
+    SshConnection.Result r;
+    try {
+      r = connection.script(s, timeout.plus(options.command()));
+    } catch (SshConnection.Unreachable e) {
+      return new HealthResult.Failing(
+          e.reason(),
+          "cannot check the health of " + what + ": " + e.getMessage(),
+          OptionalInt.empty(),
+          "");
+    } catch (IOException e) {
+      // the script is bounded by timeout(1) on the node: a command that does not end is the node's
+      return new HealthResult.Failing(
+          reasonOf(e),
+          "cannot check the health of " + what + " on " + target.describe() + ": " + e.getMessage(),
+          OptionalInt.empty(),
+          "");
+    }
+    String[] parts = r.out().split("\n", 3);
+    String first = parts[0];
+    String procLine = parts.length > 1 ? parts[1] : "";
+    String output = parts.length > 2 ? parts[2].strip() : "";
+    HealthResult verdict = verdict(what, script, home, first, output, r, timeout);
+    if (process.isEmpty() || !procLine.startsWith("proc ")) {
+      return verdict;
+    }
+    return HealthResult.withProcess(
+        verdict,
+        what + " on " + target.describe(),
+        process.get().pid(),
+        same(startTime(procLine), process.get()));
+  }
+
+  /** What the health script's exit code ({@code first}: {@code code N} or {@code missing}) says. */
+  private HealthResult verdict(
+      String what,
+      String script,
+      String home,
+      String first,
+      String output,
+      SshConnection.Result r,
+      Duration timeout) {
+    if (first.startsWith("missing")) {
+      return new HealthResult.Failing(
+          DeployReasons.HEALTH_SCRIPT_MISSING,
+          "the health script "
+              + script
+              + " of "
+              + what
+              + " is not in "
+              + home
+              + " on "
+              + target.describe(),
+          OptionalInt.empty(),
+          "");
+    }
+    int code;
+    try {
+      code = Integer.parseInt(first.substring("code ".length()).trim());
+    } catch (RuntimeException e) {
+      return new HealthResult.Failing(
+          DeployReasons.HEALTH_SCRIPT_MISSING,
+          "cannot run the health script "
+              + script
+              + " of "
+              + what
+              + " on "
+              + target.describe()
+              + ": "
+              + lastLine(r.err() + r.out()),
+          OptionalInt.empty(),
+          "");
+    }
+    if (code == 137) {
+      return new HealthResult.Failing(
+          DeployReasons.HEALTH_CHECK_TIMEOUT,
+          "the health check of "
+              + what
+              + " on "
+              + target.describe()
+              + " did not finish within "
+              + Shell.seconds(timeout)
+              + " s; killed it",
+          OptionalInt.empty(),
+          output);
+    }
+    return code == 0
+        ? new HealthResult.Passing(output)
+        : new HealthResult.Failing(
+            DeployReasons.HEALTH_CHECK_FAILED,
+            "the health check of "
+                + what
+                + " on "
+                + target.describe()
+                + " exited with code "
+                + code,
+            OptionalInt.of(code),
+            output);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** The reason code of a failed node command: unreachable, refused, timed out or cut off. */
+  private static String reasonOf(IOException e) {
+    return switch (e) {
+      case SshConnection.Unreachable u -> u.reason();
+      case SshConnection.Timeout t -> DeployReasons.NODE_TIMEOUT;
+      default -> DeployReasons.CONNECTION_LOST;
+    };
+  }
+
+  private SshConnection.Result run(String script) throws IOException {
+    return connection.script(script, options.command());
+  }
+
+  private static String lastLine(String text) {
+    String t = text.strip();
+    int nl = t.lastIndexOf('\n');
+    return nl < 0 ? t : t.substring(nl + 1);
+  }
+
+  private static String sha256(Path file) throws IOException {
+    MessageDigest md;
+    try {
+      md = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buf = new byte[1 << 16];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        md.update(buf, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  private <T> T locked(String service, Supplier<T> action) {
+    ReentrantLock lock = locks.computeIfAbsent(service, s -> new ReentrantLock());
+    lock.lock();
+    try {
+      return action.get();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void close() {
+    connection.close();
+  }
+}
