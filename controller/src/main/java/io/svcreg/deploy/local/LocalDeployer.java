@@ -100,6 +100,11 @@ public final class LocalDeployer implements Deployer {
     return InstallLayout.directoryName(service, version);
   }
 
+  /** The timeouts it starts and stops with. */
+  DeployTimeouts timeouts() {
+    return timeouts;
+  }
+
   /** The install directory of a version (whether installed or not). */
   public Path home(String service, String version) {
     return installer.home(service, version);
@@ -181,9 +186,9 @@ public final class LocalDeployer implements Deployer {
    * controller, which would otherwise start it a second time (or remove its files under it). Its
    * processes are recognised by their environment: {@code SERVICE_NAME} is the service and {@code
    * SERVICE_HOME} a directory of this install root. SIGTERM to each process group, then SIGKILL
-   * after the SIGTERM timeout.
+   * after the SIGTERM timeout; the last step it needed ({@link StopStep#NOT_RUNNING}: none ran).
    */
-  private void stopUntracked(String service) throws InterruptedException {
+  private StopStep stopUntracked(String service) throws InterruptedException {
     String prefix = installer.root() + "/";
     Set<Long> groups =
         ProcFs.groupsWhere(
@@ -193,6 +198,7 @@ public final class LocalDeployer implements Deployer {
                   && home.startsWith(prefix)
                   && home.indexOf('/', prefix.length()) < 0;
             });
+    StopStep step = StopStep.NOT_RUNNING;
     for (long pgid : groups) {
       if (pgid <= 1) {
         continue;
@@ -204,11 +210,15 @@ public final class LocalDeployer implements Deployer {
           service,
           Long.toString(pgid));
       Scripts.signalGroup(pgid, "TERM");
-      if (!waiter.until(timeouts.term(), () -> !ProcFs.groupAlive(pgid))) {
+      if (waiter.until(timeouts.term(), () -> !ProcFs.groupAlive(pgid))) {
+        step = step == StopStep.SIGKILL ? step : StopStep.SIGTERM;
+      } else {
         Scripts.signalGroup(pgid, "KILL");
         waiter.until(timeouts.kill(), () -> !ProcFs.groupAlive(pgid));
+        step = StopStep.SIGKILL;
       }
     }
+    return step;
   }
 
   @Override
@@ -219,8 +229,7 @@ public final class LocalDeployer implements Deployer {
   @Override
   public StopOutcome stopStrays(String service) {
     try {
-      stopUntracked(service);
-      return new StopOutcome.Stopped(StopStep.NOT_RUNNING);
+      return new StopOutcome.Stopped(stopUntracked(service));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new StopOutcome.Failed(

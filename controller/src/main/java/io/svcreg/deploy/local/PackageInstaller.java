@@ -25,7 +25,9 @@ import java.nio.file.StandardCopyOption;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.NavigableSet;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -37,6 +39,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * is first renamed to {@code {root}/.old.{name}.*} and then deleted. So a directory under its final
  * name is always complete, and a crash leaves only dot-directories, which the next install or
  * uninstall of the service deletes.
+ *
+ * <p>The root is listed once (and again by {@link #cleanAllLeftovers}, which the controller runs at
+ * its start); after that the installer keeps the list with its own changes, so an install costs the
+ * same in a root of ten versions as in one of ten thousand. Directories another program adds to the
+ * root meanwhile are seen at the next start.
  */
 final class PackageInstaller {
 
@@ -46,9 +53,56 @@ final class PackageInstaller {
   private final Path root;
   private final InstantSource clock;
 
+  /**
+   * The names in the root: listed once, then kept with this installer's own changes, so that an
+   * install does not list a root that holds thousands of versions (null until first needed).
+   */
+  private volatile NavigableSet<String> names;
+
   PackageInstaller(Path root, InstantSource clock) {
     this.root = root;
     this.clock = clock;
+  }
+
+  /** The names in the root, listed when first needed. */
+  private NavigableSet<String> names() throws IOException {
+    NavigableSet<String> n = names;
+    if (n == null) {
+      synchronized (this) {
+        n = names;
+        if (n == null) {
+          n = list();
+          names = n;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Lists the root afresh (empty when it does not exist). */
+  private NavigableSet<String> list() throws IOException {
+    NavigableSet<String> n = new ConcurrentSkipListSet<>();
+    if (Files.isDirectory(root)) {
+      try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
+        for (Path d : dirs) {
+          n.add(d.getFileName().toString());
+        }
+      }
+    }
+    return n;
+  }
+
+  /** The names in the root that start with {@code prefix}. */
+  private List<String> named(String prefix) throws IOException {
+    return List.copyOf(names().subSet(prefix, true, prefix + Character.MAX_VALUE, false));
+  }
+
+  private void added(Path p) throws IOException {
+    names().add(p.getFileName().toString());
+  }
+
+  private void removed(Path p) throws IOException {
+    names().remove(p.getFileName().toString());
   }
 
   Path root() {
@@ -72,6 +126,7 @@ final class PackageInstaller {
       Files.createDirectories(root);
       cleanLeftovers(service);
       tmp = Files.createTempDirectory(root, ".tmp." + InstallLayout.sanitizedName(service) + ".");
+      added(tmp);
       Extractor x = new Extractor(tmp);
       PackageSources.extract(source, x);
       String checksum = x.finish();
@@ -109,10 +164,14 @@ final class PackageInstaller {
         // same version, other content: move the old copy aside, then the new one into place
         Path old = moveAside(home, service);
         Files.move(tmp, home, StandardCopyOption.ATOMIC_MOVE);
+        removed(tmp);
+        added(home);
         tmp = null;
         deleteQuietly(old, service);
       } else {
         Files.move(tmp, home, StandardCopyOption.ATOMIC_MOVE);
+        removed(tmp);
+        added(home);
         tmp = null;
       }
       return new InstallOutcome.Installed(version, home.toString(), true, prune(service, version));
@@ -146,6 +205,7 @@ final class PackageInstaller {
         Path old = moveAside(home(service, m.version()), service);
         removed.add(m.version());
         Trees.delete(old);
+        removed(old);
       }
       return new UninstallOutcome.Uninstalled(removed);
     } catch (IOException e) {
@@ -221,19 +281,13 @@ final class PackageInstaller {
   /** The markers of the service's install directories below the root. */
   private List<InstallMarker> markers(String service) {
     List<InstallMarker> out = new ArrayList<>();
-    if (!Files.isDirectory(root)) {
-      return out;
-    }
     String prefix = InstallLayout.sanitizedName(service) + "-";
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, prefix + "*")) {
-      for (Path d : dirs) {
+    try {
+      for (String name : named(prefix)) {
+        Path d = root.resolve(name);
         InstallMarker.read(d)
             .filter(m -> m.service().equals(service))
-            .filter(
-                m ->
-                    d.getFileName()
-                        .toString()
-                        .equals(InstallLayout.directoryName(service, m.version())))
+            .filter(m -> name.equals(InstallLayout.directoryName(service, m.version())))
             .ifPresent(out::add);
       }
     } catch (IOException e) {
@@ -258,19 +312,17 @@ final class PackageInstaller {
 
   /**
    * Deletes every temporary and moved-aside directory in the root (of any service), left by
-   * installs and removals that a crash interrupted; returns their names.
+   * installs and removals that a crash interrupted; returns their names. Lists the root afresh.
    */
   List<String> cleanAllLeftovers() throws IOException {
     List<String> removed = new ArrayList<>();
-    if (!Files.isDirectory(root)) {
-      return removed;
-    }
+    NavigableSet<String> fresh = list();
+    names = fresh;
     for (String kind : List.of(".tmp.", ".old.")) {
-      try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, kind + "*")) {
-        for (Path d : dirs) {
-          Trees.delete(d);
-          removed.add(d.getFileName().toString());
-        }
+      for (String name : named(kind)) {
+        Trees.delete(root.resolve(name));
+        fresh.remove(name);
+        removed.add(name);
       }
     }
     return removed;
@@ -280,10 +332,9 @@ final class PackageInstaller {
   private void cleanLeftovers(String service) throws IOException {
     String name = InstallLayout.sanitizedName(service);
     for (String kind : List.of(".tmp.", ".old.")) {
-      try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, kind + name + ".*")) {
-        for (Path d : dirs) {
-          Trees.delete(d);
-        }
+      for (String d : named(kind + name + ".")) {
+        Trees.delete(root.resolve(d));
+        removed(root.resolve(d));
       }
     }
   }
@@ -293,12 +344,15 @@ final class PackageInstaller {
         root.resolve(
             ".old." + InstallLayout.sanitizedName(service) + "." + NONCE.incrementAndGet());
     Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+    removed(dir);
+    added(old);
     return old;
   }
 
-  private static void deleteQuietly(Path dir, String service) {
+  private void deleteQuietly(Path dir, String service) {
     try {
       Trees.delete(dir);
+      removed(dir);
     } catch (IOException e) {
       LOG.log(
           Level.WARNING,

@@ -97,14 +97,37 @@ class LocalDeployerProcessIT {
         Map.of());
   }
 
+  /** Starts and confirms a service that keeps running (the loop confirms after the grace). */
   private ProcessRef start(LocalDeployer d, Launch launch) {
     StartOutcome outcome = d.start(launch);
     assertThat(outcome)
         .as(() -> "start of " + launch.service() + ": " + outcome)
         .isInstanceOf(StartOutcome.Started.class);
-    ProcessRef ref = ((StartOutcome.Started) outcome).process();
-    started.add(ref);
-    return ref;
+    StartOutcome.Started s = (StartOutcome.Started) outcome;
+    started.add(s.process());
+    assertThat(s.confirmed()).as("a local start does not wait for its grace period").isFalse();
+    // the loop looks again once the grace period is over
+    Waits.atMost(Duration.ofSeconds(30)).pollDelay(d.timeouts().startGrace()).until(() -> true);
+    StartOutcome confirmed = d.confirm(launch, s.process(), s.logOffset());
+    assertThat(confirmed)
+        .as(() -> "confirmed start of " + launch.service() + ": " + confirmed)
+        .isEqualTo(new StartOutcome.Started(s.process(), s.logOffset(), true));
+    return s.process();
+  }
+
+  /** Starts a service whose start script exits, and confirms it once the script is gone. */
+  private StartOutcome startExiting(Launch launch) {
+    StartOutcome outcome = deployer.start(launch);
+    if (!(outcome instanceof StartOutcome.Started s)) {
+      return outcome;
+    }
+    Waits.atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                !deployer
+                    .observe(launch.service(), launch.version(), Optional.of(s.process()))
+                    .running());
+    return deployer.confirm(launch, s.process(), s.logOffset());
   }
 
   private void install(String service, Path source) {
@@ -236,7 +259,7 @@ class LocalDeployerProcessIT {
   void start_scriptFailsAtOnce_failsWithTheLogTail() {
     install("broken", handMade("broken", "echo \"cannot bind\" >&2; exit 3", "exit 0", null));
 
-    StartOutcome outcome = deployer.start(launch("broken", "127.0.0.33", 9));
+    StartOutcome outcome = startExiting(launch("broken", "127.0.0.33", 9));
 
     assertThat(outcome).isInstanceOf(StartOutcome.Failed.class);
     StartOutcome.Failed f = (StartOutcome.Failed) outcome;
@@ -249,7 +272,7 @@ class LocalDeployerProcessIT {
   void start_scriptExitsZeroAtOnce_failsBecauseItMustStayInTheForeground() {
     install("daemonizes", handMade("daemonizes", "echo forked; exit 0", "exit 0", null));
 
-    StartOutcome outcome = deployer.start(launch("daemonizes", "127.0.0.33", 9));
+    StartOutcome outcome = startExiting(launch("daemonizes", "127.0.0.33", 9));
 
     assertThat(outcome).isInstanceOf(StartOutcome.Failed.class);
     assertThat(((StartOutcome.Failed) outcome).message()).contains("code 0", "foreground");
@@ -550,18 +573,22 @@ class LocalDeployerProcessIT {
   }
 
   @Test
-  void start_serviceLeftRunningUntrackedByAKilledController_stopsTheStrayFirst() throws Exception {
+  void stopStrays_serviceLeftRunningUntrackedByAKilledController_stopsOnlyItsProcesses()
+      throws Exception {
     install("stray", handMade("stray", "exec sleep 1000", "exit 0", null));
     install("other", handMade("other", "exec sleep 1000", "exit 0", null));
     LocalDeployer fast = newDeployer(FAST);
     ProcessRef lost = start(fast, launch("stray", "127.0.0.42", 9));
     ProcessRef neighbour = start(fast, launch("other", "127.0.0.43", 9));
 
-    // the next controller never learnt of `lost` and starts the service again
-    ProcessRef next = start(newDeployer(FAST), launch("stray", "127.0.0.42", 9));
+    // the next controller never learnt of `lost` (it recorded the start, not its process): it
+    // stops what runs of the service untracked, then starts it again
+    LocalDeployer next = newDeployer(FAST);
+    assertThat(next.stopStrays("stray")).isEqualTo(new StopOutcome.Stopped(StopStep.SIGTERM));
+    ProcessRef again = start(next, launch("stray", "127.0.0.42", 9));
 
     assertThat(ProcFs.groupAlive(lost.pid())).as("the untracked first start").isFalse();
-    assertThat(deployer.observe("stray", "1.0.0", Optional.of(next)).running()).isTrue();
+    assertThat(deployer.observe("stray", "1.0.0", Optional.of(again)).running()).isTrue();
     assertThat(deployer.observe("other", "1.0.0", Optional.of(neighbour)).running())
         .as("another service's process")
         .isTrue();
