@@ -1,12 +1,15 @@
 package io.svcreg.core.rollout;
 
 import static io.svcreg.core.rollout.Given.DEAD;
+import static io.svcreg.core.rollout.Given.deploy;
 import static io.svcreg.core.rollout.Given.given;
+import static io.svcreg.core.rollout.Given.restart;
 import static io.svcreg.core.rollout.Given.rollback;
 import static io.svcreg.core.rollout.Given.start;
 import static io.svcreg.core.rollout.Then.then;
 import static io.svcreg.core.rollout.When.decide;
 import static io.svcreg.core.rollout.When.failing;
+import static io.svcreg.core.rollout.When.installed;
 import static io.svcreg.core.rollout.When.passing;
 import static io.svcreg.core.rollout.When.reconcile;
 import static io.svcreg.core.rollout.When.started;
@@ -96,6 +99,47 @@ class RolloutStartingTest {
                 .phase(Phase.STARTING)
                 .process("pid 200 confirmed")
                 .next("none")));
+  }
+
+  /**
+   * A process started by this reconcile is new: what the node said before about the process it
+   * replaced (or about no process) says nothing about it, so it too must outlive its grace.
+   */
+  static Stream<Arguments> graceOfNewProcess() {
+    return Stream.of(
+        row(
+            "crashed process started again: the new one waits for its grace",
+            given().recentCrashes(1).probe(DEAD).planned(start()),
+            reconcile(started(300, false)),
+            then()
+                .steps("start 2.0.0")
+                .phase(Phase.STARTING)
+                .pid("300")
+                .process("pid 300 unconfirmed")
+                .crashes(2)
+                .next("requeue 1s")),
+        row(
+            "stopped service started: the new process waits for its grace",
+            given().stopped().probe(DEAD).planned(start()),
+            reconcile(started(300, false)),
+            then()
+                .steps("start 2.0.0")
+                .phase(Phase.STARTING)
+                .process("pid 300 unconfirmed")
+                .next("requeue 1s")),
+        row(
+            "running service restarted with a new version: the new process waits for its grace",
+            given()
+                .version("3.0.0")
+                .recorded("2.0.0")
+                .probe(Given.ALIVE)
+                .planned(deploy("3.0.0"), restart("version 2.0.0 → 3.0.0")),
+            reconcile(installed(), stopped(), started(300, false)),
+            then()
+                .steps("install 3.0.0", "stop pid 100", "start 3.0.0")
+                .phase(Phase.STARTING)
+                .process("pid 300 unconfirmed")
+                .next("requeue 1s")));
   }
 
   static Stream<Arguments> deadline() {
@@ -245,6 +289,13 @@ class RolloutStartingTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("grace")
   void progress_startedProcess_confirmedAfterGrace(String rule, Given given, When when, Then then) {
+    then.check(rule, when.on(given));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("graceOfNewProcess")
+  void progress_processStartedThisReconcile_waitsForGrace(
+      String rule, Given given, When when, Then then) {
     then.check(rule, when.on(given));
   }
 
