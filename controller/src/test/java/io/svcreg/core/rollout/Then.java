@@ -1,6 +1,7 @@
 package io.svcreg.core.rollout;
 
-import io.svcreg.schema.Condition;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.svcreg.schema.HealthState;
 import io.svcreg.schema.Phase;
 import io.svcreg.schema.ServiceStatus;
@@ -9,7 +10,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.assertj.core.api.SoftAssertions;
 
 /**
  * What a case expects of a {@link When.Result}, as text: only what is set is checked. Steps read
@@ -120,21 +120,25 @@ final class Then {
 
   // ------------------------------------------------------------------ checking
 
+  /** Checks everything expected at once, so that a failure shows every difference. */
   void check(String rule, When.Result r) {
-    SoftAssertions soft = new SoftAssertions();
-    expected.forEach(
-        (what, value) -> soft.assertThat(actual(what, r)).as(rule + ": " + what).isEqualTo(value));
+    Map<String, Object> want = new LinkedHashMap<>(expected);
+    Map<String, Object> got = new LinkedHashMap<>();
+    expected.keySet().forEach(what -> got.put(what, actual(what, r)));
     messages.forEach(
-        (type, text) ->
-            soft.assertThat(r.record().status().condition(type).map(Condition::message))
-                .as(rule + ": message of " + type)
-                .hasValueSatisfying(m -> soft.assertThat(m).contains(text)));
+        (type, text) -> {
+          String what = "message of " + type + " contains \"" + text + "\"";
+          want.put(what, true);
+          // the message itself when it does not match, to show it
+          Object message =
+              r.record().status().condition(type).map(c -> (Object) c.message()).orElse("absent");
+          got.put(what, message instanceof String m && m.contains(text) ? true : message);
+        });
     if (recordWritten != null) {
-      soft.assertThat(r.writes().service().isPresent())
-          .as(rule + ": record written")
-          .isEqualTo(recordWritten);
+      want.put("record written", recordWritten);
+      got.put("record written", r.writes().service().isPresent());
     }
-    soft.assertAll();
+    assertThat(got).as(rule).isEqualTo(want);
   }
 
   private static Object actual(String what, When.Result r) {
