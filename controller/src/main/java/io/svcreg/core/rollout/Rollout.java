@@ -1105,7 +1105,11 @@ public final class Rollout {
       Optional<ProcessId> p = d.process();
       if (p.isPresent() && !p.get().confirmed()) {
         Instant due = p.get().startedAt().plus(d.rules.startGrace());
-        boolean died = d.s.probe() instanceof Probe.Seen seen && !seen.running();
+        // what the node said is about this process unless it was started by this reconcile
+        boolean died =
+            d.s.probe() instanceof Probe.Seen seen
+                && !seen.running()
+                && p.get().startedAt().isBefore(d.now());
         if (d.now().isBefore(due) && !died) {
           return d.end(new Outcome.RequeueAfter(Duration.between(d.now(), due)));
         }
