@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -33,6 +34,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import org.eclipse.serializer.persistence.types.Storer;
@@ -41,11 +43,12 @@ import org.eclipse.store.storage.embedded.types.EmbeddedStorageManager;
 
 /**
  * The controller's durable state in an EclipseStore directory: observed services and networks,
- * address leases, the install inventory, published registry entries, small key/values and a bounded
- * journal of events with strictly increasing revisions. Reads are consistent snapshots that never
- * wait for disk; a {@link #commit} is atomic and on disk (synced) when it returns. Thread-safe;
- * commits are serialized. Only events advance the revision: a commit without events changes state
- * at the same revision.
+ * address leases, the install inventory, published registry entries, operators' intents and the
+ * loop's ledgers, small key/values and a bounded journal of events with strictly increasing
+ * revisions. Reads are consistent snapshots that never wait for disk; a {@link #commit} is atomic
+ * and on disk (synced) when it returns. Thread-safe; commits are applied one after the other, and
+ * those that come at the same time are written with one write (a group commit). Only events advance
+ * the revision: a commit without events changes state at the same revision.
  *
  * <p>Only one process may have a store open ({@code <dir>.lock}). Each open first copies the store
  * (synced) and, once the store proves readable, keeps that copy as {@code <dir>.bak}: the state
@@ -89,7 +92,10 @@ public final class Store implements AutoCloseable {
   private volatile ObservedState observedCache;
 
   /** Serializes commits; the persisted graph is touched only while holding it. */
-  private final Object commitLock = new Object();
+  private final ReentrantLock commitLock = new ReentrantLock();
+
+  /** Transactions waiting for the commit lock: its holder writes them all (a group commit). */
+  private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
 
   private String failure;
   private boolean closed;
@@ -678,9 +684,12 @@ public final class Store implements AutoCloseable {
 
   /** Runs EclipseStore's garbage collection and file cleanup now (for tests). */
   void housekeep() {
-    synchronized (commitLock) {
+    commitLock.lock();
+    try {
       manager.issueFullGarbageCollection();
       manager.issueFullFileCheck();
+    } finally {
+      commitLock.unlock();
     }
   }
 
@@ -715,49 +724,146 @@ public final class Store implements AutoCloseable {
    * Refused with a {@link SvcregException}, before anything is written, if it would lease an
    * address to two services of a network or record an install path twice. A transaction that
    * changes nothing and journals nothing writes nothing.
+   *
+   * <p>Transactions committed at the same time by several threads are written together (a group
+   * commit): each is validated and applied in the order it came, as if alone, and all are on disk
+   * with one write and sync before any of their commits returns.
    */
   public List<Event> commit(Transaction tx) {
-    synchronized (commitLock) {
-      if (closed) {
-        throw new SvcregException("store " + dir + " is closed");
+    Pending mine = new Pending(tx);
+    synchronized (waiting) {
+      waiting.add(mine);
+    }
+    commitLock.lock();
+    try {
+      if (!mine.done) {
+        List<Pending> batch;
+        synchronized (waiting) {
+          batch = new ArrayList<>(waiting);
+          waiting.clear();
+        }
+        commitBatch(batch);
       }
-      if (failure != null) {
-        throw new SvcregException(
-            "store "
-                + dir
-                + " takes no more commits after a failed one ("
-                + failure
-                + "); restart the controller");
+    } finally {
+      commitLock.unlock();
+    }
+    if (mine.refused != null) {
+      throw mine.refused;
+    }
+    return mine.events;
+  }
+
+  /** A transaction waiting to be written, and what became of it. */
+  private static final class Pending {
+    final Transaction tx;
+    boolean done;
+    List<Event> events = List.of();
+    SvcregException refused;
+
+    Pending(Transaction tx) {
+      this.tx = tx;
+    }
+  }
+
+  /** Writes a batch of transactions in one commit; called holding the commit lock. */
+  private void commitBatch(List<Pending> batch) {
+    SvcregException unusable = null;
+    if (closed) {
+      unusable = new SvcregException("store " + dir + " is closed");
+    } else if (failure != null) {
+      unusable =
+          new SvcregException(
+              "store "
+                  + dir
+                  + " takes no more commits after a failed one ("
+                  + failure
+                  + "); restart the controller");
+    }
+    if (unusable != null) {
+      for (Pending p : batch) {
+        p.refused = unusable;
+        p.done = true;
       }
-      Changes changes = changes(tx);
-      if (changes.isEmpty() && tx.events().isEmpty()) {
-        return List.of();
+      return;
+    }
+    Overlay overlay = new Overlay();
+    List<Event> added = new ArrayList<>();
+    Instant now = clock.instant();
+    long revision = lastRevision;
+    for (Pending p : batch) {
+      try {
+        Changes c = changes(p.tx, overlay);
+        if (c.isEmpty() && p.tx.events().isEmpty()) {
+          continue;
+        }
+        overlay.add(c);
+        List<Event> mine = new ArrayList<>(p.tx.events().size());
+        for (Transaction.NewEvent e : p.tx.events()) {
+          mine.add(new Event(++revision, now, e.type(), e.key(), e.dataJson()));
+        }
+        added.addAll(mine);
+        p.events = List.copyOf(mine);
+      } catch (SvcregException refused) {
+        p.refused = refused;
       }
-      Instant now = clock.instant();
-      List<Event> added = new ArrayList<>();
-      long revision = lastRevision;
-      for (Transaction.NewEvent e : tx.events()) {
-        added.add(new Event(++revision, now, e.type(), e.key(), e.dataJson()));
-      }
+    }
+    Changes changes = overlay.changes();
+    if (!changes.isEmpty() || !added.isEmpty()) {
       int dropped;
       try {
         dropped = persist(changes, added);
       } catch (RuntimeException e) {
         failure = describe(e);
-        throw new SvcregException("store " + dir + ": a commit failed: " + failure, e);
+        SvcregException failed =
+            new SvcregException("store " + dir + ": a commit failed: " + failure, e);
+        for (Pending p : batch) {
+          if (p.refused == null) {
+            p.refused = failed;
+          }
+          p.done = true;
+        }
+        return;
       }
       apply(changes, added, dropped);
-      List<Event> result = List.copyOf(added);
-      if (!result.isEmpty()) {
+    }
+    for (Pending p : batch) {
+      p.done = true;
+      if (p.refused == null && !p.events.isEmpty()) {
         for (Consumer<List<Event>> l : commitListeners) {
           try {
-            l.accept(result);
+            l.accept(p.events);
           } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "a commit listener failed: " + describe(e), e);
           }
         }
       }
-      return result;
+    }
+  }
+
+  /** The net changes of the transactions of a batch validated so far (the later ones win). */
+  private static final class Overlay {
+    final Map<String, Change<ObservedService>> services = new LinkedHashMap<>();
+    final Map<String, Change<ObservedNetwork>> networks = new LinkedHashMap<>();
+    final Map<String, Change<Lease>> leases = new LinkedHashMap<>();
+    final Map<String, Change<InventoryEntry>> inventory = new LinkedHashMap<>();
+    final Map<String, Change<RegistryEntry>> registry = new LinkedHashMap<>();
+    final Map<String, Change<Intent>> intents = new LinkedHashMap<>();
+    final Map<String, Change<Ledger>> ledgers = new LinkedHashMap<>();
+    final Map<String, Optional<String>> meta = new LinkedHashMap<>();
+
+    void add(Changes c) {
+      services.putAll(c.services());
+      networks.putAll(c.networks());
+      leases.putAll(c.leases());
+      inventory.putAll(c.inventory());
+      registry.putAll(c.registry());
+      intents.putAll(c.intents());
+      ledgers.putAll(c.ledgers());
+      meta.putAll(c.meta());
+    }
+
+    Changes changes() {
+      return new Changes(services, networks, leases, inventory, registry, intents, ledgers, meta);
     }
   }
 
@@ -786,8 +892,11 @@ public final class Store implements AutoCloseable {
     }
   }
 
-  /** Validates a transaction against the current state and computes its net changes. */
-  private Changes changes(Transaction tx) {
+  /**
+   * Validates a transaction against the current state (with the changes of the batch before it) and
+   * computes its net changes.
+   */
+  private Changes changes(Transaction tx, Overlay ov) {
     Map<String, Optional<ObservedService>> svc = new LinkedHashMap<>();
     Map<String, Optional<ObservedNetwork>> net = new LinkedHashMap<>();
     Map<String, Optional<Lease>> lease = new LinkedHashMap<>();
@@ -806,7 +915,7 @@ public final class Store implements AutoCloseable {
         case Transaction.RemoveNetwork r -> net.put(r.name(), Optional.empty());
         case Transaction.AddLease a -> {
           String key = leaseKey(a.lease());
-          Optional<Lease> held = current(lease, leases, key);
+          Optional<Lease> held = current(lease, ov.leases, leases, key);
           if (held.isPresent() && !held.get().service().equals(a.lease().service())) {
             throw refused(
                 "address "
@@ -822,7 +931,7 @@ public final class Store implements AutoCloseable {
         }
         case Transaction.RemoveLease r -> {
           String key = leaseKey(r.lease());
-          Optional<Lease> held = current(lease, leases, key);
+          Optional<Lease> held = current(lease, ov.leases, leases, key);
           if (held.isPresent() && !held.get().service().equals(r.lease().service())) {
             throw refused(
                 "address "
@@ -838,12 +947,12 @@ public final class Store implements AutoCloseable {
         }
         case Transaction.PutInventory p -> {
           String key = inventoryKey(p.entry());
-          checkSameInstall(current(inv, inventory, key), p.entry());
+          checkSameInstall(current(inv, ov.inventory, inventory, key), p.entry());
           inv.put(key, Optional.of(p.entry()));
         }
         case Transaction.RemoveInventory r -> {
           String key = inventoryKey(r.entry());
-          checkSameInstall(current(inv, inventory, key), r.entry());
+          checkSameInstall(current(inv, ov.inventory, inventory, key), r.entry());
           inv.put(key, Optional.empty());
         }
         case Transaction.PutRegistryEntry p -> reg.put(p.entry().module(), Optional.of(p.entry()));
@@ -856,22 +965,36 @@ public final class Store implements AutoCloseable {
         case Transaction.RemoveMeta r -> kv.put(r.key(), Optional.empty());
       }
     }
-    kv.entrySet().removeIf(e -> e.getValue().equals(Optional.ofNullable(meta.get(e.getKey()))));
+    kv.entrySet()
+        .removeIf(
+            e -> {
+              Optional<String> before = ov.meta.get(e.getKey());
+              return e.getValue()
+                  .equals(before != null ? before : Optional.ofNullable(meta.get(e.getKey())));
+            });
     return new Changes(
-        encode(svc, services),
-        encode(net, networks),
-        encode(lease, leases),
-        encode(inv, inventory),
-        encode(reg, registry),
-        encode(intent, intents),
-        encode(ledger, ledgers),
+        encode(svc, ov.services, services),
+        encode(net, ov.networks, networks),
+        encode(lease, ov.leases, leases),
+        encode(inv, ov.inventory, inventory),
+        encode(reg, ov.registry, registry),
+        encode(intent, ov.intents, intents),
+        encode(ledger, ov.ledgers, ledgers),
         kv);
   }
 
+  /** The value of {@code key}: as this transaction, the batch before it, or the store has it. */
   private static <T> Optional<T> current(
-      Map<String, Optional<T>> pending, Map<String, T> base, String key) {
+      Map<String, Optional<T>> pending,
+      Map<String, Change<T>> batch,
+      Map<String, T> base,
+      String key) {
     Optional<T> p = pending.get(key);
-    return p != null ? p : Optional.ofNullable(base.get(key));
+    if (p != null) {
+      return p;
+    }
+    Change<T> b = batch.get(key);
+    return b != null ? b.value() : Optional.ofNullable(base.get(key));
   }
 
   private static void checkSameInstall(Optional<InventoryEntry> held, InventoryEntry entry) {
@@ -900,10 +1023,11 @@ public final class Store implements AutoCloseable {
 
   /** Drops changes that change nothing and encodes the rest as JSON. */
   private static <T> Map<String, Change<T>> encode(
-      Map<String, Optional<T>> pending, Map<String, T> base) {
+      Map<String, Optional<T>> pending, Map<String, Change<T>> batch, Map<String, T> base) {
     Map<String, Change<T>> out = new LinkedHashMap<>();
     for (Map.Entry<String, Optional<T>> e : pending.entrySet()) {
-      Optional<T> now = Optional.ofNullable(base.get(e.getKey()));
+      Change<T> b = batch.get(e.getKey());
+      Optional<T> now = b != null ? b.value() : Optional.ofNullable(base.get(e.getKey()));
       if (e.getValue().equals(now)) {
         continue;
       }
@@ -1110,12 +1234,15 @@ public final class Store implements AutoCloseable {
   /** Stops EclipseStore's threads and releases the store's lock. */
   @Override
   public void close() {
-    synchronized (commitLock) {
+    commitLock.lock();
+    try {
       if (closed) {
         return;
       }
       closed = true;
       shutdown();
+    } finally {
+      commitLock.unlock();
     }
   }
 

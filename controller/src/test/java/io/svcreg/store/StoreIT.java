@@ -11,12 +11,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.svcreg.core.ObservedState;
 import io.svcreg.core.SvcregException;
+import io.svcreg.core.rollout.Intent;
+import io.svcreg.core.rollout.Ledger;
+import io.svcreg.core.rollout.ProcessId;
+import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Phase;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
@@ -522,5 +530,154 @@ class StoreIT {
     assertThatThrownBy(() -> store.commit(new Transaction().putMeta("k", "v")))
         .isInstanceOf(SvcregException.class)
         .hasMessageEndingWith(" is closed");
+  }
+
+  @Test
+  void intentsAndLedgers_committedAndReopened_readBackTyped() {
+    Instant t = Instant.parse("2026-12-01T10:00:00Z");
+    Intent held = Intent.none("web").withHeld(Optional.of(t)).withRestart(true);
+    Ledger ledger =
+        Ledger.empty("web")
+            .withProcess(
+                Optional.of(
+                    new ProcessId(
+                        4242,
+                        t,
+                        17,
+                        true,
+                        t,
+                        "1.0.0",
+                        Ipv4.of("127.0.0.4"),
+                        Map.of("api", "127.0.0.3:8080"))))
+            .withCrash("hash", t, Duration.ofMinutes(1))
+            .withStartedFor("hash");
+    try (Store store = Fixtures.open(dir(), clock)) {
+      store.commit(new Transaction().putIntent(held).putLedger(ledger));
+      assertThat(store.intent("web")).contains(held);
+      assertThat(store.ledger("web")).contains(ledger);
+    }
+    try (Store store = Fixtures.open(dir(), clock)) {
+      assertThat(store.intent("web")).contains(held);
+      assertThat(store.ledger("web")).contains(ledger);
+      store.commit(new Transaction().removeIntent("web").removeLedger("web"));
+      assertThat(store.intent("web")).isEmpty();
+      assertThat(store.ledger("web")).isEmpty();
+    }
+  }
+
+  @Test
+  void open_storeWithOperatorMetaOfAnOlderRelease_turnsItIntoTypedEntries() {
+    Instant t = Instant.parse("2026-12-01T10:00:00Z");
+    try (Store store = Fixtures.open(dir(), clock)) {
+      store.commit(
+          new Transaction()
+              .putService(service("web", Phase.RUNNING))
+              .putMeta("hold/web", t.toString())
+              .putMeta("command/api", "reset deploy")
+              .putMeta("process/web", "4242 " + t));
+    }
+    try (Store store = Fixtures.open(dir(), clock)) {
+      assertThat(store.meta("hold/web")).isEmpty();
+      assertThat(store.meta("command/api")).isEmpty();
+      assertThat(store.meta("process/web")).isEmpty();
+      assertThat(store.intent("web")).contains(Intent.none("web").withHeld(Optional.of(t)));
+      assertThat(store.intent("api"))
+          .contains(Intent.none("api").withReset(true).withRedeploy(true));
+      assertThat(store.ledger("web").flatMap(Ledger::process))
+          .hasValueSatisfying(
+              p -> {
+                assertThat(p.pid()).isEqualTo(4242);
+                assertThat(p.startTime()).isEqualTo(t);
+                assertThat(p.confirmed()).isTrue();
+              });
+    }
+  }
+
+  @Test
+  void indexes_leasesAndInventory_followCommits() {
+    try (Store store = Fixtures.open(dir(), clock)) {
+      store.commit(
+          new Transaction()
+              .addLease(lease("lan", "10.0.0.2", "api"))
+              .addLease(lease("lan", "10.0.0.3", "web"))
+              .addLease(lease("wg", "10.9.0.2", "web"))
+              .putInventory(
+                  new InventoryEntry("web", "n1", "1.0.0", "/opt/web-1.0.0", Instant.EPOCH))
+              .putInventory(
+                  new InventoryEntry("web", "n1", "2.0.0", "/opt/web-2.0.0", Instant.EPOCH)));
+      assertThat(store.leaseCount("lan")).isEqualTo(2);
+      assertThat(store.leaseCount("wg")).isEqualTo(1);
+      assertThat(store.leases("web")).hasSize(2);
+      assertThat(store.inventory("web"))
+          .extracting(InventoryEntry::version)
+          .containsExactly("1.0.0", "2.0.0");
+
+      store.commit(
+          new Transaction()
+              .removeLease(lease("lan", "10.0.0.3", "web"))
+              .removeInventory(
+                  new InventoryEntry("web", "n1", "1.0.0", "/opt/web-1.0.0", Instant.EPOCH)));
+
+      assertThat(store.leaseCount("lan")).isEqualTo(1);
+      assertThat(store.leases("web")).containsExactly(lease("wg", "10.9.0.2", "web"));
+      assertThat(store.inventory("web"))
+          .extracting(InventoryEntry::version)
+          .containsExactly("2.0.0");
+      assertThat(store.leases("nobody")).isEmpty();
+      assertThat(store.leaseCount("nowhere")).isZero();
+    }
+  }
+
+  @Test
+  void commit_concurrentTransactionsOneRefused_othersWrittenAndTheRefusedOneAlone()
+      throws Exception {
+    int writers = 16;
+    try (Store store = Fixtures.open(dir(), clock)) {
+      store.commit(new Transaction().addLease(lease("lan", "10.0.0.2", "api")));
+      ConcurrentLinkedQueue<Throwable> refused = new ConcurrentLinkedQueue<>();
+      List<Thread> threads = new ArrayList<>();
+      CountDownLatch go = new CountDownLatch(1);
+      for (int i = 0; i < writers; i++) {
+        int n = i;
+        threads.add(
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      try {
+                        go.await();
+                        Transaction tx =
+                            n == 7
+                                // the address api holds: refused, and only this one
+                                ? new Transaction()
+                                    .addLease(lease("lan", "10.0.0.2", "svc-7"))
+                                    .putService(service("svc-7", Phase.RUNNING))
+                                : new Transaction()
+                                    .addLease(lease("lan", "10.0.1." + n, "svc-" + n))
+                                    .putService(service("svc-" + n, Phase.RUNNING))
+                                    .event("service_registered", "Service/svc-" + n, Map.of());
+                        store.commit(tx);
+                      } catch (SvcregException e) {
+                        refused.add(e);
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                    }));
+      }
+      go.countDown();
+      for (Thread t : threads) {
+        t.join();
+      }
+      assertThat(refused).hasSize(1);
+      assertThat(refused.peek()).hasMessageContaining("is leased to service api");
+      assertThat(store.service("svc-7")).isEmpty();
+      assertThat(store.observed().services()).hasSize(writers - 1);
+      assertThat(store.lastRevision()).isEqualTo(writers - 1);
+    }
+    try (Store store = Fixtures.open(dir(), clock)) {
+      assertThat(store.observed().services()).hasSize(writers - 1);
+      assertThat(store.eventsSince(0))
+          .isInstanceOfSatisfying(
+              EventsSince.Events.class, e -> assertThat(e.events()).hasSize(writers - 1));
+    }
   }
 }
