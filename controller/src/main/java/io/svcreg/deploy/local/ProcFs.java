@@ -11,11 +11,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 /**
@@ -142,22 +144,44 @@ final class ProcFs {
     }
   }
 
-  /** Whether any process (not a zombie) is in the process group {@code pgid}. */
+  /**
+   * The process group of each pid seen by {@link #groupAlive} (a pid's group does not change once
+   * it runs; pids gone from {@code /proc} are dropped at each listing), so that a wait for a group
+   * to end reads {@code /proc/PID/stat} only of new processes and of the group's own.
+   */
+  private static final Map<Long, Long> GROUPS = new ConcurrentHashMap<>();
+
+  /**
+   * Whether any process (not a zombie) is in the process group {@code pgid}. While the group's
+   * leader runs this reads one file; else it lists {@code /proc} and reads the stat of the pids it
+   * has not seen before, so its cost does not grow with the processes that run on the host.
+   */
   static boolean groupAlive(long pgid) {
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC)) {
-      for (Path p : entries) {
-        String name = p.getFileName().toString();
-        if (name.isEmpty() || !name.chars().allMatch(Character::isDigit)) {
+    Optional<Stat> leader = stat(pgid);
+    if (leader.isPresent() && leader.get().pgid() == pgid && !leader.get().zombie()) {
+      return true;
+    }
+    Set<Long> listed = new HashSet<>();
+    boolean alive = false;
+    for (long pid : pids()) {
+      listed.add(pid);
+      Long group = GROUPS.get(pid);
+      if (group == null) {
+        Optional<Stat> s = stat(pid);
+        if (s.isEmpty()) {
           continue;
         }
-        Optional<Stat> s = stat(Long.parseLong(name));
-        if (s.isPresent() && s.get().pgid() == pgid && !s.get().zombie()) {
-          return true;
-        }
+        group = s.get().pgid();
+        GROUPS.put(pid, group);
       }
-      return false;
-    } catch (IOException e) {
-      throw new SvcregException("cannot list the processes in " + PROC + ": " + e.getMessage(), e);
+      if (!alive && group == pgid) {
+        // its stat decides (the pid may be a zombie, or reused by a process of another group)
+        Optional<Stat> s = stat(pid);
+        s.ifPresent(x -> GROUPS.put(pid, x.pgid()));
+        alive = s.isPresent() && s.get().pgid() == pgid && !s.get().zombie();
+      }
     }
+    GROUPS.keySet().retainAll(listed);
+    return alive;
   }
 }
