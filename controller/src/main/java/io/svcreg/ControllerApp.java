@@ -85,6 +85,11 @@ public final class ControllerApp implements AutoCloseable {
   private FutureTask<SpecSource> reading;
   private final AtomicBoolean snapshotPending = new AtomicBoolean();
 
+  /** When the last snapshot write ended and how long it took (timer thread only). */
+  private volatile long lastSnapshotEnd;
+
+  private volatile long lastSnapshotNanos;
+
   /** Name of the observed-state snapshot in the data directory. */
   static final String SNAPSHOT_FILE = "observed.json";
 
@@ -369,16 +374,28 @@ public final class ControllerApp implements AutoCloseable {
     return data.resolve(SNAPSHOT_FILE);
   }
 
+  /**
+   * Writes the snapshot soon: 200 ms after a commit, and never sooner after the last write than 20
+   * times what that write took, so that with thousands of services (a write of megabytes) the
+   * snapshot costs at most a twentieth of a core while the loop commits all the time.
+   */
   private void snapshotSoon() {
     if (snapshotPending.compareAndSet(false, true)) {
+      long delay = 200_000_000L;
+      if (lastSnapshotNanos > 0) {
+        delay = Math.max(delay, lastSnapshotEnd + 20 * lastSnapshotNanos - System.nanoTime());
+      }
       try {
         timer.schedule(
             () -> {
               snapshotPending.set(false);
+              long began = System.nanoTime();
               writeSnapshot();
+              lastSnapshotEnd = System.nanoTime();
+              lastSnapshotNanos = lastSnapshotEnd - began;
             },
-            200,
-            TimeUnit.MILLISECONDS);
+            delay,
+            TimeUnit.NANOSECONDS);
       } catch (RejectedExecutionException e) {
         // shutting down: close() writes the last snapshot
       }
