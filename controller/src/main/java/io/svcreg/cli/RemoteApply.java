@@ -5,6 +5,7 @@ import io.svcreg.client.ApiException;
 import io.svcreg.client.SvcregClient;
 import io.svcreg.core.SvcregException;
 import io.svcreg.schema.Problem;
+import io.svcreg.schema.SpecFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,7 +14,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * {@code apply -f PATH...} through the API: the files' documents are sent as one {@code apply}
@@ -103,18 +103,13 @@ final class RemoteApply {
     return k.path("kind").asText("?") + "/" + k.path("name").asText("?");
   }
 
-  /** The spec files named by {@code -f}, directories expanded (sorted), as given. */
+  /** The spec files named by {@code -f}, directories expanded (see {@link SpecFiles}), as given. */
   private Map<String, Path> files() {
     Map<String, Path> files = new LinkedHashMap<>();
     for (Path p : paths) {
       if (Files.isDirectory(p)) {
-        try (Stream<Path> walk = Files.walk(p)) {
-          List<Path> found =
-              walk.filter(Files::isRegularFile)
-                  .filter(f -> specName(f.getFileName().toString()))
-                  .filter(f -> !hidden(p.relativize(f)))
-                  .sorted()
-                  .toList();
+        try {
+          List<Path> found = SpecFiles.walk(p);
           if (found.isEmpty()) {
             throw new SvcregException(p + ": no spec files (*.yaml, *.yml) in this directory");
           }
@@ -129,21 +124,6 @@ final class RemoteApply {
       }
     }
     return files;
-  }
-
-  private static boolean specName(String name) {
-    return (name.endsWith(".yaml") || name.endsWith(".yml"))
-        && !name.startsWith(".")
-        && !name.startsWith("#");
-  }
-
-  private static boolean hidden(Path relative) {
-    for (Path part : relative) {
-      if (part.toString().startsWith(".")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Joins the files' text with {@code ---} between them. */

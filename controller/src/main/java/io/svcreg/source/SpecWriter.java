@@ -5,6 +5,7 @@ import io.svcreg.schema.ParsedFile;
 import io.svcreg.schema.Problem;
 import io.svcreg.schema.Resource;
 import io.svcreg.schema.ResourceKey;
+import io.svcreg.schema.SpecFiles;
 import io.svcreg.schema.SpecParser;
 import io.svcreg.schema.SpecSet;
 import io.svcreg.schema.SpecValidator;
@@ -78,7 +79,7 @@ public final class SpecWriter {
       if (Files.isDirectory(p)) {
         List<Path> files;
         try {
-          files = SpecPaths.specFiles(p);
+          files = SpecFiles.walk(p);
         } catch (IOException e) {
           problems.add(fileProblem(shown, "cannot list directory: " + e.getMessage()));
           continue;
@@ -91,7 +92,7 @@ public final class SpecWriter {
         }
       } else if (Files.isRegularFile(p)) {
         String name = p.getFileName().toString();
-        if (!SpecPaths.isSpecName(name)) {
+        if (!SpecFiles.isSpecName(name)) {
           problems.add(
               fileProblem(
                   shown,
@@ -412,7 +413,7 @@ public final class SpecWriter {
 
   private static List<Existing> existing(Path specDir) throws IOException {
     List<Existing> out = new ArrayList<>();
-    for (Path f : SpecPaths.specFiles(specDir)) {
+    for (Path f : SpecFiles.walk(specDir)) {
       String shown = Shown.of(f);
       byte[] bytes;
       String text;
