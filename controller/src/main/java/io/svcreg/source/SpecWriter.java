@@ -16,6 +16,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -28,6 +29,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -43,7 +45,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code sourceName}), with their own lines and columns.
  *
  * <p>Applies are serialized within the process and, through the lock file {@value #LOCK_FILE} in
- * the spec directory (a dotfile, ignored by the loader), across processes.
+ * the spec directory (a dotfile, ignored by the loader), across processes. The lock file is removed
+ * when the apply ends, done or refused, so none is left behind; an apply that was waiting for the
+ * removed file notices (the file at that path is no longer the one it locked) and locks again.
  */
 public final class SpecWriter {
 
@@ -396,18 +400,65 @@ public final class SpecWriter {
   private static ApplyResult locked(Path specDir, Locked body) {
     LOCK.lock();
     try {
+      boolean existed = Files.isDirectory(specDir);
       Files.createDirectories(specDir);
-      try (FileChannel ch =
-          FileChannel.open(
-              specDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-        ch.lock(); // released when the channel closes
-        return body.run(existing(specDir));
+      Path lockFile = specDir.resolve(LOCK_FILE);
+      while (true) {
+        try (FileChannel ch =
+            FileChannel.open(
+                lockFile,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+          ch.lock(); // released when the channel closes
+          if (!stillAt(ch, lockFile)) {
+            continue;
+          }
+          ApplyResult result;
+          try {
+            result = body.run(existing(specDir));
+          } finally {
+            // Removed while still locked: a waiting apply then finds it gone and locks anew.
+            Files.deleteIfExists(lockFile);
+          }
+          if (!result.ok() && !existed) {
+            deleteIfEmpty(specDir);
+          }
+          return result;
+        }
       }
     } catch (IOException e) {
       throw new SvcregException(
           "cannot apply to the spec directory " + Shown.of(specDir) + ": " + e.getMessage(), e);
     } finally {
       LOCK.unlock();
+    }
+  }
+
+  /**
+   * Whether {@code lockFile} is still the file that {@code ch} has locked: a random token written
+   * through the channel is read back through the path. False when the apply that held the lock
+   * before removed the file meanwhile.
+   */
+  private static boolean stillAt(FileChannel ch, Path lockFile) throws IOException {
+    byte[] token = UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII);
+    ch.truncate(0);
+    ByteBuffer buf = ByteBuffer.wrap(token);
+    while (buf.hasRemaining()) {
+      ch.write(buf, buf.position());
+    }
+    try {
+      return Arrays.equals(Files.readAllBytes(lockFile), token);
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+  }
+
+  private static void deleteIfEmpty(Path dir) {
+    try {
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      // Not empty (someone else wrote into it meanwhile): it stays.
     }
   }
 

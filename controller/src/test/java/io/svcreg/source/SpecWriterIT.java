@@ -17,10 +17,13 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,13 +44,13 @@ class SpecWriterIT {
     write(specs.resolve("net.yaml"), network("local"));
   }
 
-  /** Every file in the spec directory and its content, to prove nothing was written. */
+  /**
+   * Every file in the spec directory and its content (no lock file), to prove nothing was written.
+   */
   private Map<String, String> snapshot() {
     try (Stream<Path> s = Files.walk(specs)) {
       Map<String, String> out = new TreeMap<>();
-      s.filter(Files::isRegularFile)
-          .filter(p -> !p.getFileName().toString().equals(SpecWriter.LOCK_FILE))
-          .forEach(p -> out.put(specs.relativize(p).toString(), read(p)));
+      s.filter(Files::isRegularFile).forEach(p -> out.put(specs.relativize(p).toString(), read(p)));
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -72,7 +75,7 @@ class SpecWriterIT {
     assertThat(read(specs.resolve("a.yaml"))).isEqualTo(read(svc));
     try (Stream<Path> s = Files.list(specs)) {
       assertThat(s.map(p -> p.getFileName().toString()))
-          .containsExactlyInAnyOrder("net.yaml", "a.yaml", SpecWriter.LOCK_FILE);
+          .containsExactlyInAnyOrder("net.yaml", "a.yaml");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -328,6 +331,47 @@ class SpecWriterIT {
   }
 
   @Test
+  void apply_staleLockFileOfACrashedApply_usedAndRemoved() {
+    write(specs.resolve(SpecWriter.LOCK_FILE), "left by a killed apply");
+    Path svc = write(in.resolve("a.yaml"), service("a", "local", "../packages/a", "1.0.0"));
+
+    ApplyResult r = SpecWriter.apply(List.of(svc), specs);
+
+    assertThat(r.problems()).isEmpty();
+    assertThat(specs.resolve(SpecWriter.LOCK_FILE)).doesNotExist();
+  }
+
+  @Test
+  void apply_refusedIntoNewDirectory_leavesNoDirectory() {
+    Path fresh = tmp.resolve("fresh");
+
+    ApplyResult r = SpecWriter.apply(service("a", "nowhere", "../packages/a", "1.0.0"), fresh);
+
+    assertThat(r.ok()).isFalse();
+    assertThat(fresh).doesNotExist();
+  }
+
+  @Test
+  void apply_manyThreadsAtOnce_allAppliedAndNoLockFileLeft() throws Exception {
+    List<Path> files = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      files.add(write(in.resolve("n" + i + ".yaml"), network("n" + i)));
+    }
+
+    try (var pool = Executors.newFixedThreadPool(4)) {
+      List<Future<ApplyResult>> results = new ArrayList<>();
+      for (Path f : files) {
+        results.add(pool.submit(() -> SpecWriter.apply(List.of(f), specs)));
+      }
+      for (var r : results) {
+        assertThat(r.get().problems()).isEmpty();
+      }
+    }
+
+    assertThat(snapshot()).hasSize(1 + files.size()).doesNotContainKey(SpecWriter.LOCK_FILE);
+  }
+
+  @Test
   void apply_existingFilePermissions_kept() throws IOException {
     Path target = write(specs.resolve("x.yaml"), network("x"));
     Files.setPosixFilePermissions(
@@ -392,7 +436,7 @@ class SpecWriterIT {
                     .doesNotContainValue(KeyChange.REMOVED));
     try (Stream<Path> s = Files.list(specs)) {
       assertThat(s.map(p -> p.getFileName().toString()))
-          .containsExactlyInAnyOrder("net.yaml", "network-big.yaml", SpecWriter.LOCK_FILE);
+          .containsExactlyInAnyOrder("net.yaml", "network-big.yaml");
     }
   }
 }
