@@ -66,6 +66,16 @@ public final class SpecParser {
     return parse(fileName, text, baseDir, ParseContext.ofWorkingDirectory());
   }
 
+  /**
+   * {@link #parse(String, String, Path)} as if each package path that is a key of {@code
+   * packagesAt} (or lies below one) held what its value holds; keys and values are absolute. For
+   * {@code apply}, which validates specs before it copies their packages into place.
+   */
+  public static ParsedFile parse(
+      String fileName, String text, Path baseDir, Map<Path, Path> packagesAt) {
+    return parse(fileName, text, baseDir, ParseContext.ofWorkingDirectory(packagesAt));
+  }
+
   static ParsedFile parse(String fileName, String text, Path baseDir, ParseContext ctx) {
     return new FileParse(fileName, baseDir, ctx).run(text);
   }

@@ -317,6 +317,8 @@ final class Actions {
     }
     ArrayNode written = d.putArray("written");
     r.written().forEach(p -> written.add(p.toString()));
+    ArrayNode packages = d.putArray("packages");
+    r.packages().forEach(p -> packages.add(p.toString()));
     d.set("problems", Wire.mapper().valueToTree(r.problems()));
     return d;
   }

@@ -13,7 +13,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.Set;
 
 /** Deletes directory trees without following links, also read-only ones from packages. */
-final class Trees {
+public final class Trees {
 
   private Trees() {}
 
@@ -31,7 +31,7 @@ final class Trees {
   }
 
   /** Deletes {@code dir} and everything below it; nothing when it does not exist. */
-  static void delete(Path dir) throws IOException {
+  public static void delete(Path dir) throws IOException {
     if (!Files.exists(dir, NOFOLLOW_LINKS)) {
       return;
     }
