@@ -86,11 +86,14 @@ public final class PackageUploads {
    * new temporary directory.
    */
   public static Staged stage(JsonNode packages) throws IOException {
-    if (packages == null || packages.isNull() || packages.isEmpty()) {
+    if (packages == null || packages.isNull()) {
       return new Staged.Ok(Map.of(), null);
     }
     if (!packages.isArray()) {
       return new Staged.Refused("params.packages must be an array of {ref, entries}");
+    }
+    if (packages.isEmpty()) {
+      return new Staged.Ok(Map.of(), null);
     }
     Path staging = Files.createTempDirectory("svcreg-apply-");
     Map<String, Path> out = new LinkedHashMap<>();

@@ -144,7 +144,7 @@ class PackageUploadsTest {
 
   @Test
   void stage_notAnArray_refused() throws IOException {
-    JsonNode notArray = Json.mapper().readTree("{\"ref\": \"api\"}");
+    JsonNode notArray = Json.mapper().readTree("\"api\"");
 
     try (PackageUploads.Staged staged = PackageUploads.stage(notArray)) {
       assertThat(staged).isInstanceOf(PackageUploads.Staged.Refused.class);
