@@ -45,14 +45,18 @@ final class CrossChecks {
     Set<String> serviceNames();
   }
 
-  /** Whether a declaration takes part in the cross checks: valid on its own and not duplicated. */
+  /**
+   * Whether a declaration takes part in the cross checks: valid on its own (or provisional: invalid
+   * only because of its package) and not duplicated.
+   */
   static boolean candidate(Index ix, Declaration d) {
-    return d.valid() && !ix.isDuplicate(d);
+    return d.checkable() && !ix.isDuplicate(d);
   }
 
   /**
    * The node a service runs on, or null: when its placement is wrong (a problem is added) or its
-   * network is held (nothing added; the service is held silently).
+   * network is held (nothing added; the service is held silently). A static address is checked even
+   * when the node is wrong, so both are reported at once.
    */
   static String placement(Index ix, Declaration d, List<Problem> out) {
     ServiceSpec spec = d.service().spec();
@@ -73,9 +77,6 @@ final class CrossChecks {
     }
     NetworkSpec net = nd.network().spec();
     String node = node(d, spec, net, out);
-    if (node == null) {
-      return null;
-    }
     if (spec.address().isPresent()) {
       String bad = addressProblem(spec.address().get(), spec.network(), net);
       if (bad != null) {

@@ -4,9 +4,12 @@ import java.util.List;
 
 /**
  * One document of a spec file whose kind and name are known: where its name is written, and the
- * resource when the document is valid on its own. A service's node may still be unresolved (it
- * depends on its network); {@link #resolve} builds the final {@link Service} and keeps it, so
- * re-validating an unchanged file reuses it.
+ * resource when the document is valid on its own. A service whose only problems are its package's
+ * (missing, invalid, or contradicting the spec) is <em>provisional</em>: not valid, but its
+ * resource (built from the spec's own fields, without the manifest's defaults) takes part in the
+ * checks across resources, so those problems are reported in the same pass. A service's node may
+ * still be unresolved (it depends on its network); {@link #resolve} builds the final {@link
+ * Service} and keeps it, so re-validating an unchanged file reuses it.
  *
  * <p>{@code pos} holds the positions cross-resource problems point at, packed to keep the many
  * declarations of a large spec directory small: one int per {@code P_*} slot (line relative to the
@@ -34,6 +37,7 @@ final class Declaration {
   final int line;
   final int column;
   private final boolean nodeGiven;
+  private final boolean provisional;
   private final int[] pos;
   private volatile Resource resource;
 
@@ -63,11 +67,15 @@ final class Declaration {
     this.column = column;
     this.resource = resource;
     this.nodeGiven = nodeGiven;
+    this.provisional = false;
     this.pos = pos == null ? null : pack(pos, resource.origin().line());
   }
 
-  /** A copy of {@code d} as first parsed, with {@code asParsed} its resource before resolving. */
-  private Declaration(Declaration d, Resource asParsed) {
+  /**
+   * A copy of {@code d} as first parsed, with {@code asParsed} its resource before resolving, and
+   * provisional or not.
+   */
+  private Declaration(Declaration d, Resource asParsed, boolean provisional) {
     this.kind = d.kind;
     this.name = d.name;
     this.file = d.file;
@@ -75,6 +83,7 @@ final class Declaration {
     this.column = d.column;
     this.resource = asParsed;
     this.nodeGiven = d.nodeGiven;
+    this.provisional = provisional;
     this.pos = d.pos;
   }
 
@@ -83,7 +92,12 @@ final class Declaration {
    * without cross-resource state, whose resource is {@code asParsed}.
    */
   Declaration again(Resource asParsed) {
-    return new Declaration(this, asParsed);
+    return new Declaration(this, asParsed, provisional);
+  }
+
+  /** This service declaration made provisional (see the class comment). */
+  Declaration provisional() {
+    return new Declaration(this, resource, true);
   }
 
   /** The resource as it is now (for {@link Segments}, right after parsing: as parsed). */
@@ -135,6 +149,11 @@ final class Declaration {
 
   /** Whether the document is valid on its own. */
   boolean valid() {
+    return resource != null && !provisional;
+  }
+
+  /** Whether the declaration takes part in the checks across resources: valid, or provisional. */
+  boolean checkable() {
     return resource != null;
   }
 

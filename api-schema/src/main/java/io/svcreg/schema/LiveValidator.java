@@ -182,7 +182,7 @@ final class LiveValidator implements CrossChecks.Index {
     if (first != null) {
       duplicates.computeIfAbsent(d.key(), k -> new ArrayList<>(List.of(first))).add(d);
     }
-    if (d.kind == Kind.SERVICE && d.valid()) {
+    if (d.kind == Kind.SERVICE && d.checkable()) {
       ServiceSpec spec = d.service().spec();
       for (String dep : spec.dependsOn()) {
         dependents.merge(dep, d, LiveValidator::addTo);
@@ -212,7 +212,7 @@ final class LiveValidator implements CrossChecks.Index {
     } else {
       map.remove(d.name, d);
     }
-    if (d.kind == Kind.SERVICE && d.valid()) {
+    if (d.kind == Kind.SERVICE && d.checkable()) {
       ServiceSpec spec = d.service().spec();
       for (String dep : spec.dependsOn()) {
         Object v = dependents.get(dep);
@@ -279,7 +279,7 @@ final class LiveValidator implements CrossChecks.Index {
   }
 
   private List<Declaration> addressGroup(Declaration d) {
-    if (!d.valid() || d.kind != Kind.SERVICE) {
+    if (!d.checkable() || d.kind != Kind.SERVICE) {
       return null;
     }
     ServiceSpec spec = d.service().spec();

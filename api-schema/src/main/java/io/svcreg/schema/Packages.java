@@ -35,6 +35,7 @@ final class Packages {
   private final Interner interner;
   private final Map<Path, Resolved> cache = new ConcurrentHashMap<>();
   private final Map<Path, Resolved> earlier;
+  private final Map<Path, Path> packagesAt;
 
   Packages(Display display, Interner interner) {
     this(display, interner, Map.of());
@@ -45,9 +46,19 @@ final class Packages {
    * stamp is unchanged, instead of reading them again.
    */
   Packages(Display display, Interner interner, Map<Path, Resolved> earlier) {
+    this(display, interner, earlier, Map.of());
+  }
+
+  /**
+   * As {@link #Packages(Display, Interner, Map)}, reading a package whose path is a key of {@code
+   * packagesAt} (or lies below one) from the value instead (absolute paths both).
+   */
+  Packages(
+      Display display, Interner interner, Map<Path, Resolved> earlier, Map<Path, Path> packagesAt) {
     this.display = display;
     this.interner = interner;
     this.earlier = earlier;
+    this.packagesAt = packagesAt;
   }
 
   /**
@@ -64,8 +75,18 @@ final class Packages {
 
   /** Resolves {@code ref} against the spec file's directory. */
   Resolved resolve(Path baseDir, String ref) {
-    Path path = display.absolute(baseDir.resolve(ref));
+    Path path = instead(display.absolute(baseDir.resolve(ref)));
     return cache.computeIfAbsent(path, p -> resolveNew(p, ref));
+  }
+
+  /** Where the package at {@code path} is read from (see {@link #packagesAt}). */
+  private Path instead(Path path) {
+    for (Map.Entry<Path, Path> e : packagesAt.entrySet()) {
+      if (path.startsWith(e.getKey())) {
+        return e.getValue().resolve(e.getKey().relativize(path)).normalize();
+      }
+    }
+    return path;
   }
 
   private Resolved resolveNew(Path path, String ref) {

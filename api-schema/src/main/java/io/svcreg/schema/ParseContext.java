@@ -30,14 +30,30 @@ final class ParseContext {
   /** As {@link #ParseContext(Display, Map)}, keeping segments when {@code keepSegments}. */
   ParseContext(
       Display display, Map<Path, Packages.Resolved> earlierPackages, boolean keepSegments) {
+    this(display, earlierPackages, keepSegments, Map.of());
+  }
+
+  private ParseContext(
+      Display display,
+      Map<Path, Packages.Resolved> earlierPackages,
+      boolean keepSegments,
+      Map<Path, Path> packagesAt) {
     this.display = display;
     this.keepSegments = keepSegments;
     this.interner = new Interner();
-    this.packages = new Packages(display, interner, earlierPackages);
+    this.packages = new Packages(display, interner, earlierPackages, packagesAt);
   }
 
   /** A context for files named relative to the process's working directory. */
   static ParseContext ofWorkingDirectory() {
     return new ParseContext(Display.ofWorkingDirectory());
+  }
+
+  /**
+   * A context for files named relative to the working directory, whose packages at the keys of
+   * {@code packagesAt} are read from its values (see {@link Packages}).
+   */
+  static ParseContext ofWorkingDirectory(Map<Path, Path> packagesAt) {
+    return new ParseContext(Display.ofWorkingDirectory(), Map.of(), false, packagesAt);
   }
 }

@@ -79,6 +79,21 @@ public final class ParsedFile {
     return packages;
   }
 
+  /**
+   * The {@code spec.package} of each service of this file that could be read: valid, or invalid
+   * only because of its package (see {@link SpecValidator}).
+   */
+  public List<PackageRef> packageRefs() {
+    List<PackageRef> out = new ArrayList<>();
+    for (Declaration d : declarations) {
+      if (d.kind == Kind.SERVICE && d.checkable()) {
+        out.add(
+            new PackageRef(d.service().spec().packageRef(), d.locationOf(Declaration.P_PACKAGE)));
+      }
+    }
+    return out;
+  }
+
   /** Number of declared resources. */
   public int size() {
     return declarations.size();

@@ -1,7 +1,6 @@
 package io.svcreg.schema;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -122,7 +121,7 @@ public final class SpecCatalog {
           for (Path f : SpecFiles.walk(root)) {
             found.putIfAbsent(shown(f), f);
           }
-        } catch (IOException | UncheckedIOException e) {
+        } catch (IOException e) {
           changes.put(shown, ParsedFile.unreadable(shown, "cannot list directory: " + e));
         }
       } else if (Files.exists(root)) {
@@ -253,7 +252,7 @@ public final class SpecCatalog {
           changes.put(name, read(name, f, ctx));
         }
       }
-    } catch (IOException | UncheckedIOException e) {
+    } catch (IOException e) {
       return;
     }
     String prefix = shown.equals(".") ? "" : shown + "/";

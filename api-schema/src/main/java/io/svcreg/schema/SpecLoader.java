@@ -1,7 +1,6 @@
 package io.svcreg.schema;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Loads the desired state from spec files and directories (recursively: {@code *.yaml} and {@code
- * *.yml}, skipping {@code .git/}, dotfiles and editor temp files). File names in problems are as
- * the user typed them, relative to the working directory when possible.
+ * Loads the desired state from spec files and directories (the spec files of a directory are those
+ * of {@link SpecFiles}). File names in problems are as the user typed them, relative to the working
+ * directory when possible.
  */
 public final class SpecLoader {
 
@@ -38,7 +37,7 @@ public final class SpecLoader {
           for (Path f : SpecFiles.walk(p)) {
             files.putIfAbsent(ctx.display.of(f), f);
           }
-        } catch (IOException | UncheckedIOException e) {
+        } catch (IOException e) {
           broken.put(shown, ParsedFile.unreadable(shown, "cannot list directory: " + e));
         }
       } else if (Files.exists(p)) {

@@ -66,6 +66,16 @@ public final class SpecParser {
     return parse(fileName, text, baseDir, ParseContext.ofWorkingDirectory());
   }
 
+  /**
+   * {@link #parse(String, String, Path)} as if each package path that is a key of {@code
+   * packagesAt} (or lies below one) held what its value holds; keys and values are absolute. For
+   * {@code apply}, which validates specs before it copies their packages into place.
+   */
+  public static ParsedFile parse(
+      String fileName, String text, Path baseDir, Map<Path, Path> packagesAt) {
+    return parse(fileName, text, baseDir, ParseContext.ofWorkingDirectory(packagesAt));
+  }
+
   static ParsedFile parse(String fileName, String text, Path baseDir, ParseContext ctx) {
     return new FileParse(fileName, baseDir, ctx).run(text);
   }
@@ -213,6 +223,8 @@ public final class SpecParser {
     private final List<Declaration> decls = new ArrayList<>();
     private final Set<String> packages = new LinkedHashSet<>();
     private boolean complete = true;
+    // The problems of the current document that come from its package (see service()).
+    private int packageProblems;
 
     /** What each document read to, when recorded (segments kept), else null. */
     final List<Segments.Doc> docs;
@@ -280,6 +292,7 @@ public final class SpecParser {
 
     private void document(YamlReader.Document doc) {
       int before = problems.size();
+      packageProblems = 0;
       problems.addAll(doc.problems());
       YamlNode root = doc.root();
       Obj top = f.obj(root, "", root.line(), root.column(), TOP_KEYS);
@@ -337,8 +350,10 @@ public final class SpecParser {
               : kind == Kind.NETWORK
                   ? network(spec, md, origin, nameNode)
                   : service(spec, md, origin, nameNode);
-      if (d == null || problems.size() != before) {
+      if (d == null || problems.size() - before != packageProblems) {
         d = Declaration.invalid(kind, name, file, nameNode.line(), nameNode.column());
+      } else if (packageProblems > 0) {
+        d = d.provisional();
       }
       decls.add(d);
     }
@@ -649,9 +664,12 @@ public final class SpecParser {
         rollout = rollout(ro);
       }
 
-      // The package's manifest: defaults for endpoints, dependsOn and health.
+      // The package's manifest: defaults for endpoints, dependsOn and health. A package that is
+      // missing, invalid or contradicts the spec gives none: the service is then provisional,
+      // checked against other resources with its own fields only (see Declaration).
       boolean depsFromManifest = false;
       if (packageRef != null) {
+        int before = problems.size();
         Packages.Resolved pkg = ctx.packages.resolve(baseDir, packageRef);
         packages.add(pkg.key());
         if (docPackages != null) {
@@ -685,20 +703,23 @@ public final class SpecParser {
                     + "`, whose manifest says version "
                     + m.version());
           }
+          if (d == null && md != null && m.dependsOn().contains(md.name())) {
+            f.error(
+                p,
+                "spec.package",
+                "the manifest of package `"
+                    + packageRef
+                    + "` lists the service itself in depends_on");
+          }
+        }
+        packageProblems = problems.size() - before;
+        if (m != null && packageProblems == 0) {
           if (e == null) {
             endpoints = m.ports();
           }
           if (d == null) {
             deps = m.dependsOn();
             depsFromManifest = true;
-            if (md != null && deps.contains(md.name())) {
-              f.error(
-                  p,
-                  "spec.package",
-                  "the manifest of package `"
-                      + packageRef
-                      + "` lists the service itself in depends_on");
-            }
           }
           if (h == null) {
             health = m.health();
@@ -708,7 +729,7 @@ public final class SpecParser {
       if (endpoints == null && e == null) {
         endpoints = List.of();
       }
-      if (deps == null && d == null && packageRef == null) {
+      if (deps == null && d == null) {
         deps = List.of();
       }
       if (md == null

@@ -13,7 +13,9 @@ import java.util.Set;
  * Checks spec files together: one definition per kind/name, networks and nodes that exist, static
  * addresses, dependencies and their cycles. Resources whose key is declared but invalid (held)
  * count as existing, so one broken file does not cascade into errors elsewhere; a service whose
- * network is held is held as well, silently. Linear in the number of resources.
+ * network is held is held as well, silently. A service whose only problems are its package's is
+ * held but checked all the same (with its own fields, see {@link Declaration}), so every problem
+ * shows in one pass. Linear in the number of resources.
  */
 public final class SpecValidator {
 
@@ -96,7 +98,7 @@ public final class SpecValidator {
         CrossChecks.duplicates(e.getKey(), e.getValue()).forEach(this::add);
       }
 
-      // Services that are valid on their own take part in the cross checks.
+      // Services that are valid on their own (or provisional) take part in the cross checks.
       Map<Declaration, String> nodes = new HashMap<>();
       Set<Declaration> bad = new HashSet<>();
       Map<String, Map<Ipv4, List<Declaration>>> addresses = new HashMap<>();
@@ -150,7 +152,7 @@ public final class SpecValidator {
           }
           if (d.kind == Kind.NETWORK) {
             resources.add(d.network());
-          } else if (bad.contains(d)) {
+          } else if (bad.contains(d) || !d.valid()) {
             held.add(d.key());
           } else {
             resources.add(d.resolve(nodes.get(d)));

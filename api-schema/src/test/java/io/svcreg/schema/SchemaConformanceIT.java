@@ -145,11 +145,15 @@ class SchemaConformanceIT {
         + r.errors();
   }
 
-  /** Spec files: *.yaml and *.yml outside package directories (those with a manifest.yaml). */
+  /** The spec files of examples/ and manifests/, by the loader's rule ({@link SpecFiles}). */
   private static List<Path> specFiles() {
     List<Path> out = new ArrayList<>();
     for (String dir : List.of("examples", "manifests")) {
-      collect(root.resolve(dir), out, false);
+      try {
+        out.addAll(SpecFiles.walk(root.resolve(dir)));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
     return out;
   }
@@ -159,31 +163,22 @@ class SchemaConformanceIT {
     List<Path> out = new ArrayList<>();
     for (String dir :
         List.of("examples", "manifests", "api-schema/src/test/resources/structural/packages")) {
-      collect(root.resolve(dir), out, true);
+      collect(root.resolve(dir), out);
     }
     return out;
   }
 
-  /**
-   * Walks {@code dir}, skipping dotfiles: collects the manifest.yaml of package directories when
-   * {@code wantPackages}, else the YAML files outside package directories.
-   */
-  private static void collect(Path dir, List<Path> out, boolean wantPackages) {
+  /** Walks {@code dir}, skipping dotfiles: collects the manifest.yaml of package directories. */
+  private static void collect(Path dir, List<Path> out) {
     try (Stream<Path> entries = Files.list(dir)) {
       for (Path p : entries.sorted().toList()) {
-        if (p.getFileName().toString().startsWith(".")) {
+        if (p.getFileName().toString().startsWith(".") || !Files.isDirectory(p)) {
           continue;
         }
-        if (Files.isDirectory(p)) {
-          if (Files.isRegularFile(p.resolve("manifest.yaml"))) {
-            if (wantPackages) {
-              out.add(p.resolve("manifest.yaml"));
-            }
-          } else {
-            collect(p, out, wantPackages);
-          }
-        } else if (!wantPackages && p.toString().matches(".*\\.ya?ml")) {
-          out.add(p);
+        if (SpecFiles.isPackageDir(p)) {
+          out.add(p.resolve("manifest.yaml"));
+        } else {
+          collect(p, out);
         }
       }
     } catch (IOException e) {

@@ -543,6 +543,41 @@ class SpecParserTest {
   }
 
   @Test
+  void parse_packagesAt_readsThePackageFromWhereItIsGiven() {
+    Path elsewhere = new SpecDir(tmp.resolve("elsewhere")).pkg("api", "2.0.0").root;
+    String api = SpecDir.service("api", "2.0.0", "");
+    Path at = tmp.resolve("packages/api").toAbsolutePath();
+
+    ParsedFile without = SpecParser.parse("api.yaml", api, dir.specs);
+    ParsedFile with =
+        SpecParser.parse(
+            "api.yaml",
+            api,
+            dir.specs,
+            Map.of(at, elsewhere.resolve("packages/api").toAbsolutePath()));
+
+    assertThat(without.problems()).extracting(Problem::path).containsExactly("spec.package");
+    assertThat(with.problems()).isEmpty();
+  }
+
+  @Test
+  void packageRefs_servicesThatCouldBeRead_refAndWhereItIsWritten() {
+    String text =
+        SpecDir.service("web", "1.0.0", "")
+            + "---\n"
+            + SpecDir.service("db", "99", "")
+            + "---\n"
+            + SpecDir.service("x", "1", "  colour: blue\n");
+
+    ParsedFile f = SpecParser.parse("f.yaml", text, dir.specs);
+
+    assertThat(f.packageRefs())
+        .containsExactly(
+            new PackageRef("../packages/web", new Location("f.yaml", 6, 12)),
+            new PackageRef("../packages/db", new Location("f.yaml", 14, 12)));
+  }
+
+  @Test
   void parse_emptyText_declaresNothing() {
     ParsedFile f = SpecParser.parse("empty.yaml", "", tmp);
 

@@ -3,9 +3,15 @@ package io.svcreg.schema;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class SpecValidatorTest {
 
@@ -102,14 +108,21 @@ class SpecValidatorTest {
         .containsExactlyInAnyOrder(ResourceKey.network("dev"), ResourceKey.service("web"));
   }
 
-  @Test
-  void load_dependencyOnInvalidService_isNoErrorForTheDependent() {
+  static Stream<Arguments> brokenDependencies() {
+    return Stream.of(
+        Arguments.of(svc("b", "  bogus: 1\n"), "spec.bogus"),
+        Arguments.of(onPackage("b", "nosuch", ""), "spec.package"));
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @MethodSource("brokenDependencies")
+  void load_dependencyOnInvalidService_isNoErrorForTheDependent(String b, String path) {
     dir.file("a.yaml", svc("a", "  dependsOn: [b]\n"));
-    dir.file("b.yaml", svc("b", "  bogus: 1\n"));
+    dir.file("b.yaml", b);
 
     SpecSet set = dir.load();
 
-    assertThat(set.problems()).singleElement().extracting(Problem::path).isEqualTo("spec.bogus");
+    assertThat(set.problems()).singleElement().extracting(Problem::path).isEqualTo(path);
     assertThat(set.held()).containsExactly(ResourceKey.service("b"));
     assertThat(set.services()).extracting(Service::name).containsExactly("a");
   }
@@ -286,6 +299,100 @@ class SpecValidatorTest {
     dir.file("a.yaml", svc("a", "  address: 127.0.10.7\n"));
 
     assertThat(dir.load().services().get(0).spec().address()).contains(Ipv4.of("127.0.10.7"));
+  }
+
+  // ---- a broken package hides no other problem -----------------------------------------------
+
+  /** A spec file of the table, and the problems it must show: location, field path, message. */
+  private record Row(String file, String text, List<String> expected) {}
+
+  private static String onPackage(String name, String pkg, String extra) {
+    return svc(name, extra).replace("package: ../packages/" + name, "package: ../packages/" + pkg);
+  }
+
+  @Test
+  void load_brokenPackagesAmongOtherMistakes_everyProblemInOnePass() {
+    String missing = "package `../packages/nosuch` not found (looked for ";
+    List<Row> table =
+        List.of(
+            new Row("lan.yaml", LAN, List.of()),
+            new Row(
+                "a.yaml",
+                onPackage("a", "nosuch", "  dependsOn: [b]\n"),
+                List.of(
+                    "6:12: spec.package: " + missing,
+                    "8:15: spec.dependsOn[0]: dependency cycle: a → b → a; remove one of these"
+                        + " dependencies")),
+            new Row("b.yaml", svc("b", "  dependsOn: [a]\n"), List.of()),
+            new Row(
+                "c.yaml",
+                onPackage("c", "web", "").replace("network: dev", "network: nowhere"),
+                List.of(
+                    "3:18: metadata.name: the package `../packages/web` is named `web` in its"
+                        + " manifest, not `c`",
+                    "7:12: spec.network: no network `nowhere` is declared; declared: dev, prod")),
+            new Row(
+                "d.yaml",
+                onPackage("d", "nosuch", "  address: 10.9.9.9\n"),
+                List.of(
+                    "6:12: spec.package: " + missing,
+                    "8:12: spec.address: address 10.9.9.9 is outside the subnet 127.0.10.0/24 of"
+                        + " network `dev`")),
+            new Row(
+                "e.yaml",
+                onPackage("e", "nosuch", "  node: n9\n  address: 10.0.0.10\n")
+                    .replace("network: dev", "network: prod"),
+                List.of(
+                    "6:12: spec.package: " + missing,
+                    "8:9: spec.node: network `prod` has no node `n9`; its nodes: n1",
+                    "9:12: spec.address: address 10.0.0.10 is the address of node `n1`")));
+    List<String> expected = new ArrayList<>();
+    for (Row row : table) {
+      dir.file(row.file(), row.text());
+      row.expected().forEach(e -> expected.add(dir.shown(row.file()) + ":" + e));
+    }
+
+    SpecSet set = dir.load();
+    SpecSet live = new SpecCatalog(List.of(dir.specs)).rescan();
+
+    assertThat(set.problems()).hasSameSizeAs(expected);
+    for (int i = 0; i < expected.size(); i++) {
+      assertThat(set.problems().get(i).toString()).startsWith(expected.get(i));
+    }
+    assertThat(live.problems()).isEqualTo(set.problems());
+    assertThat(set.held())
+        .containsExactlyInAnyOrder(
+            ResourceKey.service("a"),
+            ResourceKey.service("b"),
+            ResourceKey.service("c"),
+            ResourceKey.service("d"),
+            ResourceKey.service("e"));
+  }
+
+  @Test
+  void load_misnamedPackage_itsManifestDefaultsInventNoProblem() {
+    dir.manifest("other", "name: other\nversion: \"1\"\ndepends_on: [zz]\n");
+    dir.file("c.yaml", onPackage("c", "other", ""));
+
+    SpecSet set = dir.load();
+
+    assertThat(set.problems())
+        .singleElement()
+        .extracting(Problem::path, Problem::line)
+        .containsExactly("metadata.name", 3);
+    assertThat(set.held()).containsExactly(ResourceKey.service("c"));
+  }
+
+  @Test
+  void load_serviceWithMissingPackageDependsOnStoppedOne_bothProblemsShown() {
+    dir.file("a.yaml", onPackage("a", "nosuch", "  dependsOn: [b]\n"));
+    dir.file("b.yaml", svc("b", "  state: stopped\n"));
+
+    SpecSet set = dir.load();
+
+    assertThat(set.problems())
+        .extracting(Problem::path)
+        .containsExactly("spec.package", "spec.dependsOn[0]");
   }
 
   // ---- results -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import io.svcreg.core.ObservedService;
 import io.svcreg.core.ObservedState;
 import io.svcreg.core.Plan;
 import io.svcreg.core.Planner;
+import io.svcreg.core.SvcregException;
 import io.svcreg.schema.Endpoint;
 import io.svcreg.schema.HealthState;
 import io.svcreg.schema.ParsedFile;
@@ -17,9 +18,11 @@ import io.svcreg.schema.SpecParser;
 import io.svcreg.schema.SpecSet;
 import io.svcreg.schema.SpecValidator;
 import io.svcreg.source.ApplyResult;
+import io.svcreg.source.PackageUploads;
 import io.svcreg.source.SpecWriter;
 import io.svcreg.store.Event;
 import io.svcreg.store.EventsSince;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -295,7 +298,19 @@ final class Actions {
   private JsonNode apply(ObjectNode params) {
     String text = requiredString(params, "text");
     String name = optionalString(params, "name").orElse(SpecWriter.TEXT_SOURCE);
-    ApplyResult r = SpecWriter.apply(name, text, server.specDir());
+    try (PackageUploads.Staged staged = PackageUploads.stage(params.get("packages"))) {
+      Map<String, Path> packages =
+          switch (staged) {
+            case PackageUploads.Staged.Ok ok -> ok.packages();
+            case PackageUploads.Staged.Refused no -> throw ApiError.badRequest(no.message());
+          };
+      return applied(SpecWriter.apply(name, text, packages, server.specDir()));
+    } catch (IOException e) {
+      throw new SvcregException("cannot take the uploaded packages: " + e.getMessage(), e);
+    }
+  }
+
+  private static JsonNode applied(ApplyResult r) {
     if (!r.ok()) {
       Map<String, Object> details = new LinkedHashMap<>();
       details.put("problems", r.problems());
@@ -317,6 +332,8 @@ final class Actions {
     }
     ArrayNode written = d.putArray("written");
     r.written().forEach(p -> written.add(p.toString()));
+    ArrayNode packages = d.putArray("packages");
+    r.packages().forEach(p -> packages.add(p.toString()));
     d.set("problems", Wire.mapper().valueToTree(r.problems()));
     return d;
   }

@@ -23,9 +23,12 @@ import picocli.CommandLine.Option;
       "Validate spec files together with the spec directory's current content, then write them"
           + " into the directory atomically (temp file + rename), where a running controller"
           + " picks them up. Nothing is written when there is a problem.",
-      "Without --specs, the files go to a running controller (--server, or the defaults of"
-          + " `svcreg get`), which validates and writes them into its spec directory the same"
-          + " way (needs an admin token).",
+      "The packages the specs refer to (spec.package, relative to the spec file) come along:"
+          + " each is copied to the same place relative to where its spec lands, unless the same"
+          + " package is there already. A package is never written outside the spec directory.",
+      "Without --specs, the files and their packages go to a running controller (--server, or"
+          + " the defaults of `svcreg get`), which validates and writes them into its spec"
+          + " directory the same way (needs an admin token).",
       "Exit codes: 0 applied, 2 problems."
     })
 final class ApplyCommand implements Callable<Integer> {
@@ -79,6 +82,9 @@ final class ApplyCommand implements Callable<Integer> {
     }
     for (ApplyResult.Applied a : result.resources()) {
       output.out().println(a.key() + " " + a.outcome() + " (" + a.file() + ")");
+    }
+    for (Path p : result.packages()) {
+      output.out().println("package " + p + " written");
     }
     output.out().flush();
     return Cli.OK;

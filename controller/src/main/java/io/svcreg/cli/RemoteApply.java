@@ -1,24 +1,34 @@
 package io.svcreg.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.svcreg.client.ApiException;
 import io.svcreg.client.SvcregClient;
 import io.svcreg.core.SvcregException;
+import io.svcreg.schema.Json;
+import io.svcreg.schema.PackageRef;
 import io.svcreg.schema.Problem;
+import io.svcreg.schema.SpecFiles;
+import io.svcreg.schema.SpecParser;
+import io.svcreg.source.PackageUploads;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
+import java.util.TreeMap;
 
 /**
  * {@code apply -f PATH...} through the API: the files' documents are sent as one {@code apply}
- * request (all or nothing), and the problems the server finds are mapped back to the files and
- * lines they came from.
+ * request (all or nothing), with the packages next to them that they refer to, and the problems the
+ * server finds are mapped back to the files and lines they came from.
  */
 final class RemoteApply {
 
@@ -48,17 +58,30 @@ final class RemoteApply {
     }
   }
 
-  /** Sends the files; prints what was applied or the problems. */
+  /** Sends the files and their packages; prints what was applied or the problems. */
   int run(ClientOptions client) {
     Joined joined;
+    Map<String, Path> packages;
     try {
-      joined = join(files());
+      Map<String, Path> files = files();
+      joined = join(files);
+      packages = packages(files);
     } catch (SvcregException e) {
       return Remote.fail(output, "apply", e);
     }
     String name = joined.parts().size() == 1 ? joined.parts().get(0).file() : "<apply>";
     try (SvcregClient c = Remote.connect(client)) {
-      JsonNode result = c.call("apply", Map.of("text", joined.text(), "name", name));
+      ObjectNode params = JsonNodeFactory.instance.objectNode();
+      params.put("text", joined.text());
+      params.put("name", name);
+      if (!packages.isEmpty()) {
+        ArrayNode list = params.putArray("packages");
+        for (Map.Entry<String, Path> p : packages.entrySet()) {
+          list.addObject().put("ref", p.getKey()).set("entries", entries(p.getValue()));
+        }
+        fits(c, params, packages.size());
+      }
+      JsonNode result = c.call("apply", params);
       for (JsonNode r : result.path("resources")) {
         output
             .out()
@@ -69,6 +92,9 @@ final class RemoteApply {
                     + " ("
                     + r.path("file").asText()
                     + ")");
+      }
+      for (JsonNode p : result.path("packages")) {
+        output.out().println("package " + p.asText() + " written");
       }
       output.out().flush();
       return Cli.OK;
@@ -96,6 +122,77 @@ final class RemoteApply {
     }
   }
 
+  /**
+   * The packages the files refer to that are next to them, by {@code spec.package} as written (see
+   * {@link PackageUploads}); references to packages that are not here are left to the controller's
+   * spec directory.
+   */
+  static Map<String, Path> packages(Map<String, Path> files) {
+    Map<String, Path> out = new TreeMap<>();
+    Map<String, String> referredBy = new HashMap<>();
+    for (Map.Entry<String, Path> f : files.entrySet()) {
+      Path dir = f.getValue().toAbsolutePath().normalize().getParent();
+      String text;
+      try {
+        text = Files.readString(f.getValue(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new SvcregException(f.getKey() + ": cannot read file: " + e.getMessage(), e);
+      }
+      for (PackageRef r : SpecParser.parse(f.getKey(), text, dir).packageRefs()) {
+        Path local = dir.resolve(r.ref()).normalize();
+        if (Path.of(r.ref()).isAbsolute() || !Files.exists(local)) {
+          continue;
+        }
+        Path before = out.putIfAbsent(r.ref(), local);
+        if (before != null && !before.equals(local)) {
+          throw new SvcregException(
+              referredBy.get(r.ref())
+                  + " and "
+                  + r.at()
+                  + " both say package `"
+                  + r.ref()
+                  + "` but mean different ones ("
+                  + before
+                  + " and "
+                  + local
+                  + "); apply them one at a time");
+        }
+        referredBy.putIfAbsent(r.ref(), r.at().toString());
+      }
+    }
+    return out;
+  }
+
+  private static ArrayNode entries(Path pkg) {
+    try {
+      return PackageUploads.entries(pkg);
+    } catch (IOException e) {
+      throw new SvcregException("cannot read the package " + pkg + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Fails when the request would be larger than the controller takes in one message. */
+  private static void fits(SvcregClient c, ObjectNode params, int packages) {
+    long max = c.call("server_info", Map.of()).path("limits").path("maxMessageBytes").asLong(0);
+    long size;
+    try {
+      size = Json.mapper().writeValueAsBytes(params).length + 100L; // and the envelope
+    } catch (JsonProcessingException e) {
+      throw new SvcregException("cannot encode the request: " + e.getMessage(), e);
+    }
+    if (max > 0 && size > max) {
+      throw new SvcregException(
+          "the specs and the "
+              + PlanSummary.plural(packages, "package")
+              + " next to them take "
+              + size
+              + " bytes, more than the controller takes in one message ("
+              + max
+              + "); run apply --specs DIR on the controller's host, or put the packages into its"
+              + " spec directory first and apply the spec files without them");
+    }
+  }
+
   private static String key(JsonNode k) {
     if (k.isTextual()) {
       return k.asText();
@@ -103,18 +200,13 @@ final class RemoteApply {
     return k.path("kind").asText("?") + "/" + k.path("name").asText("?");
   }
 
-  /** The spec files named by {@code -f}, directories expanded (sorted), as given. */
+  /** The spec files named by {@code -f}, directories expanded (see {@link SpecFiles}), as given. */
   private Map<String, Path> files() {
     Map<String, Path> files = new LinkedHashMap<>();
     for (Path p : paths) {
       if (Files.isDirectory(p)) {
-        try (Stream<Path> walk = Files.walk(p)) {
-          List<Path> found =
-              walk.filter(Files::isRegularFile)
-                  .filter(f -> specName(f.getFileName().toString()))
-                  .filter(f -> !hidden(p.relativize(f)))
-                  .sorted()
-                  .toList();
+        try {
+          List<Path> found = SpecFiles.walk(p);
           if (found.isEmpty()) {
             throw new SvcregException(p + ": no spec files (*.yaml, *.yml) in this directory");
           }
@@ -129,21 +221,6 @@ final class RemoteApply {
       }
     }
     return files;
-  }
-
-  private static boolean specName(String name) {
-    return (name.endsWith(".yaml") || name.endsWith(".yml"))
-        && !name.startsWith(".")
-        && !name.startsWith("#");
-  }
-
-  private static boolean hidden(Path relative) {
-    for (Path part : relative) {
-      if (part.toString().startsWith(".")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Joins the files' text with {@code ---} between them. */

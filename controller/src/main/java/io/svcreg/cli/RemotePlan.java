@@ -8,6 +8,7 @@ import io.svcreg.core.Plan;
 import io.svcreg.core.SvcregException;
 import io.svcreg.schema.Json;
 import io.svcreg.schema.Problem;
+import io.svcreg.schema.SpecFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 /**
  * {@code plan --server}: the running controller plans, against its live observed state, either its
@@ -77,15 +77,14 @@ final class RemotePlan {
     }
   }
 
-  /** The spec files of {@code --specs} as {@code {name, text}} documents. */
+  /**
+   * The spec files of {@code --specs} (see {@link SpecFiles}) as {@code {name, text}} documents.
+   */
   private List<Map<String, String>> documents() {
     List<Path> files = new ArrayList<>();
     if (Files.isDirectory(specs)) {
-      try (Stream<Path> walk = Files.walk(specs)) {
-        walk.filter(Files::isRegularFile)
-            .filter(f -> spec(specs.relativize(f)))
-            .sorted()
-            .forEach(files::add);
+      try {
+        files.addAll(SpecFiles.walk(specs));
       } catch (IOException e) {
         throw new SvcregException(specs + ": cannot list directory: " + e.getMessage(), e);
       }
@@ -101,16 +100,5 @@ final class RemotePlan {
       }
     }
     return docs;
-  }
-
-  private static boolean spec(Path relative) {
-    for (Path part : relative) {
-      String s = part.toString();
-      if (s.startsWith(".") || s.startsWith("#")) {
-        return false;
-      }
-    }
-    String name = relative.getFileName().toString();
-    return name.endsWith(".yaml") || name.endsWith(".yml");
   }
 }

@@ -8,25 +8,29 @@ import java.util.List;
 
 /**
  * What {@link SpecWriter#apply} did: per resource, whether it was created, updated, unchanged or
- * removed and in which file; the files written; or, when refused, the problems (and nothing was
- * written).
+ * removed and in which file; the spec files and packages written; or, when refused, the problems
+ * (and nothing was written).
  *
  * @param resources per resource of the applied documents (and resources of replaced files that the
  *     new content no longer declares), ordered by key
  * @param written the spec files written, in the spec directory
+ * @param packages the packages (directories or archives) written into the spec directory: new ones,
+ *     and ones whose content changed
  * @param problems why the apply was refused; empty when it was done
  */
-public record ApplyResult(List<Applied> resources, List<Path> written, List<Problem> problems) {
+public record ApplyResult(
+    List<Applied> resources, List<Path> written, List<Path> packages, List<Problem> problems) {
 
   public ApplyResult {
     resources = List.copyOf(resources);
     written = List.copyOf(written);
+    packages = List.copyOf(packages);
     problems = problems.stream().sorted(Problem.ORDER).toList();
   }
 
   /** A refused apply. */
   static ApplyResult refused(List<Problem> problems) {
-    return new ApplyResult(List.of(), List.of(), problems);
+    return new ApplyResult(List.of(), List.of(), List.of(), problems);
   }
 
   /** Whether the apply was done (it had no problem). */

@@ -59,10 +59,14 @@ final class AtomicFiles {
 
   /** Flushes a directory's entries (a rename, a new file) to disk. */
   static void fsyncDirectory(Path dir) throws IOException {
-    if (dir == null) {
-      return;
+    if (dir != null) {
+      fsync(dir);
     }
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+  }
+
+  /** Flushes a file's data, or a directory's entries, to disk. */
+  static void fsync(Path p) throws IOException {
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
       ch.force(true);
     }
   }

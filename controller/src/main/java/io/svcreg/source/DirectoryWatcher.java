@@ -5,6 +5,7 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
 import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
 
+import io.svcreg.schema.SpecFiles;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.ClosedWatchServiceException;
@@ -24,10 +25,11 @@ import java.util.Set;
 /**
  * Watches a directory tree with the JDK's {@link WatchService} and reports hints: a path that may
  * have changed (a spec file, or a directory created or deleted), or that everything may have
- * (overflow, a lost watch). New subdirectories are watched as they appear; skipped directories
- * ({@code .git}, dot-directories) and non-spec files are not reported. Extra directories (a Git
- * directory) can be watched without recursion; any event in them is reported as {@link
- * Hints#extra}. Runs one daemon thread until {@link #close}.
+ * (overflow, a lost watch). It watches the directories that {@link SpecFiles} walks, new ones as
+ * they appear; skipped directories ({@code .git}, dot-directories), package directories and files
+ * that are not specs are neither watched nor reported. Extra directories (a Git directory) can be
+ * watched without recursion; any event in them is reported as {@link Hints#extra}. Runs one daemon
+ * thread until {@link #close}.
  */
 final class DirectoryWatcher implements AutoCloseable {
 
@@ -102,9 +104,9 @@ final class DirectoryWatcher implements AutoCloseable {
   }
 
   /**
-   * Watches {@code dir} and, recursively, its subdirectories that are not skipped. Each directory
-   * is watched before it is listed, so a subdirectory created meanwhile is either listed or
-   * reported by an event.
+   * Watches {@code dir} and, recursively, its subdirectories that are neither skipped nor packages
+   * (see {@link SpecFiles}). Each directory is watched before it is listed, so a subdirectory
+   * created meanwhile is either listed or reported by an event.
    */
   private void registerTree(Path dir) throws IOException {
     register(dir, false);
@@ -113,8 +115,9 @@ final class DirectoryWatcher implements AutoCloseable {
       for (Path child : s) {
         Path name = child.getFileName();
         if (name != null
-            && !SpecPaths.isSkipped(name.toString())
-            && Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
+            && !SpecFiles.isSkippedDir(name.toString())
+            && Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)
+            && !SpecFiles.isPackageDir(child)) {
           children.add(child);
         }
       }
@@ -184,17 +187,21 @@ final class DirectoryWatcher implements AutoCloseable {
 
   private void handle(Path dir, WatchEvent<?> event) {
     Path child = dir.resolve((Path) event.context());
-    if (SpecPaths.isIgnored(root, child)) {
+    if (!SpecFiles.reachable(root, child)) {
       return;
     }
+    String name = child.getFileName().toString();
     if (event.kind() == ENTRY_CREATE && Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
+      if (SpecFiles.isSkippedDir(name) || SpecFiles.isPackageDir(child)) {
+        return;
+      }
       try {
         registerTree(child);
       } catch (IOException e) {
         LOG.log(Level.DEBUG, () -> "cannot watch " + child + ": " + e.getMessage());
       }
       hints.changed(child);
-    } else if (SpecPaths.isSpecName(child.getFileName().toString())) {
+    } else if (SpecFiles.isSpecName(name)) {
       hints.changed(child);
     } else if (event.kind() == ENTRY_DELETE && isTreeDir(child)) {
       hints.changed(child);

@@ -5,6 +5,7 @@ import io.svcreg.schema.ParsedFile;
 import io.svcreg.schema.Problem;
 import io.svcreg.schema.Resource;
 import io.svcreg.schema.ResourceKey;
+import io.svcreg.schema.SpecFiles;
 import io.svcreg.schema.SpecParser;
 import io.svcreg.schema.SpecSet;
 import io.svcreg.schema.SpecValidator;
@@ -15,6 +16,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -27,7 +29,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 
 /**
  * {@code apply}: validates new spec documents together with the spec directory's current files, and
@@ -41,8 +45,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * e.g. {@code service-api.yaml}). Problems name the applied files as the caller gave them (text as
  * {@code sourceName}), with their own lines and columns.
  *
+ * <p>The packages that the applied specs refer to ({@code spec.package}, relative to the spec file)
+ * come along: see {@link PackageCopies}. They are validated as they will be, and written before the
+ * spec files, so a watcher that reads a new spec finds its package in place.
+ *
  * <p>Applies are serialized within the process and, through the lock file {@value #LOCK_FILE} in
- * the spec directory (a dotfile, ignored by the loader), across processes.
+ * the spec directory (a dotfile, ignored by the loader), across processes. The lock file is removed
+ * when the apply ends, done or refused, so none is left behind; an apply that was waiting for the
+ * removed file notices (the file at that path is no longer the one it locked) and locks again.
  */
 public final class SpecWriter {
 
@@ -57,18 +67,24 @@ public final class SpecWriter {
   private SpecWriter() {}
 
   /**
-   * A new file: how the caller names it, where it goes, the text parsed, the bytes written, and its
-   * parse when already done with the target's directory as base (else null).
+   * A new file: how the caller names it, where it goes, the text parsed, the bytes written, its
+   * parse when already done with the target's directory as base (else null), and where the caller
+   * has the packages it refers to (by {@code spec.package}; null: the caller has none).
    */
   private record Incoming(
-      String shown, Path target, String parseText, byte[] content, ParsedFile parsed) {}
+      String shown,
+      Path target,
+      String parseText,
+      byte[] content,
+      ParsedFile parsed,
+      Function<String, Path> callersCopy) {}
 
   /** A spec file already in the directory. */
   private record Existing(Path path, byte[] content, ParsedFile parsed) {}
 
   /**
-   * Applies spec files and directories to {@code specDir} (created if missing); see the class
-   * comment for where they go.
+   * Applies spec files and directories to {@code specDir} (created if missing), with the packages
+   * next to them that they refer to; see the class comment for where they go.
    */
   public static ApplyResult apply(List<Path> paths, Path specDir) {
     List<Problem> problems = new ArrayList<>();
@@ -78,7 +94,7 @@ public final class SpecWriter {
       if (Files.isDirectory(p)) {
         List<Path> files;
         try {
-          files = SpecPaths.specFiles(p);
+          files = SpecFiles.walk(p);
         } catch (IOException e) {
           problems.add(fileProblem(shown, "cannot list directory: " + e.getMessage()));
           continue;
@@ -91,7 +107,7 @@ public final class SpecWriter {
         }
       } else if (Files.isRegularFile(p)) {
         String name = p.getFileName().toString();
-        if (!SpecPaths.isSpecName(name)) {
+        if (!SpecFiles.isSpecName(name)) {
           problems.add(
               fileProblem(
                   shown,
@@ -115,7 +131,8 @@ public final class SpecWriter {
         }
         byte[] bytes = Files.readAllBytes(e.getKey());
         String text = decode(bytes);
-        incoming.add(new Incoming(shown, e.getValue(), text, bytes, null));
+        Path from = key(e.getKey()).getParent();
+        incoming.add(new Incoming(shown, e.getValue(), text, bytes, null, from::resolve));
       } catch (CharacterCodingException ex) {
         problems.add(fileProblem(shown, "not valid UTF-8 text"));
       } catch (IOException ex) {
@@ -135,16 +152,31 @@ public final class SpecWriter {
 
   /**
    * Applies YAML text, named {@code sourceName} in problems, to {@code specDir}: one file per
-   * document (see the class comment).
+   * document (see the class comment). Packages are resolved in the spec directory.
    */
   public static ApplyResult apply(String sourceName, String yamlText, Path specDir) {
+    return apply(sourceName, yamlText, Map.of(), specDir);
+  }
+
+  /**
+   * {@link #apply(String, String, Path)} with the packages the caller brings: by {@code
+   * spec.package} exactly as written, the directory or archive that holds it (a reference the map
+   * lacks is resolved in the spec directory).
+   */
+  public static ApplyResult apply(
+      String sourceName, String yamlText, Map<String, Path> packages, Path specDir) {
     String text = yamlText.startsWith("\uFEFF") ? yamlText.substring(1) : yamlText;
+    // As a document will read in the spec directory, with the packages the caller brings.
+    Map<Path, Path> brought = new HashMap<>();
+    for (Map.Entry<String, Path> e : packages.entrySet()) {
+      brought.put(key(specDir).resolve(e.getKey()).normalize(), key(e.getValue()));
+    }
     List<Document> docs = new ArrayList<>();
     List<Problem> problems = new ArrayList<>();
     for (Documents.Chunk c : Documents.split(text)) {
       // Padded with empty lines, so that problems point at the lines of the whole text.
       String parseText = "\n".repeat(c.firstLine() - 1) + c.text();
-      ParsedFile pf = SpecParser.parse(sourceName, parseText, specDir);
+      ParsedFile pf = SpecParser.parse(sourceName, parseText, specDir, brought);
       problems.addAll(pf.problems());
       docs.add(new Document(c, parseText, pf));
     }
@@ -157,14 +189,19 @@ public final class SpecWriter {
               fileProblem(
                   sourceName, "nothing to apply: expected documents of kind Network or Service")));
     }
-    return locked(specDir, existing -> applyText(sourceName, docs, existing, specDir));
+    return locked(specDir, existing -> applyText(sourceName, docs, packages, existing, specDir));
   }
 
   /** One document of applied text, parsed on its own with the lines of the whole text. */
   private record Document(Documents.Chunk chunk, String parseText, ParsedFile parsed) {}
 
   private static ApplyResult applyText(
-      String sourceName, List<Document> docs, List<Existing> existing, Path specDir) {
+      String sourceName,
+      List<Document> docs,
+      Map<String, Path> packages,
+      List<Existing> existing,
+      Path specDir)
+      throws IOException {
     Map<ResourceKey, List<Existing>> declaredIn = new HashMap<>();
     Map<Path, Existing> byPath = new HashMap<>();
     for (Existing e : existing) {
@@ -250,7 +287,8 @@ public final class SpecWriter {
               target,
               doc.parseText(),
               content.getBytes(StandardCharsets.UTF_8),
-              key(target.getParent()).equals(key(specDir)) ? doc.parsed() : null));
+              key(target.getParent()).equals(key(specDir)) ? doc.parsed() : null,
+              packages::get));
     }
     if (!problems.isEmpty()) {
       return ApplyResult.refused(problems);
@@ -280,11 +318,28 @@ public final class SpecWriter {
   }
 
   private static ApplyResult validateAndWrite(
-      List<Existing> existing, List<Incoming> incoming, Path specDir) {
+      List<Existing> existing, List<Incoming> incoming, Path specDir) throws IOException {
     Set<Path> replaced = new HashSet<>();
+    Set<Path> specFiles = new HashSet<>();
     for (Incoming in : incoming) {
       replaced.add(key(in.target()));
+      specFiles.add(key(in.target()));
     }
+    // Where it lands, each file refers to packages: planned first, then validated as they will be.
+    List<ParsedFile> landed = new ArrayList<>();
+    List<PackageCopies.Applied> applied = new ArrayList<>();
+    for (Incoming in : incoming) {
+      Path dir = in.target().getParent();
+      ParsedFile pf =
+          in.parsed() != null ? in.parsed() : SpecParser.parse(in.shown(), in.parseText(), dir);
+      landed.add(pf);
+      applied.add(
+          new PackageCopies.Applied(in.shown(), key(dir), pf.packageRefs(), in.callersCopy()));
+    }
+    for (Existing e : existing) {
+      specFiles.add(key(e.path()));
+    }
+    PackageCopies.Plan plan = PackageCopies.plan(key(specDir), applied, specFiles);
     List<ParsedFile> before = new ArrayList<>();
     List<ParsedFile> after = new ArrayList<>();
     Map<Path, Existing> existingByPath = new HashMap<>();
@@ -296,12 +351,14 @@ public final class SpecWriter {
       }
     }
     List<ParsedFile> incomingParsed = new ArrayList<>();
-    List<Problem> problems = new ArrayList<>();
-    for (Incoming in : incoming) {
+    List<Problem> problems = new ArrayList<>(plan.problems());
+    for (int i = 0; i < incoming.size(); i++) {
+      Incoming in = incoming.get(i);
+      Map<Path, Path> at = plan.packagesAt().get(i);
       ParsedFile pf =
-          in.parsed() != null
-              ? in.parsed()
-              : SpecParser.parse(in.shown(), in.parseText(), in.target().getParent());
+          at.isEmpty()
+              ? landed.get(i)
+              : SpecParser.parse(in.shown(), in.parseText(), in.target().getParent(), at);
       incomingParsed.add(pf);
       problems.addAll(pf.problems());
       after.add(pf);
@@ -318,8 +375,18 @@ public final class SpecWriter {
     if (!problems.isEmpty()) {
       return ApplyResult.refused(problems);
     }
-    List<ApplyResult.Applied> applied =
+    List<ApplyResult.Applied> outcomes =
         outcomes(baseline, proposed, incoming, incomingParsed, existingByPath, specDir);
+    List<Path> packages = new ArrayList<>();
+    for (PackageCopies.Copy c : plan.copies()) {
+      try {
+        PackageCopies.write(c);
+      } catch (IOException e) {
+        throw new SvcregException(
+            "cannot write the package " + Shown.of(c.target()) + ": " + e.getMessage(), e);
+      }
+      packages.add(c.target());
+    }
     List<Path> written = new ArrayList<>();
     for (Incoming in : incoming) {
       Existing old = existingByPath.get(key(in.target()));
@@ -334,7 +401,7 @@ public final class SpecWriter {
       }
       written.add(in.target());
     }
-    return new ApplyResult(applied, written, List.of());
+    return new ApplyResult(outcomes, written, packages, List.of());
   }
 
   private static List<ApplyResult.Applied> outcomes(
@@ -389,18 +456,38 @@ public final class SpecWriter {
 
   /** The function run under the apply lock, given the directory's current spec files. */
   private interface Locked {
-    ApplyResult run(List<Existing> existing);
+    ApplyResult run(List<Existing> existing) throws IOException;
   }
 
   private static ApplyResult locked(Path specDir, Locked body) {
     LOCK.lock();
     try {
+      boolean existed = Files.isDirectory(specDir);
       Files.createDirectories(specDir);
-      try (FileChannel ch =
-          FileChannel.open(
-              specDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-        ch.lock(); // released when the channel closes
-        return body.run(existing(specDir));
+      Path lockFile = specDir.resolve(LOCK_FILE);
+      while (true) {
+        try (FileChannel ch =
+            FileChannel.open(
+                lockFile,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+          ch.lock(); // released when the channel closes
+          if (!stillAt(ch, lockFile)) {
+            continue;
+          }
+          ApplyResult result;
+          try {
+            result = body.run(existing(specDir));
+          } finally {
+            // Removed while still locked: a waiting apply then finds it gone and locks anew.
+            Files.deleteIfExists(lockFile);
+          }
+          if (!result.ok() && !existed) {
+            deleteIfEmpty(specDir);
+          }
+          return result;
+        }
       }
     } catch (IOException e) {
       throw new SvcregException(
@@ -410,9 +497,36 @@ public final class SpecWriter {
     }
   }
 
+  /**
+   * Whether {@code lockFile} is still the file that {@code ch} has locked: a random token written
+   * through the channel is read back through the path. False when the apply that held the lock
+   * before removed the file meanwhile.
+   */
+  private static boolean stillAt(FileChannel ch, Path lockFile) throws IOException {
+    byte[] token = UUID.randomUUID().toString().getBytes(StandardCharsets.US_ASCII);
+    ch.truncate(0);
+    ByteBuffer buf = ByteBuffer.wrap(token);
+    while (buf.hasRemaining()) {
+      ch.write(buf, buf.position());
+    }
+    try {
+      return Arrays.equals(Files.readAllBytes(lockFile), token);
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+  }
+
+  private static void deleteIfEmpty(Path dir) {
+    try {
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      // Not empty (someone else wrote into it meanwhile): it stays.
+    }
+  }
+
   private static List<Existing> existing(Path specDir) throws IOException {
     List<Existing> out = new ArrayList<>();
-    for (Path f : SpecPaths.specFiles(specDir)) {
+    for (Path f : SpecFiles.walk(specDir)) {
       String shown = Shown.of(f);
       byte[] bytes;
       String text;

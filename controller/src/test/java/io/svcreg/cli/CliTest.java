@@ -75,6 +75,54 @@ class CliTest {
   }
 
   @Test
+  void validate_missingPackagesWithOtherMistakes_everyProblemInOneRun() {
+    dir.spec(
+        "more.yaml",
+        """
+        apiVersion: svcreg.io/v1
+        kind: Service
+        metadata: {name: cache}
+        spec:
+          version: "1.0.0"
+          package: ../packages/nosuch
+          network: local
+          address: 10.1.2.3
+          dependsOn: [web]
+        ---
+        apiVersion: svcreg.io/v1
+        kind: Service
+        metadata: {name: queue}
+        spec:
+          version: "1.0.0"
+          package: ../packages/queue
+          network: lan
+        """);
+    dir.edit(
+        "services.yaml",
+        "port: 5432, protocol: tcp}]\n",
+        "port: 5432, protocol: tcp}]\n  dependsOn: [cache]\n");
+
+    CliRun run = CliRun.of("validate", dir.specs().toString());
+
+    Path more = dir.specs().resolve("more.yaml");
+    assertThat(run.exitCode()).as(run.toString()).isEqualTo(Cli.ERROR);
+    assertThat(run.errLines())
+        .hasSize(5)
+        .allMatch(l -> PROBLEM_LINE.matcher(l).matches())
+        .anyMatch(l -> l.startsWith(more + ":6:12: spec.package: package `../packages/nosuch`"))
+        .anyMatch(l -> l.startsWith(more + ":16:12: spec.package: package `../packages/queue`"))
+        .contains(
+            more
+                + ":8:12: spec.address: address 10.1.2.3 is outside the subnet 127.0.0.0/24 of"
+                + " network `local`",
+            more + ":17:12: spec.network: no network `lan` is declared; declared: local",
+            dir.specs().resolve("services.yaml")
+                + ":19:15: spec.dependsOn[0]: dependency cycle: api → db → cache → web → api;"
+                + " remove one of these dependencies");
+    assertThat(run.out()).isEqualTo("3 files, 6 resources: 5 problems\n");
+  }
+
+  @Test
   void validate_missingPath_exits2WithOneLine() {
     CliRun run = CliRun.of("validate", tmp.resolve("nowhere").toString());
 

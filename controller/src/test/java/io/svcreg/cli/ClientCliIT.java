@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -254,6 +255,90 @@ class ClientCliIT {
 
     assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
     assertThat(run.err()).contains(":8:").contains("nothing written");
+  }
+
+  /**
+   * A package directory {@code packages/NAME} with a manifest and its scripts, below {@code dir}.
+   */
+  private static Path pkg(Path dir, String name) throws IOException {
+    Path pkg = Files.createDirectories(dir.resolve("packages").resolve(name));
+    Files.writeString(pkg.resolve("manifest.yaml"), "name: " + name + "\nversion: \"1.0.0\"\n");
+    Path scripts = Files.createDirectories(pkg.resolve("scripts"));
+    for (String script : List.of("start.sh", "stop.sh")) {
+      Files.writeString(scripts.resolve(script), "#!/bin/sh\nexit 0\n");
+      Files.setPosixFilePermissions(
+          scripts.resolve(script), PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    return pkg;
+  }
+
+  /** A stopped service {@code NAME} on network local, with package {@code packages/NAME}. */
+  private static String stoppedService(String name) {
+    return "apiVersion: svcreg.io/v1\nkind: Service\nmetadata: {name: %s}\n".formatted(name)
+        + "spec: {version: \"1.0.0\", package: packages/%s, network: local, state: stopped}\n"
+            .formatted(name);
+  }
+
+  @Test
+  void applyThroughServer_directoryWithItsPackage_packageWrittenBesideTheSpec() throws IOException {
+    Path dir = Files.createDirectories(work.resolve("bundle"));
+    pkg(dir, "queue");
+    Files.writeString(dir.resolve("queue.yaml"), stoppedService("queue"));
+
+    CliRun run = svcreg("apply", "-f", dir.toString());
+    CliRun again = svcreg("apply", "-f", dir.toString());
+
+    Path written = live.specs().resolve("packages/queue");
+    assertThat(run.exitCode()).as(run.toString()).isZero();
+    assertThat(run.out())
+        .contains("Service/queue created (" + live.specs().resolve("service-queue.yaml") + ")")
+        .contains("package " + written + " written");
+    assertThat(written.resolve("scripts/start.sh")).isExecutable();
+    assertThat(written.resolve("manifest.yaml"))
+        .hasSameTextualContentAs(dir.resolve("packages/queue/manifest.yaml"));
+    assertThat(again.exitCode()).as(again.toString()).isZero();
+    assertThat(again.out()).contains("Service/queue unchanged").doesNotContain("package ");
+    assertThat(live.specs().resolve(".svcreg-apply.lock")).doesNotExist();
+  }
+
+  @Test
+  void applyThroughServer_packageOutsideTheSpecDirectory_problemAtTheFilesLine()
+      throws IOException {
+    Path dir = Files.createDirectories(work.resolve("deep/er"));
+    pkg(work, "far");
+    Path file =
+        Files.writeString(
+            dir.resolve("far.yaml"),
+            stoppedService("far").replace("packages/far", "../../packages/far"));
+
+    CliRun run = svcreg("apply", "-f", file.toString());
+
+    assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(run.errLines())
+        .first()
+        .asString()
+        .startsWith(file + ":4:35: spec.package: cannot bring package `../../packages/far`")
+        .contains("outside the spec directory");
+  }
+
+  @Test
+  void applyThroughServer_packagesLargerThanOneMessage_oneLineSayingWhatToDo() throws IOException {
+    Path dir = Files.createDirectories(work.resolve("big"));
+    byte[] noise = new byte[1_500_000];
+    new java.util.Random(1).nextBytes(noise);
+    Files.write(pkg(dir, "big").resolve("blob.bin"), noise);
+    Files.writeString(dir.resolve("big.yaml"), stoppedService("big"));
+
+    CliRun run = svcreg("apply", "-f", dir.toString());
+
+    assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(run.errLines())
+        .singleElement()
+        .asString()
+        .startsWith("svcreg apply: the specs and the 1 package next to them take ")
+        .contains("more than the controller takes in one message")
+        .contains("apply --specs DIR on the controller's host");
+    assertThat(live.specs().resolve("packages/big")).doesNotExist();
   }
 
   @Test

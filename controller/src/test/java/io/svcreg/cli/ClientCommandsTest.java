@@ -34,6 +34,28 @@ class ClientCommandsTest {
   }
 
   @Test
+  void packages_sameReferenceForTwoDifferentPackages_refusedNamingBothPlaces() throws IOException {
+    Map<String, Path> files = new LinkedHashMap<>();
+    for (String dir : new String[] {"a", "b"}) {
+      Path pkg = Files.createDirectories(tmp.resolve(dir).resolve("packages/c"));
+      Files.writeString(pkg.resolve("manifest.yaml"), "name: c\nversion: \"1\"\n# " + dir + "\n");
+      Path spec =
+          Files.writeString(
+              tmp.resolve(dir).resolve("c.yaml"),
+              "apiVersion: svcreg.io/v1\nkind: Service\nmetadata: {name: c}\n"
+                  + "spec: {version: \"1\", package: packages/c, network: local}\n");
+      files.put(dir + "/c.yaml", spec);
+    }
+
+    assertThatThrownBy(() -> RemoteApply.packages(files))
+        .isInstanceOf(SvcregException.class)
+        .hasMessageStartingWith("a/c.yaml:4:31 and b/c.yaml:4:31 both say package `packages/c`")
+        .hasMessageEndingWith("apply them one at a time");
+    assertThat(RemoteApply.packages(Map.of("a/c.yaml", files.get("a/c.yaml"))))
+        .containsExactly(Map.entry("packages/c", tmp.resolve("a/packages/c")));
+  }
+
+  @Test
   void resolve_noFlags_usesTheDataDirectory() throws IOException {
     ClientConfig c = ClientOptions.resolve(null, null, null, data(), Map.of());
 

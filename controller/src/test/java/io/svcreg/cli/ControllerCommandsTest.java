@@ -12,21 +12,25 @@ class ControllerCommandsTest {
 
   @TempDir Path tmp;
 
-  @Test
-  void apply_validFile_writesItAndExits0() throws IOException {
-    SpecDir dir = SpecDir.write(tmp);
-    Path incoming = tmp.resolve("cache.yaml");
-    Files.writeString(
-        incoming,
-        """
+  /** Service {@code cache}, with this package on this network. */
+  private static String cache(String pkg, String network) {
+    return """
         apiVersion: svcreg.io/v1
         kind: Service
         metadata: {name: cache}
         spec:
           version: "1.0.0"
-          package: ../packages/cache
-          network: local
-        """);
+          package: %s
+          network: %s
+        """
+        .formatted(pkg, network);
+  }
+
+  @Test
+  void apply_validFile_writesItAndExits0() throws IOException {
+    SpecDir dir = SpecDir.write(tmp);
+    Path incoming = tmp.resolve("cache.yaml");
+    Files.writeString(incoming, cache("../packages/cache", "local"));
 
     CliRun run = CliRun.of("apply", "-f", incoming.toString(), "--specs", dir.specs().toString());
 
@@ -39,22 +43,46 @@ class ControllerCommandsTest {
   void apply_invalidFile_writesNothingAndExits2() throws IOException {
     SpecDir dir = SpecDir.write(tmp);
     Path incoming = tmp.resolve("cache.yaml");
-    Files.writeString(
-        incoming,
-        """
-        apiVersion: svcreg.io/v1
-        kind: Service
-        metadata: {name: cache}
-        spec:
-          version: "1.0.0"
-          package: ../packages/cache
-          network: nowhere
-        """);
+    Files.writeString(incoming, cache("../packages/cache", "nowhere"));
 
     CliRun run = CliRun.of("apply", "-f", incoming.toString(), "--specs", dir.specs().toString());
 
     assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
     assertThat(run.err()).contains("cache.yaml:7:").contains("nowhere").contains("nothing written");
+    assertThat(dir.specs().resolve("cache.yaml")).doesNotExist();
+  }
+
+  @Test
+  void apply_examplesDirectory_specsAndTheirPackagesWrittenAndExits0() throws IOException {
+    Path examples = Path.of(System.getProperty("svcreg.project.root", "..")).resolve("examples");
+    Path target = Files.createDirectories(tmp.resolve("x"));
+
+    CliRun run = CliRun.of("apply", "-f", examples.toString(), "--specs", target.toString());
+
+    assertThat(run.exitCode()).as(run.toString()).isEqualTo(Cli.OK);
+    assertThat(run.out())
+        .contains("Service/web created (" + target.resolve("services.yaml") + ")")
+        .contains("package " + target.resolve("packages/web") + " written");
+    assertThat(target.resolve("packages/web/scripts/start.sh")).isExecutable();
+    assertThat(CliRun.of("validate", target.toString()).out())
+        .isEqualTo("1 file, 4 resources: valid\n");
+  }
+
+  @Test
+  void apply_packageOutsideTheSpecDirectory_oneLocatedLineAndExits2() throws IOException {
+    SpecDir dir = SpecDir.write(tmp);
+    Path incoming = Files.createDirectories(tmp.resolve("in/deep")).resolve("cache.yaml");
+    Files.writeString(incoming, cache("../../packages/cache", "local"));
+
+    CliRun run = CliRun.of("apply", "-f", incoming.toString(), "--specs", dir.specs().toString());
+
+    assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(run.errLines())
+        .hasSize(2)
+        .first()
+        .asString()
+        .startsWith(incoming + ":6:12: spec.package: cannot bring package `../../packages/cache`")
+        .contains("outside the spec directory " + dir.specs());
     assertThat(dir.specs().resolve("cache.yaml")).doesNotExist();
   }
 

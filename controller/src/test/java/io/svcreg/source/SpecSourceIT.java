@@ -103,6 +103,21 @@ class SpecSourceIT {
   }
 
   @Test
+  void start_packageDirectoryAdded_itsYamlFilesAreNoSpecs() {
+    start();
+
+    write(specs.resolve("packages/api/manifest.yaml"), "name: api\nversion: 1.0.0\n");
+    write(specs.resolve("packages/api/config/app.yml"), "port: 8080\n");
+    write(specs.resolve("packages/api/manifest.yaml"), "name: api\nversion: 1.0.1\n");
+    write(specs.resolve("real.yaml"), network("real"));
+
+    awaitUpdate(has(ResourceKey.network("real"), KeyChange.ADDED));
+    assertThat(updates).allSatisfy(u -> assertThat(u.specs().problems()).isEmpty());
+    assertThat(source.current().specs().files())
+        .containsExactly(specs.resolve("real.yaml").toString());
+  }
+
+  @Test
   void start_fileBrokenThenDeleted_heldThenRemoved() throws IOException {
     Path f = write(specs.resolve("net.yaml"), network("local"));
     start();

@@ -288,6 +288,20 @@ class SpecSourceTest {
   }
 
   @Test
+  void hint_filesOfAPackageDirectory_ignored() {
+    start();
+
+    source.hint(write(specs.resolve("packages/api/manifest.yaml"), "name: api\nversion: 1.0.0\n"));
+    source.hint(write(specs.resolve("packages/api/config/app.yml"), "port: 8080\n"));
+    source.hint(specs.resolve("packages"));
+    scheduler.advance(DEBOUNCE);
+    source.rescan();
+
+    assertThat(updates).hasSize(1);
+    assertThat(source.current().specs().files()).isEmpty();
+  }
+
+  @Test
   void revision_newCommit_reported() {
     write(specs.resolve("net.yaml"), network("local"));
     revision.set(Optional.of("c1"));

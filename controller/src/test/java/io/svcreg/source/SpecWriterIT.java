@@ -10,21 +10,34 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.svcreg.Waits;
 import io.svcreg.schema.Problem;
 import io.svcreg.schema.ResourceKey;
+import io.svcreg.schema.Service;
+import io.svcreg.schema.SpecLoader;
+import io.svcreg.schema.SpecSet;
 import io.svcreg.source.ApplyResult.Applied;
 import io.svcreg.source.ApplyResult.Outcome;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class SpecWriterIT {
 
@@ -41,13 +54,13 @@ class SpecWriterIT {
     write(specs.resolve("net.yaml"), network("local"));
   }
 
-  /** Every file in the spec directory and its content, to prove nothing was written. */
+  /**
+   * Every file in the spec directory and its content (no lock file), to prove nothing was written.
+   */
   private Map<String, String> snapshot() {
     try (Stream<Path> s = Files.walk(specs)) {
       Map<String, String> out = new TreeMap<>();
-      s.filter(Files::isRegularFile)
-          .filter(p -> !p.getFileName().toString().equals(SpecWriter.LOCK_FILE))
-          .forEach(p -> out.put(specs.relativize(p).toString(), read(p)));
+      s.filter(Files::isRegularFile).forEach(p -> out.put(specs.relativize(p).toString(), read(p)));
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -72,7 +85,7 @@ class SpecWriterIT {
     assertThat(read(specs.resolve("a.yaml"))).isEqualTo(read(svc));
     try (Stream<Path> s = Files.list(specs)) {
       assertThat(s.map(p -> p.getFileName().toString()))
-          .containsExactlyInAnyOrder("net.yaml", "a.yaml", SpecWriter.LOCK_FILE);
+          .containsExactlyInAnyOrder("net.yaml", "a.yaml");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -328,6 +341,295 @@ class SpecWriterIT {
   }
 
   @Test
+  void apply_staleLockFileOfACrashedApply_usedAndRemoved() {
+    write(specs.resolve(SpecWriter.LOCK_FILE), "left by a killed apply");
+    Path svc = write(in.resolve("a.yaml"), service("a", "local", "../packages/a", "1.0.0"));
+
+    ApplyResult r = SpecWriter.apply(List.of(svc), specs);
+
+    assertThat(r.problems()).isEmpty();
+    assertThat(specs.resolve(SpecWriter.LOCK_FILE)).doesNotExist();
+  }
+
+  @Test
+  void apply_refusedIntoNewDirectory_leavesNoDirectory() {
+    Path fresh = tmp.resolve("fresh");
+
+    ApplyResult r = SpecWriter.apply(service("a", "nowhere", "../packages/a", "1.0.0"), fresh);
+
+    assertThat(r.ok()).isFalse();
+    assertThat(fresh).doesNotExist();
+  }
+
+  @Test
+  void apply_manyThreadsAtOnce_allAppliedAndNoLockFileLeft() throws Exception {
+    List<Path> files = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      files.add(write(in.resolve("n" + i + ".yaml"), network("n" + i)));
+    }
+
+    try (var pool = Executors.newFixedThreadPool(4)) {
+      List<Future<ApplyResult>> results = new ArrayList<>();
+      for (Path f : files) {
+        results.add(pool.submit(() -> SpecWriter.apply(List.of(f), specs)));
+      }
+      for (var r : results) {
+        assertThat(r.get().problems()).isEmpty();
+      }
+    }
+
+    assertThat(snapshot()).hasSize(1 + files.size()).doesNotContainKey(SpecWriter.LOCK_FILE);
+  }
+
+  // ---- packages come along ------------------------------------------------------------------
+
+  private static final Path EXAMPLES =
+      Path.of(System.getProperty("svcreg.project.root", "..")).resolve("examples");
+
+  /** Every path below {@code dir} (relative), hidden ones included. */
+  private static List<String> tree(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(p -> !p.equals(dir)).map(p -> dir.relativize(p).toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void apply_examplesDirectory_sameServicesAndEveryPackageResolves() throws IOException {
+    Path target = Files.createDirectories(tmp.resolve("x"));
+
+    ApplyResult r = SpecWriter.apply(List.of(EXAMPLES), target);
+
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.packages())
+        .containsExactlyInAnyOrder(
+            target.resolve("packages/store"),
+            target.resolve("packages/api"),
+            target.resolve("packages/web"));
+    SpecSet original = SpecLoader.load(List.of(EXAMPLES));
+    SpecSet copy = SpecLoader.load(List.of(target));
+    assertThat(copy.problems()).isEmpty();
+    assertThat(copy.files()).hasSize(1);
+    assertThat(copy.services())
+        .extracting(Service::spec)
+        .isEqualTo(original.services().stream().map(Service::spec).toList());
+    assertThat(copy.services())
+        .isNotEmpty()
+        .allSatisfy(
+            s -> {
+              Path pkg = target.resolve(s.spec().packageRef());
+              assertThat(pkg.resolve("manifest.yaml")).isRegularFile();
+              assertThat(tree(pkg)).isEqualTo(tree(EXAMPLES.resolve(s.spec().packageRef())));
+              assertThat(Files.isExecutable(pkg.resolve("scripts/start.sh"))).isTrue();
+            });
+    assertThat(target.resolve(SpecWriter.LOCK_FILE)).doesNotExist();
+    assertThat(tree(target)).noneMatch(p -> p.contains("/.") || p.startsWith("."));
+  }
+
+  @Test
+  void apply_examplesTwice_packagesNotRewritten() throws IOException {
+    Path target = Files.createDirectories(tmp.resolve("x"));
+    SpecWriter.apply(List.of(EXAMPLES), target);
+    Path manifest = target.resolve("packages/api/manifest.yaml");
+    Object inode = Files.readAttributes(manifest, BasicFileAttributes.class).fileKey();
+
+    ApplyResult r = SpecWriter.apply(List.of(EXAMPLES), target);
+
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.packages()).isEmpty();
+    assertThat(r.written()).isEmpty();
+    assertThat(Files.readAttributes(manifest, BasicFileAttributes.class).fileKey())
+        .isEqualTo(inode);
+  }
+
+  @Test
+  void apply_changedPackage_replacedWholeAndNothingLeftBeside() throws IOException {
+    Path source = copyOfExamples();
+    Path target = Files.createDirectories(tmp.resolve("x"));
+    SpecWriter.apply(List.of(source), target);
+    write(target.resolve("packages/web/stray.txt"), "only in the old copy\n");
+    write(source.resolve("packages/web/config/web.properties"), "changed=yes\n");
+
+    ApplyResult r = SpecWriter.apply(List.of(source), target);
+
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.packages()).containsExactly(target.resolve("packages/web"));
+    assertThat(read(target.resolve("packages/web/config/web.properties")))
+        .isEqualTo("changed=yes\n");
+    assertThat(target.resolve("packages/web/stray.txt")).doesNotExist();
+    assertThat(tree(target.resolve("packages"))).noneMatch(p -> p.startsWith("."));
+  }
+
+  @Test
+  void apply_badSpecInDirectory_writesNothing() throws IOException {
+    Path source = copyOfExamples();
+    write(
+        source.resolve("services.yaml"),
+        read(source.resolve("services.yaml")) + "  colour: blue\n");
+    Path target = Files.createDirectories(tmp.resolve("x"));
+
+    ApplyResult r = SpecWriter.apply(List.of(source), target);
+
+    assertThat(r.ok()).isFalse();
+    assertThat(r.problems()).extracting(Problem::path).contains("spec.colour");
+    assertThat(tree(target)).isEmpty();
+  }
+
+  private Path copyOfExamples() throws IOException {
+    Path copy = tmp.resolve("examples");
+    try (Stream<Path> s = Files.walk(EXAMPLES)) {
+      for (Path p : s.toList()) {
+        Files.copy(
+            p, copy.resolve(EXAMPLES.relativize(p).toString()), StandardCopyOption.COPY_ATTRIBUTES);
+      }
+    }
+    return copy;
+  }
+
+  @ParameterizedTest(name = "package in {0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "incoming | packages/c |",
+        "specs    |            |",
+        "nowhere  |            | :6:12: spec.package: package `packages/c` not found (looked for IN/",
+      })
+  void apply_singleFile_packageNextToItCopiedInTheSpecDirectoryUsed(
+      String where, String written, String problem) {
+    if (!where.equals("nowhere")) {
+      pkg(where.equals("incoming") ? in : specs, "c", "1.0.0");
+    }
+    Path svc = write(in.resolve("c.yaml"), service("c", "local", "packages/c", "1.0.0"));
+
+    ApplyResult r = SpecWriter.apply(List.of(svc), specs);
+
+    assertThat(r.packages())
+        .isEqualTo(written == null ? List.of() : List.of(specs.resolve(written)));
+    assertThat(r.problems())
+        .extracting(Problem::toString)
+        .hasSize(problem == null ? 0 : 1)
+        .allMatch(p -> p.startsWith(svc + problem.replace("IN/", in + "/packages/c)")));
+  }
+
+  /** A {@code .tar.gz} holding the manifest of the package directory {@code dir}. */
+  private static void tarGzWithManifest(Path dir, Path archive) throws IOException {
+    Files.createDirectories(archive.getParent());
+    byte[] manifest = Files.readAllBytes(dir.resolve("manifest.yaml"));
+    try (TarArchiveOutputStream tar =
+        new TarArchiveOutputStream(
+            new GzipCompressorOutputStream(Files.newOutputStream(archive)))) {
+      TarArchiveEntry e = new TarArchiveEntry("manifest.yaml");
+      e.setSize(manifest.length);
+      tar.putArchiveEntry(e);
+      tar.write(manifest);
+      tar.closeArchiveEntry();
+    }
+  }
+
+  @Test
+  void apply_archivePackage_copiedAsAFile() throws IOException {
+    Path archive = in.resolve("pkgs/c-1.0.0.tar.gz");
+    tarGzWithManifest(pkg(tmp.resolve("c"), "c", "1.0.0"), archive);
+    Path svc = write(in.resolve("c.yaml"), service("c", "local", "pkgs/c-1.0.0.tar.gz", "1.0.0"));
+
+    ApplyResult r = SpecWriter.apply(List.of(svc), specs);
+
+    assertThat(r.problems()).isEmpty();
+    assertThat(specs.resolve("pkgs/c-1.0.0.tar.gz"))
+        .isRegularFile()
+        .hasSameBinaryContentAs(archive);
+  }
+
+  @Test
+  void apply_packageWouldLandOutsideTheSpecDirectory_refusedAtItsLineNothingWritten() {
+    pkg(tmp.resolve("elsewhere"), "c", "1.0.0");
+    Path svc =
+        write(
+            in.resolve("sub/c.yaml"), service("c", "local", "../../elsewhere/packages/c", "1.0.0"));
+    Map<String, String> before = snapshot();
+
+    ApplyResult r = SpecWriter.apply(List.of(svc), specs);
+
+    assertThat(r.problems())
+        .singleElement()
+        .asString()
+        .startsWith(
+            svc
+                + ":6:12: spec.package: cannot bring package `../../elsewhere/packages/c` ("
+                + tmp.resolve("elsewhere/packages/c")
+                + ") along: it would go to "
+                + tmp.resolveSibling("elsewhere/packages/c")
+                + ", outside the spec directory "
+                + specs);
+    assertThat(snapshot()).isEqualTo(before);
+    assertThat(tmp.resolve("elsewhere/packages/c")).exists();
+  }
+
+  @Test
+  void apply_packageWouldReplaceSpecFiles_refused() {
+    write(specs.resolve("packages/team/x.yaml"), network("x"));
+    pkg(in, "team", "1.0.0");
+    Path svc = write(in.resolve("t.yaml"), service("team", "local", "packages/team", "1.0.0"));
+    Map<String, String> before = snapshot();
+
+    ApplyResult r = SpecWriter.apply(List.of(svc), specs);
+
+    assertThat(r.problems())
+        .singleElement()
+        .extracting(Problem::message)
+        .asString()
+        .contains("would replace the spec file " + specs.resolve("packages/team/x.yaml"));
+    assertThat(snapshot()).isEqualTo(before);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+    "., would replace the spec directory",
+    ".hidden/c, into the hidden directory `.hidden`",
+  })
+  void apply_packageWhereNoPackageMayGo_refused(String ref, String why) {
+    Path svc = write(in.resolve("t.yaml"), service("c", "local", ref, "1.0.0"));
+    write(in.resolve(ref).resolve("manifest.yaml"), "name: c\nversion: \"1.0.0\"\n");
+    Map<String, String> before = snapshot();
+
+    ApplyResult r = SpecWriter.apply(List.of(svc), specs);
+
+    assertThat(r.problems()).singleElement().asString().contains(why);
+    assertThat(snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void apply_twoFilesBringDifferentPackagesToOnePlace_refused() {
+    pkg(in.resolve("one"), "c", "1.0.0");
+    write(in.resolve("two/packages/c/manifest.yaml"), "name: c\nversion: \"1.0.0\"\n# other\n");
+    Path one = write(in.resolve("one/c.yaml"), service("c", "local", "packages/c", "1.0.0"));
+    Path two = write(in.resolve("two/d.yaml"), service("c", "local", "packages/c", "1.0.0"));
+    Map<String, String> before = snapshot();
+
+    ApplyResult r = SpecWriter.apply(List.of(one, two), specs);
+
+    assertThat(r.problems())
+        .anySatisfy(
+            p -> assertThat(p.message()).contains("which differs").contains(one.toString()));
+    assertThat(snapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void applyText_uploadedPackage_copiedNextToTheTarget() {
+    Path upload = pkg(tmp.resolve("upload"), "c", "1.0.0");
+
+    ApplyResult r =
+        SpecWriter.apply(
+            "c.yaml",
+            service("c", "local", "packages/c", "1.0.0"),
+            Map.of("packages/c", upload),
+            specs);
+
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.packages()).containsExactly(specs.resolve("packages/c"));
+    assertThat(read(specs.resolve("service-c.yaml"))).contains("package: packages/c");
+  }
+
+  @Test
   void apply_existingFilePermissions_kept() throws IOException {
     Path target = write(specs.resolve("x.yaml"), network("x"));
     Files.setPosixFilePermissions(
@@ -392,7 +694,7 @@ class SpecWriterIT {
                     .doesNotContainValue(KeyChange.REMOVED));
     try (Stream<Path> s = Files.list(specs)) {
       assertThat(s.map(p -> p.getFileName().toString()))
-          .containsExactlyInAnyOrder("net.yaml", "network-big.yaml", SpecWriter.LOCK_FILE);
+          .containsExactlyInAnyOrder("net.yaml", "network-big.yaml");
     }
   }
 }
