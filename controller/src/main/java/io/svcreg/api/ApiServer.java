@@ -77,9 +77,12 @@ public final class ApiServer implements AutoCloseable {
    * @param maxConnections open WebSocket connections at most (more: HTTP 503)
    * @param requestsPerSecond requests a connection may send per second on average
    * @param requestBurst requests a connection may send at once
-   * @param outboundQueue messages waiting for one connection at most (more: close 1008)
-   * @param outboundBytes bytes waiting for one connection at most (more: close 1008)
-   * @param replayTimeout how long a replay waits for room in the outbound queue
+   * @param outboundQueue events waiting for one connection at most (more: it catches up from the
+   *     journal), and responses waiting at most (more: close 1008)
+   * @param outboundBytes bytes of events waiting for one connection at most (more: it catches up
+   *     from the journal)
+   * @param replayTimeout how long a replay or catch-up waits for room in the outbound queue (a
+   *     watcher that reads nothing for this long is closed with 1008)
    * @param pingInterval how often idle connections are pinged (dead peers are found so)
    * @param closeGrace how long a closed or cut-off peer has to go before its socket is dropped
    */
