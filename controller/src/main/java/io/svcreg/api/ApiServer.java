@@ -17,7 +17,6 @@ import io.svcreg.core.SvcregException;
 import io.svcreg.loop.ActionReceipt;
 import io.svcreg.loop.ServiceCommand;
 import io.svcreg.registry.Registry;
-import io.svcreg.schema.SpecSet;
 import io.svcreg.store.Store;
 import java.io.IOException;
 import java.net.BindException;
@@ -563,10 +562,14 @@ public final class ApiServer implements AutoCloseable {
     return app.config().specs().toAbsolutePath().normalize();
   }
 
-  /** The desired state of the spec directory (after its first reading: {@link #awaitSpecs}). */
-  SpecSet desired() {
+  /**
+   * The desired state of the spec directory and its Git commit (after its first reading: {@link
+   * #awaitSpecs}).
+   */
+  ControllerApp.Desired desired() {
     awaitSpecs();
-    return app.controller().desired();
+    return app.desired()
+        .orElseGet(() -> new ControllerApp.Desired(app.controller().desired(), Optional.empty()));
   }
 
   /**

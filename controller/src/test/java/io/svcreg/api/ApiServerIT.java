@@ -339,6 +339,7 @@ class ApiServerIT {
       JsonNode plan = c.request("plan", null).path("data");
       assertThat(plan.has("changes")).isTrue();
       assertThat(plan.path("problems")).isEmpty();
+      assertThat(plan.has("sourceRevision")).as("the spec directory is not in Git").isFalse();
 
       String net =
           """
@@ -352,6 +353,7 @@ class ApiServerIT {
               .path("data");
       // the given documents are the whole desired state: lo and db would go, other comes
       assertThat(docs.toString()).contains("other").contains("db");
+      assertThat(docs.has("sourceRevision")).isFalse();
       JsonNode broken =
           c.request(
                   "plan",
