@@ -9,6 +9,7 @@ import io.svcreg.deploy.ssh.SshDeployer;
 import io.svcreg.loop.Controller;
 import io.svcreg.schema.NetworkSpec;
 import io.svcreg.schema.NetworkType;
+import io.svcreg.schema.SpecSet;
 import io.svcreg.source.SpecSource;
 import io.svcreg.store.InventoryEntry;
 import io.svcreg.store.Store;
@@ -35,6 +36,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A running controller: the store, the local deployer, the reconcile loop, the spec source and the
@@ -75,6 +77,12 @@ public final class ControllerApp implements AutoCloseable {
     }
   }
 
+  /**
+   * The desired state the loop took from a reading of the spec directory, and the Git commit the
+   * directory was at (empty when it is not in a Git work tree).
+   */
+  public record Desired(SpecSet specs, Optional<String> sourceRevision) {}
+
   private final Config config;
   private final Store store;
   private final LocalDeployer local;
@@ -83,6 +91,7 @@ public final class ControllerApp implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final CompletableFuture<Void> specsRead = new CompletableFuture<>();
   private FutureTask<SpecSource> reading;
+  private final AtomicReference<Desired> desired;
   private final AtomicBoolean snapshotPending = new AtomicBoolean();
 
   /** When the last snapshot write ended and how long it took (timer thread only). */
@@ -101,8 +110,10 @@ public final class ControllerApp implements AutoCloseable {
       Store store,
       LocalDeployer local,
       RemoteDeployers remote,
-      Controller controller) {
+      Controller controller,
+      AtomicReference<Desired> desired) {
     this.config = config;
+    this.desired = desired;
     this.remote = remote;
     this.store = store;
     this.local = local;
@@ -161,6 +172,7 @@ public final class ControllerApp implements AutoCloseable {
     CompletableFuture<Optional<Controller>> loop = new CompletableFuture<>();
     long began = System.nanoTime();
     AtomicLong specsReadAt = new AtomicLong();
+    AtomicReference<Desired> desired = new AtomicReference<>();
     FutureTask<SpecSource> reading =
         new FutureTask<>(
             () ->
@@ -172,7 +184,14 @@ public final class ControllerApp implements AutoCloseable {
                     Optional.of(config.data().resolve(MANIFEST_CACHE_FILE)),
                     update -> {
                       specsReadAt.compareAndSet(0, System.nanoTime());
-                      loop.join().ifPresent(c -> c.onSpecs(update));
+                      loop.join()
+                          .ifPresent(
+                              c -> {
+                                c.onSpecs(update);
+                                // the source hands readings over one at a time: the loop's
+                                // desired state is this reading's
+                                desired.set(new Desired(c.desired(), update.sourceRevision()));
+                              });
                     }));
     Store store;
     try {
@@ -208,7 +227,7 @@ public final class ControllerApp implements AutoCloseable {
               },
               clock,
               config.loop());
-      app = new ControllerApp(config, store, local, remote, controller);
+      app = new ControllerApp(config, store, local, remote, controller, desired);
       ControllerApp self = app;
       controller.addListener(events -> self.snapshotSoon());
       LOG.log(
@@ -422,6 +441,14 @@ public final class ControllerApp implements AutoCloseable {
   /** The reconcile loop. */
   public Controller controller() {
     return controller;
+  }
+
+  /**
+   * The desired state the loop took from the last reading of the spec directory, with the Git
+   * commit it was read at; empty before the first reading ({@link #specsRead}).
+   */
+  public Optional<Desired> desired() {
+    return Optional.ofNullable(desired.get());
   }
 
   /** The configuration it runs with. */

@@ -171,7 +171,7 @@ public final class ApiBench {
         roundTrips(config, 16, roundTrips / 4);
         ok &= fanOut(app, url, ca, token, watchers, rate, seconds);
         if (many > 0) {
-          ok &= saturation(app, url, ca, token, many, slow, step, burst);
+          ok &= saturation(app, url, ca, token, many, slow, step, burst, options.replayTimeout());
         }
       }
     } finally {
@@ -313,7 +313,8 @@ public final class ApiBench {
    * rate x watchers, nothing lost, nobody cut off). Then overload: {@code burst} events committed
    * as fast as the store takes them (batches of 10), far beyond what the watchers' queues hold, and
    * the time until every watcher has every event, counting the cut-offs and the resumes with {@code
-   * since} it took. Also the server heap per watcher, and the never-reading watchers cut off.
+   * since} it took. Also the server heap per watcher, and the never-reading watchers cut off (once
+   * they have read nothing for {@code replayTimeout}).
    */
   private boolean saturation(
       ControllerApp app,
@@ -323,7 +324,8 @@ public final class ApiBench {
       int many,
       int slow,
       int stepSeconds,
-      int burst)
+      int burst,
+      Duration replayTimeout)
       throws Exception {
     long heapBefore = usedHeapAfterGc();
     long since = app.store().lastRevision();
@@ -419,7 +421,8 @@ public final class ApiBench {
           slow,
           memoryMet ? "PASS" : "FAIL");
       // events only the slow watchers watch, 8 MiB of them: more than their queues and the
-      // sockets' buffers hold, so that a watcher that never reads must be cut off
+      // sockets' buffers hold, so that a watcher that never reads must be cut off; a full queue
+      // alone does not do it, reading nothing for the replay timeout does
       for (int i = 0; i < 20; i++) {
         Transaction tx = new Transaction();
         for (int k = 0; k < 100; k++) {
@@ -428,6 +431,7 @@ public final class ApiBench {
         app.store().commit(tx);
       }
       long heapLoaded = usedHeapAfterGc();
+      TimeUnit.MILLISECONDS.sleep(replayTimeout.plusSeconds(1).toMillis());
       long slowCut = child.slow();
       boolean cutOff = slowCut == slow;
       out.printf(

@@ -3,6 +3,7 @@ package io.svcreg.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.svcreg.ControllerApp;
 import io.svcreg.core.ObservedNetwork;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.ObservedState;
@@ -252,9 +253,13 @@ final class Actions {
 
   private JsonNode plan(ObjectNode params) {
     SpecSet desired;
+    // the Git commit of the controller's spec directory; documents come from elsewhere
+    Optional<String> revision = Optional.empty();
     JsonNode docs = params.get("documents");
     if (docs == null || docs.isNull()) {
-      desired = server.desired();
+      ControllerApp.Desired own = server.desired();
+      desired = own.specs();
+      revision = own.sourceRevision();
     } else {
       if (!docs.isArray()) {
         throw ApiError.badRequest("\"documents\" must be an array of {name, text}");
@@ -278,7 +283,7 @@ final class Actions {
       files.sort(java.util.Comparator.comparing(ParsedFile::file));
       desired = SpecValidator.validate(files);
     }
-    Plan plan = Planner.plan(desired, server.store().observed());
+    Plan plan = Planner.plan(desired, server.store().observed()).withSourceRevision(revision);
     return Wire.mapper().valueToTree(plan);
   }
 

@@ -17,7 +17,6 @@ import io.svcreg.core.SvcregException;
 import io.svcreg.loop.ActionReceipt;
 import io.svcreg.loop.ServiceCommand;
 import io.svcreg.registry.Registry;
-import io.svcreg.schema.SpecSet;
 import io.svcreg.store.Store;
 import java.io.IOException;
 import java.net.BindException;
@@ -77,9 +76,12 @@ public final class ApiServer implements AutoCloseable {
    * @param maxConnections open WebSocket connections at most (more: HTTP 503)
    * @param requestsPerSecond requests a connection may send per second on average
    * @param requestBurst requests a connection may send at once
-   * @param outboundQueue messages waiting for one connection at most (more: close 1008)
-   * @param outboundBytes bytes waiting for one connection at most (more: close 1008)
-   * @param replayTimeout how long a replay waits for room in the outbound queue
+   * @param outboundQueue events waiting for one connection at most (more: it catches up from the
+   *     journal), and responses waiting at most (more: close 1008)
+   * @param outboundBytes bytes of events waiting for one connection at most (more: it catches up
+   *     from the journal)
+   * @param replayTimeout how long a replay or catch-up waits for room in the outbound queue (a
+   *     watcher that reads nothing for this long is closed with 1008)
    * @param pingInterval how often idle connections are pinged (dead peers are found so)
    * @param closeGrace how long a closed or cut-off peer has to go before its socket is dropped
    */
@@ -560,10 +562,14 @@ public final class ApiServer implements AutoCloseable {
     return app.config().specs().toAbsolutePath().normalize();
   }
 
-  /** The desired state of the spec directory (after its first reading: {@link #awaitSpecs}). */
-  SpecSet desired() {
+  /**
+   * The desired state of the spec directory and its Git commit (after its first reading: {@link
+   * #awaitSpecs}).
+   */
+  ControllerApp.Desired desired() {
     awaitSpecs();
-    return app.controller().desired();
+    return app.desired()
+        .orElseGet(() -> new ControllerApp.Desired(app.controller().desired(), Optional.empty()));
   }
 
   /**

@@ -65,6 +65,10 @@ final class Connection implements WsListener {
   private long liveSeen;
   private Set<String> filter = Set.of();
   private long lastDelivered;
+  // increased by every subscribe and unsubscribe: a catch-up of an earlier one stops
+  private long generation;
+  // the thread catching up a live watcher whose queue had no room (null: none started)
+  private Thread catchingUp;
 
   Connection(ApiServer server) {
     this.server = server;
@@ -199,9 +203,9 @@ final class Connection implements WsListener {
       }
       return;
     }
-    synchronized (subLock) {
-      subscribed = false;
-      replaying = false;
+    Thread t = unsubscribeQuietly();
+    if (t != null) {
+      t.interrupt();
     }
     server.hub().remove(this);
     Thread r = reader;
@@ -442,9 +446,9 @@ final class Connection implements WsListener {
   }
 
   /**
-   * Takes one live event from the hub (never blocks). While the subscription replays, live events
-   * are not queued: the replay reads them from the journal before it switches to live (so a replay
-   * holds no growing list of live events, and is never cut off for them).
+   * Takes one live event from the hub (never blocks). While the subscription replays or catches up,
+   * live events are not queued: the replay reads them from the journal before it switches to live
+   * (so a replay holds no growing list of live events, and is never cut off for them).
    */
   void deliver(Hub.Pushed p) {
     synchronized (subLock) {
@@ -459,15 +463,51 @@ final class Connection implements WsListener {
     }
   }
 
-  /** Queues a live event unless already sent or filtered out; called with subLock held. */
+  /**
+   * Queues a live event unless already sent or filtered out; when the queue has no room for it, the
+   * watcher catches up from the journal instead. Called with subLock held.
+   */
   private void push(Hub.Pushed p) {
     Event e = p.event();
     if (e.revision() <= lastDelivered) {
       return;
     }
     lastDelivered = e.revision();
-    if (filter.isEmpty() || filter.contains(e.type())) {
-      out.offer(p.frame(), e.revision());
+    if ((filter.isEmpty() || filter.contains(e.type())) && !out.offer(p.frame(), e.revision())) {
+      fallBehind(e.revision());
+    }
+  }
+
+  /**
+   * The queue had no room for live event {@code revision}. A full queue alone is no reason to cut
+   * the watcher off: on a busy machine its writer may just not have run for a while, or a burst
+   * came. It catches up from that event on, reading the journal on a thread of its own, paced by
+   * what the watcher reads, like a replay; it is cut off only when it reads nothing for the replay
+   * timeout (or falls behind the journal). Called with subLock held, on the hub's thread, which
+   * must not wait.
+   */
+  private void fallBehind(long revision) {
+    if (out.closing()) {
+      return;
+    }
+    replaying = true;
+    liveSeen = revision;
+    long gen = generation;
+    Set<String> names = filter;
+    catchingUp =
+        Thread.ofVirtual()
+            .name("svcreg-ws-catch-up")
+            .start(() -> catchUpLive(gen, revision - 1, names));
+  }
+
+  private void catchUpLive(long gen, long after, Set<String> names) {
+    try {
+      catchUp(gen, List.of(), after, names);
+    } catch (InterruptedException e) {
+      // a new subscribe or an unsubscribe took over; it waits for this thread to end
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "cannot catch a watcher up: " + e.getMessage(), e);
+      out.close(1011, "internal error");
     }
   }
 
@@ -482,12 +522,18 @@ final class Connection implements WsListener {
       since = sinceNode.asLong();
       server.actions().checkSince(since);
     }
+    long gen;
+    Thread previous;
     synchronized (subLock) {
+      gen = ++generation;
+      previous = catchingUp;
+      catchingUp = null;
       subscribed = true;
       replaying = true;
       liveSeen = -1;
       filter = names;
     }
+    stop(previous);
     long startAfter;
     List<Event> replay = List.of();
     ObjectNode snapshot = null;
@@ -528,16 +574,17 @@ final class Connection implements WsListener {
         return;
       }
     }
-    catchUp(replay, startAfter, names);
+    catchUp(gen, replay, startAfter, names);
   }
 
   /**
    * Replays {@code events} (the journal after {@code after}), then whatever the journal gained
-   * meanwhile, until the replay has reached every live event the hub offered since the subscription
+   * meanwhile, until the replay has reached every live event the hub offered since the replay
    * began; then switches to live events. Paced by the writer: each frame waits for room in the
-   * bounded queue (at most the replay timeout; a watcher that reads nothing is cut off).
+   * bounded queue (at most the replay timeout; a watcher that reads nothing is cut off). Ends
+   * without a word when subscription {@code gen} has been replaced or ended.
    */
-  private void catchUp(List<Event> events, long after, Set<String> names)
+  private void catchUp(long gen, List<Event> events, long after, Set<String> names)
       throws InterruptedException {
     long reached = after;
     List<Event> next = events;
@@ -554,7 +601,7 @@ final class Connection implements WsListener {
         }
       }
       synchronized (subLock) {
-        if (!subscribed || !replaying) {
+        if (gen != generation || !subscribed || !replaying) {
           return;
         }
         if (liveSeen <= reached) {
@@ -569,24 +616,52 @@ final class Connection implements WsListener {
         next = more.events();
       } else {
         // fell further behind than the journal retains: cut off; resuming gets revision_expired
-        unsubscribeQuietly();
-        out.cutOff();
+        if (end(gen)) {
+          out.cutOff();
+        }
         return;
       }
     }
   }
 
-  private void unsubscribe(String id) {
-    unsubscribeQuietly();
+  private void unsubscribe(String id) throws InterruptedException {
+    stop(unsubscribeQuietly());
     ObjectNode data = Wire.mapper().createObjectNode();
     data.putArray("subscribed");
     send(Wire.response(id, data));
   }
 
-  private void unsubscribeQuietly() {
+  /** Ends the subscription; returns the thread that may still be catching it up (or null). */
+  private Thread unsubscribeQuietly() {
     synchronized (subLock) {
+      end(generation);
+      Thread t = catchingUp;
+      catchingUp = null;
+      return t;
+    }
+  }
+
+  /** Ends subscription {@code gen} unless another one replaced it; returns whether it did. */
+  private boolean end(long gen) {
+    synchronized (subLock) {
+      if (gen != generation) {
+        return false;
+      }
+      generation++;
       subscribed = false;
       replaying = false;
+      return true;
+    }
+  }
+
+  /**
+   * Stops the catch-up thread {@code t} (null: none) and waits for it to end, so that nothing it
+   * queues comes after what the caller queues next.
+   */
+  private static void stop(Thread t) throws InterruptedException {
+    if (t != null) {
+      t.interrupt();
+      t.join();
     }
   }
 

@@ -15,10 +15,10 @@ import java.util.function.Consumer;
  * Fans the store's committed events out to the connected watchers. The store hands each commit's
  * events over without waiting (inside its commit lock, so in revision order); one dispatcher thread
  * encodes each event once into a WebSocket frame and offers those bytes to every watcher's bounded
- * outbound queue, which never blocks: a watcher that cannot keep up is cut off, never the
- * controller or the other watchers. The frames of the newest {@link #RECENT} events (the small
- * ones) are kept for replays, so that watchers resuming together do not encode the same events
- * again each.
+ * outbound queue, which never blocks: a watcher whose queue is full catches up from the journal at
+ * its own pace, and one that reads nothing is cut off, never the controller or the other watchers.
+ * The frames of the newest {@link #RECENT} events (the small ones) are kept for replays, so that
+ * watchers resuming together do not encode the same events again each.
  */
 final class Hub implements AutoCloseable {
 

@@ -16,9 +16,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * virtual thread, because a session's send is not thread-safe. Messages are queued as whole frames
  * ({@link Frames}); the writer takes every frame queued by the time it wakes (up to {@link
  * #BATCH_BYTES}) and writes them with one socket write, so a burst costs one TLS write, not one per
- * message. Producers never block on it (except {@link #put}, used by the session's own reading
- * thread to replay history): when the queue is full, the queued messages are dropped and the
- * session is closed with 1008 and the revision to resume from.
+ * message. Live events never wait for it: when the queue is full, {@link #offer} refuses the event
+ * and the caller catches the watcher up from the journal with {@link #put}, which waits for room. A
+ * watcher is cut off (what is queued dropped, then close 1008 with the revision to resume from)
+ * only when no room comes within the put's timeout: it really does not read.
  */
 final class Outbound {
 
@@ -50,13 +51,20 @@ final class Outbound {
 
   private enum Kind {
     TEXT,
+    REPLY,
     PING,
     PONG,
     CLOSE
   }
 
-  /** {@code payload}: a TEXT item's frame or a PONG's payload; a CLOSE's reason and code. */
-  private record Item(Kind kind, String text, byte[] payload, long revision, int bytes) {}
+  /**
+   * {@code payload}: a TEXT or REPLY item's frame or a PONG's payload; a CLOSE's reason and code.
+   */
+  private record Item(Kind kind, String text, byte[] payload, long revision, int bytes) {
+    boolean frame() {
+      return kind == Kind.TEXT || kind == Kind.REPLY;
+    }
+  }
 
   private final Sink sink;
   private final int maxMessages;
@@ -70,6 +78,7 @@ final class Outbound {
   private final Condition notFull = lock.newCondition();
   private final ArrayDeque<Item> queue = new ArrayDeque<>();
   private long queuedBytes;
+  private int queuedReplies;
   private boolean closing;
   private boolean done;
   private volatile long lastRevision = -1;
@@ -102,7 +111,8 @@ final class Outbound {
   /**
    * Queues a frame ({@link Frames#text}, shared with other sessions: never changed) without
    * waiting; {@code revision} (or -1) is the event revision the stream has reached once it is sent.
-   * When the queue is full, the watcher is cut off. Returns whether it was queued.
+   * Returns whether it was queued: not when closing, nor when the queue is full (the watcher is not
+   * cut off for it: the caller catches it up with {@link #put}).
    */
   boolean offer(byte[] frame, long revision) {
     lock.lock();
@@ -112,7 +122,6 @@ final class Outbound {
       }
       int bytes = frame.length;
       if (queue.size() >= maxMessages || queuedBytes + bytes > maxBytes) {
-        overflow();
         return false;
       }
       add(new Item(Kind.TEXT, null, frame, revision, bytes));
@@ -124,8 +133,10 @@ final class Outbound {
 
   /**
    * Queues a response to a request: the byte bound does not apply (the client paces its requests,
-   * and one large answer, like a list of 10,000 services, must not cut it off), the message bound
-   * does. Returns whether it was queued.
+   * and one large answer, like a list of 10,000 services, must not cut it off), and the message
+   * bound counts the responses alone (events catching up fill the queue, and a watcher that asks
+   * meanwhile must not be cut off for it). More responses than that waiting: the client does not
+   * read them, and is cut off. Returns whether it was queued.
    */
   boolean reply(String text, long revision) {
     byte[] frame = Frames.text(text);
@@ -134,11 +145,11 @@ final class Outbound {
       if (closing) {
         return false;
       }
-      if (queue.size() >= maxMessages) {
+      if (queuedReplies >= maxMessages) {
         overflow();
         return false;
       }
-      add(new Item(Kind.TEXT, null, frame, revision, frame.length));
+      add(new Item(Kind.REPLY, null, frame, revision, frame.length));
       return true;
     } finally {
       lock.unlock();
@@ -147,12 +158,12 @@ final class Outbound {
 
   /**
    * Queues a frame ({@link Frames#text}), waiting at most {@code timeout} for room (a replay paced
-   * by the watcher); cuts the watcher off when there is none by then. Returns whether it was
-   * queued.
+   * by the watcher); cuts the watcher off when there is none by then: it has read nothing for that
+   * long. Returns whether it was queued.
    */
   boolean put(byte[] frame, long revision, Duration timeout) throws InterruptedException {
     long left = timeout.toNanos();
-    lock.lock();
+    lock.lockInterruptibly();
     try {
       int bytes = frame.length;
       while (!closing
@@ -246,6 +257,7 @@ final class Outbound {
       done = true;
       queue.clear();
       queuedBytes = 0;
+      queuedReplies = 0;
       notEmpty.signalAll();
       notFull.signalAll();
     } finally {
@@ -266,7 +278,10 @@ final class Outbound {
     }
   }
 
-  /** Cuts the watcher off as if its queue were full: 1008 with the revision to resume from. */
+  /**
+   * Cuts the watcher off (it fell further behind than the journal retains): what is queued is
+   * dropped, then 1008 with the revision to resume from.
+   */
   void cutOff() {
     lock.lock();
     try {
@@ -283,6 +298,7 @@ final class Outbound {
     closing = true;
     queue.clear();
     queuedBytes = 0;
+    queuedReplies = 0;
     add(new Item(Kind.CLOSE, null, null, POLICY_VIOLATION, 0));
     onClosing.run();
   }
@@ -290,7 +306,19 @@ final class Outbound {
   private void add(Item item) {
     queue.addLast(item);
     queuedBytes += item.bytes();
+    if (item.kind() == Kind.REPLY) {
+      queuedReplies++;
+    }
     notEmpty.signal();
+  }
+
+  private Item take() {
+    Item item = queue.removeFirst();
+    queuedBytes -= item.bytes();
+    if (item.kind() == Kind.REPLY) {
+      queuedReplies--;
+    }
+    return item;
   }
 
   private void drain() {
@@ -307,19 +335,18 @@ final class Outbound {
             return;
           }
           // every text frame queued by now, up to BATCH_BYTES, goes out in one write
-          Item first = queue.removeFirst();
+          Item first = take();
           batch.add(first);
           int bytes = first.bytes();
-          if (first.kind() == Kind.TEXT) {
+          if (first.frame()) {
             Item next;
             while ((next = queue.peekFirst()) != null
-                && next.kind() == Kind.TEXT
+                && next.frame()
                 && bytes + next.bytes() <= BATCH_BYTES) {
-              batch.add(queue.removeFirst());
+              batch.add(take());
               bytes += next.bytes();
             }
           }
-          queuedBytes -= bytes;
           notFull.signalAll();
         } finally {
           lock.unlock();
@@ -331,7 +358,7 @@ final class Outbound {
           }
           Item item = batch.getFirst();
           switch (item.kind()) {
-            case TEXT -> {
+            case TEXT, REPLY -> {
               writeFrames(batch);
               for (Item sent : batch) {
                 if (sent.revision() >= 0) {
@@ -367,6 +394,7 @@ final class Outbound {
         closing = true;
         queue.clear();
         queuedBytes = 0;
+        queuedReplies = 0;
         notFull.signalAll();
       } finally {
         lock.unlock();

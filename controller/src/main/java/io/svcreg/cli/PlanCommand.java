@@ -29,6 +29,8 @@ import picocli.CommandLine.Option;
           + " state; without --specs, the plan of the controller's own spec directory).",
       "Without --specs, the plan comes from the running controller (--server, or the defaults"
           + " of `svcreg get`: $SVCREG_SERVER, else {data}/api.url).",
+      "When the spec directory is in a Git work tree, the plan names the commit checked out"
+          + " there (JSON: sourceRevision).",
       "Exit codes (as kubectl diff): 0 no changes, 1 changes, 2 problems, bad usage or an error."
     })
 final class PlanCommand implements Callable<Integer> {
@@ -134,7 +136,7 @@ final class PlanCommand implements Callable<Integer> {
       }
     }
     SpecSet desired = SpecLoader.load(List.of(specs));
-    Plan plan = Planner.plan(desired, observed);
+    Plan plan = Planner.plan(desired, observed).withSourceRevision(Specs.revision(specs));
     switch (format) {
       case TEXT -> PlanText.render(plan, output);
       case JSON -> output.out().print(PlanJson.render(plan));

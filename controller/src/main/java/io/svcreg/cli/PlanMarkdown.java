@@ -10,10 +10,14 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * The plan as GitHub-flavoured Markdown for a pull-request comment: a heading with the counts, a
- * table of resource changes, the waves in a collapsible block, and the problems.
+ * The plan as GitHub-flavoured Markdown for a pull-request comment: a heading with the counts, the
+ * Git commit of the specs, a table of resource changes, the waves in a collapsible block, and the
+ * problems.
  */
 final class PlanMarkdown {
+
+  /** Hex digits of a commit's short form, as {@code git log --oneline} and GitHub show it. */
+  static final int SHORT_HASH = 7;
 
   private PlanMarkdown() {}
 
@@ -33,6 +37,7 @@ final class PlanMarkdown {
       b.append(", ").append(PlanSummary.plural(s.problems(), "problem"));
     }
     b.append("\n\n");
+    plan.sourceRevision().ifPresent(r -> b.append(commit(r)).append("\n\n"));
     if (s.noChanges()) {
       b.append(s.line()).append("\n\n");
     }
@@ -82,6 +87,18 @@ final class PlanMarkdown {
       b.append('\n');
     }
     return b.toString();
+  }
+
+  /**
+   * {@code Spec directory at commit `1a2b3c4` (1a2b3c4…, the full hash).}: the full hash outside
+   * code, where GitHub links it to the commit.
+   */
+  static String commit(String revision) {
+    return "Spec directory at commit "
+        + code(revision.substring(0, Math.min(SHORT_HASH, revision.length())))
+        + " ("
+        + revision
+        + ").";
   }
 
   private static String field(FieldChange f) {

@@ -25,6 +25,12 @@ final class PlanText {
     PrintWriter out = output.out();
     Style style = new Style(output.color());
     PlanSummary summary = PlanSummary.of(plan);
+    plan.sourceRevision()
+        .ifPresent(
+            r -> {
+              out.println(style.dim("Spec directory at Git commit " + r));
+              out.println();
+            });
     if (!plan.changes().isEmpty()) {
       out.println("svcreg will perform the following actions:");
       out.println();

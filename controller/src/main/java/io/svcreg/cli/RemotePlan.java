@@ -43,7 +43,9 @@ final class RemotePlan {
       try (SvcregClient c = Remote.connect(config.get())) {
         json = c.call("plan", params);
       }
-      Plan plan = parse(json);
+      // the server names its own spec directory's commit; for --specs, the client knows it
+      Plan plan =
+          specs == null ? parse(json) : parse(json).withSourceRevision(Specs.revision(specs));
       switch (format) {
         case TEXT -> PlanText.render(plan, output);
         case JSON -> output.out().print(PlanJson.render(plan));

@@ -6,8 +6,11 @@ import io.svcreg.core.Planner;
 import io.svcreg.schema.Problem;
 import io.svcreg.schema.SpecLoader;
 import io.svcreg.schema.SpecSet;
+import io.svcreg.source.GitRevision;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.TreeSet;
 
 /** Reading and checking spec files for the commands. */
@@ -21,6 +24,15 @@ final class Specs {
    * they declare.
    */
   record Checked(SpecSet specs, List<Problem> problems, int declared) {}
+
+  /**
+   * The Git commit checked out in the work tree that holds {@code specs} (a directory, or one spec
+   * file); empty outside a Git work tree.
+   */
+  static Optional<String> revision(Path specs) {
+    Path dir = Files.isDirectory(specs) ? specs : specs.toAbsolutePath().getParent();
+    return dir == null ? Optional.empty() : GitRevision.of(dir);
+  }
 
   /** Reads the paths and plans them against a fresh controller to find every static problem. */
   static Checked check(List<Path> paths) {

@@ -339,6 +339,7 @@ class ApiServerIT {
       JsonNode plan = c.request("plan", null).path("data");
       assertThat(plan.has("changes")).isTrue();
       assertThat(plan.path("problems")).isEmpty();
+      assertThat(plan.has("sourceRevision")).as("the spec directory is not in Git").isFalse();
 
       String net =
           """
@@ -352,6 +353,7 @@ class ApiServerIT {
               .path("data");
       // the given documents are the whole desired state: lo and db would go, other comes
       assertThat(docs.toString()).contains("other").contains("db");
+      assertThat(docs.has("sourceRevision")).isFalse();
       JsonNode broken =
           c.request(
                   "plan",
@@ -556,6 +558,36 @@ class ApiServerIT {
   }
 
   @Test
+  void subscribe_liveWatcherStopsReadingAWhile_catchesUpWithoutBeingCutOff() throws Exception {
+    // a watcher that does not read for a while (its writer did not run on a busy machine, or a
+    // burst came) fills its queue; that alone does not cut it off: it catches up from the journal,
+    // paced by what it reads, including the events committed while its queue was full
+    ApiServer small =
+        ApiServer.start(options().withLimits(1 << 20, 1024, 100, 200, 16, 4L << 20), app);
+    try (TestClient c = connect(small, read)) {
+      long from = app.store().lastRevision();
+      c.request("subscribe", Map.of("since", from));
+      c.stall();
+      for (int round = 0; round < 200 && !full(small, 16) && !closing(small); round++) {
+        journal(100, 4096);
+      }
+      assertThat(full(small, 16)).as("the watcher's queue is full").isTrue();
+      long last = journal(100, 4096);
+      c.resume();
+      for (long expect = from + 1; expect <= last; expect++) {
+        assertThat(c.event().path("revision").asLong()).isEqualTo(expect);
+      }
+      assertThat(small.hub().connections()).hasSize(1).noneMatch(Connection::cutOff);
+      long more = journal(3, 10);
+      for (long expect = last + 1; expect <= more; expect++) {
+        assertThat(c.event().path("revision").asLong()).isEqualTo(expect);
+      }
+    } finally {
+      small.close();
+    }
+  }
+
+  @Test
   void subscribe_filter_onlyNamedEvents() throws Exception {
     try (TestClient c = connect(server, admin)) {
       long from = app.store().lastRevision();
@@ -616,7 +648,7 @@ class ApiServerIT {
         ApiServer.start(
             options()
                 .withLimits(1 << 20, 1024, 100, 200, 256, 4L << 20)
-                .withTimings(Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofMinutes(5)),
+                .withTimings(Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofMinutes(5)),
             app);
     try (TestClient healthy = connect(small, read);
         TestClient stalled = connect(small, read)) {
@@ -626,12 +658,18 @@ class ApiServerIT {
       stalled.stall();
       long last = from;
       long received = from;
-      for (int round = 0; round < 200 && !cutOff(small); round++) {
+      // the healthy one has read every event at the end of a round: a full queue is the stalled
+      // one's; the round after finds no room in it, and the stalled one is cut off once it has
+      // read nothing for the replay timeout
+      boolean wasFull = false;
+      for (int round = 0; round < 200 && !cutOff(small) && !wasFull; round++) {
+        wasFull = full(small, 256);
         last = journal(100, 4096);
         while (received < last) {
           received = healthy.event().path("revision").asLong();
         }
       }
+      Waits.atMost(Duration.ofSeconds(20)).until(() -> cutOff(small));
       assertThat(cutOff(small)).as("the stalled watcher is cut off").isTrue();
       // the healthy watcher goes on
       long more = journal(10, 10);
@@ -667,8 +705,7 @@ class ApiServerIT {
         ApiServer.start(
             options()
                 .withLimits(1 << 20, 1024, 100, 200, 256, 4L << 20)
-                .withTimings(
-                    Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofMillis(200)),
+                .withTimings(Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofMillis(200)),
             app);
     try (TestClient healthy = connect(small, read);
         TestClient stalled = connect(small, read)) {
@@ -677,7 +714,11 @@ class ApiServerIT {
       stalled.request("subscribe", Map.of("since", from));
       stalled.stall();
       long received = from;
-      for (int round = 0; round < 200 && small.hub().connections().size() == 2; round++) {
+      boolean wasFull = false;
+      for (int round = 0;
+          round < 200 && small.hub().connections().size() == 2 && !wasFull;
+          round++) {
+        wasFull = full(small, 256);
         long last = journal(100, 4096);
         while (received < last) {
           received = healthy.event().path("revision").asLong();
@@ -693,6 +734,17 @@ class ApiServerIT {
   private static boolean cutOff(ApiServer s) {
     return s.hub().connections().stream().anyMatch(Connection::cutOff)
         || s.hub().connections().size() < 2;
+  }
+
+  /** Whether a connection is being closed or gone (of one). */
+  private static boolean closing(ApiServer s) {
+    return s.hub().connections().size() != 1
+        || s.hub().connections().stream().anyMatch(Connection::cutOff);
+  }
+
+  /** Whether a connection's outbound queue holds {@code limit} messages (it has no room). */
+  private static boolean full(ApiServer s, int limit) {
+    return s.hub().connections().stream().anyMatch(c -> c.queued() >= limit);
   }
 
   // ------------------------------------------------------------------ RFC 6455

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 class OutboundTest {
@@ -76,21 +77,74 @@ class OutboundTest {
   }
 
   @Test
-  void offer_queueFull_cutOffWith1008AndTheRevisionSentLast() {
+  void offer_queueFull_refusedWithoutCuttingOff() {
     RecordingSink sink = new RecordingSink();
-    Outbound out = new Outbound(sink, 4, 1 << 20, () -> {}, () -> {});
-    out.offer(Frames.text("m0"), 7);
-    Waits.atMost(Duration.ofSeconds(10)).until(() -> out.depth() == 0);
-    for (int i = 1; i <= 4; i++) {
-      assertThat(out.offer(Frames.text("m" + i), 7 + i)).isTrue();
-    }
-    assertThat(out.offer(Frames.text("m5"), 12)).isFalse();
+    Outbound out = full(sink, 0);
+    assertThat(out.offer(Frames.text("m5"), 5)).isFalse();
+    assertThat(out.closing()).isFalse();
+    assertSentWithoutClose(sink, out, 4);
+  }
+
+  @Test
+  void put_queueFull_waitsUntilTheWriterMakesRoom() throws Exception {
+    RecordingSink sink = new RecordingSink();
+    Outbound out = full(sink, 0);
+    AtomicBoolean queued = new AtomicBoolean();
+    Thread put =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    queued.set(out.put(Frames.text("m5"), 5, Duration.ofSeconds(30)));
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> put.getState() == Thread.State.TIMED_WAITING);
+    assertThat(out.depth()).isEqualTo(4);
+    assertSentWithoutClose(sink, out, 5);
+    put.join();
+    assertThat(queued).isTrue();
+  }
+
+  @Test
+  void put_noRoomWithinTheTimeout_cutOffWith1008AndTheRevisionSentLast() throws Exception {
+    RecordingSink sink = new RecordingSink();
+    Outbound out = full(sink, 7);
+    assertThat(out.put(Frames.text("m5"), 12, Duration.ofMillis(100))).isFalse();
     assertThat(out.closing()).isTrue();
     sink.release.countDown();
     Waits.atMost(Duration.ofSeconds(10)).until(() -> sink.closes.size() == 1);
     // what was queued is dropped; the watcher resumes after the one event it got
     assertThat(sink.messages()).containsExactly("m0");
     assertThat(sink.closes).containsExactly("1008 outbound queue full; resume with since=7");
+  }
+
+  @Test
+  void reply_queueFullOfEvents_queuedWithoutCuttingOff() {
+    RecordingSink sink = new RecordingSink();
+    Outbound out = full(sink, 0);
+    assertThat(out.reply("m5", -1)).isTrue();
+    assertThat(out.closing()).isFalse();
+    sink.release.countDown();
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> sink.messages().size() == 6);
+    assertThat(sink.messages()).containsExactlyElementsOf(names(6));
+  }
+
+  @Test
+  void reply_moreRepliesWaitingThanTheBound_cutOff() {
+    RecordingSink sink = new RecordingSink();
+    Outbound out = new Outbound(sink, 4, 1 << 20, () -> {}, () -> {});
+    out.reply("m0", -1);
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> out.depth() == 0);
+    for (int i = 1; i <= 4; i++) {
+      assertThat(out.reply("m" + i, -1)).isTrue();
+    }
+    assertThat(out.reply("m5", -1)).isFalse();
+    assertThat(out.closing()).isTrue();
+    sink.release.countDown();
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> sink.closes.size() == 1);
+    assertThat(sink.messages()).containsExactly("m0");
   }
 
   @Test
@@ -107,6 +161,28 @@ class OutboundTest {
     Waits.atMost(Duration.ofSeconds(10)).until(() -> out.lastRevision() == 999);
     assertThat(sink.writes).allSatisfy(w -> assertThat(w.length).isLessThanOrEqualTo(64 * 1024));
     assertThat(sink.writes.size()).isGreaterThan(2);
+  }
+
+  /**
+   * A writer for 4 messages whose first write ("m0", revision {@code first}) is in flight and whose
+   * queue is full with "m1" to "m4" (revisions {@code first + 1} on).
+   */
+  private static Outbound full(RecordingSink sink, long first) {
+    Outbound out = new Outbound(sink, 4, 1 << 20, () -> {}, () -> {});
+    out.offer(Frames.text("m0"), first);
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> out.depth() == 0);
+    for (int i = 1; i <= 4; i++) {
+      assertThat(out.offer(Frames.text("m" + i), first + i)).isTrue();
+    }
+    return out;
+  }
+
+  /** Lets the writer go on; it sends "m0" to "m{last}" (revisions 0 to {@code last}), no close. */
+  private static void assertSentWithoutClose(RecordingSink sink, Outbound out, int last) {
+    sink.release.countDown();
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> out.lastRevision() == last);
+    assertThat(sink.messages()).containsExactlyElementsOf(names(last + 1));
+    assertThat(sink.closes).isEmpty();
   }
 
   private static List<String> names(int n) {

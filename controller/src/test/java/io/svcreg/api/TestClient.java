@@ -110,7 +110,7 @@ final class TestClient implements AutoCloseable {
       }
       long left = deadline - System.nanoTime();
       if (left <= 0) {
-        throw new AssertionError("no response to " + id + "; closed: " + listener.closed);
+        throw new AssertionError("no response to " + id + "; " + listener.ended());
       }
       JsonNode next = listener.incoming.poll(Math.min(left, 50_000_000L), TimeUnit.NANOSECONDS);
       if (next != null) {
@@ -137,7 +137,7 @@ final class TestClient implements AutoCloseable {
     while (listener.events.isEmpty()) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
-        throw new AssertionError("no event; closed: " + listener.closed);
+        throw new AssertionError("no event; " + listener.ended());
       }
       JsonNode next = listener.incoming.poll(Math.min(left, 50_000_000L), TimeUnit.NANOSECONDS);
       if (next != null) {
@@ -200,6 +200,11 @@ final class TestClient implements AutoCloseable {
     final CompletableFuture<Closed> closed = new CompletableFuture<>();
     final AtomicBoolean stalled = new AtomicBoolean();
     private final StringBuilder partial = new StringBuilder();
+
+    /** How the connection ended so far, for a failure message. */
+    String ended() {
+      return closed.isDone() ? "closed: " + closed.join() : "still open";
+    }
 
     void take(JsonNode n) {
       if (n.path("type").asText().equals("event")) {

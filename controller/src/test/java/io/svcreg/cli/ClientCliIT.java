@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.svcreg.Waits;
 import io.svcreg.client.LiveApi;
 import io.svcreg.core.Snapshot;
+import io.svcreg.schema.Json;
+import io.svcreg.source.Git;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -25,10 +27,14 @@ class ClientCliIT {
   @TempDir static Path tmp;
   @TempDir Path work;
   static LiveApi live;
+  static String specsCommit;
 
   @BeforeAll
-  static void start() {
+  static void start() throws IOException {
+    // the controller's spec directory is a Git work tree; its specs are committed once it runs
+    Git git = Git.init(Files.createDirectories(tmp.resolve("specs")));
     live = LiveApi.start(tmp);
+    specsCommit = git.commitAll("specs");
   }
 
   @AfterAll
@@ -363,5 +369,48 @@ class ClientCliIT {
 
     assertThat(run.exitCode()).as(run.toString()).isEqualTo(Cli.CHANGES);
     assertThat(run.out()).contains("\"key\": \"Service/web\"");
+    // other-specs is not in a Git work tree; the controller's commit is not the one planned
+    assertThat(sourceRevision(run)).isEmpty();
+  }
+
+  @Test
+  void planThroughServer_ownSpecsInGit_namesTheControllersCommitInEveryFormat() {
+    // the commit is seen by the spec directory's watcher, or by its rescan (every 30 s)
+    Waits.atMost(Duration.ofSeconds(60))
+        .until(() -> sourceRevision(svcreg("plan", "-o", "json")).equals(specsCommit));
+
+    assertThat(svcreg("plan", "-o", "markdown").out())
+        .contains(
+            "\n\nSpec directory at commit `"
+                + specsCommit.substring(0, 7)
+                + "` ("
+                + specsCommit
+                + ").\n\n");
+    assertThat(svcreg("plan").out()).startsWith("Spec directory at Git commit " + specsCommit);
+  }
+
+  @Test
+  void planThroughServer_specsInAnotherGitWorkTree_thatCommit() throws IOException {
+    Path specs = Files.createDirectories(work.resolve("specs"));
+    for (String f : List.of("network.yaml", "web.yaml")) {
+      Files.copy(live.specs().resolve(f), specs.resolve(f));
+    }
+    String head = Git.init(work).commitAll("a copy");
+
+    CliRun run =
+        svcreg(
+            "plan", "--specs", specs.toString(), "--server", live.url().toString(), "-o", "json");
+
+    assertThat(run.exitCode()).as(run.toString()).isIn(Cli.OK, Cli.CHANGES);
+    assertThat(sourceRevision(run)).isEqualTo(head);
+  }
+
+  /** The {@code sourceRevision} of a {@code plan -o json} run ("" when absent). */
+  private static String sourceRevision(CliRun run) {
+    try {
+      return Json.mapper().readTree(run.out()).path("sourceRevision").asText("");
+    } catch (IOException e) {
+      throw new AssertionError("not JSON: " + run, e);
+    }
   }
 }

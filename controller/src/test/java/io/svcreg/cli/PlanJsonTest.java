@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.svcreg.core.Plan;
 import io.svcreg.schema.Json;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class PlanJsonTest {
@@ -27,9 +29,26 @@ class PlanJsonTest {
 
   @Test
   void render_roundTrips_toTheSamePlan() throws Exception {
-    Plan plan = Plans.mixed();
+    for (Plan plan :
+        List.of(Plans.mixed(), Plans.mixed().withSourceRevision(Optional.of(Plans.REVISION)))) {
+      assertThat(Json.mapper().readValue(PlanJson.render(plan), Plan.class)).isEqualTo(plan);
+    }
+  }
 
-    assertThat(Json.mapper().readValue(PlanJson.render(plan), Plan.class)).isEqualTo(plan);
+  @Test
+  void render_specsInAGitWorkTree_topLevelSourceRevision() throws Exception {
+    Plan plan = Plans.noChanges().withSourceRevision(Optional.of(Plans.REVISION));
+
+    JsonNode json = Json.mapper().readTree(PlanJson.render(plan));
+
+    assertThat(json.get("sourceRevision").asText()).isEqualTo(Plans.REVISION);
+  }
+
+  @Test
+  void render_specsNotInGit_noSourceRevision() throws Exception {
+    JsonNode json = Json.mapper().readTree(PlanJson.render(Plans.mixed()));
+
+    assertThat(json.has("sourceRevision")).isFalse();
   }
 
   @Test

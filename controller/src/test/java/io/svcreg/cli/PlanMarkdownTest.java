@@ -2,6 +2,8 @@ package io.svcreg.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.svcreg.core.Plan;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class PlanMarkdownTest {
@@ -42,6 +44,37 @@ class PlanMarkdownTest {
   void render_mixedPlan_listsProblemsWithLocation() {
     assertThat(PlanMarkdown.render(Plans.mixed()))
         .contains("- `specs/bad.yaml:7:11`: `spec.endpoints[0].port`: must be 1-65535\n");
+  }
+
+  /** The line under the heading of a plan of specs at {@link Plans#REVISION}. */
+  private static final String COMMIT_LINE =
+      "Spec directory at commit `0123456` (" + Plans.REVISION + ").\n\n";
+
+  private static String renderInGit(Plan plan) {
+    return PlanMarkdown.render(plan.withSourceRevision(Optional.of(Plans.REVISION)));
+  }
+
+  @Test
+  void render_specsInAGitWorkTree_namesTheCommitUnderTheHeading() {
+    assertThat(renderInGit(Plans.mixed()))
+        .startsWith(
+            "### svcreg plan: 2 to create, 1 to update, 1 to delete, 4 unchanged, 1 problem\n\n"
+                + COMMIT_LINE
+                + "| | Resource |");
+  }
+
+  @Test
+  void render_noChangesInAGitWorkTree_commitThenNoChanges() {
+    assertThat(renderInGit(Plans.noChanges()))
+        .isEqualTo(
+            "### svcreg plan: no changes\n\n"
+                + COMMIT_LINE
+                + "No changes. Desired state matches observed state.\n\n");
+  }
+
+  @Test
+  void render_specsNotInGit_noCommitLine() {
+    assertThat(PlanMarkdown.render(Plans.mixed())).doesNotContain("commit");
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.svcreg.core.Plan;
 import io.svcreg.schema.Ipv4;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class PlanTextTest {
@@ -72,6 +73,24 @@ class PlanTextTest {
 
     assertThat(out.toString()).isEqualTo("No changes. Desired state matches observed state.\n");
     assertThat(err.toString()).isEmpty();
+  }
+
+  @Test
+  void render_specsInAGitWorkTree_firstLineNamesTheCommit() {
+    render(Plans.noChanges().withSourceRevision(Optional.of(Plans.REVISION)), false);
+
+    assertThat(out.toString())
+        .isEqualTo(
+            "Spec directory at Git commit "
+                + Plans.REVISION
+                + "\n\nNo changes. Desired state matches observed state.\n");
+  }
+
+  @Test
+  void render_specsNotInGit_noCommitLine() {
+    render(Plans.mixed(), false);
+
+    assertThat(out.toString()).doesNotContain("commit").startsWith("svcreg will perform");
   }
 
   @Test

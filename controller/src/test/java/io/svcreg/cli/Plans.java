@@ -57,6 +57,9 @@ final class Plans {
         List.of(new Problem("specs/bad.yaml", 7, 11, "spec.endpoints[0].port", "must be 1-65535")));
   }
 
+  /** A full (40 hex digits) Git commit hash for plans of specs in a Git work tree. */
+  static final String REVISION = "0123456789abcdef0123456789abcdef01234567";
+
   /** A plan that changes nothing, with three resources as they are. */
   static Plan noChanges() {
     return new Plan(List.of(), 3, List.of(), List.of());

@@ -55,6 +55,22 @@ class PlanJsonSchemaIT {
     assertThat(ajv(Json.mapper().writeValueAsString(json))).contains("waves[0].actions[0].extra");
   }
 
+  @Test
+  void planOfSpecsInAGitWorkTree_conformsToThePlanSchema() throws Exception {
+    Plan plan =
+        everything().withSourceRevision(Optional.of("0123456789abcdef".repeat(2) + "01234567"));
+
+    assertThat(ajv(Json.mapper().writeValueAsString(plan))).isEqualTo("valid");
+  }
+
+  @Test
+  void planJson_sourceRevisionNotACommitHash_isRejectedByTheSchema() throws Exception {
+    ObjectNode json = (ObjectNode) Json.mapper().valueToTree(everything());
+    json.put("sourceRevision", "main");
+
+    assertThat(ajv(Json.mapper().writeValueAsString(json))).contains("sourceRevision");
+  }
+
   private static Plan everything() {
     Ipv4 ip = Ipv4.of("127.0.0.2");
     List<Action> actions =

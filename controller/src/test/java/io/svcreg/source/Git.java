@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the real {@code git} in a test repository (its own identity, no signing, no hooks). */
-final class Git {
+public final class Git {
 
   private final Path dir;
 
@@ -17,7 +17,7 @@ final class Git {
   }
 
   /** {@code git init -b main} in {@code dir}, with a user name and e-mail in its config. */
-  static Git init(Path dir) {
+  public static Git init(Path dir) {
     Git g = new Git(dir);
     g.run("init", "-q", "-b", "main");
     g.run("config", "user.name", "Test");
@@ -27,18 +27,19 @@ final class Git {
   }
 
   /** Stages everything and commits; returns the new HEAD. */
-  String commitAll(String message) {
+  public String commitAll(String message) {
     run("add", "-A");
     run("commit", "-q", "--allow-empty", "-m", message);
     return head();
   }
 
-  String head() {
+  /** The commit checked out. */
+  public String head() {
     return run("rev-parse", "HEAD").strip();
   }
 
   /** Runs git with these arguments; returns its output; fails the test on a non-zero exit. */
-  String run(String... args) {
+  public String run(String... args) {
     List<String> cmd = new ArrayList<>(List.of("git", "-C", dir.toString()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

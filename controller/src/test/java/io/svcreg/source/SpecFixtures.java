@@ -7,11 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Spec documents and package directories for tests. */
-final class SpecFixtures {
+public final class SpecFixtures {
 
   private SpecFixtures() {}
 
-  static String network(String name) {
+  /** A local network {@code name} on 127.0.0.0/8. */
+  public static String network(String name) {
     return """
         apiVersion: svcreg.io/v1
         kind: Network

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.svcreg.schema.Json;
+import io.svcreg.source.Git;
+import io.svcreg.source.SpecFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,8 +60,35 @@ class PlanJsonOutputIT {
             300,
             List.of(ROOT.resolve("tools/svcreg").toString(), "plan", "--specs=specs", "-o=json"));
     assertThat(plan.exitCode()).as(plan.stderr()).isEqualTo(2);
-    assertThat(Json.mapper().readTree(plan.stdout()).get("problems")).isNotEmpty();
+    JsonNode json = Json.mapper().readTree(plan.stdout());
+    assertThat(json.get("problems")).isNotEmpty();
+    assertThat(json.has("sourceRevision")).as("not in a Git work tree").isFalse();
 
+    assertThat(ajv(plan.stdout())).isEqualTo("valid");
+  }
+
+  @Test
+  void planJson_specsInAGitWorkTree_carriesItsCommitAndConforms() throws IOException {
+    Path specs = Files.createDirectories(tmp.resolve("repo/specs"));
+    Files.writeString(specs.resolve("net.yaml"), SpecFixtures.network("lab"));
+    String head = Git.init(tmp.resolve("repo")).commitAll("specs");
+
+    Proc plan =
+        Proc.run(
+            tmp,
+            Map.of(),
+            300,
+            List.of(
+                ROOT.resolve("tools/svcreg").toString(),
+                "plan",
+                "--specs",
+                specs.toString(),
+                "-o",
+                "json"));
+
+    assertThat(plan.exitCode()).as(plan.stderr()).isEqualTo(1);
+    assertThat(Json.mapper().readTree(plan.stdout()).path("sourceRevision").asText())
+        .isEqualTo(head);
     assertThat(ajv(plan.stdout())).isEqualTo("valid");
   }
 
