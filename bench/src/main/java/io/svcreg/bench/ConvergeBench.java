@@ -46,6 +46,7 @@ public final class ConvergeBench {
   private final Path dataDir;
   private final int workers;
   private final boolean keep;
+  private Process shell;
 
   private ConvergeBench(PrintStream out, Path dir, Path dataDir, int workers, boolean keep) {
     this.out = out;
@@ -110,14 +111,15 @@ public final class ConvergeBench {
       Path root = Files.createTempDirectory(dir, "svcreg-converge-");
       Path data = Files.createTempDirectory(dataDir, "svcreg-converge-data-");
       try {
-        Duration shell = shellLoop(root.resolve("shell"), size);
+        Duration peer = shellLoop(root.resolve("shell"), size);
+        stopShell(root);
         Result r = converge(root, data, size, size == restart);
-        colds.add(new Cold(size, r.wall(), r.cpu(), shell));
+        colds.add(new Cold(size, r.wall(), r.cpu(), peer));
         if (r.restart() != null) {
           restarted = r.restart();
         }
       } finally {
-        TinyPackage.killAll(root.resolve("shell/opt"));
+        stopShell(root);
         TinyPackage.killAll(data.resolve("opt"));
         if (!keep) {
           BenchFiles.delete(root);
@@ -277,49 +279,59 @@ public final class ConvergeBench {
 
   /**
    * The peer: a plain shell loop that copies each of {@code size} packages into an install root and
-   * starts it detached, as a user without svcreg would; the time it takes.
+   * starts it detached, as a user without svcreg would; the time until every one runs. The shell
+   * stays the parent of what it started (and reaps it once {@link #stopShell} killed it).
    */
-  private static Duration shellLoop(Path root, int size) throws IOException, InterruptedException {
+  private Duration shellLoop(Path root, int size) throws IOException, InterruptedException {
     Fleet fleet = Fleet.write(root, size, "127.78.0.0/16");
     Path opt = root.resolve("opt");
     Files.createDirectories(opt);
     String script =
         """
-        set -e
         cd "$1"
         for pkg in packages/*; do
           name=${pkg#packages/}
           home="$PWD/opt/$name-1.0.0"
           cp -r "$pkg" "$home"
           mkdir -p "$home/logs"
-          (cd "$home" && SERVICE_NAME=$name SERVICE_HOME=$home \\
-            setsid ./scripts/start.sh </dev/null >>logs/service.log 2>&1 &)
+          (cd "$home" && SERVICE_NAME=$name SERVICE_HOME=$home \
+            exec setsid ./scripts/start.sh </dev/null >>logs/service.log 2>&1) &
         done
+        wait
         """;
     if (fleet.size() != size) {
       throw new IllegalStateException("fleet of " + fleet.size());
     }
     long t0 = System.nanoTime();
-    Process p =
+    shell =
         new ProcessBuilder("bash", "-c", script, "bash", root.toString())
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start();
-    if (p.waitFor() != 0) {
-      throw new IllegalStateException("the shell loop failed with code " + p.exitValue());
-    }
     // started detached: wait until each has written its pid file (it runs then)
     long deadline = System.nanoTime() + WAIT.toNanos();
     for (int i = 0; i < size; i++) {
       Path pid = opt.resolve(Fleet.name(i) + "-1.0.0/run/service.pid");
       while (!Files.exists(pid)) {
-        if (System.nanoTime() > deadline) {
+        if (System.nanoTime() > deadline || !shell.isAlive()) {
           throw new IllegalStateException("the shell loop's " + Fleet.name(i) + " did not start");
         }
         Thread.sleep(5);
       }
     }
     return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  /** Kills what the shell loop started; the shell reaps it and ends. */
+  private void stopShell(Path root) throws InterruptedException {
+    if (shell == null) {
+      return;
+    }
+    TinyPackage.killAll(root.resolve("shell/opt"));
+    if (!shell.waitFor(30, TimeUnit.SECONDS)) {
+      shell.destroyForcibly();
+    }
+    shell = null;
   }
 
   private static double seconds(Duration d) {

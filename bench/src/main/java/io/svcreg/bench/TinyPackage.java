@@ -7,6 +7,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
@@ -70,15 +73,25 @@ final class TinyPackage {
     } catch (IOException e) {
       return 0;
     }
-    int killed = 0;
+    List<ProcessHandle> dying = new ArrayList<>();
     for (Path f : pidFiles) {
       Optional<ProcessHandle> p = ours(f);
       if (p.isPresent() && p.get().destroyForcibly()) {
-        p.get().onExit().join();
-        killed++;
+        dying.add(p.get());
       }
     }
-    return killed;
+    for (ProcessHandle p : dying) {
+      try {
+        // a child of ours ends when reaped; an orphan whose reaper is gone stays a zombie
+        p.onExit().get(5, TimeUnit.SECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        // killed; not reaped by us
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return dying.size();
   }
 
   private static Optional<ProcessHandle> ours(Path pidFile) {

@@ -129,13 +129,29 @@ final class ProcFs {
     return env;
   }
 
+  /** The pid a {@code /proc} entry names, or -1 for the other entries. */
+  private static long pidOf(String name) {
+    if (name.isEmpty() || name.length() > 18) {
+      return -1;
+    }
+    long pid = 0;
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      pid = pid * 10 + (c - '0');
+    }
+    return pid;
+  }
+
   private static List<Long> pids() {
     List<Long> pids = new ArrayList<>();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC)) {
       for (Path p : entries) {
-        String name = p.getFileName().toString();
-        if (!name.isEmpty() && name.chars().allMatch(Character::isDigit)) {
-          pids.add(Long.parseLong(name));
+        long pid = pidOf(p.getFileName().toString());
+        if (pid > 0) {
+          pids.add(pid);
         }
       }
       return pids;
