@@ -25,9 +25,11 @@ import java.util.logging.Logger;
  * exec sleep}, no health check, a {@code stop.sh} that stops them), in process with a store on
  * disk: 1,000 and 10,000 services from nothing to all running, one commit that changes the env of
  * all 1,000 until every one runs again with a new process, and the controller's CPU per service at
- * both sizes. Beside each cold start, a plain shell loop does the same work (copy each package,
- * start it detached) as the peer a user would otherwise write. Prints the figures against the
- * targets; exits 1 when one is missed. Kills every service it started.
+ * both sizes. Specs, packages and install directories go to {@code --dir} ({@code /dev/shm} when
+ * writable), the store to {@code --data-dir} (a disk: every commit syncs). Beside each cold start,
+ * a plain shell loop does the same work (copy each package, start it detached) as the peer a user
+ * would otherwise write. Prints the figures against the targets; exits 1 when one is missed. Kills
+ * every service it started.
  */
 public final class ConvergeBench {
 
@@ -120,7 +122,7 @@ public final class ConvergeBench {
         }
       } finally {
         stopShell(root);
-        TinyPackage.killAll(data.resolve("opt"));
+        TinyPackage.killAll(root.resolve("opt"));
         if (!keep) {
           BenchFiles.delete(root);
           BenchFiles.delete(data);
@@ -193,13 +195,12 @@ public final class ConvergeBench {
     long t0 = System.nanoTime();
     ControllerApp.Config config =
         new ControllerApp.Config(
-                specs,
-                data,
-                data.resolve("opt"),
-                Duration.ofMillis(100),
-                SpecSource.Options.DEFAULTS.rescanInterval(),
-                io.svcreg.loop.Controller.Options.DEFAULTS.withWorkers(workers))
-            .withInstallRoot(data.resolve("opt"));
+            specs,
+            data,
+            root.resolve("opt"),
+            Duration.ofMillis(100),
+            SpecSource.Options.DEFAULTS.rescanInterval(),
+            io.svcreg.loop.Controller.Options.DEFAULTS.withWorkers(workers));
     try (ControllerApp app = ControllerApp.start(config)) {
       Map<String, Long> pids = awaitRunning(app, size, Map.of(), t0, "cold start");
       Duration wall = Duration.ofNanos(System.nanoTime() - t0);
