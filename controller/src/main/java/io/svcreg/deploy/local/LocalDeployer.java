@@ -18,7 +18,6 @@ import io.svcreg.deploy.StopStep;
 import io.svcreg.deploy.UninstallOutcome;
 import io.svcreg.schema.SpecDuration;
 import java.io.IOException;
-import java.lang.ProcessBuilder.Redirect;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.nio.file.DirectoryStream;
@@ -258,12 +257,7 @@ public final class LocalDeployer implements Deployer {
     try {
       Files.createDirectories(log.getParent());
       offset = Files.exists(log) ? Files.size(log) : 0;
-      p =
-          Scripts.spawn(
-              home,
-              home.resolve("scripts/start.sh"),
-              environment(launch, home),
-              Redirect.appendTo(log.toFile()));
+      p = Scripts.spawn(home, home.resolve("scripts/start.sh"), environment(launch, home), log);
     } catch (IOException e) {
       return new StartOutcome.Failed(
           DeployReasons.START_FAILED,
@@ -414,7 +408,8 @@ public final class LocalDeployer implements Deployer {
       Path logs = log(home).getParent();
       Files.createDirectories(logs);
       out = Files.createTempFile(logs, "health-", ".out");
-      p = Scripts.spawn(home, file, environment(launch, home), Redirect.to(out.toFile()));
+      // a new, empty file: the script's output is appended to it
+      p = Scripts.spawn(home, file, environment(launch, home), out);
       Process check = p;
       if (!waiter.until(timeout, () -> !check.isAlive())) {
         Scripts.signalGroup(check.pid(), "KILL");
@@ -488,7 +483,7 @@ public final class LocalDeployer implements Deployer {
     try {
       Path log = log(home);
       Files.createDirectories(log.getParent());
-      s = Scripts.spawn(home, script, env, Redirect.appendTo(log.toFile()));
+      s = Scripts.spawn(home, script, env, log);
     } catch (IOException e) {
       LOG.log(
           Level.WARNING,

@@ -23,18 +23,24 @@ final class Scripts {
   private Scripts() {}
 
   /**
-   * Starts {@code script} in {@code home} with exactly {@code env}, its output going to {@code
-   * output}. The Java child is never a process group leader, so {@code setsid} does not fork: the
-   * returned process is the script itself (and, if it execs, the service).
+   * Starts {@code script} in {@code home} with exactly {@code env}, its stdout and stderr appended
+   * to {@code log}. The Java child is never a process group leader, so {@code setsid} does not
+   * fork: the returned process is the script itself (and, if it execs, the service).
+   *
+   * <p>Both streams are redirected to the file rather than merged ({@code redirectErrorStream}):
+   * the JDK keeps a pipe open in the controller for each live child started with merged streams, so
+   * a fleet of thousands of services would hold thousands of descriptors, which every later start
+   * walks through to close them in the child.
    */
-  static Process spawn(Path home, Path script, Map<String, String> env, Redirect output)
+  static Process spawn(Path home, Path script, Map<String, String> env, Path log)
       throws IOException {
+    Redirect append = Redirect.appendTo(log.toFile());
     ProcessBuilder pb =
         new ProcessBuilder(SETSID, script.toString())
             .directory(home.toFile())
             .redirectInput(Redirect.from(DEV_NULL))
-            .redirectErrorStream(true)
-            .redirectOutput(output);
+            .redirectOutput(append)
+            .redirectError(append);
     pb.environment().clear();
     pb.environment().putAll(env);
     return pb.start();
@@ -52,8 +58,8 @@ final class Scripts {
       Process kill =
           new ProcessBuilder(KILL, "-s", signal, "--", "-" + pgid)
               .redirectInput(Redirect.from(DEV_NULL))
-              .redirectErrorStream(true)
               .redirectOutput(Redirect.DISCARD)
+              .redirectError(Redirect.DISCARD)
               .start();
       if (!kill.waitFor(5, TimeUnit.SECONDS)) {
         kill.destroyForcibly();

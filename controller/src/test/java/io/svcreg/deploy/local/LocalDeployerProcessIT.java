@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -602,5 +603,29 @@ class LocalDeployerProcessIT {
     assertThat(newDeployer(FAST).uninstall("orphan"))
         .isEqualTo(new UninstallOutcome.Uninstalled(List.of("1.0.0")));
     assertThat(ProcFs.groupAlive(lost.pid())).isFalse();
+  }
+
+  @Test
+  void start_manyServices_controllerHoldsNoDescriptorPerRunningService() throws IOException {
+    int n = 20;
+    for (int i = 0; i < n; i++) {
+      install("fd-" + i, handMade("fd-" + i, "echo up >&2; exec sleep 1000", "exit 0", null));
+    }
+    int before = openDescriptors();
+
+    for (int i = 0; i < n; i++) {
+      start(deployer, launch("fd-" + i, "127.0.0.45", 9));
+    }
+
+    assertThat(openDescriptors() - before)
+        .as("descriptors the controller keeps open for %d running services", n)
+        .isLessThan(n / 2);
+    assertThat(log("fd-0")).as("stderr still goes to the service's log").contains("up");
+  }
+
+  private static int openDescriptors() throws IOException {
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return (int) fds.count();
+    }
   }
 }
