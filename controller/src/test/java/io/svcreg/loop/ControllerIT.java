@@ -9,6 +9,7 @@ import io.svcreg.schema.Condition;
 import io.svcreg.schema.ConditionStatus;
 import io.svcreg.schema.HealthState;
 import io.svcreg.schema.Ipv4;
+import io.svcreg.schema.Json;
 import io.svcreg.schema.Phase;
 import io.svcreg.schema.SpecLoader;
 import io.svcreg.store.Event;
@@ -346,6 +347,13 @@ class ControllerIT {
     rig.start();
     rig.awaitRunning(CONVERGE, "svc");
     assertThat(rig.service("svc").status().sourceRevision()).contains(first);
+    assertThat(rig.events().stream().filter(e -> e.key().equals("Service/svc")).toList())
+        .as("the loop's events name the commit it worked from")
+        .isNotEmpty()
+        .allSatisfy(
+            e ->
+                assertThat(Json.mapper().readTree(e.dataJson()).path("sourceRevision").asText())
+                    .isEqualTo(first));
 
     // edited first, committed after the edit was applied (as a user does)
     rig.write("svc.yaml", rig.service("svc", "1.0.0", "svc-1").label("rev", "2").toString());
