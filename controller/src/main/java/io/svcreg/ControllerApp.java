@@ -1,15 +1,21 @@
 package io.svcreg;
 
+import io.svcreg.api.ApiServer;
+import io.svcreg.api.ControllerPort;
 import io.svcreg.core.Snapshot;
 import io.svcreg.core.SvcregException;
 import io.svcreg.deploy.Deployer;
 import io.svcreg.deploy.local.LocalDeployer;
 import io.svcreg.deploy.ssh.RemoteDeployers;
 import io.svcreg.deploy.ssh.SshDeployer;
+import io.svcreg.loop.ActionReceipt;
 import io.svcreg.loop.Controller;
+import io.svcreg.loop.ServiceCommand;
+import io.svcreg.loop.WorkQueue;
+import io.svcreg.registry.Registry;
 import io.svcreg.schema.NetworkSpec;
 import io.svcreg.schema.NetworkType;
-import io.svcreg.schema.SpecSet;
+import io.svcreg.schema.ResourceKey;
 import io.svcreg.source.SpecSource;
 import io.svcreg.store.InventoryEntry;
 import io.svcreg.store.Store;
@@ -42,7 +48,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * A running controller: the store, the local deployer, the reconcile loop, the spec source and the
  * periodic resync, wired together. {@code serve} and the tests start it the same way.
  */
-public final class ControllerApp implements AutoCloseable {
+public final class ControllerApp implements ControllerPort, AutoCloseable {
 
   private static final Logger LOG = System.getLogger(ControllerApp.class.getName());
 
@@ -77,12 +83,6 @@ public final class ControllerApp implements AutoCloseable {
     }
   }
 
-  /**
-   * The desired state the loop took from a reading of the spec directory, and the Git commit the
-   * directory was at (empty when it is not in a Git work tree).
-   */
-  public record Desired(SpecSet specs, Optional<String> sourceRevision) {}
-
   private final Config config;
   private final Store store;
   private final LocalDeployer local;
@@ -91,7 +91,7 @@ public final class ControllerApp implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final CompletableFuture<Void> specsRead = new CompletableFuture<>();
   private FutureTask<SpecSource> reading;
-  private final AtomicReference<Desired> desired;
+  private final AtomicReference<ControllerPort.Desired> desired;
   private final AtomicBoolean snapshotPending = new AtomicBoolean();
 
   /** When the last snapshot write ended and how long it took (timer thread only). */
@@ -111,7 +111,7 @@ public final class ControllerApp implements AutoCloseable {
       LocalDeployer local,
       RemoteDeployers remote,
       Controller controller,
-      AtomicReference<Desired> desired) {
+      AtomicReference<ControllerPort.Desired> desired) {
     this.config = config;
     this.desired = desired;
     this.remote = remote;
@@ -148,6 +148,62 @@ public final class ControllerApp implements AutoCloseable {
     return app;
   }
 
+  /** A controller with its registry and TLS API, as {@code svcreg serve} runs it. */
+  public record Serving(ControllerApp app, ApiServer api) implements AutoCloseable {
+    /** Closes the API (and its registry), then the controller; the services keep running. */
+    @Override
+    public void close() {
+      api.close();
+      app.close();
+    }
+  }
+
+  /**
+   * Starts svcreg as {@code serve} does: loads the API's tokens and TLS material while the store
+   * opens, opens the store and starts the loop, then starts the registry and the API, which serves
+   * the store at once while the spec directory may still be read ({@link #specsRead}). Fails with
+   * one clear message, leaving nothing running.
+   */
+  public static Serving serve(
+      Config config, ApiServer.Options apiOptions, Registry.Options registryOptions) {
+    ApiServer.checkListen(apiOptions);
+    // the API's tokens and TLS material are loaded while the store opens and the specs are read
+    // (not when the start is bound to fail on a missing spec directory: nothing is created then)
+    CompletableFuture<ApiServer.Prepared> prepared =
+        Files.isDirectory(config.specs())
+            ? ApiServer.prepare(apiOptions, config.data())
+            : CompletableFuture.failedFuture(
+                new SvcregException("spec directory " + config.specs() + " does not exist"));
+    ControllerApp app = open(config);
+    try {
+      return new Serving(app, app.startApi(apiOptions, registryOptions, prepared));
+    } catch (RuntimeException | Error e) {
+      app.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Starts the registry and the TLS API of this controller (the API closes the registry when it
+   * closes); fails with one clear line.
+   */
+  public ApiServer startApi(ApiServer.Options apiOptions, Registry.Options registryOptions) {
+    return startApi(apiOptions, registryOptions, ApiServer.prepare(apiOptions, config.data()));
+  }
+
+  private ApiServer startApi(
+      ApiServer.Options apiOptions,
+      Registry.Options registryOptions,
+      CompletableFuture<ApiServer.Prepared> prepared) {
+    Registry registry = Registry.start(store, InstantSource.system(), registryOptions);
+    try {
+      return ApiServer.start(apiOptions, this, registry, prepared);
+    } catch (RuntimeException | Error e) {
+      registry.close();
+      throw e;
+    }
+  }
+
   /**
    * Opens the store and starts the loop, and returns while the spec directory may still be read:
    * the store can be served at once; the loop reconciles once the reading is handed over ({@link
@@ -172,7 +228,7 @@ public final class ControllerApp implements AutoCloseable {
     CompletableFuture<Optional<Controller>> loop = new CompletableFuture<>();
     long began = System.nanoTime();
     AtomicLong specsReadAt = new AtomicLong();
-    AtomicReference<Desired> desired = new AtomicReference<>();
+    AtomicReference<ControllerPort.Desired> desired = new AtomicReference<>();
     FutureTask<SpecSource> reading =
         new FutureTask<>(
             () ->
@@ -190,7 +246,9 @@ public final class ControllerApp implements AutoCloseable {
                                 c.onSpecs(update);
                                 // the source hands readings over one at a time: the loop's
                                 // desired state is this reading's
-                                desired.set(new Desired(c.desired(), update.sourceRevision()));
+                                desired.set(
+                                    new ControllerPort.Desired(
+                                        c.desired(), update.sourceRevision()));
                               });
                     }));
     Store store;
@@ -352,6 +410,7 @@ public final class ControllerApp implements AutoCloseable {
    * desired state and reconciles); fails with the reading's error (the controller is then useless:
    * close it).
    */
+  @Override
   public CompletableFuture<Void> specsRead() {
     return specsRead;
   }
@@ -434,6 +493,7 @@ public final class ControllerApp implements AutoCloseable {
   }
 
   /** The store (read it; the loop writes it). */
+  @Override
   public Store store() {
     return store;
   }
@@ -445,10 +505,42 @@ public final class ControllerApp implements AutoCloseable {
 
   /**
    * The desired state the loop took from the last reading of the spec directory, with the Git
-   * commit it was read at; empty before the first reading ({@link #specsRead}).
+   * commit it was read at (before the first reading, {@link #specsRead}: none).
    */
-  public Optional<Desired> desired() {
-    return Optional.ofNullable(desired.get());
+  @Override
+  public ControllerPort.Desired desired() {
+    ControllerPort.Desired d = desired.get();
+    return d != null ? d : new ControllerPort.Desired(controller.desired(), Optional.empty());
+  }
+
+  @Override
+  public Path dataDirectory() {
+    return config.data();
+  }
+
+  @Override
+  public Path specDirectory() {
+    return config.specs().toAbsolutePath().normalize();
+  }
+
+  @Override
+  public boolean converging() {
+    return controller.converging();
+  }
+
+  @Override
+  public WorkQueue<ResourceKey> queue() {
+    return controller.queue();
+  }
+
+  @Override
+  public ActionReceipt serviceAction(String name, ServiceCommand command) {
+    return controller.serviceAction(name, command);
+  }
+
+  @Override
+  public ActionReceipt deployPackage(String name) {
+    return controller.deployPackage(name);
   }
 
   /** The configuration it runs with. */

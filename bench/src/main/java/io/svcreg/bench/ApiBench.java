@@ -4,6 +4,7 @@ import io.svcreg.ControllerApp;
 import io.svcreg.api.ApiServer;
 import io.svcreg.client.ClientConfig;
 import io.svcreg.client.SvcregClient;
+import io.svcreg.registry.Registry;
 import io.svcreg.schema.Phase;
 import io.svcreg.store.Transaction;
 import java.io.BufferedReader;
@@ -158,7 +159,7 @@ public final class ApiBench {
           ApiServer.Options.defaults("bench")
               .withListen("127.0.0.1", 0)
               .withLimits(1 << 20, 4096, 1_000_000, 1_000_000, 1024, 4L << 20);
-      try (ApiServer server = ApiServer.start(options, app)) {
+      try (ApiServer server = app.startApi(options, Registry.Options.DEFAULTS)) {
         waitRunning(app);
         URI url = URI.create(server.url());
         Path ca = tmp.resolve("data/tls/ca.crt");

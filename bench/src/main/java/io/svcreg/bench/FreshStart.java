@@ -5,7 +5,6 @@ import io.svcreg.api.ApiServer;
 import io.svcreg.registry.Registry;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -34,14 +33,15 @@ public final class FreshStart {
     long c0 = ControllerBench.processCpu();
     long t0 = System.nanoTime();
     ApiServer.Options apiOptions = ApiServer.Options.defaults("bench").withListen("127.0.0.1", 0);
-    // as `serve` starts: the API's TLS material is loaded while the controller starts
-    CompletableFuture<ApiServer.Prepared> prepared =
-        ApiServer.prepare(apiOptions, Path.of(args[1]));
-    // as `serve` starts: the API serves the store while the spec directory is still read
-    try (ControllerApp app =
-            ControllerApp.open(
-                ControllerBench.config(Path.of(args[0]), Path.of(args[1]), Path.of(args[2])));
-        ApiServer api = ApiServer.start(apiOptions, app, Registry.Options.DEFAULTS, prepared)) {
+    // as `serve` starts (the API's TLS material is loaded while the controller starts), and the API
+    // serves the store while the spec directory is still read
+    try (ControllerApp.Serving serving =
+        ControllerApp.serve(
+            ControllerBench.config(Path.of(args[0]), Path.of(args[1]), Path.of(args[2])),
+            apiOptions,
+            Registry.Options.DEFAULTS)) {
+      ControllerApp app = serving.app();
+      ApiServer api = serving.api();
       long t1 = System.nanoTime();
       System.out.println("serving " + api.port());
       System.out.flush();

@@ -126,11 +126,11 @@ public final class RegistryBench {
     Path specs = Files.createDirectories(root.resolve("specs"));
     ControllerApp app = ControllerApp.start(ControllerApp.Config.of(specs, root.resolve("data")));
     try (ApiServer server =
-            ApiServer.start(
+            app.startApi(
                 ApiServer.Options.defaults("bench")
                     .withListen("127.0.0.1", 0)
                     .withLimits(1 << 20, 1024, 1e9, 1_000_000, 1024, 4L << 20),
-                app);
+                Registry.Options.DEFAULTS);
         Client client = Client.connect(server.url(), root.resolve("data"))) {
       Registry registry = server.registry();
       heap(app, registry, modules);

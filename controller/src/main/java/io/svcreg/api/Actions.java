@@ -3,7 +3,7 @@ package io.svcreg.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.svcreg.ControllerApp;
+import io.svcreg.core.IncrementalPlanner;
 import io.svcreg.core.ObservedNetwork;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.ObservedState;
@@ -70,6 +70,9 @@ final class Actions {
   private static final int MAX_DOCUMENTS = 10_000;
 
   private final ApiServer server;
+
+  /** Plans the controller's own desired state (see {@link IncrementalPlanner}). */
+  private final IncrementalPlanner ownPlanner = new IncrementalPlanner();
 
   Actions(ApiServer server) {
     this.server = server;
@@ -257,7 +260,7 @@ final class Actions {
     Optional<String> revision = Optional.empty();
     JsonNode docs = params.get("documents");
     if (docs == null || docs.isNull()) {
-      ControllerApp.Desired own = server.desired();
+      ControllerPort.Desired own = server.desired();
       desired = own.specs();
       revision = own.sourceRevision();
     } else {
@@ -283,7 +286,13 @@ final class Actions {
       files.sort(java.util.Comparator.comparing(ParsedFile::file));
       desired = SpecValidator.validate(files);
     }
-    Plan plan = Planner.plan(desired, server.store().observed()).withSourceRevision(revision);
+    // the controller's own specs are planned by the incremental planner: a plan asked for again
+    // (a GitOps check polling `plan --server`) with the store unchanged decides only what changed
+    Plan plan =
+        (docs == null || docs.isNull()
+                ? ownPlanner.plan(desired, server.store().observed())
+                : Planner.plan(desired, server.store().observed()))
+            .withSourceRevision(revision);
     return Wire.mapper().valueToTree(plan);
   }
 

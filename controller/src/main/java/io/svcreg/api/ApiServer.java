@@ -10,7 +10,6 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.websocket.WsConfig;
 import io.helidon.webserver.websocket.WsRouting;
-import io.svcreg.ControllerApp;
 import io.svcreg.core.ConflictException;
 import io.svcreg.core.NotFoundException;
 import io.svcreg.core.SvcregException;
@@ -211,7 +210,7 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private final Options options;
-  private final ControllerApp app;
+  private final ControllerPort app;
   private final InstantSource clock;
   private final Tokens tokens;
   private final TlsMaterial.Loaded tls;
@@ -263,8 +262,8 @@ public final class ApiServer implements AutoCloseable {
 
   /**
    * Starts loading (or creating) the API's tokens and TLS material for data directory {@code data}
-   * on a thread of its own; pass the result to {@link #start(Options, ControllerApp,
-   * Registry.Options, CompletableFuture)}.
+   * on a thread of its own; pass the result to {@link #start(Options, ControllerPort, Registry,
+   * CompletableFuture)}.
    */
   public static CompletableFuture<Prepared> prepare(Options options, Path data) {
     CompletableFuture<Prepared> f = new CompletableFuture<>();
@@ -284,9 +283,9 @@ public final class ApiServer implements AutoCloseable {
 
   private ApiServer(
       Options options,
-      ControllerApp app,
+      ControllerPort app,
+      Registry registry,
       InstantSource clock,
-      Registry.Options registryOptions,
       Prepared prepared) {
     this.options = options;
     this.app = app;
@@ -294,10 +293,10 @@ public final class ApiServer implements AutoCloseable {
     this.tokens = prepared.tokens;
     this.tls = prepared.tls;
     this.serverTls = prepared.serverTls;
-    this.metrics = new Metrics(app.store(), app.controller().queue());
+    this.metrics = new Metrics(app.store(), app.queue());
     this.hub = new Hub(app.store(), metrics::onEvents);
     this.actions = new Actions(this);
-    this.registry = Registry.start(app.store(), clock, registryOptions);
+    this.registry = registry;
     this.registryApi = new RegistryApi(this, registry);
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
@@ -305,22 +304,17 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /**
-   * Starts the API of {@code app}: creates the TLS material and tokens when missing, listens, and
-   * writes {@code {data}/api.url}. Fails with one clear line (a taken port, unreadable PEM files).
+   * Starts the API of {@code app} and its {@code registry} (which it closes when it closes):
+   * creates the TLS material and tokens when missing, listens, and writes {@code {data}/api.url}.
+   * Fails with one clear line (a taken port, unreadable PEM files).
    */
-  public static ApiServer start(Options options, ControllerApp app) {
-    return start(options, app, Registry.Options.DEFAULTS);
-  }
-
-  /** Starts the API of {@code app} with the registry's lease options (see {@link #start}). */
-  public static ApiServer start(
-      Options options, ControllerApp app, Registry.Options registryOptions) {
+  public static ApiServer start(Options options, ControllerPort app, Registry registry) {
     return start(
         options,
         app,
-        registryOptions,
+        registry,
         CompletableFuture.completedFuture(
-            new Prepared(options, app.config().data(), InstantSource.system())));
+            new Prepared(options, app.dataDirectory(), InstantSource.system())));
   }
 
   /**
@@ -329,8 +323,8 @@ public final class ApiServer implements AutoCloseable {
    */
   public static ApiServer start(
       Options options,
-      ControllerApp app,
-      Registry.Options registryOptions,
+      ControllerPort app,
+      Registry registry,
       CompletableFuture<Prepared> prepared) {
     Prepared ready;
     try {
@@ -344,7 +338,7 @@ public final class ApiServer implements AutoCloseable {
       }
       throw e;
     }
-    ApiServer s = new ApiServer(options, app, InstantSource.system(), registryOptions, ready);
+    ApiServer s = new ApiServer(options, app, registry, InstantSource.system(), ready);
     try {
       s.listen();
       return s;
@@ -429,7 +423,7 @@ public final class ApiServer implements AutoCloseable {
               + " --listen HOST:PORT");
     }
     url = "wss://" + hostPort(urlHost(options.host()), server.port()) + PATH;
-    urlFile = app.config().data().resolve(URL_FILE);
+    urlFile = app.dataDirectory().resolve(URL_FILE);
     try {
       Path tmp = urlFile.resolveSibling("." + URL_FILE + ".tmp");
       Files.writeString(tmp, url, StandardCharsets.UTF_8);
@@ -471,7 +465,7 @@ public final class ApiServer implements AutoCloseable {
 
   private Optional<String> notReady() {
     if (!ready) {
-      if (app.controller().converging()) {
+      if (app.converging()) {
         return Optional.of("not ready: the first reconcile of the spec directory is still running");
       }
       ready = true;
@@ -559,17 +553,16 @@ public final class ApiServer implements AutoCloseable {
   }
 
   Path specDir() {
-    return app.config().specs().toAbsolutePath().normalize();
+    return app.specDirectory();
   }
 
   /**
    * The desired state of the spec directory and its Git commit (after its first reading: {@link
    * #awaitSpecs}).
    */
-  ControllerApp.Desired desired() {
+  ControllerPort.Desired desired() {
     awaitSpecs();
-    return app.desired()
-        .orElseGet(() -> new ControllerApp.Desired(app.controller().desired(), Optional.empty()));
+    return app.desired();
   }
 
   /**
@@ -607,7 +600,7 @@ public final class ApiServer implements AutoCloseable {
                     () ->
                         ApiError.badRequest(
                             "params.action " + word + ": expected start, stop or restart"));
-        ActionReceipt r = loopCall(() -> app.controller().serviceAction(name, command));
+        ActionReceipt r = loopCall(() -> app.serviceAction(name, command));
         ObjectNode d = Wire.mapper().createObjectNode();
         d.put("name", r.name());
         d.put("action", r.action());
@@ -616,7 +609,7 @@ public final class ApiServer implements AutoCloseable {
       }
       case "deploy_package" -> {
         String name = Actions.requiredString(params, "name");
-        ActionReceipt r = loopCall(() -> app.controller().deployPackage(name));
+        ActionReceipt r = loopCall(() -> app.deployPackage(name));
         ObjectNode d = Wire.mapper().createObjectNode();
         d.put("name", r.name());
         d.put("version", r.version());

@@ -5,11 +5,9 @@ import io.svcreg.api.ApiServer;
 import io.svcreg.core.SvcregException;
 import io.svcreg.registry.Registry;
 import io.svcreg.schema.SpecDuration;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
@@ -167,11 +165,6 @@ final class ServeCommand implements Callable<Integer> {
     if (tlsCert != null) {
       apiOptions = apiOptions.withTls(tlsCert, tlsKey);
     }
-    try {
-      ApiServer.checkListen(apiOptions);
-    } catch (SvcregException e) {
-      return fail(e.getMessage());
-    }
     Logs.configure(logFormat, level);
     ControllerApp.Config config = ControllerApp.Config.of(specs, data);
     if (installRoot != null) {
@@ -185,33 +178,20 @@ final class ServeCommand implements Callable<Integer> {
             debounceFor.get().toDuration(),
             config.rescan(),
             config.loop().withResyncInterval(resyncEvery.get().toDuration()));
-    // the API's tokens and TLS material are loaded while the store opens and the specs are read
-    // (not when the start is bound to fail on a missing spec directory: nothing is created then)
-    CompletableFuture<ApiServer.Prepared> prepared =
-        Files.isDirectory(config.specs())
-            ? ApiServer.prepare(apiOptions, config.data())
-            : CompletableFuture.failedFuture(
-                new SvcregException("spec directory " + config.specs() + " does not exist"));
     // the API serves the store as soon as it is open; the spec directory may still be read (the
     // loop reconciles once it is; /readyz says so, and a plan waits for it)
-    ControllerApp app;
+    ControllerApp.Serving serving;
     try {
-      app = ControllerApp.open(config);
+      serving = ControllerApp.serve(config, apiOptions, registryOptions);
     } catch (SvcregException e) {
       return fail(e.getMessage());
     }
-    ApiServer api;
-    try {
-      api = ApiServer.start(apiOptions, app, registryOptions, prepared);
-    } catch (SvcregException e) {
-      app.close();
-      return fail(e.getMessage());
-    }
+    ControllerApp app = serving.app();
+    ApiServer api = serving.api();
     try {
       app.specsRead().join();
     } catch (CompletionException e) {
-      api.close();
-      app.close();
+      serving.close();
       return fail(
           e.getCause() instanceof SvcregException s
               ? s.getMessage()
@@ -234,8 +214,7 @@ final class ServeCommand implements Callable<Integer> {
         .addShutdownHook(
             new Thread(
                 () -> {
-                  api.close();
-                  app.close();
+                  serving.close();
                   // java.util.logging is already shut down here: say it directly
                   say(json, "svcreg: controller stopped; the services it manages keep running");
                   stopped.countDown();

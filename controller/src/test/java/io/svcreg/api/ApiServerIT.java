@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.svcreg.ControllerApp;
 import io.svcreg.Waits;
 import io.svcreg.core.SvcregException;
+import io.svcreg.registry.Registry;
 import io.svcreg.store.Transaction;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -69,7 +70,7 @@ class ApiServerIT {
           endpoints: [{name: tcp, port: 5432, protocol: tcp}]
         """);
     app = ControllerApp.start(ControllerApp.Config.of(specs, tmp.resolve("data")));
-    server = ApiServer.start(options(), app);
+    server = app.startApi(options(), Registry.Options.DEFAULTS);
     ssl = TestClient.trusting(tmp.resolve("data/tls/ca.crt"));
     admin = Files.readString(tmp.resolve("data/tokens/admin.token"));
     read = Files.readString(tmp.resolve("data/tokens/read.token"));
@@ -123,7 +124,7 @@ class ApiServerIT {
   @Test
   void start_firstStart_writesUrlTlsFilesAndOwnerOnlyTokens() throws Exception {
     Path data = tmp.resolve("data");
-    ApiServer another = ApiServer.start(options(), app);
+    ApiServer another = app.startApi(options(), Registry.Options.DEFAULTS);
     assertThat(Files.readString(data.resolve("api.url"))).isEqualTo(another.url());
     assertThat(another.url()).matches("wss://127\\.0\\.0\\.1:\\d+/v1/ws");
     another.close();
@@ -180,7 +181,7 @@ class ApiServerIT {
     try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       var options =
           ApiServer.Options.defaults("test").withListen("127.0.0.1", taken.getLocalPort());
-      assertThatThrownBy(() -> ApiServer.start(options, app))
+      assertThatThrownBy(() -> app.startApi(options, Registry.Options.DEFAULTS))
           .isInstanceOf(SvcregException.class)
           .hasMessageContaining("cannot listen on 127.0.0.1:" + taken.getLocalPort())
           .hasMessageContaining("--listen");
@@ -194,8 +195,9 @@ class ApiServerIT {
     Path own = tmp.resolve("own");
     TlsMaterial.generated(own, "127.0.0.1", java.time.Instant.now());
     ApiServer s =
-        ApiServer.start(
-            options().withTls(own.resolve("server.crt"), own.resolve("server.key")), app);
+        app.startApi(
+            options().withTls(own.resolve("server.crt"), own.resolve("server.key")),
+            Registry.Options.DEFAULTS);
     try (TestClient c =
         TestClient.connect(TestClient.trusting(own.resolve("ca.crt")), s.url(), read)) {
       assertThat(c.request("server_info", null).path("data").path("role").asText())
@@ -526,7 +528,8 @@ class ApiServerIT {
     // paced by the writer and reads what arrives meanwhile from the journal, so the watcher is
     // neither cut off nor given a gap or a duplicate
     ApiServer small =
-        ApiServer.start(options().withLimits(1 << 20, 1024, 100, 200, 16, 4L << 20), app);
+        app.startApi(
+            options().withLimits(1 << 20, 1024, 100, 200, 16, 4L << 20), Registry.Options.DEFAULTS);
     long from = app.store().lastRevision();
     journal(500, 10);
     Thread writer =
@@ -563,7 +566,8 @@ class ApiServerIT {
     // burst came) fills its queue; that alone does not cut it off: it catches up from the journal,
     // paced by what it reads, including the events committed while its queue was full
     ApiServer small =
-        ApiServer.start(options().withLimits(1 << 20, 1024, 100, 200, 16, 4L << 20), app);
+        app.startApi(
+            options().withLimits(1 << 20, 1024, 100, 200, 16, 4L << 20), Registry.Options.DEFAULTS);
     try (TestClient c = connect(small, read)) {
       long from = app.store().lastRevision();
       c.request("subscribe", Map.of("since", from));
@@ -645,11 +649,11 @@ class ApiServerIT {
   @Test
   void fanOut_stalledWatcher_cutOffWith1008WhileHealthyOneKeepsReceiving() throws Exception {
     ApiServer small =
-        ApiServer.start(
+        app.startApi(
             options()
                 .withLimits(1 << 20, 1024, 100, 200, 256, 4L << 20)
                 .withTimings(Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofMinutes(5)),
-            app);
+            Registry.Options.DEFAULTS);
     try (TestClient healthy = connect(small, read);
         TestClient stalled = connect(small, read)) {
       long from = app.store().lastRevision();
@@ -702,11 +706,11 @@ class ApiServerIT {
   @Test
   void fanOut_watcherThatNeverReadsAgain_droppedAfterTheCloseGrace() throws Exception {
     ApiServer small =
-        ApiServer.start(
+        app.startApi(
             options()
                 .withLimits(1 << 20, 1024, 100, 200, 256, 4L << 20)
                 .withTimings(Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofMillis(200)),
-            app);
+            Registry.Options.DEFAULTS);
     try (TestClient healthy = connect(small, read);
         TestClient stalled = connect(small, read)) {
       long from = app.store().lastRevision();
@@ -799,7 +803,9 @@ class ApiServerIT {
   @Test
   void limits_requestRate_rateLimitedThenServedAgain() throws Exception {
     ApiServer slow =
-        ApiServer.start(options().withLimits(1 << 20, 1024, 0.001, 5, 1024, 4L << 20), app);
+        app.startApi(
+            options().withLimits(1 << 20, 1024, 0.001, 5, 1024, 4L << 20),
+            Registry.Options.DEFAULTS);
     try (TestClient c = connect(slow, admin)) {
       for (int i = 0; i < 5; i++) {
         assertThat(c.request("server_info", null).has("data")).isTrue();
@@ -819,7 +825,8 @@ class ApiServerIT {
   @Test
   void limits_connections_http503OverTheLimit() throws Exception {
     ApiServer two =
-        ApiServer.start(options().withLimits(1 << 20, 2, 100, 200, 1024, 4L << 20), app);
+        app.startApi(
+            options().withLimits(1 << 20, 2, 100, 200, 1024, 4L << 20), Registry.Options.DEFAULTS);
     try (TestClient a = connect(two, admin);
         TestClient b = connect(two, read)) {
       assertThatThrownBy(() -> connect(two, admin))

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.svcreg.ControllerApp;
 import io.svcreg.Waits;
+import io.svcreg.registry.Registry;
 import io.svcreg.schema.Phase;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -68,7 +69,10 @@ class RegistryApiIT {
     }
     Files.writeString(specs.resolve("all.yaml"), SPEC.formatted("running"));
     app = ControllerApp.start(ControllerApp.Config.of(specs, tmp.resolve("data")));
-    server = ApiServer.start(ApiServer.Options.defaults("test").withListen("127.0.0.1", 0), app);
+    server =
+        app.startApi(
+            ApiServer.Options.defaults("test").withListen("127.0.0.1", 0),
+            Registry.Options.DEFAULTS);
     ca = tmp.resolve("data/tls/ca.crt");
     ssl = TestClient.trusting(ca);
     admin = Files.readString(tmp.resolve("data/tokens/admin.token"));

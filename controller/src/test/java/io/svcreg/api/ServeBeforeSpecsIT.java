@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.svcreg.ControllerApp;
 import io.svcreg.Waits;
+import io.svcreg.registry.Registry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -48,7 +49,9 @@ class ServeBeforeSpecsIT {
 
     try (ControllerApp app = ControllerApp.open(config);
         ApiServer server =
-            ApiServer.start(ApiServer.Options.defaults("test").withListen("127.0.0.1", 0), app)) {
+            app.startApi(
+                ApiServer.Options.defaults("test").withListen("127.0.0.1", 0),
+                Registry.Options.DEFAULTS)) {
       SSLContext ssl = TestClient.trusting(data.resolve("tls/ca.crt"));
       String admin = Files.readString(data.resolve("tokens/admin.token"));
       try (TestClient c = TestClient.connect(ssl, server.url(), admin);

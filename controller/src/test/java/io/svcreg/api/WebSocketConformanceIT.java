@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.svcreg.ControllerApp;
 import io.svcreg.Waits;
+import io.svcreg.registry.Registry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +43,10 @@ class WebSocketConformanceIT {
         spec: {type: local, subnet: 127.0.43.0/24}
         """);
     app = ControllerApp.start(ControllerApp.Config.of(specs, tmp.resolve("data")));
-    server = ApiServer.start(ApiServer.Options.defaults("test").withListen("127.0.0.1", 0), app);
+    server =
+        app.startApi(
+            ApiServer.Options.defaults("test").withListen("127.0.0.1", 0),
+            Registry.Options.DEFAULTS);
     ssl = TestClient.trusting(tmp.resolve("data/tls/ca.crt"));
     admin = Files.readString(tmp.resolve("data/tokens/admin.token"));
   }

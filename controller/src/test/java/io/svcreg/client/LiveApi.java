@@ -3,6 +3,7 @@ package io.svcreg.client;
 import io.svcreg.ControllerApp;
 import io.svcreg.Waits;
 import io.svcreg.api.ApiServer;
+import io.svcreg.registry.Registry;
 import io.svcreg.schema.Phase;
 import io.svcreg.store.Transaction;
 import java.io.IOException;
@@ -80,7 +81,7 @@ public final class LiveApi implements AutoCloseable {
         ControllerApp.start(ControllerApp.Config.of(root.resolve("specs"), root.resolve(dataName)));
     ApiServer server;
     try {
-      server = ApiServer.start(options().withListen("127.0.0.1", 0), app);
+      server = app.startApi(options().withListen("127.0.0.1", 0), Registry.Options.DEFAULTS);
     } catch (RuntimeException e) {
       app.close();
       throw e;
@@ -156,7 +157,7 @@ public final class LiveApi implements AutoCloseable {
   /** Stops the API server (connections drop) and starts it again on the same port. */
   public void restartServer() {
     server.close();
-    server = ApiServer.start(options().withListen("127.0.0.1", port), app);
+    server = app.startApi(options().withListen("127.0.0.1", port), Registry.Options.DEFAULTS);
   }
 
   @Override
