@@ -83,7 +83,9 @@ final class ServiceReconciler {
       return observed.decision().next().get();
     }
     s = observed.situation();
-    s = s.withPlanned(plan(s));
+    Planned planned = plan(s);
+    // with the leases as they are now: handing out addresses may have leased one to it
+    s = s.withPlanned(planned).withLeases(store.leases(name));
     Carried decided = carryOut(s, Rollout.decide(s, rules));
     if (decided.situation().have().isEmpty()) {
       lastHealthCheck.remove(name);

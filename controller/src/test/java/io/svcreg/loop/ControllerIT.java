@@ -586,6 +586,30 @@ class ControllerIT {
   // ------------------------------------------------------------------ 11: addresses
 
   @Test
+  void newStoppedService_installedOnce_hasItsAddressRecorded() {
+    // no resync repairs it here: the first reconcile must record the address it leased
+    rig.options(rig.options().withResyncInterval(Duration.ofMinutes(5)));
+    rig.light("q-1", "q", "1.0.0", Rig.HEALTHY);
+    rig.write("network.yaml", rig.network());
+    rig.write("q.yaml", rig.service("q", "1.0.0", "q-1").state("stopped").toString());
+    rig.start();
+
+    rig.await(
+        CONVERGE,
+        "q",
+        "installed and stopped",
+        o ->
+            o.status().phase() == Phase.STOPPED
+                && o.status().deployedVersion().equals(Optional.of("1.0.0")));
+    rig.awaitIdle(CONVERGE);
+
+    assertThat(rig.service("q").status().address()).contains(Ipv4.of(rig.net + ".2"));
+    assertThat(rig.app().store().leases("q"))
+        .extracting(l -> l.address().toString())
+        .containsExactly(rig.net + ".2");
+  }
+
+  @Test
   void fullSubnet_oneServiceTooMany_degradedWhileTheOtherRuns() {
     // no resync helps here: a freed address must reach the waiting service by itself
     rig.options(rig.options().withResyncInterval(Duration.ofMinutes(5)));

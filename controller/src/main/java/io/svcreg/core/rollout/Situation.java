@@ -86,6 +86,27 @@ public record Situation(
         now);
   }
 
+  /** This situation with the service's leases as they are now. */
+  public Situation withLeases(List<Lease> current) {
+    return new Situation(
+        name,
+        want,
+        removable,
+        have,
+        intent,
+        ledger,
+        probe,
+        planned,
+        dependencies,
+        reachable,
+        removingDependent,
+        leftoverNodes,
+        lastHealthCheck,
+        sourceRevision,
+        current,
+        now);
+  }
+
   /** This situation after {@code w} was committed: its record, intent and ledger. */
   public Situation after(Writes w) {
     if (w.isEmpty()) {
