@@ -64,7 +64,7 @@ public final class ApiBench {
     int slow = 20;
     int step = 5;
     int burst = 6000;
-    Path dir = defaultDir();
+    Path dir = BenchFiles.defaultDir();
     for (int i = 0; i < args.length; i++) {
       try {
         switch (args[i]) {
@@ -92,13 +92,6 @@ public final class ApiBench {
         new ApiBench(System.out)
             .run(dir, roundTrips, seconds, watchers, rate, many, slow, step, burst);
     System.exit(passed ? 0 : 1);
-  }
-
-  private static Path defaultDir() {
-    Path shm = Path.of("/dev/shm");
-    return Files.isDirectory(shm) && Files.isWritable(shm)
-        ? shm
-        : Path.of(System.getProperty("java.io.tmpdir"));
   }
 
   private static String value(String[] args, int i) {

@@ -23,6 +23,18 @@ final class BenchFiles {
     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /**
+   * Where a benchmark's specs, packages and install directories go: {@code /dev/shm} (memory, as a
+   * warm page cache serves them; many files are created and deleted) when writable, else the
+   * temporary directory.
+   */
+  static Path defaultDir() {
+    Path shm = Path.of("/dev/shm");
+    return Files.isDirectory(shm) && Files.isWritable(shm)
+        ? shm
+        : Path.of(System.getProperty("java.io.tmpdir"));
+  }
+
   /** Deletes a directory tree (nothing if it does not exist). */
   static void delete(Path dir) throws IOException {
     if (!Files.exists(dir)) {

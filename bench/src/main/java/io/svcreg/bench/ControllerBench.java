@@ -103,7 +103,7 @@ public final class ControllerBench {
     int resyncServices = 1000;
     int changes = 200;
     int adds = 10;
-    Path dir = defaultDir();
+    Path dir = BenchFiles.defaultDir();
     Path dataDir = Path.of(System.getProperty("java.io.tmpdir"));
     boolean keep = false;
     boolean startOnly = false;
@@ -147,18 +147,6 @@ public final class ControllerBench {
       passed = false;
     }
     System.exit(passed ? 0 : 1);
-  }
-
-  /**
-   * Where specs, packages and install directories go: {@code /dev/shm} (memory, as a warm page
-   * cache serves them; 100,000 files are created and deleted) when writable, else the temporary
-   * directory. The stores go to {@code --data-dir}, a disk by default: every commit syncs.
-   */
-  private static Path defaultDir() {
-    Path shm = Path.of("/dev/shm");
-    return Files.isDirectory(shm) && Files.isWritable(shm)
-        ? shm
-        : Path.of(System.getProperty("java.io.tmpdir"));
   }
 
   private static String value(String[] args, int i, String option) {

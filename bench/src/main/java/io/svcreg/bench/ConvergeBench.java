@@ -62,7 +62,7 @@ public final class ConvergeBench {
   public static void main(String[] args) throws Exception {
     List<Integer> sizes = List.of(1000, 10_000);
     int restart = 1000;
-    Path dir = defaultDir();
+    Path dir = BenchFiles.defaultDir();
     Path dataDir = Path.of(System.getProperty("java.io.tmpdir"));
     int workers = io.svcreg.loop.Controller.Options.DEFAULTS.workers();
     boolean keep = false;
@@ -337,13 +337,6 @@ public final class ConvergeBench {
 
   private static double seconds(Duration d) {
     return d.toNanos() / 1e9;
-  }
-
-  private static Path defaultDir() {
-    Path shm = Path.of("/dev/shm");
-    return Files.isDirectory(shm) && Files.isWritable(shm)
-        ? shm
-        : Path.of(System.getProperty("java.io.tmpdir"));
   }
 
   private static String value(String[] args, int i, String option) {

@@ -66,7 +66,7 @@ public final class PlanBench {
     List<Integer> sizes = List.of(1000, 10_000, 100_000);
     long seed = 42;
     int reps = 200;
-    Path dir = defaultDir();
+    Path dir = BenchFiles.defaultDir();
     for (int i = 0; i < args.length; i++) {
       try {
         switch (args[i]) {
@@ -95,17 +95,6 @@ public final class PlanBench {
     }
     boolean passed = new PlanBench(System.out, seed, reps).run(sizes, dir);
     System.exit(passed ? 0 : 1);
-  }
-
-  /**
-   * Where the spec directories are generated: {@code /dev/shm} (memory, as a warm page cache would
-   * serve them) when writable, else the temporary directory.
-   */
-  private static Path defaultDir() {
-    Path shm = Path.of("/dev/shm");
-    return Files.isDirectory(shm) && Files.isWritable(shm)
-        ? shm
-        : Path.of(System.getProperty("java.io.tmpdir"));
   }
 
   private static String value(String[] args, int i, String option) {

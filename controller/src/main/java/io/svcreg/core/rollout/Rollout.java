@@ -687,16 +687,7 @@ public final class Rollout {
       case Step.Install x -> {
         Service want = d.s.want().orElseThrow();
         if (!d.s.reaches(want.spec().network(), x.node())) {
-          yield new Prepared.Halt(
-              degraded(
-                  d,
-                  "NodeUnreachable",
-                  "node "
-                      + x.node()
-                      + " of network "
-                      + want.spec().network()
-                      + " is not declared in the network, or this controller has no deployer"
-                      + " for it"));
+          yield new Prepared.Halt(unreachable(d, want, x.node()));
         }
         boolean up = ServiceStates.isUp(d.status());
         Map<String, Object> data = new LinkedHashMap<>();
@@ -741,16 +732,7 @@ public final class Rollout {
           yield new Prepared.Halt(d.end(new Outcome.Retry("no address leased yet")));
         }
         if (!d.s.reaches(want.spec().network(), x.node())) {
-          yield new Prepared.Halt(
-              degraded(
-                  d,
-                  "NodeUnreachable",
-                  "node "
-                      + x.node()
-                      + " of network "
-                      + want.spec().network()
-                      + " is not declared in the network, or this controller has no deployer"
-                      + " for it"));
+          yield new Prepared.Halt(unreachable(d, want, x.node()));
         }
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("phase", "start");
@@ -826,6 +808,18 @@ public final class Rollout {
       case Step.StopStrays x -> new Prepared.Ready(x);
       case Step.Uninstall x -> new Prepared.Ready(x);
     };
+  }
+
+  /** A node of the service that no deployer reaches: {@code Degraded}, waits for a change. */
+  private static Decision unreachable(Draft d, Service want, String node) {
+    return degraded(
+        d,
+        "NodeUnreachable",
+        "node "
+            + node
+            + " of network "
+            + want.spec().network()
+            + " is not declared in the network, or this controller has no deployer for it");
   }
 
   /** Records a step's result; a decision when the steps end here, else null. */
