@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * Hands out addresses as the full plan does: in dependency order, then by name, among every service
@@ -37,10 +38,18 @@ final class Ipam {
   }
 
   /**
-   * Leases the addresses the full plan hands out to services without a lease in their network (and
-   * to {@code service} in any case); what the full plan gives {@code service}.
+   * What {@code service}'s own plan gives it ({@code own}, planned on its leases as they are) once
+   * it needs no new address: when it still needs one, the addresses the full plan hands out are
+   * leased first, to every service without a lease in its network (and to {@code service} in any
+   * case). A service whose own plan still needs an address then (the full plan gives it none: a
+   * full subnet, a static address another holds) gets what the full plan gives it.
    */
-  synchronized Planned allocate(String service) {
+  synchronized Planned allocate(String service, Supplier<Planned> own) {
+    // another service's handout may have leased this one its address meanwhile
+    Planned first = own.get();
+    if (!allocates(first)) {
+      return first;
+    }
     Plan plan = Planner.plan(desired.specs(), store.observed());
     Transaction tx = new Transaction();
     Set<ResourceKey> leased = new TreeSet<>();
@@ -58,7 +67,13 @@ final class Ipam {
     }
     committer.commit(tx);
     leased.forEach(committer::queue);
-    return planned(plan, service);
+    Planned again = own.get();
+    return allocates(again) ? planned(plan, service) : again;
+  }
+
+  /** Whether a plan of one service leases it an address. */
+  static boolean allocates(Planned p) {
+    return p.actions().stream().anyMatch(a -> a instanceof Action.AllocateAddress);
   }
 
   /** What {@code plan} gives {@code service}: its actions, its change and its problems. */

@@ -1,6 +1,5 @@
 package io.svcreg.loop;
 
-import io.svcreg.core.Action;
 import io.svcreg.core.Lease;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.Plan;
@@ -171,14 +170,10 @@ final class ServiceReconciler {
   private Planned plan(Situation s) {
     String name = s.name();
     Planned planned = ipam.planned(planOne(s, s.leases()), name);
-    if (planned.actions().stream().noneMatch(a -> a instanceof Action.AllocateAddress)) {
+    if (!Ipam.allocates(planned)) {
       return planned;
     }
-    Planned full = ipam.allocate(name);
-    Planned again = ipam.planned(planOne(s, store.leases(name)), name);
-    return again.actions().stream().anyMatch(a -> a instanceof Action.AllocateAddress)
-        ? full
-        : again;
+    return ipam.allocate(name, () -> ipam.planned(planOne(s, store.leases(name)), name));
   }
 
   private Plan planOne(Situation s, List<Lease> leases) {
