@@ -69,6 +69,12 @@ public final class DeployReasons {
   /** The upload's checksum did not match on the node. */
   public static final String CHECKSUM_MISMATCH = "ChecksumMismatch";
 
+  /**
+   * A service's address could not be configured on (or removed from) its node: no interface holds
+   * the network's subnet, or {@code ip} failed (svcreg needs root or CAP_NET_ADMIN there).
+   */
+  public static final String ADDRESS_FAILED = "AddressFailed";
+
   /** A command on the node did not finish in time. */
   public static final String NODE_TIMEOUT = "NodeTimeout";
 

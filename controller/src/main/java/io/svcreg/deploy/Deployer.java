@@ -1,5 +1,7 @@
 package io.svcreg.deploy;
 
+import io.svcreg.schema.Cidr;
+import io.svcreg.schema.Ipv4;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -93,6 +95,31 @@ public interface Deployer extends AutoCloseable {
    * still the same running process.
    */
   Observation observe(String service, String version, Optional<ProcessRef> process);
+
+  /**
+   * {@link #observe(String, String, Optional)}, and whether {@code address} (when given) is
+   * configured on the node ({@link Observation#addressMissing()}). By default the address is not
+   * checked: a deployer whose node needs no configured addresses.
+   */
+  default Observation observe(
+      String service, String version, Optional<ProcessRef> process, Optional<Ipv4> address) {
+    return observe(service, version, process);
+  }
+
+  /**
+   * Configures {@code address}, with the prefix of {@code subnet}, on the node's interface that
+   * holds {@code subnet} (the one the node reaches the subnet's addresses through, without a
+   * gateway), unless it is configured already. By default nothing: the node needs no configured
+   * addresses (loopback answers every 127.0.0.0/8 address).
+   */
+  default AddressOutcome bindAddress(Ipv4 address, Cidr subnet) {
+    return new AddressOutcome.Done("");
+  }
+
+  /** Removes {@code address} from the node's interfaces (nothing when it is not configured). */
+  default AddressOutcome unbindAddress(Ipv4 address, Cidr subnet) {
+    return new AddressOutcome.Done("");
+  }
 
   /**
    * Runs the health {@code script} (relative to the install directory) of {@code launch}, killing

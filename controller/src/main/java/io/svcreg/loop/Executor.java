@@ -7,6 +7,7 @@ import io.svcreg.core.rollout.ProcessId;
 import io.svcreg.core.rollout.Situation;
 import io.svcreg.core.rollout.Step;
 import io.svcreg.core.rollout.StepResult;
+import io.svcreg.deploy.AddressOutcome;
 import io.svcreg.deploy.DeployReasons;
 import io.svcreg.deploy.Deployer;
 import io.svcreg.deploy.HealthResult;
@@ -19,6 +20,7 @@ import io.svcreg.deploy.Progress;
 import io.svcreg.deploy.StartOutcome;
 import io.svcreg.deploy.StopOutcome;
 import io.svcreg.deploy.UninstallOutcome;
+import io.svcreg.schema.Cidr;
 import io.svcreg.schema.Endpoint;
 import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Network;
@@ -28,6 +30,7 @@ import io.svcreg.schema.Service;
 import io.svcreg.schema.ServiceSpec;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -96,8 +99,36 @@ final class Executor {
     }
   }
 
-  /** Asks the node of a deployed service whether its version is installed and its process runs. */
-  Probe probe(String name, ObservedService have, Ledger ledger) {
+  /**
+   * The subnets of {@code want}'s and {@code have}'s networks whose addresses svcreg configures on
+   * the nodes ({@code lan} and {@code wireguard}), by network.
+   */
+  Map<String, Cidr> bound(Optional<Service> want, Optional<ObservedService> have) {
+    Map<String, Cidr> out = new HashMap<>(2);
+    want.ifPresent(w -> addBound(out, w.spec().network()));
+    have.ifPresent(h -> addBound(out, h.spec().network()));
+    return out;
+  }
+
+  private void addBound(Map<String, Cidr> out, String network) {
+    spec(network)
+        .filter(n -> n.type() == NetworkType.LAN || n.type() == NetworkType.WIREGUARD)
+        .ifPresent(n -> out.put(network, n.subnet()));
+  }
+
+  /** A network's spec: as declared, or as last recorded. */
+  private Optional<NetworkSpec> spec(String network) {
+    return desired
+        .network(network)
+        .map(Network::spec)
+        .or(() -> store.network(network).map(n -> n.spec()));
+  }
+
+  /**
+   * Asks the node of a deployed service whether its version is installed and its process runs (and,
+   * where svcreg configures addresses on nodes, whether its address is there).
+   */
+  Probe probe(String name, ObservedService have, Ledger ledger, Map<String, Cidr> bound) {
     Optional<String> version = have.status().deployedVersion();
     String node = have.status().node().orElse(have.spec().node());
     Optional<Deployer> d = deployer(have.spec().network(), node);
@@ -105,10 +136,15 @@ final class Executor {
       return Probe.NOT_ASKED;
     }
     Optional<ProcessRef> ref = processRef(have, ledger);
+    Optional<Ipv4> address =
+        bound.containsKey(have.spec().network()) ? have.status().address() : Optional.empty();
     try {
       Observation o =
-          limited(have.spec().network(), node, () -> d.get().observe(name, version.get(), ref));
-      return new Probe.Seen(o.installed(), o.running());
+          limited(
+              have.spec().network(),
+              node,
+              () -> d.get().observe(name, version.get(), ref, address));
+      return new Probe.Seen(o.installed(), o.running(), o.addressMissing());
     } catch (NodeUnavailable e) {
       return new Probe.Unreachable(e.reason(), e.getMessage());
     }
@@ -230,8 +266,28 @@ final class Executor {
                   f.output());
         };
       }
+      case Step.Bind x -> {
+        Service want = s.want().orElseThrow();
+        Deployer d = deployer(want.spec().network(), x.node()).orElseThrow();
+        yield bound(
+            limited(
+                want.spec().network(),
+                x.node(),
+                () -> d.bindAddress(x.address().orElseThrow(), x.subnet())));
+      }
+      case Step.Unbind x -> {
+        Deployer d = deployer(x.network(), x.node()).orElseThrow();
+        yield bound(limited(x.network(), x.node(), () -> d.unbindAddress(x.address(), x.subnet())));
+      }
       case Step.Release x -> StepResult.DONE;
       case Step.RollBack x -> StepResult.DONE;
+    };
+  }
+
+  private static StepResult bound(AddressOutcome out) {
+    return switch (out) {
+      case AddressOutcome.Done ok -> new StepResult.Bound(ok.device());
+      case AddressOutcome.Failed f -> new StepResult.Failed(f.reason(), f.message(), "");
     };
   }
 

@@ -19,6 +19,7 @@ import io.svcreg.core.rollout.StepResult;
 import io.svcreg.core.rollout.Writes;
 import io.svcreg.deploy.Launch;
 import io.svcreg.deploy.Progress;
+import io.svcreg.schema.Cidr;
 import io.svcreg.schema.Resource;
 import io.svcreg.schema.ResourceKey;
 import io.svcreg.schema.Service;
@@ -125,7 +126,8 @@ final class ServiceReconciler {
       removingDependent = removingDependent(name);
       leftovers = store.inventory(name).stream().map(InventoryEntry::node).distinct().toList();
     }
-    Probe probe = have.map(h -> executor.probe(name, h, ledger)).orElse(Probe.NOT_ASKED);
+    Map<String, Cidr> bound = executor.bound(want, have);
+    Probe probe = have.map(h -> executor.probe(name, h, ledger, bound)).orElse(Probe.NOT_ASKED);
     return new Situation(
         name,
         want,
@@ -142,6 +144,7 @@ final class ServiceReconciler {
         Optional.ofNullable(lastHealthCheck.get(name)),
         desired.revision(),
         store.leases(name),
+        bound,
         clock.instant());
   }
 

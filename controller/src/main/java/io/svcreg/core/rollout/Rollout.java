@@ -6,6 +6,7 @@ import io.svcreg.core.ObservedService;
 import io.svcreg.core.Reasons;
 import io.svcreg.core.ResourceChange;
 import io.svcreg.core.ServiceStates;
+import io.svcreg.schema.Cidr;
 import io.svcreg.schema.Condition;
 import io.svcreg.schema.ConditionStatus;
 import io.svcreg.schema.Health;
@@ -71,6 +72,9 @@ public final class Rollout {
           "ConnectionLost",
           "NodeTimeout");
 
+  /** The reason of a {@code Degraded} condition set when an address could not be configured. */
+  static final String ADDRESS_FAILED = "AddressFailed";
+
   /** How long a running service without a health check waits before the loop looks again. */
   static final Duration NO_CHECK_INTERVAL = Duration.ofSeconds(30);
 
@@ -125,8 +129,8 @@ public final class Rollout {
         d.note(false, "restarting: " + reason);
         List<Step> steps = new ArrayList<>();
         steps.add(stopStep(d, node));
-        steps.add(
-            startStep(node, d.status().deployedVersion().orElse(want.get().spec().version())));
+        steps.addAll(
+            startSteps(d, node, d.status().deployedVersion().orElse(want.get().spec().version())));
         return next(d, steps, new Run(Run.Mode.PLAN, Optional.empty(), false));
       }
       return maintainHealth(d);
@@ -304,6 +308,19 @@ public final class Rollout {
           if (gone.isPresent()) {
             return d.end(gone.get());
           }
+          return null;
+        }
+        Cidr subnet = d.s.bound().get(d.have.spec().network());
+        if (seen.addressMissing() && subnet != null && st.address().isPresent()) {
+          // e.g. the node rebooted: what runs there (a systemd unit) lost its address
+          d.note(
+              true,
+              "address "
+                  + st.address().get()
+                  + " is missing on node "
+                  + node
+                  + "; configuring it again");
+          steps.add(new Step.Bind(node, st.address(), subnet));
         }
         return null;
       }
@@ -579,9 +596,9 @@ public final class Rollout {
     if (run) {
       d.note(false, "restarting on an operator's request");
       steps.add(stopStep(d, node));
-      steps.add(
-          startStep(
-              node, intent.redeploy() ? version : d.status().deployedVersion().orElse(version)));
+      steps.addAll(
+          startSteps(
+              d, node, intent.redeploy() ? version : d.status().deployedVersion().orElse(version)));
     }
     return next(d, steps, new Run(Run.Mode.CARRY_OUT, Optional.empty(), false));
   }
@@ -598,21 +615,27 @@ public final class Rollout {
               new Step.Install(x.node(), x.version(), x.packageRef(), false, d.status().phase()));
           installed = x.version();
         }
-        case Action.Start x -> steps.add(startStep(x.node(), version(d, installed)));
+        case Action.Start x -> steps.addAll(startSteps(d, x.node(), version(d, installed)));
         case Action.Stop x -> steps.add(stopStep(d, x.node()));
         case Action.Restart x -> {
           d.note(false, "restarting: " + x.reason());
           steps.add(stopStep(d, x.node()));
-          steps.add(startStep(x.node(), version(d, installed)));
+          steps.addAll(startSteps(d, x.node(), version(d, installed)));
         }
         case Action.Rollback x -> {
           steps.add(stopStep(d, x.node()));
           steps.add(new Step.RollBack(x.fromVersion(), x.toVersion()));
-          steps.add(startStep(x.node(), x.toVersion()));
+          steps.addAll(startSteps(d, x.node(), x.toVersion()));
         }
         case Action.Undeploy x -> steps.add(new Step.Uninstall(x.node()));
-        case Action.ReleaseAddress x ->
-            steps.add(new Step.Release(new Lease(x.network(), x.address(), x.service())));
+        case Action.ReleaseAddress x -> {
+          Cidr subnet = d.s.bound().get(x.network());
+          if (subnet != null && d.have != null) {
+            String node = d.status().node().orElse(d.have.spec().node());
+            steps.add(new Step.Unbind(x.network(), node, x.address(), subnet));
+          }
+          steps.add(new Step.Release(new Lease(x.network(), x.address(), x.service())));
+        }
       }
     }
     return steps;
@@ -627,10 +650,16 @@ public final class Rollout {
   }
 
   /**
-   * A start of {@code version}; its address and dependencies are filled in as it is about to run.
+   * A start of {@code version} on {@code node}, after its address is configured there where svcreg
+   * configures addresses on nodes; the address and dependencies are filled in as they are about to
+   * run.
    */
-  private static Step startStep(String node, String version) {
-    return new Step.Start(node, version, Optional.empty(), Map.of());
+  private static List<Step> startSteps(Draft d, String node, String version) {
+    Step start = new Step.Start(node, version, Optional.empty(), Map.of());
+    Cidr subnet = d.s.want().map(w -> d.s.bound().get(w.spec().network())).orElse(null);
+    return subnet == null
+        ? List.of(start)
+        : List.of(new Step.Bind(node, Optional.empty(), subnet), start);
   }
 
   /** A stop of the recorded process (a stop of nothing records the service stopped). */
@@ -803,6 +832,17 @@ public final class Rollout {
             data);
         yield new Prepared.Written();
       }
+      case Step.Bind x -> {
+        String network = d.s.want().map(w -> w.spec().network()).orElse(d.have.spec().network());
+        Optional<Ipv4> address = d.status().address();
+        if (address.isEmpty() || !d.s.reaches(network, x.node())) {
+          // nothing to configure (a start halts on it), or nowhere to configure it
+          yield new Prepared.Written();
+        }
+        yield new Prepared.Ready(new Step.Bind(x.node(), address, x.subnet()));
+      }
+      case Step.Unbind x ->
+          d.s.reaches(x.network(), x.node()) ? new Prepared.Ready(x) : new Prepared.Written();
       case Step.Confirm x -> new Prepared.Ready(x);
       case Step.CheckHealth x -> new Prepared.Ready(x);
       case Step.StopStrays x -> new Prepared.Ready(x);
@@ -934,9 +974,67 @@ public final class Rollout {
                     : runningHealth(d, h);
             default -> throw unexpected(step, result);
           };
+      case Step.Bind x ->
+          switch (result) {
+            case StepResult.Bound ok -> {
+              if (!ok.device().isEmpty()) {
+                d.note(
+                    false,
+                    "address "
+                        + x.address().map(Ipv4::toString).orElse("")
+                        + "/"
+                        + x.subnet().prefix()
+                        + " configured on "
+                        + ok.device()
+                        + " of node "
+                        + x.node());
+              }
+              d.status(clearAddressFailure(d));
+              yield null;
+            }
+            case StepResult.Failed f -> end(d, run, addressFailed(d, f));
+            default -> throw unexpected(step, result);
+          };
+      case Step.Unbind x ->
+          switch (result) {
+            case StepResult.Bound ok -> {
+              if (!ok.device().isEmpty()) {
+                d.note(false, "address " + x.address() + " removed from node " + x.node());
+              }
+              yield null;
+            }
+            case StepResult.Failed f -> end(d, run, addressFailed(d, f));
+            default -> throw unexpected(step, result);
+          };
       case Step.Release x -> null;
       case Step.RollBack x -> null;
     };
+  }
+
+  /**
+   * An address that could not be configured or removed: said in {@code Degraded} (the process, if
+   * any, is left as it is) and tried again with backoff.
+   */
+  private static Outcome addressFailed(Draft d, StepResult.Failed f) {
+    d.note(true, f.message());
+    if (d.have != null) {
+      d.status(
+          d.builder()
+              .lastError(Optional.of(f.message()))
+              .condition(Condition.DEGRADED, ConditionStatus.TRUE, f.reason(), f.message(), d.now())
+              .build());
+    }
+    return new Outcome.Retry(f.message());
+  }
+
+  /** The status without a {@code Degraded} condition an address failure set. */
+  private static ServiceStatus clearAddressFailure(Draft d) {
+    StatusBuilder b = d.builder();
+    d.status()
+        .condition(Condition.DEGRADED)
+        .filter(c -> ADDRESS_FAILED.equals(c.reason()))
+        .ifPresent(c -> b.clearCondition(Condition.DEGRADED));
+    return b.build();
   }
 
   private static IllegalArgumentException unexpected(Step step, StepResult result) {

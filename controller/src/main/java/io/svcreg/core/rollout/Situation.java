@@ -2,6 +2,7 @@ package io.svcreg.core.rollout;
 
 import io.svcreg.core.Lease;
 import io.svcreg.core.ObservedService;
+import io.svcreg.schema.Cidr;
 import io.svcreg.schema.Service;
 import java.time.Instant;
 import java.util.List;
@@ -31,6 +32,8 @@ import java.util.Set;
  * @param lastHealthCheck when the running process's health was last checked (kept in memory)
  * @param sourceRevision the Git commit of the spec directory, if it is a Git work tree
  * @param leases the addresses leased to the service
+ * @param bound the subnets, by network, whose addresses svcreg configures on the nodes ({@code lan}
+ *     and {@code wireguard} networks), of the networks the service is or was in
  * @param now the time of the decision
  */
 public record Situation(
@@ -49,6 +52,7 @@ public record Situation(
     Optional<Instant> lastHealthCheck,
     Optional<String> sourceRevision,
     List<Lease> leases,
+    Map<String, Cidr> bound,
     Instant now) {
 
   public Situation {
@@ -57,6 +61,7 @@ public record Situation(
     reachable = Set.copyOf(reachable);
     leftoverNodes = List.copyOf(leftoverNodes);
     leases = List.copyOf(leases);
+    bound = Map.copyOf(bound);
     Objects.requireNonNull(now, "now");
   }
 
@@ -83,6 +88,7 @@ public record Situation(
         lastHealthCheck,
         sourceRevision,
         leases,
+        bound,
         now);
   }
 
@@ -104,6 +110,7 @@ public record Situation(
         lastHealthCheck,
         sourceRevision,
         current,
+        bound,
         now);
   }
 
@@ -129,6 +136,7 @@ public record Situation(
         lastHealthCheck,
         sourceRevision,
         leases,
+        bound,
         now);
   }
 }

@@ -1,6 +1,7 @@
 package io.svcreg.core.rollout;
 
 import io.svcreg.core.Lease;
+import io.svcreg.schema.Cidr;
 import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Phase;
 import java.time.Duration;
@@ -96,6 +97,25 @@ public sealed interface Step {
     @Override
     public boolean changesNode() {
       return false;
+    }
+  }
+
+  /**
+   * Configure the service's {@code address} (filled in as the step is about to run) on {@code
+   * node}, with the prefix of {@code subnet}, unless it is there.
+   */
+  record Bind(String node, Optional<Ipv4> address, Cidr subnet) implements Step {
+    @Override
+    public boolean changesNode() {
+      return true;
+    }
+  }
+
+  /** Remove {@code address} of {@code network} from {@code node}. */
+  record Unbind(String network, String node, Ipv4 address, Cidr subnet) implements Step {
+    @Override
+    public boolean changesNode() {
+      return true;
     }
   }
 

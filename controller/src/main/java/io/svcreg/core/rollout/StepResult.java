@@ -52,6 +52,9 @@ public sealed interface StepResult {
     }
   }
 
+  /** The address is on (or off) the node's interface {@code device} (empty: it already was). */
+  record Bound(String device) implements StepResult {}
+
   /** The step failed: the deployer's {@code reason}, a message, and the log's last lines. */
   record Failed(String reason, String message, String logTail) implements StepResult {}
 

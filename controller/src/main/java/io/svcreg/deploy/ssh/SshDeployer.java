@@ -1,5 +1,6 @@
 package io.svcreg.deploy.ssh;
 
+import io.svcreg.deploy.AddressOutcome;
 import io.svcreg.deploy.DeployReasons;
 import io.svcreg.deploy.DeployTimeouts;
 import io.svcreg.deploy.Deployer;
@@ -22,6 +23,8 @@ import io.svcreg.deploy.StopOutcome;
 import io.svcreg.deploy.StopStep;
 import io.svcreg.deploy.Trees;
 import io.svcreg.deploy.UninstallOutcome;
+import io.svcreg.schema.Cidr;
+import io.svcreg.schema.Ipv4;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -970,6 +973,13 @@ public final class SshDeployer implements Deployer {
 
   @Override
   public Observation observe(String service, String version, Optional<ProcessRef> process) {
+    return observe(service, version, process, Optional.empty());
+  }
+
+  /** Observes the service, and whether {@code address} is configured on the node, in one script. */
+  @Override
+  public Observation observe(
+      String service, String version, Optional<ProcessRef> process, Optional<Ipv4> address) {
     try {
       String root = "root=" + Shell.quote(root()) + "\n";
       SshConnection.Result r =
@@ -977,11 +987,13 @@ public final class SshDeployer implements Deployer {
               root
                   + PROC
                   + listMarkers(service)
-                  + process.map(p -> "proc " + p.pid() + "\n").orElse(""));
+                  + process.map(p -> "proc " + p.pid() + "\n").orElse("")
+                  + address.map(SshDeployer::addressProbe).orElse(""));
       Found f = markerLines(service, r.out()).get(version);
       boolean installed = f != null && f.complete();
       boolean running = process.isPresent() && same(startTime(r.out()), process.get());
-      return new Observation(installed, running);
+      boolean missing = address.isPresent() && r.out().contains("\naddr missing");
+      return new Observation(installed, running, missing);
     } catch (IOException e) {
       throw new NodeUnavailable(
           reasonOf(e),
@@ -1126,6 +1138,92 @@ public final class SshDeployer implements Deployer {
   // ------------------------------------------------------------------ helpers
 
   /** The reason code of a failed node command: unreachable, refused, timed out or cut off. */
+  /**
+   * The lines of a script that say whether the node answers {@code address} itself (it is on one of
+   * its interfaces, or in a range it answers, such as loopback's): {@code addr present}, {@code
+   * addr missing}; nothing when the node has no {@code ip}.
+   */
+  private static String addressProbe(Ipv4 address) {
+    return "if command -v ip >/dev/null 2>&1; then"
+        + " if ip -o -4 route get "
+        + address
+        + " 2>/dev/null | grep -q '^local '; then echo; echo addr present;"
+        + " else echo; echo addr missing; fi; fi\n";
+  }
+
+  /**
+   * Configures the address on the interface the node reaches {@code subnet} through without a
+   * gateway (found with {@code ip route get}), with the subnet's prefix, unless the node answers
+   * the address already (it is configured, or in a range the node answers, such as loopback's).
+   */
+  @Override
+  public AddressOutcome bindAddress(Ipv4 address, Cidr subnet) {
+    String a = address.toString();
+    String script =
+        "a="
+            + a
+            + "; p="
+            + subnet.prefix()
+            + "\n"
+            + "command -v ip >/dev/null 2>&1 || { echo 'noip'; exit 3; }\n"
+            + "r=$(ip -o -4 route get \"$a\" 2>&1) || { echo \"noroute $r\"; exit 3; }\n"
+            + "case \"$r\" in local\\ *) echo 'bound local present'; exit 0;; esac\n"
+            + "case \"$r\" in *' via '*) echo \"gateway $r\"; exit 3;; esac\n"
+            + "d=$(echo \"$r\" | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p')\n"
+            + "[ -n \"$d\" ] || { echo \"noroute $r\"; exit 3; }\n"
+            + "o=$(ip addr add \"$a/$p\" dev \"$d\" 2>&1) || { echo \"failed $o\"; exit 4; }\n"
+            + "echo \"bound $d\"\n";
+    return addressScript(script, "configure " + a + "/" + subnet.prefix());
+  }
+
+  /** Removes the address from whichever interface of the node holds it. */
+  @Override
+  public AddressOutcome unbindAddress(Ipv4 address, Cidr subnet) {
+    String a = address.toString();
+    String script =
+        "a="
+            + a
+            + "\n"
+            + "command -v ip >/dev/null 2>&1 || { echo 'noip'; exit 3; }\n"
+            + "l=$(ip -o -4 addr show to \"$a/32\" | awk '{print $2, $4; exit}')\n"
+            + "[ -n \"$l\" ] || { echo 'unbound absent'; exit 0; }\n"
+            + "set -- $l\n"
+            + "o=$(ip addr del \"$2\" dev \"$1\" 2>&1) || { echo \"failed $o\"; exit 4; }\n"
+            + "echo \"unbound $1\"\n";
+    return addressScript(script, "remove " + a);
+  }
+
+  private AddressOutcome addressScript(String script, String what) {
+    SshConnection.Result r;
+    try {
+      r = run(script);
+    } catch (IOException e) {
+      return new AddressOutcome.Failed(
+          reasonOf(e), "cannot " + what + " on " + target.describe() + ": " + e.getMessage());
+    }
+    String out = lastLine(r.out());
+    if (r.exit() == 0) {
+      String[] w = out.split(" ");
+      boolean changed = w.length == 2 && !w[1].equals("absent");
+      return new AddressOutcome.Done(changed ? w[1] : "");
+    }
+    String why =
+        out.startsWith("noip")
+            ? "the node has no ip command (install iproute2)"
+            : out.startsWith("gateway") || out.startsWith("noroute")
+                ? "no interface of the node holds the network's subnet ("
+                    + out.substring(out.indexOf(' ') + 1).strip()
+                    + ")"
+                : out.startsWith("failed")
+                    ? out.substring(7).strip()
+                        + (out.contains("Operation not permitted")
+                            ? " (svcreg needs root or CAP_NET_ADMIN on the node)"
+                            : "")
+                    : out;
+    return new AddressOutcome.Failed(
+        DeployReasons.ADDRESS_FAILED, "cannot " + what + " on " + target.describe() + ": " + why);
+  }
+
   private static String reasonOf(IOException e) {
     return switch (e) {
       case SshConnection.Unreachable u -> u.reason();

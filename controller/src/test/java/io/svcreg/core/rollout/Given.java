@@ -4,6 +4,7 @@ import io.svcreg.core.Action;
 import io.svcreg.core.ChangeType;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.ResourceChange;
+import io.svcreg.schema.Cidr;
 import io.svcreg.schema.Condition;
 import io.svcreg.schema.ConditionStatus;
 import io.svcreg.schema.Endpoint;
@@ -79,6 +80,7 @@ final class Given {
   private Optional<ResourceChange> change = Optional.empty();
   private final Map<String, Dependency> dependencies = new LinkedHashMap<>();
   private Optional<Instant> lastHealthCheck = Optional.empty();
+  private Map<String, Cidr> bound = Map.of();
 
   private Given() {
     condition(Condition.READY, ConditionStatus.TRUE, "Healthy");
@@ -289,6 +291,12 @@ final class Given {
     return this;
   }
 
+  /** The service's network is one whose addresses svcreg configures on nodes (a LAN). */
+  Given lan(String subnet) {
+    this.bound = Map.of(NETWORK, Cidr.of(subnet));
+    return this;
+  }
+
   Given lastHealthCheck(Instant at) {
     lastHealthCheck = Optional.of(at);
     return this;
@@ -388,6 +396,7 @@ final class Given {
         lastHealthCheck,
         Optional.empty(),
         List.of(),
+        bound,
         NOW);
   }
 

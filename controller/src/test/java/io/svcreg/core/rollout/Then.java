@@ -112,6 +112,12 @@ final class Then {
     return this;
   }
 
+  /** The leases given back, by address. */
+  Then released(String... addresses) {
+    expected.put("released", List.of(addresses));
+    return this;
+  }
+
   /** The service record is not written at all. */
   Then recordUnchanged() {
     recordWritten = false;
@@ -166,6 +172,7 @@ final class Then {
       case "healthFailures" -> r.after().ledger().healthFailures();
       case "intent" -> flags(r.after().intent());
       case "events" -> r.writes().events().stream().map(EventDraft::type).toList();
+      case "released" -> r.writes().released().stream().map(l -> l.address().toString()).toList();
       default -> throw new IllegalArgumentException(what);
     };
   }
@@ -182,6 +189,9 @@ final class Then {
       case Step.CheckHealth x -> "check health" + x.pid().map(p -> " pid " + p).orElse("");
       case Step.Release x -> "release " + x.lease().address();
       case Step.RollBack x -> "roll back " + x.from() + " → " + x.to();
+      case Step.Bind x ->
+          "bind" + x.address().map(a -> " " + a).orElse("") + "/" + x.subnet().prefix();
+      case Step.Unbind x -> "unbind " + x.address() + " on " + x.node();
     };
   }
 

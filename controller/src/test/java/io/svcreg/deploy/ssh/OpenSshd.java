@@ -30,8 +30,17 @@ public final class OpenSshd implements AutoCloseable {
   public final Path clientKey;
   public final Path knownHosts;
   private final Process process;
+  private final List<String> prefix;
 
-  private OpenSshd(String host, int port, Path dir, Path hostKey, Path clientKey, Process p) {
+  private OpenSshd(
+      List<String> prefix,
+      String host,
+      int port,
+      Path dir,
+      Path hostKey,
+      Path clientKey,
+      Process p) {
+    this.prefix = List.copyOf(prefix);
     this.host = host;
     this.port = port;
     this.dir = dir;
@@ -46,6 +55,19 @@ public final class OpenSshd implements AutoCloseable {
    * {@code clientKey} (made when absent) is authorized.
    */
   public static OpenSshd start(String host, Path dir, Path clientKey) {
+    return start(List.of(), host, TestPackages.freePort(host), dir, clientKey);
+  }
+
+  /**
+   * Starts sshd on port 22 of {@code host}, an address of network namespace {@code netns}, run in
+   * that namespace (a node with a network stack of its own).
+   */
+  public static OpenSshd startIn(String netns, String host, Path dir, Path clientKey) {
+    return start(List.of("ip", "netns", "exec", netns), host, 22, dir, clientKey);
+  }
+
+  private static OpenSshd start(
+      List<String> prefix, String host, int port, Path dir, Path clientKey) {
     try {
       Files.createDirectories(dir);
       Files.createDirectories(Path.of("/run/sshd"));
@@ -58,7 +80,6 @@ public final class OpenSshd implements AutoCloseable {
           Path.of(clientKey + ".pub"),
           dir.resolve("authorized_keys"),
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      int port = TestPackages.freePort(host);
       Path config = dir.resolve("sshd_config");
       Files.writeString(
           config,
@@ -80,7 +101,7 @@ public final class OpenSshd implements AutoCloseable {
               "LogLevel ERROR",
               "Subsystem sftp /usr/lib/openssh/sftp-server",
               ""));
-      return launch(host, port, dir, hostKey, clientKey, "did not start");
+      return launch(prefix, host, port, dir, hostKey, clientKey, "did not start");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -92,7 +113,7 @@ public final class OpenSshd implements AutoCloseable {
    */
   public OpenSshd restarted() {
     try {
-      return launch(host, port, dir, hostKey, clientKey, "did not start again");
+      return launch(prefix, host, port, dir, hostKey, clientKey, "did not start again");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -100,14 +121,22 @@ public final class OpenSshd implements AutoCloseable {
 
   /** Runs sshd with the config in {@code dir} (log appended) and waits until it accepts. */
   private static OpenSshd launch(
-      String host, int port, Path dir, Path hostKey, Path clientKey, String failure)
+      List<String> prefix,
+      String host,
+      int port,
+      Path dir,
+      Path hostKey,
+      Path clientKey,
+      String failure)
       throws IOException {
+    List<String> cmd = new java.util.ArrayList<>(prefix);
+    cmd.addAll(List.of(SSHD.toString(), "-D", "-e", "-f", dir.resolve("sshd_config").toString()));
     Process p =
-        new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", dir.resolve("sshd_config").toString())
+        new ProcessBuilder(cmd)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("sshd.log").toFile()))
             .start();
-    OpenSshd d = new OpenSshd(host, port, dir, hostKey, clientKey, p);
+    OpenSshd d = new OpenSshd(prefix, host, port, dir, hostKey, clientKey, p);
     Waits.atMost(Duration.ofSeconds(20)).until(() -> !p.isAlive() || d.accepts());
     if (!p.isAlive()) {
       throw new IllegalStateException(
