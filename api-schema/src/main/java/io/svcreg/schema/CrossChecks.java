@@ -76,6 +76,17 @@ final class CrossChecks {
       return null;
     }
     NetworkSpec net = nd.network().spec();
+    if (net.type() == NetworkType.LOCAL && spec.execution() == ExecutionType.SYSTEMD) {
+      out.add(
+          d.problemAt(
+              Declaration.P_EXECUTION,
+              "spec.execution.type",
+              "execution type `systemd` runs services as units on SSH nodes (networks of type lan"
+                  + " or wireguard); on the controller's own host (network `"
+                  + spec.network()
+                  + "` is local) use managed_process"));
+      return null;
+    }
     String node = node(d, spec, net, out);
     if (spec.address().isPresent()) {
       String bad = addressProblem(spec.address().get(), spec.network(), net);

@@ -26,7 +26,8 @@ final class Declaration {
   static final int P_ADDRESS = 3;
   static final int P_STATE = 4;
   static final int P_PACKAGE = 5;
-  static final int P_DEPS = 6;
+  static final int P_EXECUTION = 6;
+  static final int P_DEPS = 7;
 
   /** Marks a dependency taken from the package manifest. */
   static final int FROM_MANIFEST = 1 << 31;

@@ -618,12 +618,17 @@ public final class SpecParser {
             t == null
                 ? null
                 : f.enumValue(t, ex.path("type"), ExecutionType::parse, ExecutionType.allowed());
-        if (execution != null && execution != ExecutionType.MANAGED_PROCESS) {
+        if (execution == ExecutionType.DOCKER) {
           f.error(
               t,
               ex.path("type"),
-              "execution type `" + execution + "` is not supported yet; use managed_process");
+              "execution type `"
+                  + execution
+                  + "` is not supported yet; use managed_process or systemd");
           execution = null;
+        }
+        if (t != null) {
+          mark(pos, Declaration.P_EXECUTION, t);
         }
       }
       YamlNode e = spec.get("endpoints");

@@ -484,7 +484,7 @@ class SpecParserTest {
 
     assertThat(messages(set))
         .containsExactly(
-            "spec.execution.type: execution type `docker` is not supported yet; use managed_process");
+            "spec.execution.type: execution type `docker` is not supported yet; use managed_process or systemd");
   }
 
   @Test

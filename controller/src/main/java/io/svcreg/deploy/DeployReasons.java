@@ -75,6 +75,12 @@ public final class DeployReasons {
    */
   public static final String ADDRESS_FAILED = "AddressFailed";
 
+  /**
+   * The service's execution type cannot be run on its node (e.g. {@code systemd} where systemd is
+   * not the init system, or on the controller's own host).
+   */
+  public static final String EXECUTION_UNSUPPORTED = "ExecutionUnsupported";
+
   /** A command on the node did not finish in time. */
   public static final String NODE_TIMEOUT = "NodeTimeout";
 

@@ -1,6 +1,7 @@
 package io.svcreg.deploy;
 
 import io.svcreg.schema.Cidr;
+import io.svcreg.schema.ExecutionType;
 import io.svcreg.schema.Ipv4;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -97,12 +98,17 @@ public interface Deployer extends AutoCloseable {
   Observation observe(String service, String version, Optional<ProcessRef> process);
 
   /**
-   * {@link #observe(String, String, Optional)}, and whether {@code address} (when given) is
-   * configured on the node ({@link Observation#addressMissing()}). By default the address is not
-   * checked: a deployer whose node needs no configured addresses.
+   * {@link #observe(String, String, Optional)} of a service run as {@code execution}, and whether
+   * {@code address} (when given) is configured on the node ({@link Observation#addressMissing()}).
+   * By default a managed process, the address not checked: a deployer whose node needs no
+   * configured addresses.
    */
   default Observation observe(
-      String service, String version, Optional<ProcessRef> process, Optional<Ipv4> address) {
+      String service,
+      String version,
+      Optional<ProcessRef> process,
+      Optional<Ipv4> address,
+      ExecutionType execution) {
     return observe(service, version, process);
   }
 

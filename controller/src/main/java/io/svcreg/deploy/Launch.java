@@ -1,6 +1,7 @@
 package io.svcreg.deploy;
 
 import io.svcreg.schema.Endpoint;
+import io.svcreg.schema.ExecutionType;
 import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Service;
 import java.util.Collections;
@@ -13,7 +14,8 @@ import java.util.TreeMap;
 /**
  * What a service's scripts run with: its name and version (which install directory), its address
  * and endpoints, the {@code ip:port} of each dependency (by dependency name) and its {@code
- * spec.env}. The deployer turns it into the scripts' environment with {@link ServiceEnvironment}.
+ * spec.env}, and how its process is run ({@code execution}). The deployer turns it into the
+ * scripts' environment with {@link ServiceEnvironment}.
  */
 public record Launch(
     String service,
@@ -21,7 +23,8 @@ public record Launch(
     Ipv4 ip,
     List<Endpoint> endpoints,
     Map<String, String> dependencyAddresses,
-    Map<String, String> env) {
+    Map<String, String> env,
+    ExecutionType execution) {
 
   public Launch {
     Objects.requireNonNull(service, "service");
@@ -30,6 +33,18 @@ public record Launch(
     endpoints = List.copyOf(endpoints);
     dependencyAddresses = sorted(dependencyAddresses);
     env = sorted(env);
+    Objects.requireNonNull(execution, "execution");
+  }
+
+  /** The launch of a service run as a managed process. */
+  public Launch(
+      String service,
+      String version,
+      Ipv4 ip,
+      List<Endpoint> endpoints,
+      Map<String, String> dependencyAddresses,
+      Map<String, String> env) {
+    this(service, version, ip, endpoints, dependencyAddresses, env, ExecutionType.MANAGED_PROCESS);
   }
 
   /**
@@ -43,7 +58,8 @@ public record Launch(
         ip,
         service.spec().endpoints(),
         dependencyAddresses,
-        service.spec().env());
+        service.spec().env(),
+        service.spec().execution());
   }
 
   /** The {@code ip:port} of a service's first endpoint, or empty when it has none. */

@@ -143,8 +143,12 @@ final class Executor {
           limited(
               have.spec().network(),
               node,
-              () -> d.get().observe(name, version.get(), ref, address));
-      return new Probe.Seen(o.installed(), o.running(), o.addressMissing());
+              () -> d.get().observe(name, version.get(), ref, address, have.spec().execution()));
+      return new Probe.Seen(
+          o.installed(),
+          o.running(),
+          o.addressMissing(),
+          o.current().map(p -> new Probe.Running(p.pid(), p.startTime())));
     } catch (NodeUnavailable e) {
       return new Probe.Unreachable(e.reason(), e.getMessage());
     }
@@ -176,7 +180,8 @@ final class Executor {
                 x.address().orElseThrow(),
                 want.spec().endpoints(),
                 x.dependencies(),
-                want.spec().env());
+                want.spec().env(),
+                want.spec().execution());
         yield started(limited(want.spec().network(), x.node(), () -> d.start(launch)));
       }
       case Step.Confirm x -> {
@@ -353,6 +358,7 @@ final class Executor {
         d.address().ifPresent(a -> deps.put(dep, a));
       }
     }
-    return new Launch(o.metadata().name(), version, ip, endpoints, deps, spec.env());
+    return new Launch(
+        o.metadata().name(), version, ip, endpoints, deps, spec.env(), spec.execution());
   }
 }

@@ -72,6 +72,9 @@ public final class Rollout {
           "ConnectionLost",
           "NodeTimeout");
 
+  /** The reason of a failed start whose execution type the node cannot run. */
+  static final String EXECUTION_UNSUPPORTED = "ExecutionUnsupported";
+
   /** The reason of a {@code Degraded} condition set when an address could not be configured. */
   static final String ADDRESS_FAILED = "AddressFailed";
 
@@ -299,6 +302,9 @@ public final class Rollout {
           d.status(d.builder().phase(now).build());
           return null;
         }
+        if (seen.running() && seen.current().isPresent()) {
+          adopt(d, seen.current().get(), node);
+        }
         boolean expectsProcess =
             st.phase() == Phase.RUNNING
                 || st.phase() == Phase.STOPPING
@@ -325,6 +331,36 @@ public final class Rollout {
         return null;
       }
     }
+  }
+
+  /**
+   * Records the process that runs the service now in place of the recorded one (systemd started its
+   * unit again): the loop did not start it, so nothing counts against the start limit.
+   */
+  private static void adopt(Draft d, Probe.Running now, String node) {
+    ServiceStatus st = d.status();
+    d.note(
+        true,
+        "runs as pid "
+            + now.pid()
+            + " on node "
+            + node
+            + " now (pid "
+            + st.pid().map(String::valueOf).orElse("none")
+            + " before): started again by systemd");
+    Optional<ProcessId> was = d.process();
+    ProcessId p =
+        new ProcessId(
+            now.pid(),
+            now.startTime(),
+            0,
+            true,
+            d.now(),
+            st.deployedVersion().orElse(d.have.spec().version()),
+            was.map(ProcessId::address).or(st::address).orElse(Ipv4.of("0.0.0.0")),
+            was.map(ProcessId::dependencies).orElse(Map.of()));
+    d.status(d.builder().pid(Optional.of(now.pid())).build());
+    d.ledger(d.ledger.withProcess(Optional.of(p)).withHealthFailures(0));
   }
 
   /** Whether the recorded process outlived its start grace period (or nothing says it did not). */
@@ -1104,6 +1140,12 @@ public final class Rollout {
    */
   private static Outcome startFailed(Draft d, Run run, StepResult.Failed f) {
     Service want = d.s.want().orElseThrow();
+    if (EXECUTION_UNSUPPORTED.equals(f.reason())) {
+      // nothing a retry changes: said once, until the spec (or the node) changes
+      d.status(d.builder().phase(Phase.FAILED).pid(Optional.empty()).build());
+      d.ledger(d.ledger.withProcess(Optional.empty()));
+      return degraded(d, f.reason(), f.message()).next().orElseThrow();
+    }
     String message = f.message() + (f.logTail().isEmpty() ? "" : ": " + f.logTail());
     d.ledger(
         d.ledger

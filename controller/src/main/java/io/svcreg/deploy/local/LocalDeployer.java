@@ -16,6 +16,7 @@ import io.svcreg.deploy.StartOutcome;
 import io.svcreg.deploy.StopOutcome;
 import io.svcreg.deploy.StopStep;
 import io.svcreg.deploy.UninstallOutcome;
+import io.svcreg.schema.ExecutionType;
 import io.svcreg.schema.SpecDuration;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -244,6 +245,15 @@ public final class LocalDeployer implements Deployer {
   public StartOutcome start(Launch launch) {
     String service = launch.service();
     String version = launch.version();
+    if (launch.execution() != ExecutionType.MANAGED_PROCESS) {
+      return new StartOutcome.Failed(
+          DeployReasons.EXECUTION_UNSUPPORTED,
+          "execution type "
+              + launch.execution()
+              + " runs on SSH nodes only; on the controller's own host svcreg runs services as"
+              + " managed processes",
+          "");
+    }
     if (!installer.isInstalled(service, version)) {
       return new StartOutcome.Failed(
           DeployReasons.NOT_INSTALLED,

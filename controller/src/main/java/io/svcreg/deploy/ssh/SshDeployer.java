@@ -24,6 +24,7 @@ import io.svcreg.deploy.StopStep;
 import io.svcreg.deploy.Trees;
 import io.svcreg.deploy.UninstallOutcome;
 import io.svcreg.schema.Cidr;
+import io.svcreg.schema.ExecutionType;
 import io.svcreg.schema.Ipv4;
 import java.io.IOException;
 import java.io.InputStream;
@@ -653,7 +654,14 @@ public final class SshDeployer implements Deployer {
           try {
             Map<String, Found> m = remoteMarkers(service);
             String name = InstallLayout.sanitizedName(service);
-            StringBuilder s = new StringBuilder("root=" + Shell.quote(root()) + "\nset -e\n");
+            // its unit, if it ran as one: stopped, disabled and removed first
+            StringBuilder s =
+                new StringBuilder(
+                    "root="
+                        + Shell.quote(root())
+                        + "\nif command -v systemctl >/dev/null 2>&1; then\n"
+                        + SystemdUnits.remove(service)
+                        + "fi\nset -e\n");
             s.append("rm -rf \"$root\"/.tmp.")
                 .append(name)
                 .append(".* \"$root\"/.old.")
@@ -739,35 +747,97 @@ public final class SshDeployer implements Deployer {
     String version = launch.version();
     String home = home(service, version);
     Map<String, String> env = ServiceEnvironment.of(launch, home, Map.of());
-    String script =
-        "home="
-            + Shell.quote(home)
-            + "\n"
-            + PROC
-            + "[ -f \"$home/.svcreg-install\" ] && [ -f \"$home/scripts/start.sh\" ] || { echo notinstalled; exit 0; }\n"
-            + "cd \"$home\" && mkdir -p logs || exit 2\n"
-            + "off=$(stat -c %s logs/service.log 2>/dev/null || echo 0)\n"
-            + "if [ -f logs/service.pid ]; then read op ost < logs/service.pid;"
-            + " s=$(proc \"$op\"); set -- $s;"
-            + " if [ \"$2\" != gone ] && [ \"$3\" = \"$ost\" ] && [ \"$op\" -gt 1 ]; then"
-            + " kill -TERM -$op 2>/dev/null; sleep 1; kill -KILL -$op 2>/dev/null; echo stray $op; fi; fi\n"
-            + Shell.env(env)
-            + " setsid ./scripts/start.sh </dev/null >>logs/service.log 2>&1 &\n"
-            + "pid=$!\n"
-            + "first=$(proc $pid)\n"
-            + "sleep "
-            + Shell.seconds(timeouts.startGrace())
-            + "\n"
-            + "now=$(proc $pid)\n"
-            + "set -- $now\n"
-            + "if [ \"$2\" != gone ] && [ \"$2\" != Z ]; then\n"
-            + "  echo \"$pid $3\" > logs/service.pid\n"
-            + "  echo \"started $pid\"; echo \"$now\"\n"
-            + "  printf 'marker '; base64 -w0 < .svcreg-install; echo\n"
-            + "else\n"
-            + "  wait $pid; echo \"exited $?\"\n"
-            + "  echo ---; tail -c +$((off + 1)) logs/service.log | tail -n 20 | tail -c 2048\n"
-            + "fi\n";
+    String script;
+    if (launch.execution() == ExecutionType.SYSTEMD) {
+      for (Map.Entry<String, String> e : env.entrySet()) {
+        if (!SystemdUnits.writable(e.getValue())) {
+          return new StartOutcome.Failed(
+              DeployReasons.EXECUTION_UNSUPPORTED,
+              "the value of "
+                  + e.getKey()
+                  + " holds a line break, which a systemd unit cannot carry; remove it from"
+                  + " spec.env or use execution managed_process",
+              "");
+        }
+      }
+      script = unitStart(service, version, home, env);
+    } else {
+      script = processStart(home, env);
+    }
+    return started(service, version, home, script);
+  }
+
+  /** The start script of a unit: installs, enables and (re)starts it, then reports as below. */
+  private String unitStart(String service, String version, String home, Map<String, String> env) {
+    String unit = SystemdUnits.unit(service);
+    return "home="
+        + Shell.quote(home)
+        + "\nu="
+        + unit
+        + "\nf="
+        + SystemdUnits.DIR
+        + "/$u\n"
+        + SystemdUnits.systemdCheck()
+        + "[ \"$ok\" = 1 ] || { echo nosystemd; exit 0; }\n"
+        + PROC
+        + "[ -f \"$home/.svcreg-install\" ] && [ -f \"$home/scripts/start.sh\" ] || { echo notinstalled; exit 0; }\n"
+        + "cd \"$home\" && mkdir -p logs || exit 2\n"
+        + "off=$(stat -c %s logs/service.log 2>/dev/null || echo 0)\n"
+        + "printf '%s' "
+        + Shell.quote(SystemdUnits.text(service, version, home, env, timeouts))
+        + " > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\" || { echo \"exited unit\"; echo ---; echo \"cannot write $f\"; exit 0; }\n"
+        + "systemctl daemon-reload && systemctl enable --quiet \"$u\" && systemctl restart \"$u\"\n"
+        + "sleep "
+        + Shell.seconds(timeouts.startGrace())
+        + "\n"
+        + "st=$(systemctl show -p ActiveState --value \"$u\"); pid=$(systemctl show -p MainPID --value \"$u\")\n"
+        + "if [ \"$st\" = active ] && [ \"${pid:-0}\" -gt 1 ]; then\n"
+        + "  echo \"started $pid\"; proc $pid\n"
+        + "  printf 'marker '; base64 -w0 < .svcreg-install; echo\n"
+        + "else\n"
+        // the loop decides about retries (start limit), not systemd's restart policy
+        + "  code=$(systemctl show -p ExecMainStatus --value \"$u\")\n"
+        + "  systemctl disable --now --quiet \"$u\" 2>/dev/null\n"
+        + "  echo \"exited ${code:-unknown}\"\n"
+        + "  echo ---; { tail -c +$((off + 1)) logs/service.log;"
+        + " journalctl -u \"$u\" -n 5 --no-pager -o cat 2>/dev/null; } | tail -n 20 | tail -c 2048\n"
+        + "fi\n";
+  }
+
+  /** The start script of a managed process: detached, in its own session, after any stray. */
+  private String processStart(String home, Map<String, String> env) {
+    return "home="
+        + Shell.quote(home)
+        + "\n"
+        + PROC
+        + "[ -f \"$home/.svcreg-install\" ] && [ -f \"$home/scripts/start.sh\" ] || { echo notinstalled; exit 0; }\n"
+        + "cd \"$home\" && mkdir -p logs || exit 2\n"
+        + "off=$(stat -c %s logs/service.log 2>/dev/null || echo 0)\n"
+        + "if [ -f logs/service.pid ]; then read op ost < logs/service.pid;"
+        + " s=$(proc \"$op\"); set -- $s;"
+        + " if [ \"$2\" != gone ] && [ \"$3\" = \"$ost\" ] && [ \"$op\" -gt 1 ]; then"
+        + " kill -TERM -$op 2>/dev/null; sleep 1; kill -KILL -$op 2>/dev/null; echo stray $op; fi; fi\n"
+        + Shell.env(env)
+        + " setsid ./scripts/start.sh </dev/null >>logs/service.log 2>&1 &\n"
+        + "pid=$!\n"
+        + "first=$(proc $pid)\n"
+        + "sleep "
+        + Shell.seconds(timeouts.startGrace())
+        + "\n"
+        + "now=$(proc $pid)\n"
+        + "set -- $now\n"
+        + "if [ \"$2\" != gone ] && [ \"$2\" != Z ]; then\n"
+        + "  echo \"$pid $3\" > logs/service.pid\n"
+        + "  echo \"started $pid\"; echo \"$now\"\n"
+        + "  printf 'marker '; base64 -w0 < .svcreg-install; echo\n"
+        + "else\n"
+        + "  wait $pid; echo \"exited $?\"\n"
+        + "  echo ---; tail -c +$((off + 1)) logs/service.log | tail -n 20 | tail -c 2048\n"
+        + "fi\n";
+  }
+
+  /** Runs a start script and reads what it reports. */
+  private StartOutcome started(String service, String version, String home, String script) {
     SshConnection.Result r;
     try {
       r = run(script);
@@ -790,6 +860,15 @@ public final class SshDeployer implements Deployer {
           "");
     }
     String out = r.out();
+    if (out.startsWith("nosystemd")) {
+      return new StartOutcome.Failed(
+          DeployReasons.EXECUTION_UNSUPPORTED,
+          service
+              + " is to run as a systemd unit, but systemd is not the init system of "
+              + target.describe()
+              + " (no /run/systemd/system); use execution managed_process there",
+          "");
+    }
     if (out.startsWith("notinstalled")) {
       return new StartOutcome.Failed(
           DeployReasons.NOT_INSTALLED,
@@ -881,6 +960,9 @@ public final class SshDeployer implements Deployer {
 
   @Override
   public StopOutcome stop(Launch launch, ProcessRef process) {
+    if (launch.execution() == ExecutionType.SYSTEMD) {
+      return stopUnit(launch.service());
+    }
     String service = launch.service();
     long pid = process.pid();
     if (pid <= 1) {
@@ -971,34 +1053,124 @@ public final class SshDeployer implements Deployer {
     return Math.max(1, d.toMillis() / 50);
   }
 
-  @Override
-  public Observation observe(String service, String version, Optional<ProcessRef> process) {
-    return observe(service, version, process, Optional.empty());
+  /**
+   * Stops a service's unit and disables it (a service to be stopped stays stopped when the node
+   * boots): its {@code ExecStop} runs {@code stop.sh}, then systemd signals what is left.
+   */
+  private StopOutcome stopUnit(String service) {
+    String u = SystemdUnits.unit(service);
+    String script =
+        "u="
+            + u
+            + "\n[ -f "
+            + SystemdUnits.DIR
+            + "/$u ] || { echo step NOT_RUNNING; exit 0; }\n"
+            + "was=$(systemctl show -p ActiveState --value \"$u\")\n"
+            + "systemctl disable --now --quiet \"$u\"\n"
+            + "st=$(systemctl show -p ActiveState --value \"$u\")\n"
+            + "case \"$st\" in inactive|failed)"
+            + " if [ \"$was\" = active ]; then echo step STOP_SCRIPT; else echo step NOT_RUNNING; fi;;"
+            + " *) echo \"step FAILED $st\";; esac\n";
+    try {
+      SshConnection.Result r =
+          connection.script(
+              script,
+              timeouts
+                  .stopScript()
+                  .plus(timeouts.term())
+                  .plus(timeouts.kill())
+                  .plus(options.command()));
+      String line = lastLine(r.out());
+      if (line.startsWith("step ") && !line.startsWith("step FAILED")) {
+        StopStep step = StopStep.valueOf(line.substring(5).trim());
+        LOG.log(Level.INFO, "Service/{0}: unit {1} stopped on {2}", service, u, target.node());
+        return new StopOutcome.Stopped(step);
+      }
+      return new StopOutcome.Failed(
+          DeployReasons.STOP_FAILED,
+          "unit " + u + " of " + service + " on " + target.describe() + " did not stop: " + line);
+    } catch (SshConnection.Unreachable e) {
+      return new StopOutcome.Failed(e.reason(), "cannot stop " + service + ": " + e.getMessage());
+    } catch (IOException e) {
+      return new StopOutcome.Failed(
+          DeployReasons.STOP_FAILED,
+          "cannot stop " + service + " on " + target.describe() + ": " + e.getMessage());
+    }
   }
 
-  /** Observes the service, and whether {@code address} is configured on the node, in one script. */
+  @Override
+  public Observation observe(String service, String version, Optional<ProcessRef> process) {
+    return observe(service, version, process, Optional.empty(), ExecutionType.MANAGED_PROCESS);
+  }
+
+  /**
+   * Observes the service (a unit: whether it is active, and its main process when that is not the
+   * recorded one), and whether {@code address} is configured on the node, in one script.
+   */
   @Override
   public Observation observe(
-      String service, String version, Optional<ProcessRef> process, Optional<Ipv4> address) {
+      String service,
+      String version,
+      Optional<ProcessRef> process,
+      Optional<Ipv4> address,
+      ExecutionType execution) {
+    boolean unit = execution == ExecutionType.SYSTEMD;
     try {
       String root = "root=" + Shell.quote(root()) + "\n";
+      String running =
+          unit
+              ? SystemdUnits.stateProbe(service)
+                  + "set -- $(systemctl show -p MainPID --value "
+                  + SystemdUnits.unit(service)
+                  + " 2>/dev/null); [ \"${1:-0}\" -gt 1 ] && proc $1\n"
+              : process.map(p -> "proc " + p.pid() + "\n").orElse("");
       SshConnection.Result r =
           run(
               root
                   + PROC
                   + listMarkers(service)
-                  + process.map(p -> "proc " + p.pid() + "\n").orElse("")
+                  + running
                   + address.map(SshDeployer::addressProbe).orElse(""));
       Found f = markerLines(service, r.out()).get(version);
       boolean installed = f != null && f.complete();
-      boolean running = process.isPresent() && same(startTime(r.out()), process.get());
       boolean missing = address.isPresent() && r.out().contains("\naddr missing");
-      return new Observation(installed, running, missing);
+      if (!unit) {
+        boolean alive = process.isPresent() && same(startTime(r.out()), process.get());
+        return new Observation(installed, alive, missing);
+      }
+      // a unit runs when it is active; systemd may have started it again as another process
+      long pid = 0;
+      boolean active = false;
+      for (String line : r.out().split("\n")) {
+        String[] w = line.trim().split(" ");
+        if (w.length == 3 && w[0].equals("unit")) {
+          active = w[1].equals("active");
+          pid = parsePid(w[2]);
+        }
+      }
+      Optional<Instant> started = startTime(r.out());
+      boolean alive = active && pid > 1 && started.isPresent();
+      Optional<ProcessRef> now =
+          alive
+                  && !(process.isPresent()
+                      && process.get().pid() == pid
+                      && same(started, process.get()))
+              ? Optional.of(new ProcessRef(pid, started.get()))
+              : Optional.empty();
+      return new Observation(installed, alive, missing, now);
     } catch (IOException e) {
       throw new NodeUnavailable(
           reasonOf(e),
           "cannot observe " + service + " on " + target.describe() + ": " + e.getMessage(),
           e);
+    }
+  }
+
+  private static long parsePid(String text) {
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      return 0;
     }
   }
 

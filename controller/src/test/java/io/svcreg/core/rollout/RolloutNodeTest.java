@@ -92,6 +92,23 @@ class RolloutNodeTest {
                 .process("none")
                 .next("none")),
         row(
+            "a unit started again by systemd as another process: adopted, no crash counted",
+            given()
+                .probe(
+                    new Probe.Seen(
+                        true,
+                        true,
+                        false,
+                        java.util.Optional.of(new Probe.Running(Given.NEW_PID, Given.NOW)))),
+            observe(),
+            then()
+                .steps()
+                .phase(Phase.RUNNING)
+                .pid(String.valueOf(Given.NEW_PID))
+                .process("pid " + Given.NEW_PID + " confirmed")
+                .crashes(0)
+                .next("none")),
+        row(
             "start recorded without its process: strays stopped, stopped",
             given().phase(Phase.STARTING).noProcess().probe(ALIVE),
             observe(),

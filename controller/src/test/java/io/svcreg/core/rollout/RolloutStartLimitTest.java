@@ -104,6 +104,18 @@ class RolloutStartLimitTest {
                 .process("none")
                 .next("terminal")),
         row(
+            "start the node cannot run (execution type): Degraded, given up, no crash counted",
+            given().failed().recentCrashes(2).planned(start()),
+            decide(failed("ExecutionUnsupported")),
+            then()
+                .steps("start 2.0.0")
+                .phase(Phase.FAILED)
+                .pid("none")
+                .condition(Condition.DEGRADED, "True/ExecutionUnsupported")
+                .message(Condition.DEGRADED, "ExecutionUnsupported happened")
+                .crashes(2)
+                .next("terminal")),
+        row(
             "start that fails below the limit: retried, Degraded with the deployer's reason",
             given().failed().recentCrashes(2).planned(start()),
             decide(failed("ExitedDuringStart")),

@@ -17,6 +17,7 @@ import io.svcreg.deploy.TestPackages;
 import io.svcreg.deploy.Trees;
 import io.svcreg.deploy.UninstallOutcome;
 import io.svcreg.schema.Endpoint;
+import io.svcreg.schema.ExecutionType;
 import io.svcreg.schema.HealthState;
 import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Protocol;
@@ -277,6 +278,28 @@ class LocalDeployerProcessIT {
 
     assertThat(outcome).isInstanceOf(StartOutcome.Failed.class);
     assertThat(((StartOutcome.Failed) outcome).message()).contains("code 0", "foreground");
+  }
+
+  @Test
+  void start_systemdExecution_refusedOnTheControllersHost() {
+    install("unit", handMade("unit", "exec sleep 1000", "exit 0", null));
+    Launch l = launch("unit", "127.0.0.33", 9);
+    Launch asUnit =
+        new Launch(
+            l.service(),
+            l.version(),
+            l.ip(),
+            l.endpoints(),
+            l.dependencyAddresses(),
+            l.env(),
+            ExecutionType.SYSTEMD);
+
+    StartOutcome outcome = deployer.start(asUnit);
+
+    assertThat(outcome).isInstanceOf(StartOutcome.Failed.class);
+    assertThat(((StartOutcome.Failed) outcome).reason())
+        .isEqualTo(DeployReasons.EXECUTION_UNSUPPORTED);
+    assertThat(((StartOutcome.Failed) outcome).message()).contains("SSH nodes only");
   }
 
   @Test
