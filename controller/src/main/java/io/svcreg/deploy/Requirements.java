@@ -26,8 +26,8 @@ import java.util.List;
  * </ul>
  *
  * The rule is a POSIX {@code sh} script ({@link #script}), so that it is the same wherever it runs:
- * the SSH deployer runs it on the node, reads its output with {@link #missing} and reports with
- * {@link #failure}.
+ * the SSH deployer runs it on the node, the local deployer on this host; both read its output with
+ * {@link #missing} and report with {@link #failure}.
  */
 public record Requirements(List<String> commands, List<String> libraries) {
 
