@@ -63,7 +63,10 @@ public final class DeployReasons {
   /** The connection to the node broke in the middle of an action. */
   public static final String CONNECTION_LOST = "ConnectionLost";
 
-  /** A command or library the package requires is missing on the node. */
+  /**
+   * A command or library the package requires is missing on the node (the controller's host
+   * included), see {@link Requirements}.
+   */
   public static final String REQUIREMENT_MISSING = "RequirementMissing";
 
   /** The upload's checksum did not match on the node. */

@@ -23,7 +23,9 @@ public interface Deployer extends AutoCloseable {
   /**
    * Installs {@code version} of {@code service} from {@code packageSource} (a package directory or
    * {@code .tar.gz} on the controller's host), atomically; a no-op when it is already installed
-   * with identical content. Keeps the previous version for rollback and removes older ones.
+   * with identical content. Keeps the previous version for rollback and removes older ones. A
+   * package whose manifest lists {@code requires} that the node does not have ({@link
+   * Requirements}) fails with {@link DeployReasons#REQUIREMENT_MISSING} and installs nothing.
    */
   InstallOutcome install(String service, String version, Path packageSource);
 

@@ -56,7 +56,7 @@ public final class ServiceEnvironment {
         env.put(name, value);
       }
     }
-    env.putIfAbsent("PATH", DEFAULT_PATH);
+    env.put("PATH", path(controllerEnv));
     launch
         .env()
         .forEach(
@@ -74,6 +74,15 @@ public final class ServiceEnvironment {
       env.put("SERVICE_PORT_" + variableName(e.name()), Integer.toString(e.port()));
     }
     return Collections.unmodifiableSortedMap(env);
+  }
+
+  /**
+   * The {@code PATH} the scripts get from the controller: its own, or {@value #DEFAULT_PATH} when
+   * it has none ({@code spec.env} may still set another, see {@link #of}). A package's {@code
+   * requires.commands} are looked up in it ({@link Requirements}).
+   */
+  public static String path(Map<String, String> controllerEnv) {
+    return controllerEnv.getOrDefault("PATH", DEFAULT_PATH);
   }
 
   /** A name as part of a variable name: upper-cased, {@code -} replaced by {@code _}. */

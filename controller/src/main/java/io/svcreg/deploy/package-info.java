@@ -15,7 +15,10 @@
  * UnsafePackage}): absolute names, names with {@code ..}, entries below a symbolic link, absolute
  * link targets, symbolic links that lead outside the package when followed (judged by resolving
  * them like the kernel, so chains count), hard links to anything but an earlier file of the
- * package, devices, fifos and sockets. The name {@code .svcreg-install} is reserved.
+ * package, devices, fifos and sockets. The name {@code .svcreg-install} is reserved. What its
+ * manifest lists in {@code requires.commands} and {@code requires.libraries} is checked on the node
+ * before anything is installed there, the controller's own host included ({@link
+ * io.svcreg.deploy.Requirements}): a missing one fails the install ({@code RequirementMissing}).
  *
  * <h2>Install directories</h2>
  *

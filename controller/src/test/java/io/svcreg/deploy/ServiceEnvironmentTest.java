@@ -79,6 +79,15 @@ class ServiceEnvironmentTest {
   }
 
   @Test
+  void path_isThePathTheScriptsGetFromTheController() {
+    assertThat(ServiceEnvironment.path(CONTROLLER))
+        .isEqualTo(
+            ServiceEnvironment.of(launch(Map.of(), Map.of()), "/opt/a", CONTROLLER).get("PATH"))
+        .isEqualTo("/opt/jdk/bin:/usr/bin");
+    assertThat(ServiceEnvironment.path(Map.of())).isEqualTo(ServiceEnvironment.DEFAULT_PATH);
+  }
+
+  @Test
   void of_specEnv_addsVariablesAndMayOverridePassedThroughOnes() {
     Map<String, String> env =
         ServiceEnvironment.of(

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.svcreg.Waits;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.Planner;
+import io.svcreg.deploy.ServiceEnvironment;
 import io.svcreg.schema.Condition;
 import io.svcreg.schema.ConditionStatus;
 import io.svcreg.schema.HealthState;
@@ -469,6 +470,50 @@ class ControllerIT {
         .during(Duration.ofSeconds(3))
         .alias("no more start attempts")
         .until(() -> starts("crash") == attempts);
+  }
+
+  @Test
+  void requiredCommandMissingOnTheControllersHost_failedDegradedAndNeverStarted() {
+    Path pkg = rig.light("needs-1", "needs", "1.0.0", Rig.HEALTHY);
+    String manifest = "name: needs\nversion: \"1.0.0\"\n";
+    Rig.writeAtomically(
+        pkg.resolve("manifest.yaml"),
+        manifest + "requires:\n  commands: [sh, svcreg-no-such-command-xyz]\n");
+    rig.write("network.yaml", rig.network());
+    rig.write("needs.yaml", rig.service("needs", "1.0.0", "needs-1").toString());
+    rig.start();
+
+    ObservedService o =
+        rig.await(
+            CONVERGE,
+            "needs",
+            "failed: a required command is missing",
+            s -> s.status().phase() == Phase.FAILED && degraded(s).equals("RequirementMissing"));
+    String message =
+        "cannot install needs 1.0.0 on the controller's host: missing command"
+            + " svcreg-no-such-command-xyz (requires in its manifest.yaml; commands are looked up"
+            + " in the scripts' PATH "
+            + ServiceEnvironment.path(System.getenv())
+            + "); install it there";
+    assertThat(o.status().lastError()).contains(message);
+    assertThat(o.status().condition(Condition.DEGRADED).map(Condition::message)).contains(message);
+    assertThat(o.status().pid()).isEmpty();
+    Waits.atMost(Duration.ofSeconds(10))
+        .during(Duration.ofSeconds(2))
+        .alias("never installed or started while the command is missing")
+        .until(
+            () ->
+                starts("needs") == 0
+                    && rig.servicePids().isEmpty()
+                    && !Files.exists(rig.installRoot.resolve("needs-1.0.0")));
+
+    // the package no longer needs it: the next retry installs and starts it
+    Rig.writeAtomically(pkg.resolve("manifest.yaml"), manifest);
+    rig.await(
+        CONVERGE,
+        "needs",
+        "running and no longer degraded",
+        s -> s.status().phase() == Phase.RUNNING && degraded(s).isEmpty());
   }
 
   // ------------------------------------------------------------------ 9: rollback

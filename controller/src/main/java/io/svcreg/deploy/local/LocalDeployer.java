@@ -75,7 +75,9 @@ public final class LocalDeployer implements Deployer {
       Map<String, String> controllerEnv) {
     this.installer =
         new PackageInstaller(
-            installRoot.toAbsolutePath().normalize(), Objects.requireNonNull(clock));
+            installRoot.toAbsolutePath().normalize(),
+            Objects.requireNonNull(clock),
+            ServiceEnvironment.path(controllerEnv));
     this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
     this.waiter = Objects.requireNonNull(waiter, "waiter");
     this.controllerEnv = Map.copyOf(controllerEnv);

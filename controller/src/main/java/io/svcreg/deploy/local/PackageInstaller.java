@@ -12,6 +12,7 @@ import io.svcreg.deploy.InstallMarker;
 import io.svcreg.deploy.InstallOutcome;
 import io.svcreg.deploy.PackageRejected;
 import io.svcreg.deploy.PackageSources;
+import io.svcreg.deploy.Requirements;
 import io.svcreg.deploy.Trees;
 import io.svcreg.deploy.UninstallOutcome;
 import io.svcreg.pkg.PackageVerifier;
@@ -22,9 +23,11 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListSet;
@@ -50,8 +53,15 @@ final class PackageInstaller {
   private static final Logger LOG = System.getLogger(PackageInstaller.class.getName());
   private static final AtomicLong NONCE = new AtomicLong(System.nanoTime());
 
+  /** This host, in the messages of a failed install. */
+  private static final String WHERE = "the controller's host";
+
+  /** How long the check of a package's requirements may take. */
+  private static final Duration REQUIREMENTS_TIMEOUT = Duration.ofSeconds(30);
+
   private final Path root;
   private final InstantSource clock;
+  private final String path;
 
   /**
    * The names in the root: listed once, then kept with this installer's own changes, so that an
@@ -59,9 +69,14 @@ final class PackageInstaller {
    */
   private volatile NavigableSet<String> names;
 
-  PackageInstaller(Path root, InstantSource clock) {
+  /**
+   * An installer below {@code root}; {@code path} is the {@code PATH} of the services' scripts, in
+   * which the commands a package requires are looked up.
+   */
+  PackageInstaller(Path root, InstantSource clock, String path) {
     this.root = root;
     this.clock = clock;
+    this.path = path;
   }
 
   /** The names in the root, listed when first needed. */
@@ -132,6 +147,10 @@ final class PackageInstaller {
       String checksum = x.finish();
       InstallLayout.checkRequired(tmp, source);
       checkListed(tmp, source);
+      List<String> missing = missing(Requirements.read(tmp.resolve("manifest.yaml")));
+      if (!missing.isEmpty()) {
+        return Requirements.failure(service + " " + version, WHERE, path, missing);
+      }
       Optional<InstallMarker> existing = InstallMarker.read(home);
       if (Files.exists(home, NOFOLLOW_LINKS)) {
         if (existing.isEmpty()) {
@@ -178,6 +197,11 @@ final class PackageInstaller {
     } catch (PackageRejected e) {
       return new InstallOutcome.Failed(
           e.reason(), "cannot install " + service + " " + version + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new InstallOutcome.Failed(
+          DeployReasons.INTERRUPTED,
+          "interrupted while checking the requirements of " + service + " " + version);
     } catch (IOException e) {
       return new InstallOutcome.Failed(
           DeployReasons.INSTALL_FAILED,
@@ -295,6 +319,22 @@ final class PackageInstaller {
           "cannot list the install root " + root + ": " + Failure.describe(e), e);
     }
     return out;
+  }
+
+  /**
+   * The requirements this host does not meet ({@link Requirements#missing}), checked with {@code
+   * sh} here as on a node.
+   */
+  private List<String> missing(Requirements req) throws IOException, InterruptedException {
+    if (req.isEmpty()) {
+      return List.of();
+    }
+    try {
+      return Requirements.missing(
+          Scripts.output(req.script(path), Map.of("PATH", path), REQUIREMENTS_TIMEOUT));
+    } catch (IOException e) {
+      throw new IOException("cannot check its requirements: " + Failure.describe(e), e);
+    }
   }
 
   /** Refuses a package whose files do not match its checksum list (when it has one). */

@@ -1,18 +1,25 @@
 package io.svcreg.deploy.local;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import java.io.File;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Runs package scripts the way services run: through {@code setsid}, so each run is its own session
  * and process group (its pid is the group id), with a given environment only, stdin from {@code
- * /dev/null} and stdout+stderr to a file; and signals whole process groups with {@code kill}.
+ * /dev/null} and stdout+stderr to a file; signals whole process groups with {@code kill}; and runs
+ * short {@code sh} checks for their output (e.g. of a package's requirements).
  */
 final class Scripts {
 
@@ -68,6 +75,39 @@ final class Scripts {
       return kill.exitValue() == 0;
     } catch (IOException e) {
       return false;
+    }
+  }
+
+  /**
+   * Runs {@code script} with {@code /bin/sh} and exactly {@code env}, stdin from {@code /dev/null},
+   * and returns what it wrote to stdout (stderr is dropped). A script still running after {@code
+   * timeout} is killed and the run fails.
+   */
+  static String output(String script, Map<String, String> env, Duration timeout)
+      throws IOException, InterruptedException {
+    ProcessBuilder pb =
+        new ProcessBuilder("/bin/sh", "-c", script)
+            .redirectInput(Redirect.from(DEV_NULL))
+            .redirectError(Redirect.DISCARD);
+    pb.environment().clear();
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    // read while it runs: a script that fills the pipe would otherwise never end
+    FutureTask<String> out =
+        new FutureTask<>(() -> new String(p.getInputStream().readAllBytes(), UTF_8));
+    Thread.ofVirtual().name("svcreg-script-output").start(out);
+    try {
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new IOException("sh did not finish within " + timeout.toSeconds() + " s");
+      }
+      return out.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+    } catch (TimeoutException e) {
+      throw new IOException("the output of sh did not end within " + timeout.toSeconds() + " s");
+    } finally {
+      p.destroyForcibly();
+      out.cancel(true);
     }
   }
 

@@ -2,6 +2,7 @@ package io.svcreg.deploy.ssh;
 
 import io.svcreg.deploy.PackageRejected;
 import io.svcreg.deploy.PackageSources;
+import io.svcreg.deploy.Requirements;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -17,7 +17,9 @@ import io.svcreg.deploy.PackageRejected;
 import io.svcreg.deploy.PackageSources;
 import io.svcreg.deploy.ProcessRef;
 import io.svcreg.deploy.Progress;
+import io.svcreg.deploy.Requirements;
 import io.svcreg.deploy.ServiceEnvironment;
+import io.svcreg.deploy.Shell;
 import io.svcreg.deploy.StartOutcome;
 import io.svcreg.deploy.StopOutcome;
 import io.svcreg.deploy.StopStep;
@@ -68,6 +70,12 @@ import java.util.function.Supplier;
 public final class SshDeployer implements Deployer {
 
   private static final Logger LOG = System.getLogger(SshDeployer.class.getName());
+
+  /**
+   * The {@code PATH} of the scripts on a node, where {@code requires.commands} are looked up: they
+   * get nothing of the controller's environment (see {@link #start}).
+   */
+  private static final String NODE_PATH = ServiceEnvironment.path(Map.of());
 
   /**
    * How long the node may take to connect and authenticate, the keep-alive interval, how long a
@@ -184,15 +192,7 @@ public final class SshDeployer implements Deployer {
       String home = home(service, version);
       Preflight pre = preflight(service, home, req);
       if (!pre.missing().isEmpty()) {
-        return new InstallOutcome.Failed(
-            DeployReasons.REQUIREMENT_MISSING,
-            "cannot install "
-                + what
-                + " on "
-                + target.describe()
-                + ": missing "
-                + String.join(", ", pre.missing())
-                + " (requires in its manifest.yaml); install it on the node");
+        return Requirements.failure(what, target.describe(), NODE_PATH, pre.missing());
       }
       if (!pre.missing().isEmpty() || pre.homeState().equals("foreign")) {
         discard(pre.tmp());
@@ -410,24 +410,9 @@ public final class SshDeployer implements Deployer {
     s.append("root=").append(Shell.quote(root())).append('\n');
     s.append("home=").append(Shell.quote(home)).append('\n');
     s.append("mkdir -p \"$root\" || exit 3\nmiss=\n");
-    for (String c : req.commands()) {
-      s.append("command -v ")
-          .append(Shell.quote(c))
-          .append(" >/dev/null 2>&1 || { miss=1; echo ")
-          .append(Shell.quote("missing command " + c))
-          .append("; }")
-          .append('\n');
-    }
-    if (!req.libraries().isEmpty()) {
-      s.append("libs=$( (ldconfig -p || /sbin/ldconfig -p) 2>/dev/null)\n");
-      for (String l : req.libraries()) {
-        s.append("printf '%s' \"$libs\" | grep -qF ")
-            .append(Shell.quote(l))
-            .append(" || { miss=1; echo ")
-            .append(Shell.quote("missing library " + l))
-            .append("; }")
-            .append('\n');
-      }
+    if (!req.isEmpty()) {
+      s.append("miss=$(\n").append(req.script(NODE_PATH)).append(")\n");
+      s.append("[ -n \"$miss\" ] && printf '%s\\n' \"$miss\"\n");
     }
     s.append("rm -rf \"$root\"/.tmp.")
         .append(name)
@@ -452,14 +437,12 @@ public final class SshDeployer implements Deployer {
               + target.user()
               + " own it?)");
     }
-    List<String> missing = new ArrayList<>();
+    List<String> missing = Requirements.missing(r.out());
     String homeState = "absent";
     String tmp = null;
     long free = Long.MAX_VALUE;
     for (String line : r.out().split("\n")) {
-      if (line.startsWith("missing ")) {
-        missing.add(line.substring("missing ".length()));
-      } else if (line.startsWith("home ")) {
+      if (line.startsWith("home ")) {
         homeState = line.substring(5);
       } else if (line.startsWith("tmp ")) {
         tmp = line.substring(4);

@@ -9,10 +9,12 @@ import io.svcreg.deploy.DeployTimeouts;
 import io.svcreg.deploy.InstallMarker;
 import io.svcreg.deploy.InstallOutcome;
 import io.svcreg.deploy.Observation;
+import io.svcreg.deploy.ServiceEnvironment;
 import io.svcreg.deploy.TestPackages;
 import io.svcreg.deploy.TestPackages.Tar;
 import io.svcreg.deploy.Trees;
 import io.svcreg.deploy.UninstallOutcome;
+import io.svcreg.schema.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -190,7 +192,8 @@ class PackageInstallIT {
     installed(deployer.install("store", "1.1.0", src));
     now = now.plusSeconds(60);
     // 1.1.0 failed; the controller rolled back and started 1.0.0 again
-    new PackageInstaller(root, () -> now).markStarted("store", "1.0.0");
+    new PackageInstaller(root, () -> now, ServiceEnvironment.DEFAULT_PATH)
+        .markStarted("store", "1.0.0");
     now = now.plusSeconds(60);
 
     InstallOutcome.Installed r = installed(deployer.install("store", "1.2.0", src));
@@ -263,6 +266,94 @@ class PackageInstallIT {
     InstallOutcome.Failed f = failed(deployer.install("store", "1.0.0", src));
 
     assertThat(f.message()).contains("scripts/start.sh", "not executable");
+    assertNothingInstalled();
+  }
+
+  /** A package of {@code name} whose manifest requires these commands and libraries. */
+  private Path requiring(String name, List<String> commands, List<String> libraries)
+      throws IOException {
+    Path src = pkg(name);
+    Files.writeString(
+        src.resolve("manifest.yaml"),
+        "name: "
+            + name
+            + "\nversion: \"1.0.0\"\nrequires:\n  commands: "
+            + Json.mapper().writeValueAsString(commands)
+            + "\n  libraries: "
+            + Json.mapper().writeValueAsString(libraries)
+            + "\n");
+    return src;
+  }
+
+  @Test
+  void install_requiredCommandAndLibraryMissing_failsNamingBothAndInstallsNothing()
+      throws IOException {
+    Path src =
+        requiring(
+            "req",
+            List.of("sh", "svcreg-no-such-command-xyz"),
+            List.of("libc.so.6", "libsvcreg-no-such-lib-xyz.so.1"));
+
+    InstallOutcome.Failed f = failed(deployer.install("req", "1.0.0", src));
+
+    assertThat(f.reason()).isEqualTo(DeployReasons.REQUIREMENT_MISSING);
+    assertThat(f.message())
+        .isEqualTo(
+            "cannot install req 1.0.0 on the controller's host: missing command"
+                + " svcreg-no-such-command-xyz, library libsvcreg-no-such-lib-xyz.so.1 (requires"
+                + " in its manifest.yaml; commands are looked up in the scripts' PATH "
+                + ServiceEnvironment.DEFAULT_PATH
+                + "); install them there");
+    assertNothingInstalled();
+  }
+
+  @Test
+  void install_requiredCommandAndLibraryPresent_installs() throws IOException {
+    Path src = requiring("req", List.of("sh", "/bin/sh"), List.of("libc.so.6"));
+
+    installed(deployer.install("req", "1.0.0", src));
+
+    assertThat(names(root)).containsExactly("req-1.0.0");
+  }
+
+  @Test
+  void install_requiredCommand_isLookedUpInTheScriptsPathAsAnExecutableFile() throws IOException {
+    Path bin = Files.createDirectories(tmp.resolve("tools/bin"));
+    TestPackages.setMode(Files.writeString(bin.resolve("svcreg-tool"), "#!/bin/sh\n"), 0755);
+    TestPackages.setMode(Files.writeString(bin.resolve("svcreg-data"), "not a program\n"), 0644);
+    LocalDeployer withTools =
+        new LocalDeployer(
+            root,
+            DeployTimeouts.DEFAULTS,
+            () -> now,
+            Waiter.system(),
+            Map.of("PATH", bin + ":" + ServiceEnvironment.DEFAULT_PATH));
+
+    Path tool = requiring("tool", List.of("svcreg-tool"), List.of());
+    Path data = requiring("data", List.of("svcreg-data", "bin/sh"), List.of());
+
+    assertThat(failed(deployer.install("tool", "1.0.0", tool)).message())
+        .as("not on the default PATH of the scripts")
+        .contains("missing command svcreg-tool (");
+    installed(withTools.install("tool", "1.0.0", tool));
+    assertThat(failed(withTools.install("data", "1.0.0", data)).message())
+        .as("not executable; a relative path")
+        .contains("missing command svcreg-data, command bin/sh (");
+  }
+
+  @Test
+  void install_requirementNamesWithShellSyntax_areOnlyNames() throws IOException {
+    Path marker = tmp.resolve("ran");
+    String command = "x'$(touch " + marker + ")'\"; touch " + marker + "; '";
+    String library = "lib`touch " + marker + "`.so";
+
+    InstallOutcome.Failed f =
+        failed(
+            deployer.install("req", "1.0.0", requiring("req", List.of(command), List.of(library))));
+
+    assertThat(f.reason()).isEqualTo(DeployReasons.REQUIREMENT_MISSING);
+    assertThat(f.message()).contains("missing command " + command + ", library " + library + " (");
+    assertThat(marker).doesNotExist();
     assertNothingInstalled();
   }
 

@@ -15,7 +15,9 @@ import io.svcreg.deploy.StopOutcome;
 import io.svcreg.deploy.StopStep;
 import io.svcreg.deploy.TestPackages;
 import io.svcreg.deploy.UninstallOutcome;
+import io.svcreg.deploy.local.LocalDeployer;
 import io.svcreg.deploy.local.LocalProcesses;
+import io.svcreg.deploy.local.Waiter;
 import io.svcreg.schema.Endpoint;
 import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Protocol;
@@ -201,6 +203,37 @@ class SshDeployerIT {
         .contains("library libnot-there-xyz.so")
         .doesNotContain("command sh,");
     assertThat(TestPackages.names(root)).isEmpty();
+  }
+
+  @Test
+  void install_missingRequirements_sameRuleAndMessageAsOnTheControllersHost() throws IOException {
+    Path tool = Files.writeString(tmp.resolve("svcreg-tool"), "#!/bin/sh\n");
+    TestPackages.setMode(tool, 0755);
+    Path p = pkg("req", "1", null);
+    Files.writeString(
+        p.resolve("manifest.yaml"),
+        "name: req\nversion: \"1\"\nrequires:\n  commands: [sh, "
+            + tool
+            + ", svcreg-no-such-command-xyz, bin/sh]\n"
+            + "  libraries: [libc.so.6, libc.so.6.not-there-xyz]\n");
+    LocalDeployer local =
+        new LocalDeployer(
+            tmp.resolve("local"), FAST, InstantSource.system(), Waiter.system(), Map.of());
+
+    SshDeployer remote = deployer(tmp.resolve("opt"));
+    InstallOutcome.Failed onNode = (InstallOutcome.Failed) remote.install("req", "1", p);
+    InstallOutcome.Failed here = (InstallOutcome.Failed) local.install("req", "1", p);
+
+    assertThat(onNode.reason()).isEqualTo(DeployReasons.REQUIREMENT_MISSING);
+    assertThat(onNode.message())
+        .contains(
+            ": missing command svcreg-no-such-command-xyz, command bin/sh,"
+                + " library libc.so.6.not-there-xyz (");
+    assertThat(here)
+        .isEqualTo(
+            new InstallOutcome.Failed(
+                onNode.reason(),
+                onNode.message().replace(remote.target().describe(), "the controller's host")));
   }
 
   @Test
