@@ -99,6 +99,9 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
 
   private volatile long lastSnapshotNanos;
 
+  /** How often the host's network interfaces are looked at for topology changes. */
+  static final Duration TOPOLOGY_CHECK = Duration.ofSeconds(2);
+
   /** Name of the observed-state snapshot in the data directory. */
   static final String SNAPSHOT_FILE = "observed.json";
 
@@ -398,6 +401,19 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
           },
           resync,
           resync,
+          TimeUnit.MILLISECONDS);
+      // an interface that comes up (a WireGuard tunnel, a LAN link) is reported within seconds,
+      // not at the next resync; the check reads the host's interfaces and records only changes
+      timer.scheduleWithFixedDelay(
+          () -> {
+            try {
+              controller.checkTopology();
+            } catch (RuntimeException e) {
+              LOG.log(Level.WARNING, "topology check failed: " + e.getMessage(), e);
+            }
+          },
+          TOPOLOGY_CHECK.toMillis(),
+          TOPOLOGY_CHECK.toMillis(),
           TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       // closed while the directory was read
