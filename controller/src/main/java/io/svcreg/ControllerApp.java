@@ -285,6 +285,11 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
                   }
                   return spec.node(node).flatMap(n -> remote.forNode(network, n));
                 }
+
+                @Override
+                public Optional<Deployer> host() {
+                  return Optional.of(local);
+                }
               },
               clock,
               config.loop());

@@ -5,6 +5,7 @@ import io.svcreg.schema.ExecutionType;
 import io.svcreg.schema.Ipv4;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -122,6 +123,22 @@ public interface Deployer extends AutoCloseable {
    */
   default AddressOutcome bindAddress(Ipv4 address, Cidr subnet) {
     return new AddressOutcome.Done("");
+  }
+
+  /**
+   * The node's WireGuard interface that holds an address in {@code subnet}, with its public key and
+   * its peers' {@code AllowedIPs}; empty when it has none (or no {@code wg}). By default none.
+   *
+   * @throws NodeUnavailable when the node cannot be asked
+   */
+  default Optional<WireGuardRoutes.Interface> wireguard(Cidr subnet) {
+    return Optional.empty();
+  }
+
+  /** Sets the {@code AllowedIPs} of peer {@code key} on the node's WireGuard {@code device}. */
+  default AddressOutcome allowPeer(String device, String key, Collection<String> allowed) {
+    return new AddressOutcome.Failed(
+        DeployReasons.ADDRESS_FAILED, "this node's WireGuard peers cannot be changed");
   }
 
   /** Removes {@code address} from the node's interfaces (nothing when it is not configured). */

@@ -155,6 +155,14 @@ public final class Controller implements AutoCloseable {
     default Optional<Deployer> forNode(String network, NetworkSpec spec, String node) {
       return forNode(spec.type(), network, node);
     }
+
+    /**
+     * The controller's own host, as a member of {@code wireguard} networks whose peers must route
+     * service addresses; empty when it takes no part (by default).
+     */
+    default Optional<Deployer> host() {
+      return Optional.empty();
+    }
   }
 
   private final Store store;
@@ -184,7 +192,8 @@ public final class Controller implements AutoCloseable {
     Ipam ipam = new Ipam(store, desired, committer);
     this.services =
         new ServiceReconciler(store, desired, executor, committer, ipam, clock, options.rules());
-    this.networks = new NetworkReconciler(store, desired, committer, this::attached, options);
+    this.networks =
+        new NetworkReconciler(store, desired, committer, this::attached, options, executor.peers());
   }
 
   /** Calls {@code listener} with the events of every commit the loop makes. */

@@ -62,11 +62,18 @@ final class Executor {
   private final Controller.Deployers deployers;
   private final io.svcreg.store.Store store;
   private final Map<String, Semaphore> remoteCalls = new ConcurrentHashMap<>();
+  private final WireGuardPeers peers;
 
   Executor(Desired desired, Controller.Deployers deployers, io.svcreg.store.Store store) {
     this.desired = desired;
     this.deployers = deployers;
     this.store = store;
+    this.peers = new WireGuardPeers(deployers);
+  }
+
+  /** What makes the members of {@code wireguard} networks route service addresses. */
+  WireGuardPeers peers() {
+    return peers;
   }
 
   /** The deployer of {@code node} of {@code network} (declared, or as last recorded). */
@@ -117,7 +124,7 @@ final class Executor {
   }
 
   /** A network's spec: as declared, or as last recorded. */
-  private Optional<NetworkSpec> spec(String network) {
+  Optional<NetworkSpec> spec(String network) {
     return desired
         .network(network)
         .map(Network::spec)
@@ -272,17 +279,26 @@ final class Executor {
         };
       }
       case Step.Bind x -> {
-        Service want = s.want().orElseThrow();
-        Deployer d = deployer(want.spec().network(), x.node()).orElseThrow();
-        yield bound(
-            limited(
-                want.spec().network(),
-                x.node(),
-                () -> d.bindAddress(x.address().orElseThrow(), x.subnet())));
+        String network = s.want().orElseThrow().spec().network();
+        Ipv4 address = x.address().orElseThrow();
+        Deployer d = deployer(network, x.node()).orElseThrow();
+        AddressOutcome out = limited(network, x.node(), () -> d.bindAddress(address, x.subnet()));
+        Optional<NetworkSpec> wireguard =
+            spec(network).filter(n -> n.type() == NetworkType.WIREGUARD);
+        if (out instanceof AddressOutcome.Done bound && wireguard.isPresent()) {
+          AddressOutcome routed = peers.announce(network, wireguard.get(), x.node(), address);
+          out = routed instanceof AddressOutcome.Failed ? routed : bound;
+        }
+        yield bound(out);
       }
       case Step.Unbind x -> {
         Deployer d = deployer(x.network(), x.node()).orElseThrow();
-        yield bound(limited(x.network(), x.node(), () -> d.unbindAddress(x.address(), x.subnet())));
+        AddressOutcome out =
+            limited(x.network(), x.node(), () -> d.unbindAddress(x.address(), x.subnet()));
+        spec(x.network())
+            .filter(n -> n.type() == NetworkType.WIREGUARD)
+            .ifPresent(n -> peers.withdraw(x.network(), n, x.address()));
+        yield bound(out);
       }
       case Step.Release x -> StepResult.DONE;
       case Step.RollBack x -> StepResult.DONE;

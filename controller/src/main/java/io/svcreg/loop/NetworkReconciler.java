@@ -1,9 +1,13 @@
 package io.svcreg.loop;
 
 import io.svcreg.core.ObservedNetwork;
+import io.svcreg.core.ObservedService;
+import io.svcreg.core.ServiceStates;
 import io.svcreg.core.rollout.Outcome;
+import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Network;
 import io.svcreg.schema.NetworkStatus;
+import io.svcreg.schema.NetworkType;
 import io.svcreg.schema.ResourceKey;
 import io.svcreg.store.Store;
 import io.svcreg.store.Transaction;
@@ -16,7 +20,9 @@ import java.util.function.Predicate;
 /**
  * Reconciles one network: records its spec and status (generation, addresses leased and free,
  * whether this host is attached to it), and forgets a network that is no longer declared once no
- * recorded service uses it.
+ * recorded service uses it. On a {@code wireguard} network it also makes the members' WireGuard
+ * peers route the addresses of its services that are up ({@link WireGuardPeers}), so that a member
+ * whose interface was set up again (a reboot) gets them back.
  */
 final class NetworkReconciler {
 
@@ -25,18 +31,21 @@ final class NetworkReconciler {
   private final Committer committer;
   private final Predicate<String> attached;
   private final Controller.Options options;
+  private final WireGuardPeers peers;
 
   NetworkReconciler(
       Store store,
       Desired desired,
       Committer committer,
       Predicate<String> attached,
-      Controller.Options options) {
+      Controller.Options options,
+      WireGuardPeers peers) {
     this.store = store;
     this.desired = desired;
     this.committer = committer;
     this.attached = attached;
     this.options = options;
+    this.peers = peers;
   }
 
   /** One reconcile of network {@code name}. */
@@ -47,6 +56,9 @@ final class NetworkReconciler {
     Transaction tx = new Transaction();
     if (want.isPresent()) {
       Network n = want.get();
+      if (n.spec().type() == NetworkType.WIREGUARD) {
+        peers.routeAll(name, n.spec(), held(name));
+      }
       long generation =
           before
               .map(b -> b.specHash().equals(n.specHash()) ? b.generation() : b.generation() + 1)
@@ -84,6 +96,19 @@ final class NetworkReconciler {
       committer.commit(tx);
     }
     return Outcome.DONE;
+  }
+
+  /** The addresses of {@code network}'s services that are up, with the node each runs on. */
+  private Map<Ipv4, String> held(String network) {
+    Map<Ipv4, String> out = new LinkedHashMap<>();
+    for (ObservedService s : store.observed().services()) {
+      if (s.spec().network().equals(network)
+          && s.status().address().isPresent()
+          && ServiceStates.isUp(s.status())) {
+        out.put(s.status().address().get(), s.status().node().orElse(s.spec().node()));
+      }
+    }
+    return out;
   }
 
   private Map<String, Object> diff(String change, long generation) {

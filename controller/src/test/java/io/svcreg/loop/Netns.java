@@ -1,12 +1,8 @@
 package io.svcreg.loop;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A host with a network stack of its own, for tests: a network namespace joined to this host by a
@@ -37,7 +33,7 @@ final class Netns implements AutoCloseable {
     ThreadLocalRandom r = ThreadLocalRandom.current();
     for (int attempt = 0; attempt < 20; attempt++) {
       int n = r.nextInt(1, 255);
-      if (run("ip", "-o", "-4", "addr", "show", "to", "10.253." + n + ".0/24").isBlank()) {
+      if (Commands.run("ip", "-o", "-4", "addr", "show", "to", "10.253." + n + ".0/24").isBlank()) {
         String tag = Integer.toHexString(r.nextInt(0x100000, 0xffffff));
         Netns ns = new Netns("svcreg-test-" + tag, n, tag);
         try {
@@ -53,11 +49,11 @@ final class Netns implements AutoCloseable {
   }
 
   private void setUp() {
-    run("ip", "netns", "add", name);
-    run("ip", "link", "add", hostDevice, "type", "veth", "peer", "name", device);
-    run("ip", "link", "set", device, "netns", name);
-    run("ip", "addr", "add", hostAddress + "/24", "dev", hostDevice);
-    run("ip", "link", "set", hostDevice, "up");
+    Commands.run("ip", "netns", "add", name);
+    Commands.run("ip", "link", "add", hostDevice, "type", "veth", "peer", "name", device);
+    Commands.run("ip", "link", "set", device, "netns", name);
+    Commands.run("ip", "addr", "add", hostAddress + "/24", "dev", hostDevice);
+    Commands.run("ip", "link", "set", hostDevice, "up");
     exec("ip", "addr", "add", address + "/24", "dev", device);
     exec("ip", "link", "set", device, "up");
     exec("ip", "link", "set", "lo", "up");
@@ -67,7 +63,7 @@ final class Netns implements AutoCloseable {
   String exec(String... cmd) {
     List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", name));
     all.addAll(List.of(cmd));
-    return run(all.toArray(String[]::new));
+    return Commands.run(all.toArray(String[]::new));
   }
 
   /** The IPv4 addresses configured on the namespace's veth, e.g. {@code 10.253.7.2/24}. */
@@ -87,38 +83,14 @@ final class Netns implements AutoCloseable {
   @Override
   public void close() {
     try {
-      for (String pid : runQuietly("ip", "netns", "pids", name).split("\\s+")) {
+      for (String pid : Commands.runQuietly("ip", "netns", "pids", name).split("\\s+")) {
         if (!pid.isBlank()) {
-          runQuietly("kill", "-KILL", pid.trim());
+          Commands.runQuietly("kill", "-KILL", pid.trim());
         }
       }
     } finally {
-      runQuietly("ip", "link", "del", hostDevice);
-      runQuietly("ip", "netns", "del", name);
-    }
-  }
-
-  private static String run(String... cmd) {
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out.strip());
-      }
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted: " + String.join(" ", cmd), e);
-    }
-  }
-
-  private static String runQuietly(String... cmd) {
-    try {
-      return run(cmd);
-    } catch (RuntimeException e) {
-      return "";
+      Commands.runQuietly("ip", "link", "del", hostDevice);
+      Commands.runQuietly("ip", "netns", "del", name);
     }
   }
 }

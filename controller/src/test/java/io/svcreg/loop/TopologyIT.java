@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.svcreg.Waits;
 import io.svcreg.store.Event;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,7 +46,7 @@ class TopologyIT {
     try {
       rig.close();
     } finally {
-      runQuietly("ip", "link", "del", device);
+      Commands.runQuietly("ip", "link", "del", device);
     }
   }
 
@@ -70,9 +67,9 @@ class TopologyIT {
     long before = rig.app().store().lastRevision();
 
     // a WireGuard interface comes up on this host, with an address in the network's subnet
-    run("wireguard-go", device);
-    run("ip", "addr", "add", address + "/24", "dev", device);
-    run("ip", "link", "set", device, "up");
+    Commands.run("wireguard-go", device);
+    Commands.run("ip", "addr", "add", address + "/24", "dev", device);
+    Commands.run("ip", "link", "set", device, "up");
 
     long began = System.nanoTime();
     Event attached = awaitTopologyEvent(before, "\"attached\":true");
@@ -85,7 +82,7 @@ class TopologyIT {
         .until(
             () -> rig.app().store().network("mesh").map(n -> n.status().attached()).orElse(false));
 
-    run("ip", "link", "del", device);
+    Commands.run("ip", "link", "del", device);
     awaitTopologyEvent(attached.revision(), "\"attached\":false");
   }
 
@@ -103,32 +100,5 @@ class TopologyIT {
     return rig.eventsAfter(after).stream()
         .filter(e -> e.type().equals("network_topology_changed"))
         .toList();
-  }
-
-  private static void runQuietly(String... cmd) {
-    try {
-      run(cmd);
-    } catch (IllegalStateException e) {
-      // already gone
-    }
-  }
-
-  private static void run(String... cmd) {
-    try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IllegalStateException(String.join(" ", cmd) + " did not end");
-      }
-      if (p.exitValue() != 0) {
-        throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out.strip());
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException(String.join(" ", cmd) + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 }

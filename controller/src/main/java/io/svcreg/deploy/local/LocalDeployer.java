@@ -1,5 +1,6 @@
 package io.svcreg.deploy.local;
 
+import io.svcreg.deploy.AddressOutcome;
 import io.svcreg.deploy.DeployReasons;
 import io.svcreg.deploy.DeployTimeouts;
 import io.svcreg.deploy.Deployer;
@@ -16,6 +17,8 @@ import io.svcreg.deploy.StartOutcome;
 import io.svcreg.deploy.StopOutcome;
 import io.svcreg.deploy.StopStep;
 import io.svcreg.deploy.UninstallOutcome;
+import io.svcreg.deploy.WireGuardRoutes;
+import io.svcreg.schema.Cidr;
 import io.svcreg.schema.ExecutionType;
 import io.svcreg.schema.SpecDuration;
 import java.io.IOException;
@@ -28,6 +31,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -52,6 +56,12 @@ import java.util.function.Supplier;
 public final class LocalDeployer implements Deployer {
 
   private static final Logger LOG = System.getLogger(LocalDeployer.class.getName());
+
+  /** The {@code PATH} of the system commands run on this host ({@code wg}). */
+  private static final Map<String, String> SYSTEM_PATH =
+      Map.of("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+
+  private static final Duration WIREGUARD_TIMEOUT = Duration.ofSeconds(10);
 
   private final PackageInstaller installer;
   private final DeployTimeouts timeouts;
@@ -386,6 +396,46 @@ public final class LocalDeployer implements Deployer {
   public Observation observe(String service, String version, Optional<ProcessRef> process) {
     return new Observation(
         installer.isInstalled(service, version), process.map(ProcFs::matches).orElse(false));
+  }
+
+  @Override
+  public Optional<WireGuardRoutes.Interface> wireguard(Cidr subnet) {
+    try {
+      return WireGuardRoutes.parse(
+          Scripts.output(WireGuardRoutes.PROBE, SYSTEM_PATH, WIREGUARD_TIMEOUT), subnet);
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "cannot read this host's WireGuard interfaces: " + e.getMessage());
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public AddressOutcome allowPeer(String device, String key, Collection<String> allowed) {
+    try {
+      Scripts.Ran r =
+          Scripts.run(
+              WireGuardRoutes.allowScript(device, key, allowed), SYSTEM_PATH, WIREGUARD_TIMEOUT);
+      if (r.exit() != 0) {
+        return new AddressOutcome.Failed(
+            DeployReasons.ADDRESS_FAILED,
+            "cannot set the AllowedIPs of a WireGuard peer on "
+                + device
+                + " of the controller's host: "
+                + r.output().strip());
+      }
+      return new AddressOutcome.Done(device);
+    } catch (IOException e) {
+      return new AddressOutcome.Failed(
+          DeployReasons.ADDRESS_FAILED,
+          "cannot set WireGuard peers on the controller's host: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new AddressOutcome.Failed(
+          DeployReasons.INTERRUPTED, "interrupted while setting WireGuard peers");
+    }
   }
 
   @Override

@@ -85,10 +85,32 @@ final class Scripts {
    */
   static String output(String script, Map<String, String> env, Duration timeout)
       throws IOException, InterruptedException {
+    return exec(script, env, timeout, false).output();
+  }
+
+  /** What a short script did: its exit status and what it wrote (stdout then stderr). */
+  record Ran(int exit, String output) {}
+
+  /**
+   * Runs {@code script} with {@code /bin/sh} and exactly {@code env}, stdin from {@code /dev/null},
+   * for its exit status and output. A script still running after {@code timeout} is killed and the
+   * run fails.
+   */
+  static Ran run(String script, Map<String, String> env, Duration timeout)
+      throws IOException, InterruptedException {
+    return exec(script, env, timeout, true);
+  }
+
+  private static Ran exec(
+      String script, Map<String, String> env, Duration timeout, boolean withErrors)
+      throws IOException, InterruptedException {
     ProcessBuilder pb =
-        new ProcessBuilder("/bin/sh", "-c", script)
-            .redirectInput(Redirect.from(DEV_NULL))
-            .redirectError(Redirect.DISCARD);
+        new ProcessBuilder("/bin/sh", "-c", script).redirectInput(Redirect.from(DEV_NULL));
+    if (withErrors) {
+      pb.redirectErrorStream(true);
+    } else {
+      pb.redirectError(Redirect.DISCARD);
+    }
     pb.environment().clear();
     pb.environment().putAll(env);
     Process p = pb.start();
@@ -100,7 +122,7 @@ final class Scripts {
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         throw new IOException("sh did not finish within " + timeout.toSeconds() + " s");
       }
-      return out.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return new Ran(p.exitValue(), out.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
     } catch (ExecutionException e) {
       throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
     } catch (TimeoutException e) {

@@ -25,6 +25,7 @@ import io.svcreg.deploy.StopOutcome;
 import io.svcreg.deploy.StopStep;
 import io.svcreg.deploy.Trees;
 import io.svcreg.deploy.UninstallOutcome;
+import io.svcreg.deploy.WireGuardRoutes;
 import io.svcreg.schema.Cidr;
 import io.svcreg.schema.ExecutionType;
 import io.svcreg.schema.Ipv4;
@@ -43,6 +44,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -852,6 +854,19 @@ public final class SshDeployer implements Deployer {
               + " (no /run/systemd/system); use execution managed_process there",
           "");
     }
+    if (out.startsWith("exited unit")) {
+      return new StartOutcome.Failed(
+          DeployReasons.EXECUTION_UNSUPPORTED,
+          "cannot write the unit "
+              + SystemdUnits.DIR
+              + "/"
+              + SystemdUnits.unit(service)
+              + " on "
+              + target.describe()
+              + ": a systemd unit needs an SSH user that may write there (root); use execution"
+              + " managed_process for this user",
+          "");
+    }
     if (out.startsWith("notinstalled")) {
       return new StartOutcome.Failed(
           DeployReasons.NOT_INSTALLED,
@@ -1346,6 +1361,40 @@ public final class SshDeployer implements Deployer {
             + "o=$(ip addr del \"$2\" dev \"$1\" 2>&1) || { echo \"failed $o\"; exit 4; }\n"
             + "echo \"unbound $1\"\n";
     return addressScript(script, "remove " + a);
+  }
+
+  @Override
+  public Optional<WireGuardRoutes.Interface> wireguard(Cidr subnet) {
+    try {
+      return WireGuardRoutes.parse(run(WireGuardRoutes.PROBE).out(), subnet);
+    } catch (IOException e) {
+      throw new NodeUnavailable(
+          reasonOf(e),
+          "cannot read the WireGuard interfaces of " + target.describe() + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  @Override
+  public AddressOutcome allowPeer(String device, String key, Collection<String> allowed) {
+    try {
+      SshConnection.Result r = run(WireGuardRoutes.allowScript(device, key, allowed));
+      if (r.exit() != 0) {
+        return new AddressOutcome.Failed(
+            DeployReasons.ADDRESS_FAILED,
+            "cannot set the AllowedIPs of a WireGuard peer on "
+                + device
+                + " of "
+                + target.describe()
+                + ": "
+                + lastLine(r.err() + r.out()));
+      }
+      return new AddressOutcome.Done(device);
+    } catch (IOException e) {
+      return new AddressOutcome.Failed(
+          reasonOf(e),
+          "cannot set WireGuard peers on " + target.describe() + ": " + e.getMessage());
+    }
   }
 
   private AddressOutcome addressScript(String script, String what) {
