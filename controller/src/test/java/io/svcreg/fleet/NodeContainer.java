@@ -4,11 +4,9 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.ExecCreateCmdResponse;
 import com.github.dockerjava.api.exception.DockerException;
-import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.AccessMode;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Capability;
-import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.ContainerNetwork;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
@@ -16,67 +14,33 @@ import com.github.dockerjava.api.model.Volume;
 import io.svcreg.Waits;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.core.ConditionTimeoutException;
-import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
-import org.testcontainers.containers.Network;
 import org.testcontainers.images.builder.Transferable;
-import org.testcontainers.utility.DockerImageName;
 
 /**
  * A test node that is a separate host: a container of the node image ({@code
- * tools/lib/node-image.sh}, named by {@value #IMAGE_VARIABLE}) with systemd as PID 1 and OpenSSH's
- * sshd on port 22, its own file system, process table and address on a Docker network this test run
- * makes ({@link Lan}: a {@code 10.253.x.0/24} of its own). Root logs in with the key given at
- * start.
- *
- * <p>Containers and networks are named with this JVM's {@link #RUN} prefix and removed by {@link
- * #close} / {@link Lan#close}; Testcontainers' shutdown hook removes what a failed test left, and
- * the first {@link #lan} of a run removes what killed test JVMs left. Images are never pulled:
- * without {@value #IMAGE_VARIABLE} or a Docker daemon, starting fails with one message that names
- * {@code tools/test}.
+ * tools/lib/node-image.sh}, named by {@value NodeLan#IMAGE_VARIABLE}) with systemd as PID 1 and
+ * OpenSSH's sshd on port 22, its own file system, process table and address on a Docker network of
+ * this test run ({@link NodeLan}, which starts nodes). Root logs in with the key given at start.
+ * {@link #close} removes the container; closing its {@link NodeLan} removes every node of it.
  */
 public final class NodeContainer implements AutoCloseable {
 
-  /** The environment variable that names the node image; tools/test sets it. */
-  public static final String IMAGE_VARIABLE = "SVCREG_NODE_IMAGE";
-
-  /** The prefix of every container and network of this JVM: {@code svcreg-test-<pid>-<hex>}. */
-  public static final String RUN =
-      "svcreg-test-"
-          + ProcessHandle.current().pid()
-          + "-"
-          + HexFormat.of().toHexDigits((short) new SecureRandom().nextInt());
-
   /** How long a boot (start, restart) may take before the node counts as broken (scaled). */
   private static final Duration BOOT = Duration.ofSeconds(60);
-
-  private static final AtomicInteger NETWORKS = new AtomicInteger();
-
-  /** Labels of this run's containers and networks: its {@link #RUN} and its PID namespace. */
-  private static final String RUN_LABEL = "io.svcreg.test.run";
-
-  private static final String PIDNS_LABEL = "io.svcreg.test.pidns";
-
-  private static final AtomicBoolean SWEPT = new AtomicBoolean();
 
   /** What a command run on the node returned. */
   public record Exec(int exitCode, String stdout, String stderr) {
@@ -87,14 +51,14 @@ public final class NodeContainer implements AutoCloseable {
     }
   }
 
-  private final Lan lan;
+  private final NodeLan lan;
   private final String name;
   private final String address;
   private final Path authorizedKey;
   private GenericContainer<?> container;
   private boolean paused;
 
-  private NodeContainer(Lan lan, String name, String address, Path authorizedKey) {
+  private NodeContainer(NodeLan lan, String name, String address, Path authorizedKey) {
     this.lan = lan;
     this.name = name;
     this.address = address;
@@ -102,124 +66,62 @@ public final class NodeContainer implements AutoCloseable {
   }
 
   /**
-   * Makes a network of this run for nodes: fails with one message naming tools/test when {@value
-   * #IMAGE_VARIABLE} is unset, no Docker daemon answers or the image is not there.
+   * Starts node {@code name} at {@code address} of {@code lan}, root's key {@code authorizedKey},
+   * its ed25519 host key {@code hostKey} when given, and waits until it has booted.
    */
-  public static Lan lan() {
-    String image = Optional.ofNullable(System.getenv(IMAGE_VARIABLE)).orElse("").trim();
-    if (image.isEmpty()) {
-      throw new IllegalStateException(
-          IMAGE_VARIABLE
-              + " is not set: the container test nodes need the node image; run the tests with"
-              + " tools/test, which installs and starts Docker and builds the image"
-              + " (tools/lib/node-image.sh prints its name)");
-    }
-    // Testcontainers reads these from the environment only (failsafe sets them); without them it
-    // would pull Ryuk's or alpine's image, or record the Docker socket in the user's home
-    List<String> missing =
-        List.of("TESTCONTAINERS_RYUK_DISABLED", "TESTCONTAINERS_HOST_OVERRIDE", "DOCKER_HOST")
-            .stream()
-            .filter(v -> Optional.ofNullable(System.getenv(v)).orElse("").isBlank())
-            .toList();
-    if (!missing.isEmpty()) {
-      throw new IllegalStateException(
-          "the container test nodes need "
-              + String.join(", ", missing)
-              + " in the environment: run the tests with tools/test or mvn verify (failsafe sets"
-              + " them, see controller/pom.xml)");
-    }
-    // asked first with the CLI: when Testcontainers finds no daemon at DOCKER_HOST it tries other
-    // sockets and writes the one that answers into ~/.testcontainers.properties
-    String daemon = dockerCli("version", "--format", "{{.Server.Version}}");
-    if (daemon.isEmpty()) {
-      throw new IllegalStateException(
-          "no Docker daemon answers at "
-              + System.getenv("DOCKER_HOST")
-              + ": the container test nodes need one; run the tests with tools/test, which"
-              + " starts dockerd");
-    }
-    try {
-      docker().inspectImageCmd(image).exec();
-    } catch (NotFoundException e) {
-      throw new IllegalStateException(
-          "the node image "
-              + image
-              + " ("
-              + IMAGE_VARIABLE
-              + ") is not in Docker: build it with tools/lib/node-image.sh, or run tools/test");
-    }
-    if (SWEPT.compareAndSet(false, true)) {
-      removeLeftovers();
-    }
-    return Lan.create(DockerImageName.parse(image));
+  static NodeContainer start(
+      NodeLan lan, String name, String address, Path authorizedKey, Optional<Path> hostKey) {
+    NodeContainer n = new NodeContainer(lan, name, address, authorizedKey);
+    lan.nodes.add(n);
+    n.boot(hostKey);
+    return n;
   }
 
-  /** What the docker CLI prints for {@code args}, or empty when it fails or is absent. */
-  private static String dockerCli(String... args) {
-    List<String> cmd = new ArrayList<>(List.of("docker"));
-    cmd.addAll(List.of(args));
+  private void boot(Optional<Path> hostKey) {
+    container = create(hostKey);
+    container.start();
+    awaitBooted();
+  }
+
+  /** This node's container, not started yet. */
+  private GenericContainer<?> create(Optional<Path> hostKey) {
     try {
-      Process p =
-          new ProcessBuilder(cmd)
-              .redirectErrorStream(true)
-              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-              .start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        return "";
+      GenericContainer<?> c =
+          new GenericContainer<>(lan.image)
+              .withImagePullPolicy(ignored -> false) // built here; no registry is reachable
+              .withNetwork(lan.network)
+              .withLabel(NodeLan.RUN_LABEL, NodeLan.RUN)
+              .withLabel(NodeLan.PIDNS_LABEL, NodeLan.pidNamespace())
+              .withCopyToContainer(
+                  Transferable.of(Files.readAllBytes(authorizedKey), 0600),
+                  "/root/.ssh/authorized_keys")
+              .withCreateContainerCmdModifier(
+                  cmd -> {
+                    cmd.withName(containerName())
+                        .withHostName(name)
+                        .withIpv4Address(address)
+                        // systemd halts on it; on docker's SIGTERM it re-executes itself and
+                        // `docker restart` kills it after its timeout
+                        .withStopSignal("SIGRTMIN+3");
+                    // systemd as PID 1 (cgroup v1 here); --privileged fails on this machine
+                    cmd.getHostConfig()
+                        .withCapAdd(Capability.NET_ADMIN, Capability.SYS_ADMIN)
+                        .withBinds(
+                            new Bind("/sys/fs/cgroup", new Volume("/sys/fs/cgroup"), AccessMode.rw))
+                        .withTmpFs(Map.of("/run", "", "/run/lock", ""));
+                  });
+      if (hostKey.isPresent()) {
+        Path key = hostKey.get();
+        c.withCopyToContainer(
+                Transferable.of(Files.readAllBytes(key), 0600), "/etc/ssh/ssh_host_ed25519_key")
+            .withCopyToContainer(
+                Transferable.of(Files.readAllBytes(Path.of(key + ".pub")), 0644),
+                "/etc/ssh/ssh_host_ed25519_key.pub");
       }
-      return p.exitValue() == 0 ? out : "";
-    } catch (IOException e) {
-      return "";
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** This JVM's PID namespace, e.g. {@code pid:[4026531836]}. */
-  private static String pidNamespace() {
-    try {
-      return Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+      return c;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  /**
-   * Removes the containers and networks that test JVMs of this PID namespace left when they died
-   * without closing them (killed: no shutdown hook ran); those of live JVMs stay.
-   */
-  private static void removeLeftovers() {
-    DockerClient d = docker();
-    String pidns = pidNamespace();
-    for (Container c :
-        d.listContainersCmd().withShowAll(true).withLabelFilter(List.of(RUN_LABEL)).exec()) {
-      if (left(c.getLabels(), pidns)) {
-        d.removeContainerCmd(c.getId()).withForce(true).exec();
-      }
-    }
-    for (com.github.dockerjava.api.model.Network n :
-        d.listNetworksCmd().withFilter("label", List.of(RUN_LABEL)).exec()) {
-      if (left(n.getLabels(), pidns)) {
-        d.removeNetworkCmd(n.getId()).exec();
-      }
-    }
-  }
-
-  /** Whether labels say: made by a test JVM of this PID namespace that is gone. */
-  private static boolean left(Map<String, String> labels, String pidns) {
-    String run = labels.getOrDefault(RUN_LABEL, "");
-    String[] f = run.split("-");
-    if (!pidns.equals(labels.get(PIDNS_LABEL)) || f.length != 4 || !f[2].matches("[0-9]+")) {
-      return false;
-    }
-    return ProcessHandle.of(Long.parseLong(f[2])).isEmpty();
-  }
-
-  private static DockerClient docker() {
-    return DockerClientFactory.instance().client();
   }
 
   // ------------------------------------------------------------------ what the node is
@@ -229,12 +131,14 @@ public final class NodeContainer implements AutoCloseable {
     return name;
   }
 
-  /** The node's address on its {@link Lan}; it keeps it across restarts, reconnects, rebuilds. */
+  /**
+   * The node's address on its {@link NodeLan}; it keeps it across restarts, reconnects, rebuilds.
+   */
   public String address() {
     return address;
   }
 
-  /** The container's name: {@link #RUN}, the network's number and the node's name. */
+  /** The container's name: its network's ({@link NodeLan#RUN} and a number) and the node's. */
   public String containerName() {
     return lan.name + "-" + name;
   }
@@ -246,7 +150,7 @@ public final class NodeContainer implements AutoCloseable {
 
   /** This host's pid of the node's PID 1 (its systemd), e.g. to read its namespaces. */
   public long initPid() {
-    return docker().inspectContainerCmd(containerId()).exec().getState().getPidLong();
+    return NodeLan.docker().inspectContainerCmd(containerId()).exec().getState().getPidLong();
   }
 
   /** The SHA256 fingerprint of the node's ed25519 host key, as {@code ssh-keygen -l} prints it. */
@@ -289,7 +193,7 @@ public final class NodeContainer implements AutoCloseable {
 
   /** Runs a command on the node as root and waits at most {@code timeout} (scaled). */
   public Exec exec(Duration timeout, String... cmd) {
-    DockerClient d = docker();
+    DockerClient d = NodeLan.docker();
     ExecCreateCmdResponse created =
         d.execCreateCmd(containerId())
             .withAttachStdout(true)
@@ -340,50 +244,38 @@ public final class NodeContainer implements AutoCloseable {
    */
   public Exec ssh(Path identity, Path knownHosts, Duration connectTimeout, String... cmd) {
     List<String> argv =
-        new ArrayList<>(
-            List.of(
-                "ssh",
-                "-F",
-                "/dev/null",
-                "-i",
-                identity.toString(),
-                "-o",
-                "IdentitiesOnly=yes",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "StrictHostKeyChecking=yes",
-                "-o",
-                "UserKnownHostsFile=" + knownHosts,
-                "-o",
-                "GlobalKnownHostsFile=/dev/null",
-                "-o",
-                "ConnectTimeout=" + Math.max(1, connectTimeout.toSeconds()),
-                "-o",
-                "LogLevel=ERROR",
-                "root@" + address,
-                "--"));
+        new ArrayList<>(List.of("ssh", "-F", "/dev/null", "-i", identity.toString()));
+    for (String option :
+        List.of(
+            "IdentitiesOnly=yes",
+            "BatchMode=yes",
+            "StrictHostKeyChecking=yes",
+            "UserKnownHostsFile=" + knownHosts,
+            "GlobalKnownHostsFile=/dev/null",
+            "ConnectTimeout=" + Math.max(1, connectTimeout.toSeconds()),
+            "LogLevel=ERROR")) {
+      argv.addAll(List.of("-o", option));
+    }
+    argv.addAll(List.of("root@" + address, "--"));
     argv.addAll(List.of(cmd));
     try {
-      Path errFile = Files.createTempFile("svcreg-ssh", ".err");
+      Path out = Files.createTempFile("svcreg-ssh", ".out");
+      Path err = Files.createTempFile("svcreg-ssh", ".err");
       try {
         Process p =
             new ProcessBuilder(argv)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectError(errFile.toFile())
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
                 .start();
-        byte[] out;
-        try (InputStream in = p.getInputStream()) {
-          out = in.readAllBytes();
-        }
         if (!p.waitFor(connectTimeout.toSeconds() + 30, TimeUnit.SECONDS)) {
           p.destroyForcibly();
           throw new IllegalStateException(name + ": ssh " + String.join(" ", cmd) + " hung");
         }
-        return new Exec(
-            p.exitValue(), new String(out, StandardCharsets.UTF_8), Files.readString(errFile));
+        return new Exec(p.exitValue(), Files.readString(out), Files.readString(err));
       } finally {
-        Files.deleteIfExists(errFile);
+        Files.deleteIfExists(out);
+        Files.deleteIfExists(err);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -418,36 +310,36 @@ public final class NodeContainer implements AutoCloseable {
 
   /** Reboots the node ({@code docker restart}) and waits until systemd and sshd are up again. */
   public void restart() {
-    docker().restartContainerCmd(containerId()).withTimeout(20).exec();
+    NodeLan.docker().restartContainerCmd(containerId()).withTimeout(20).exec();
     awaitBooted();
   }
 
   /** Kills the node at once ({@code docker kill}, SIGKILL): a power cut. */
   public void kill() {
-    docker().killContainerCmd(containerId()).exec();
+    NodeLan.docker().killContainerCmd(containerId()).exec();
   }
 
   /** Starts the node again after {@link #kill} and waits until systemd and sshd are up. */
   public void start() {
-    docker().startContainerCmd(containerId()).exec();
+    NodeLan.docker().startContainerCmd(containerId()).exec();
     awaitBooted();
   }
 
   /** Freezes every process of the node ({@code docker pause}); its kernel still answers TCP. */
   public void pause() {
-    docker().pauseContainerCmd(containerId()).exec();
+    NodeLan.docker().pauseContainerCmd(containerId()).exec();
     paused = true;
   }
 
   /** Thaws the node after {@link #pause}. */
   public void unpause() {
-    docker().unpauseContainerCmd(containerId()).exec();
+    NodeLan.docker().unpauseContainerCmd(containerId()).exec();
     paused = false;
   }
 
   /** Takes the node off its network ({@code docker network disconnect}): its address is gone. */
   public void disconnect() {
-    docker()
+    NodeLan.docker()
         .disconnectFromNetworkCmd()
         .withNetworkId(lan.id())
         .withContainerId(containerId())
@@ -456,7 +348,7 @@ public final class NodeContainer implements AutoCloseable {
 
   /** Puts the node back on its network with the same address and waits until sshd answers. */
   public void reconnect() {
-    docker()
+    NodeLan.docker()
         .connectToNetworkCmd()
         .withNetworkId(lan.id())
         .withContainerId(containerId())
@@ -476,9 +368,7 @@ public final class NodeContainer implements AutoCloseable {
    */
   public void rebuild() {
     remove();
-    container = lan.create(this, Optional.empty());
-    container.start();
-    awaitBooted();
+    boot(Optional.empty());
   }
 
   /** Removes the node's container (also when paused); it cannot be started again. */
@@ -540,202 +430,6 @@ public final class NodeContainer implements AutoCloseable {
               + "; failed units: "
               + (failed.isEmpty() ? "none" : failed),
           e);
-    }
-  }
-
-  // ------------------------------------------------------------------ the network
-
-  /**
-   * Whether a route of this host (other than the default route) lies in or covers {@code
-   * prefix.0/24}, e.g. another test's network namespace or Docker network.
-   */
-  private static boolean routed(String prefix) {
-    String[] o = prefix.split("\\.");
-    int net =
-        (Integer.parseInt(o[0]) << 24)
-            | (Integer.parseInt(o[1]) << 16)
-            | (Integer.parseInt(o[2]) << 8);
-    try {
-      List<String> lines = Files.readAllLines(Path.of("/proc/net/route"));
-      for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
-        String[] f = line.trim().split("\\s+");
-        int dest = Integer.reverseBytes(Integer.parseUnsignedInt(f[1], 16));
-        int mask = Integer.reverseBytes(Integer.parseUnsignedInt(f[7], 16));
-        if (mask != 0 && ((net & mask) == dest || (dest & 0xffffff00) == net)) {
-          return true;
-        }
-      }
-      return false;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /**
-   * A Docker bridge network of this run, {@code 10.253.x.0/24} with {@code x} chosen free (no route
-   * of this host and no other Docker network in it); its nodes get {@code .10}, {@code .11}, ...
-   * Closing it removes its nodes and itself.
-   */
-  public static final class Lan implements AutoCloseable {
-
-    private final Network network;
-    private final String name;
-    private final String prefix;
-    private final DockerImageName image;
-    private final List<NodeContainer> nodes = new ArrayList<>();
-    private int next = 10;
-
-    private Lan(Network network, String name, String prefix, DockerImageName image) {
-      this.network = network;
-      this.name = name;
-      this.prefix = prefix;
-      this.image = image;
-    }
-
-    private static Lan create(DockerImageName image) {
-      Random random = new SecureRandom();
-      RuntimeException last = null;
-      for (int attempt = 0; attempt < 10; attempt++) {
-        int x = 1 + random.nextInt(254);
-        String prefix = "10.253." + x;
-        if (routed(prefix)) {
-          continue;
-        }
-        String name = RUN + "-" + NETWORKS.incrementAndGet();
-        Network n =
-            Network.builder()
-                .driver("bridge")
-                .createNetworkCmdModifier(
-                    cmd ->
-                        cmd.withName(name)
-                            .withLabels(Map.of(RUN_LABEL, RUN, PIDNS_LABEL, pidNamespace()))
-                            .withIpam(
-                                new com.github.dockerjava.api.model.Network.Ipam()
-                                    .withConfig(
-                                        new com.github.dockerjava.api.model.Network.Ipam.Config()
-                                            .withSubnet(prefix + ".0/24")
-                                            .withGateway(prefix + ".1"))))
-                .build();
-        try {
-          n.getId();
-          return new Lan(n, name, prefix, image);
-        } catch (RuntimeException e) {
-          last = e; // e.g. "Pool overlaps with other one on this address space": another run's
-        }
-      }
-      throw new IllegalStateException(
-          "cannot make a test network in 10.253.0.0/16 (10 tries)"
-              + (last == null ? "" : ": " + last.getMessage()),
-          last);
-    }
-
-    /** The network's name: {@link #RUN} and a number. */
-    public String name() {
-      return name;
-    }
-
-    /** Docker's id of the network. */
-    public String id() {
-      return network.getId();
-    }
-
-    /** The network's subnet, e.g. {@code 10.253.17.0/24}. */
-    public String subnet() {
-      return prefix + ".0/24";
-    }
-
-    /** The address of this host on the network (the bridge's), {@code .1}. */
-    public String gateway() {
-      return prefix + ".1";
-    }
-
-    /** An address of the subnet, e.g. {@code address(200)} is {@code 10.253.x.200}. */
-    public String address(int host) {
-      return prefix + "." + host;
-    }
-
-    /** Starts a node that lets root log in with the public key {@code authorizedKey} (a .pub). */
-    public NodeContainer start(String node, Path authorizedKey) {
-      return start(node, authorizedKey, Optional.empty());
-    }
-
-    /**
-     * Starts a node as {@link #start(String, Path)} whose ed25519 host key is the private key file
-     * {@code hostKey} (its {@code .pub} beside it), e.g. made by {@code ssh-keygen}.
-     */
-    public NodeContainer start(String node, Path authorizedKey, Path hostKey) {
-      return start(node, authorizedKey, Optional.of(hostKey));
-    }
-
-    private NodeContainer start(String node, Path authorizedKey, Optional<Path> hostKey) {
-      if (next > 254) {
-        throw new IllegalStateException("network " + name + " has no address left");
-      }
-      NodeContainer n = new NodeContainer(this, node, address(next++), authorizedKey);
-      nodes.add(n);
-      n.container = create(n, hostKey);
-      n.container.start();
-      n.awaitBooted();
-      return n;
-    }
-
-    /** The container of node {@code n}, not started yet. */
-    private GenericContainer<?> create(NodeContainer n, Optional<Path> hostKey) {
-      try {
-        GenericContainer<?> c =
-            new GenericContainer<>(image)
-                .withImagePullPolicy(ignored -> false) // built here; no registry is reachable
-                .withNetwork(network)
-                .withLabel(RUN_LABEL, RUN)
-                .withLabel(PIDNS_LABEL, pidNamespace())
-                .withCopyToContainer(
-                    Transferable.of(Files.readAllBytes(n.authorizedKey), 0600),
-                    "/root/.ssh/authorized_keys")
-                .withCreateContainerCmdModifier(
-                    cmd -> {
-                      cmd.withName(n.containerName())
-                          .withHostName(n.name)
-                          .withIpv4Address(n.address)
-                          // systemd halts on it; on docker's SIGTERM it re-executes itself and
-                          // `docker restart` kills it after its timeout
-                          .withStopSignal("SIGRTMIN+3");
-                      // systemd as PID 1 (cgroup v1 here); --privileged fails on this machine
-                      cmd.getHostConfig()
-                          .withCapAdd(Capability.NET_ADMIN, Capability.SYS_ADMIN)
-                          .withBinds(
-                              new Bind(
-                                  "/sys/fs/cgroup", new Volume("/sys/fs/cgroup"), AccessMode.rw))
-                          .withTmpFs(Map.of("/run", "", "/run/lock", ""));
-                    });
-        if (hostKey.isPresent()) {
-          Path key = hostKey.get();
-          c.withCopyToContainer(
-                  Transferable.of(Files.readAllBytes(key), 0600), "/etc/ssh/ssh_host_ed25519_key")
-              .withCopyToContainer(
-                  Transferable.of(Files.readAllBytes(Path.of(key + ".pub")), 0644),
-                  "/etc/ssh/ssh_host_ed25519_key.pub");
-        }
-        return c;
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    /** Removes every node of this network, then the network. */
-    @Override
-    public void close() {
-      RuntimeException failure = null;
-      for (NodeContainer n : List.copyOf(nodes)) {
-        try {
-          n.close();
-        } catch (RuntimeException e) {
-          failure = failure == null ? e : failure;
-        }
-      }
-      network.close();
-      if (failure != null) {
-        throw failure;
-      }
     }
   }
 }

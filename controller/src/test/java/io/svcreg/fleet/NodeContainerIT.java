@@ -31,13 +31,13 @@ class NodeContainerIT {
 
   @TempDir Path tmp;
   private Path key;
-  private NodeContainer.Lan lan;
+  private NodeLan lan;
 
   @BeforeEach
   void setUp() {
     key = tmp.resolve("id_ed25519");
     OpenSshd.keygen(key);
-    lan = NodeContainer.lan();
+    lan = NodeLan.open();
   }
 
   @AfterEach
