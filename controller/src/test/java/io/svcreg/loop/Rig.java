@@ -36,9 +36,10 @@ import java.util.stream.Stream;
 /**
  * One controller under test: a temporary directory with specs, packages, the data directory (store
  * and install root), a loopback subnet of its own ({@code 127.a.b.0/24}, never the quick start's)
- * and a free port. {@link #close} closes the controller and kills every process it started.
+ * and a free port. {@link #close} closes the controller and kills every process it started. Tests
+ * of other packages (e.g. the container nodes' {@code NodeContainerIT}) use its public part.
  */
-final class Rig implements AutoCloseable {
+public final class Rig implements AutoCloseable {
 
   /** The quick start's packages (store, api, web). */
   static final Path EXAMPLES =
@@ -60,7 +61,7 @@ final class Rig implements AutoCloseable {
   private ControllerApp app;
   private final Set<Long> pids = new LinkedHashSet<>();
 
-  Rig(Path root) {
+  public Rig(Path root) {
     this.root = root;
     this.specs = root.resolve("specs");
     this.packages = root.resolve("packages");
@@ -98,7 +99,7 @@ final class Rig implements AutoCloseable {
   }
 
   /** Starts a controller on this rig's specs and data (debounce 50 ms, rescan 1 s). */
-  ControllerApp start() {
+  public ControllerApp start() {
     assertThat(app).as("a controller is already running").isNull();
     app =
         ControllerApp.start(
@@ -143,7 +144,7 @@ final class Rig implements AutoCloseable {
   }
 
   /** Writes a spec file atomically (temp file + rename), as {@code svcreg apply} does. */
-  void write(String file, String... documents) {
+  public void write(String file, String... documents) {
     writeAtomically(specs.resolve(file), String.join("---\n", documents));
   }
 
@@ -174,7 +175,7 @@ final class Rig implements AutoCloseable {
   }
 
   /** A light package whose start.sh ends with {@code startTail}. */
-  Path light(String dir, String name, String version, String healthBody, String startTail) {
+  public Path light(String dir, String name, String version, String healthBody, String startTail) {
     Path p = packages.resolve(dir);
     try {
       Files.createDirectories(p.resolve("scripts"));
@@ -195,7 +196,7 @@ final class Rig implements AutoCloseable {
   }
 
   /** A health check that passes while the service's process lives. */
-  static final String HEALTHY = "kill -0 \"$(cat \"$SERVICE_HOME/run/service.pid\")\"";
+  public static final String HEALTHY = "kill -0 \"$(cat \"$SERVICE_HOME/run/service.pid\")\"";
 
   /**
    * A health check that lies once when the file {@code lie} is in the install directory: it kills
@@ -254,7 +255,7 @@ final class Rig implements AutoCloseable {
     return app.store().service(name).orElseThrow(() -> new AssertionError("no service " + name));
   }
 
-  Optional<ObservedService> find(String name) {
+  public Optional<ObservedService> find(String name) {
     return app.store().service(name);
   }
 
@@ -292,7 +293,7 @@ final class Rig implements AutoCloseable {
    * Waits until service {@code name} is recorded and satisfies {@code condition}; a timeout shows
    * its last status.
    */
-  ObservedService await(
+  public ObservedService await(
       Duration timeout, String name, String what, Predicate<ObservedService> condition) {
     Waits.atMost(timeout)
         .alias(name + ": " + what)
