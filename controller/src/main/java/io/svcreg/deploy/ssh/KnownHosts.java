@@ -10,11 +10,14 @@ import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.sshd.client.config.hosts.KnownHostEntry;
 import org.apache.sshd.client.keyverifier.ServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
@@ -109,6 +112,32 @@ final class KnownHosts implements ServerKeyVerifier {
       }
     }
     return out;
+  }
+
+  /**
+   * {@code algorithms} (host key signature algorithms) with those of the key types {@code file}
+   * lists for {@code host}:{@code port} first, as OpenSSH orders them: a server offers several host
+   * keys and the first algorithm both sides know picks one, so without this a node whose known line
+   * holds its ed25519 key would show its ECDSA key and be refused as changed. Unchanged when the
+   * file lists none (or cannot be read: the verifier says why).
+   */
+  static <T extends NamedResource> List<T> knownTypesFirst(
+      List<T> algorithms, Path file, String host, int port) {
+    Set<String> types = new HashSet<>();
+    try {
+      for (PublicKey k : keys(file, host, port)) {
+        types.add(KeyUtils.getKeyType(k));
+      }
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      return algorithms;
+    }
+    List<T> first = new ArrayList<>();
+    List<T> rest = new ArrayList<>();
+    for (T a : algorithms) {
+      (types.contains(KeyUtils.getCanonicalKeyType(a.getName())) ? first : rest).add(a);
+    }
+    first.addAll(rest);
+    return first;
   }
 
   /** The key's OpenSSH SHA256 fingerprint, e.g. {@code SHA256:...}. */

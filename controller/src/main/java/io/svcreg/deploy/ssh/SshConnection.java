@@ -29,9 +29,11 @@ import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.client.session.ClientSession.ClientSessionEvent;
+import org.apache.sshd.common.NamedFactory;
 import org.apache.sshd.common.kex.KeyExchangeFactory;
 import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
+import org.apache.sshd.common.signature.Signature;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
@@ -87,6 +89,7 @@ final class SshConnection implements AutoCloseable {
   private final Duration connectTimeout;
   private final SshClient client;
   private final KnownHosts knownHosts;
+  private final List<NamedFactory<Signature>> hostKeyAlgorithms;
   private final Optional<Path> agent;
   private ClientSession session;
   private CompletableFuture<Void> opening;
@@ -117,6 +120,7 @@ final class SshConnection implements AutoCloseable {
             SftpClient::isOpen,
             SshConnection::closeQuietly);
     this.client = SshClient.setUpDefaultClient();
+    this.hostKeyAlgorithms = List.copyOf(client.getSignatureFactories());
     client.setServerKeyVerifier(knownHosts);
     // the agent's keys are offered first, then the identity file's (when there is one)
     KeyIdentityProvider file = new FileKeyPairProvider(target.identityFile());
@@ -227,6 +231,9 @@ final class SshConnection implements AutoCloseable {
               + " the node, or start the controller with SSH_AUTH_SOCK)",
           null);
     }
+    client.setSignatureFactories(
+        KnownHosts.knownTypesFirst(
+            hostKeyAlgorithms, target.knownHosts(), target.host(), target.port()));
     ClientSession s = null;
     try {
       ConnectFuture f = client.connect(target.user(), target.host(), target.port());
