@@ -698,10 +698,12 @@ public final class SshDeployer implements Deployer {
 
   /**
    * {@code galive}: whether a process of group {@code $pid} is alive, zombies not counted (as
-   * {@code ProcFs.groupAlive} locally).
+   * {@code ProcFs.groupAlive} locally). Each stat file is read with the shell's own {@code read}: a
+   * {@code cat} per process made one pass take 0.24 s on a host with 100 processes, and a stop
+   * polls it.
    */
   private static final String GROUP_ALIVE =
-      "galive() { for f in /proc/[0-9]*/stat; do l=$(cat \"$f\" 2>/dev/null) || continue;"
+      "galive() { for f in /proc/[0-9]*/stat; do { read -r l < \"$f\"; } 2>/dev/null || continue;"
           + " r=${l##*) }; set -- $r; [ \"${3:-}\" = \"$pid\" ] && [ \"$1\" != Z ] && return 0;"
           + " done; return 1; }\n";
 
@@ -800,7 +802,7 @@ public final class SshDeployer implements Deployer {
         + "off=$(stat -c %s logs/service.log 2>/dev/null || echo 0)\n"
         + "if [ -f logs/service.pid ]; then read op ost < logs/service.pid;"
         + " s=$(proc \"$op\"); set -- $s;"
-        + " if [ \"$2\" != gone ] && [ \"$3\" = \"$ost\" ] && [ \"$op\" -gt 1 ]; then"
+        + " if [ \"$2\" != gone ] && [ \"$2\" != Z ] && [ \"$3\" = \"$ost\" ] && [ \"$op\" -gt 1 ]; then"
         + " kill -TERM -$op 2>/dev/null; sleep 1; kill -KILL -$op 2>/dev/null; echo stray $op; fi; fi\n"
         + Shell.env(env)
         + " setsid ./scripts/start.sh </dev/null >>logs/service.log 2>&1 &\n"
