@@ -772,16 +772,22 @@ public final class SshDeployer implements Deployer {
         + Shell.quote(SystemdUnits.text(service, version, home, env, timeouts))
         + " > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\" || { echo \"exited unit\"; echo ---; echo \"cannot write $f\"; exit 0; }\n"
         + "systemctl daemon-reload && systemctl enable --quiet \"$u\" && systemctl restart \"$u\"\n"
-        + "sleep "
-        + Shell.seconds(timeouts.startGrace())
+        + "inv=$(systemctl show -p InvocationID --value \"$u\")\n"
+        // watched through the grace period, not looked at once after it: a start.sh that exits is
+        // caught before systemd runs it again (RestartSec), which replaces its exit status
+        + "n="
+        + Math.max(1, timeouts.startGrace().toMillis() / 100)
         + "\n"
-        + "st=$(systemctl show -p ActiveState --value \"$u\"); pid=$(systemctl show -p MainPID --value \"$u\")\n"
+        + "while st=$(systemctl show -p ActiveState --value \"$u\"); [ \"$st\" = active ] && [ $n -gt 0 ];"
+        + " do sleep 0.1; n=$((n-1)); done\n"
+        + "pid=$(systemctl show -p MainPID --value \"$u\")\n"
+        + "[ \"$(systemctl show -p InvocationID --value \"$u\")\" = \"$inv\" ] || st=restarted\n"
         + "if [ \"$st\" = active ] && [ \"${pid:-0}\" -gt 1 ]; then\n"
         + "  echo \"started $pid\"; proc $pid\n"
         + "  printf 'marker '; base64 -w0 < .svcreg-install; echo\n"
         + "else\n"
         // the loop decides about retries (start limit), not systemd's restart policy
-        + "  code=$(systemctl show -p ExecMainStatus --value \"$u\")\n"
+        + "  code=unknown; [ \"$st\" = restarted ] || code=$(systemctl show -p ExecMainStatus --value \"$u\")\n"
         + "  systemctl disable --now --quiet \"$u\" 2>/dev/null\n"
         + "  echo \"exited ${code:-unknown}\"\n"
         + "  echo ---; { tail -c +$((off + 1)) logs/service.log;"
