@@ -1,5 +1,6 @@
 package io.svcreg.deploy;
 
+import io.svcreg.schema.Cidr;
 import io.svcreg.schema.Endpoint;
 import io.svcreg.schema.ExecutionType;
 import io.svcreg.schema.Ipv4;
@@ -14,8 +15,10 @@ import java.util.TreeMap;
 /**
  * What a service's scripts run with: its name and version (which install directory), its address
  * and endpoints, the {@code ip:port} of each dependency (by dependency name) and its {@code
- * spec.env}, and how its process is run ({@code execution}). The deployer turns it into the
- * scripts' environment with {@link ServiceEnvironment}.
+ * spec.env}, how its process is run ({@code execution}), and the subnet whose prefix its address is
+ * configured with on the node ({@code subnet}: on networks where svcreg configures addresses on
+ * nodes, e.g. a unit's address configured again when the node boots). The deployer turns it into
+ * the scripts' environment with {@link ServiceEnvironment}.
  */
 public record Launch(
     String service,
@@ -24,7 +27,8 @@ public record Launch(
     List<Endpoint> endpoints,
     Map<String, String> dependencyAddresses,
     Map<String, String> env,
-    ExecutionType execution) {
+    ExecutionType execution,
+    Optional<Cidr> subnet) {
 
   public Launch {
     Objects.requireNonNull(service, "service");
@@ -34,6 +38,7 @@ public record Launch(
     dependencyAddresses = sorted(dependencyAddresses);
     env = sorted(env);
     Objects.requireNonNull(execution, "execution");
+    Objects.requireNonNull(subnet, "subnet");
   }
 
   /** The launch of a service run as a managed process. */
@@ -44,12 +49,21 @@ public record Launch(
       List<Endpoint> endpoints,
       Map<String, String> dependencyAddresses,
       Map<String, String> env) {
-    this(service, version, ip, endpoints, dependencyAddresses, env, ExecutionType.MANAGED_PROCESS);
+    this(
+        service,
+        version,
+        ip,
+        endpoints,
+        dependencyAddresses,
+        env,
+        ExecutionType.MANAGED_PROCESS,
+        Optional.empty());
   }
 
   /**
    * The launch of a declared service at {@code ip}; {@code dependencyAddresses} maps each name in
-   * its {@code dependsOn} to {@code ip:port} (see {@link #address}).
+   * its {@code dependsOn} to {@code ip:port} (see {@link #address}); its address is not configured
+   * on its node.
    */
   public static Launch of(Service service, Ipv4 ip, Map<String, String> dependencyAddresses) {
     return new Launch(
@@ -59,7 +73,8 @@ public record Launch(
         service.spec().endpoints(),
         dependencyAddresses,
         service.spec().env(),
-        service.spec().execution());
+        service.spec().execution(),
+        Optional.empty());
   }
 
   /** The {@code ip:port} of a service's first endpoint, or empty when it has none. */

@@ -188,7 +188,8 @@ final class Executor {
                 want.spec().endpoints(),
                 x.dependencies(),
                 want.spec().env(),
-                want.spec().execution());
+                want.spec().execution(),
+                Optional.ofNullable(s.bound().get(want.spec().network())));
         yield started(limited(want.spec().network(), x.node(), () -> d.start(launch)));
       }
       case Step.Confirm x -> {
@@ -375,6 +376,13 @@ final class Executor {
       }
     }
     return new Launch(
-        o.metadata().name(), version, ip, endpoints, deps, spec.env(), spec.execution());
+        o.metadata().name(),
+        version,
+        ip,
+        endpoints,
+        deps,
+        spec.env(),
+        spec.execution(),
+        Optional.ofNullable(s.bound().get(spec.network())));
   }
 }

@@ -1,6 +1,7 @@
 package io.svcreg.loop;
 
 import io.svcreg.deploy.ssh.OpenSshd;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,9 +13,10 @@ import java.time.Duration;
  * The service of the address tests: an HTTP server that binds its own {@code SERVICE_IP} (so it
  * fails to start where that address is not configured), with a health check that asks it there.
  */
-final class AddressedWeb {
+public final class AddressedWeb {
 
-  static final int PORT = 8080;
+  /** The port it listens on. */
+  public static final int PORT = 8080;
 
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -66,13 +68,17 @@ final class AddressedWeb {
 
   /** The HTTP status of {@code GET /} at {@code address}. */
   static int get(String address) throws Exception {
-    HttpResponse<String> r =
-        HTTP.send(
-            HttpRequest.newBuilder(URI.create("http://" + address + ":" + PORT + "/"))
-                .timeout(Duration.ofSeconds(3))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    return r.statusCode();
+    return fetch(address).statusCode();
+  }
+
+  /** The answer to {@code GET /} at {@code address}, port {@link #PORT} (any server there). */
+  public static HttpResponse<String> fetch(String address)
+      throws IOException, InterruptedException {
+    return HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://" + address + ":" + PORT + "/"))
+            .timeout(Duration.ofSeconds(3))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   /** Whether it answers at {@code address}. */

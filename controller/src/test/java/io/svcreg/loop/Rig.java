@@ -112,8 +112,8 @@ public final class Rig implements AutoCloseable {
     return app;
   }
 
-  /** Closes the running controller (the services keep running). */
-  void stopController() {
+  /** Closes the running controller (the services keep running); {@link #start} starts it again. */
+  public void stopController() {
     if (app != null) {
       remember();
       app.close();
@@ -338,6 +338,17 @@ public final class Rig implements AutoCloseable {
       case EventsSince.Events e -> e.events();
       case EventsSince.Expired x -> throw new AssertionError("events expired: " + x);
     };
+  }
+
+  /**
+   * What the {@code type} events of {@code service} after {@code revision} said under {@code key}
+   * (e.g. the phases of its {@code deployment_progress}), in revision order.
+   */
+  public List<String> eventValues(long revision, String type, String service, String key) {
+    return eventsAfter(revision).stream()
+        .filter(e -> e.type().equals(type) && e.key().equals("Service/" + service))
+        .map(e -> String.valueOf(data(e).get(key)))
+        .toList();
   }
 
   /** The data of an event. */

@@ -747,15 +747,26 @@ public final class SshDeployer implements Deployer {
               "");
         }
       }
-      script = unitStart(service, version, home, env);
+      // the unit configures its address itself when it starts: after a boot, before any controller
+      Optional<String> address =
+          launch.subnet().map(subnet -> String.join("; ", bindCommands(launch.ip(), subnet)));
+      script = unitStart(service, version, home, env, address);
     } else {
       script = processStart(home, env);
     }
     return started(service, version, home, script);
   }
 
-  /** The start script of a unit: installs, enables and (re)starts it, then reports as below. */
-  private String unitStart(String service, String version, String home, Map<String, String> env) {
+  /**
+   * The start script of a unit: installs, enables and (re)starts it, then reports as below; {@code
+   * address} is a line of shell that configures the service's address, run before start.sh.
+   */
+  private String unitStart(
+      String service,
+      String version,
+      String home,
+      Map<String, String> env,
+      Optional<String> address) {
     String unit = SystemdUnits.unit(service);
     return "home="
         + Shell.quote(home)
@@ -771,19 +782,25 @@ public final class SshDeployer implements Deployer {
         + "cd \"$home\" && mkdir -p logs || exit 2\n"
         + "off=$(stat -c %s logs/service.log 2>/dev/null || echo 0)\n"
         + "printf '%s' "
-        + Shell.quote(SystemdUnits.text(service, version, home, env, timeouts))
+        + Shell.quote(SystemdUnits.text(service, version, home, env, address, timeouts))
         + " > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\" || { echo \"exited unit\"; echo ---; echo \"cannot write $f\"; exit 0; }\n"
         + "systemctl daemon-reload && systemctl enable --quiet \"$u\" && systemctl restart \"$u\"\n"
-        + "sleep "
-        + Shell.seconds(timeouts.startGrace())
+        + "inv=$(systemctl show -p InvocationID --value \"$u\")\n"
+        // watched through the grace period, not looked at once after it: a start.sh that exits is
+        // caught before systemd runs it again (RestartSec), which replaces its exit status
+        + "n="
+        + Math.max(1, timeouts.startGrace().toMillis() / 100)
         + "\n"
-        + "st=$(systemctl show -p ActiveState --value \"$u\"); pid=$(systemctl show -p MainPID --value \"$u\")\n"
+        + "while st=$(systemctl show -p ActiveState --value \"$u\"); [ \"$st\" = active ] && [ $n -gt 0 ];"
+        + " do sleep 0.1; n=$((n-1)); done\n"
+        + "pid=$(systemctl show -p MainPID --value \"$u\")\n"
+        + "[ \"$(systemctl show -p InvocationID --value \"$u\")\" = \"$inv\" ] || st=restarted\n"
         + "if [ \"$st\" = active ] && [ \"${pid:-0}\" -gt 1 ]; then\n"
         + "  echo \"started $pid\"; proc $pid\n"
         + "  printf 'marker '; base64 -w0 < .svcreg-install; echo\n"
         + "else\n"
         // the loop decides about retries (start limit), not systemd's restart policy
-        + "  code=$(systemctl show -p ExecMainStatus --value \"$u\")\n"
+        + "  code=unknown; [ \"$st\" = restarted ] || code=$(systemctl show -p ExecMainStatus --value \"$u\")\n"
         + "  systemctl disable --now --quiet \"$u\" 2>/dev/null\n"
         + "  echo \"exited ${code:-unknown}\"\n"
         + "  echo ---; { tail -c +$((off + 1)) logs/service.log;"
@@ -1330,22 +1347,28 @@ public final class SshDeployer implements Deployer {
    */
   @Override
   public AddressOutcome bindAddress(Ipv4 address, Cidr subnet) {
-    String a = address.toString();
-    String script =
-        "a="
-            + a
-            + "; p="
-            + subnet.prefix()
-            + "\n"
-            + "command -v ip >/dev/null 2>&1 || { echo 'noip'; exit 3; }\n"
-            + "r=$(ip -o -4 route get \"$a\" 2>&1) || { echo \"noroute $r\"; exit 3; }\n"
-            + "case \"$r\" in local\\ *) echo 'bound local present'; exit 0;; esac\n"
-            + "case \"$r\" in *' via '*) echo \"gateway $r\"; exit 3;; esac\n"
-            + "d=$(echo \"$r\" | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p')\n"
-            + "[ -n \"$d\" ] || { echo \"noroute $r\"; exit 3; }\n"
-            + "o=$(ip addr add \"$a/$p\" dev \"$d\" 2>&1) || { echo \"failed $o\"; exit 4; }\n"
-            + "echo \"bound $d\"\n";
-    return addressScript(script, "configure " + a + "/" + subnet.prefix());
+    return addressScript(
+        String.join("\n", bindCommands(address, subnet)) + "\n",
+        "configure " + address + "/" + subnet.prefix());
+  }
+
+  /**
+   * The commands of {@link #bindAddress} (also a unit's, when it starts): each one a whole command,
+   * so that they can be joined into one line. They print {@code bound DEVICE} or {@code bound local
+   * present}, or why not ({@code noip}, {@code noroute ...}, {@code gateway ...}, {@code failed
+   * ...}) and exit non-zero.
+   */
+  private static List<String> bindCommands(Ipv4 address, Cidr subnet) {
+    return List.of(
+        "a=" + address + "; p=" + subnet.prefix(),
+        "command -v ip >/dev/null 2>&1 || { echo 'noip'; exit 3; }",
+        "r=$(ip -o -4 route get \"$a\" 2>&1) || { echo \"noroute $r\"; exit 3; }",
+        "case \"$r\" in local\\ *) echo 'bound local present'; exit 0;; esac",
+        "case \"$r\" in *' via '*) echo \"gateway $r\"; exit 3;; esac",
+        "d=$(echo \"$r\" | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p')",
+        "[ -n \"$d\" ] || { echo \"noroute $r\"; exit 3; }",
+        "o=$(ip addr add \"$a/$p\" dev \"$d\" 2>&1) || { echo \"failed $o\"; exit 4; }",
+        "echo \"bound $d\"");
   }
 
   /** Removes the address from whichever interface of the node holds it. */

@@ -4,6 +4,7 @@ import io.svcreg.deploy.DeployTimeouts;
 import io.svcreg.deploy.InstallLayout;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The systemd unit of a service run with {@code execution: {type: systemd}} on a node, and the
@@ -12,7 +13,9 @@ import java.util.Map;
  * its install directory, {@code ExecStop} its {@code stop.sh} (with {@code SERVICE_PID} the unit's
  * main pid), the environment is the service's (as for a managed process), output is appended to the
  * install directory's {@code logs/service.log}, systemd restarts it when it fails, and it is
- * enabled, so it comes back when the node boots.
+ * enabled, so it comes back when the node boots. Where svcreg configures the service's address on
+ * the node ({@code lan}, {@code wireguard}), {@code ExecStartPre} configures it as the controller
+ * does before a start: a boot takes it away, and the service binds it.
  */
 final class SystemdUnits {
 
@@ -26,9 +29,18 @@ final class SystemdUnits {
     return "svcreg-" + InstallLayout.sanitizedName(service) + ".service";
   }
 
-  /** The unit file's text for {@code service} installed in {@code home}, with {@code env}. */
+  /**
+   * The unit file's text for {@code service} installed in {@code home}, with {@code env}; {@code
+   * address}, a line of shell that configures the service's address on the node, runs before
+   * start.sh (as root), so that the unit comes back with its address when the node boots.
+   */
   static String text(
-      String service, String version, String home, Map<String, String> env, DeployTimeouts t) {
+      String service,
+      String version,
+      String home,
+      Map<String, String> env,
+      Optional<String> address,
+      DeployTimeouts t) {
     StringBuilder b = new StringBuilder();
     b.append("# written by svcreg; it is replaced and removed by svcreg\n");
     b.append("[Unit]\n");
@@ -44,6 +56,8 @@ final class SystemdUnits {
     for (Map.Entry<String, String> e : env.entrySet()) {
       b.append("Environment=").append(quote(e.getKey() + "=" + e.getValue(), false)).append('\n');
     }
+    address.ifPresent(
+        a -> b.append("ExecStartPre=/bin/sh -c ").append(quote(a, true)).append('\n'));
     b.append("ExecStart=").append(quote(home + "/scripts/start.sh", true)).append('\n');
     b.append("ExecStop=/usr/bin/env SERVICE_PID=${MAINPID} ")
         .append(quote(home + "/scripts/stop.sh", true))

@@ -292,7 +292,8 @@ class LocalDeployerProcessIT {
             l.endpoints(),
             l.dependencyAddresses(),
             l.env(),
-            ExecutionType.SYSTEMD);
+            ExecutionType.SYSTEMD,
+            l.subnet());
 
     StartOutcome outcome = deployer.start(asUnit);
 
