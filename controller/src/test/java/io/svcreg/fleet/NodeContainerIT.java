@@ -1,5 +1,7 @@
 package io.svcreg.fleet;
 
+import static io.svcreg.fleet.NodeRig.pidNamespace;
+import static io.svcreg.fleet.NodeRig.sleepers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.svcreg.Waits;
@@ -249,18 +251,5 @@ class NodeContainerIT {
         + "  version: \"1\"\n  package: ../packages/tiny-1\n  network: lan\n  node: node-0\n"
         + "  endpoints: [{name: http, port: 9000}]\n"
         + "  health: {script: scripts/health.sh, interval: 1s, timeout: 2s, failureThreshold: 2}\n";
-  }
-
-  /** The pids, as this host sees them, of the processes that run {@code sleep seconds}. */
-  private static List<Long> sleepers(String seconds) {
-    return ProcessHandle.allProcesses()
-        .filter(p -> p.info().command().orElse("").endsWith("/sleep"))
-        .filter(p -> List.of(p.info().arguments().orElse(new String[0])).equals(List.of(seconds)))
-        .map(ProcessHandle::pid)
-        .toList();
-  }
-
-  private static String pidNamespace(long pid) throws IOException {
-    return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid")).toString();
   }
 }

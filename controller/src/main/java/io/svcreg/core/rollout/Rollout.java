@@ -168,6 +168,15 @@ public final class Rollout {
     if (want.isPresent()) {
       consumeCovered(d, actions, held);
     }
+    if (want.isPresent()
+        && change.isPresent()
+        && d.have != null
+        && change.get().generation() > d.have.generation()) {
+      // a new generation gets a fresh start: forget crashes and a rollback of the old one, and
+      // what failed the old one (also when it needs nothing done: a spec back at what runs)
+      d.ledger(d.ledger.withoutCrashes());
+      d.status(d.builder().clearCondition(Condition.DEGRADED).build());
+    }
     List<Action> acting =
         actions.stream().filter(a -> !(a instanceof Action.AllocateAddress)).toList();
     if (acting.isEmpty()) {
@@ -178,14 +187,6 @@ public final class Rollout {
         return d.end(Outcome.DONE);
       }
       return progress(d, change);
-    }
-    if (want.isPresent()
-        && change.isPresent()
-        && d.have != null
-        && change.get().generation() > d.have.generation()) {
-      // a new generation gets a fresh start: forget crashes and a rollback of the old one
-      d.ledger(d.ledger.withoutCrashes());
-      d.status(d.builder().clearCondition(Condition.DEGRADED).build());
     }
     if (want.isEmpty() && s.removingDependent().isPresent()) {
       // removals go dependents first
@@ -932,7 +933,11 @@ public final class Rollout {
               yield end(d, run, new Outcome.Terminal(f.message()));
             }
             case StepResult.Failed f -> {
-              fail(d, f.reason(), f.message());
+              // a running service's new version that cannot be installed leaves the running
+              // version as it is, phase included: failed would let the next plan start the new
+              // version beside the old process instead of restarting it
+              Phase phase = ServiceStates.isUp(d.status()) ? d.status().phase() : Phase.FAILED;
+              fail(d, f.reason(), f.message(), phase);
               yield end(d, run, new Outcome.Retry(f.message()));
             }
             default -> throw unexpected(step, result);
@@ -1520,10 +1525,15 @@ public final class Rollout {
 
   /** Records a failure: phase {@code failed}, its message, and why in {@code Degraded}. */
   private static void fail(Draft d, String reason, String message) {
+    fail(d, reason, message, Phase.FAILED);
+  }
+
+  /** Records a failure: the service in {@code phase}, its message, and why in {@code Degraded}. */
+  private static void fail(Draft d, String reason, String message, Phase phase) {
     d.note(true, message);
     d.status(
         d.builder()
-            .phase(Phase.FAILED)
+            .phase(phase)
             .lastError(Optional.of(message))
             .condition(Condition.DEGRADED, ConditionStatus.TRUE, reason, message, d.now())
             .build());

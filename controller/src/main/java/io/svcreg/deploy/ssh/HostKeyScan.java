@@ -25,6 +25,10 @@ public final class HostKeyScan {
     SshClient client = SshClient.setUpDefaultClient();
     client.setHostConfigEntryResolver(
         org.apache.sshd.client.config.hosts.HostConfigEntryResolver.EMPTY);
+    // the key the controller will be shown: asked for in the same order (KnownHosts)
+    client.setSignatureFactories(
+        KnownHosts.knownTypesFirst(
+            client.getSignatureFactories(), target.knownHosts(), target.host(), target.port()));
     client.setServerKeyVerifier(
         (session, remote, key) -> {
           seen.set(key);

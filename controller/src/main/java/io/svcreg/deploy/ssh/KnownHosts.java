@@ -10,6 +10,7 @@ import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -21,6 +22,7 @@ import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
 
 /**
  * Verifies a node's host key against its {@code known_hosts} file (OpenSSH format, hashed names
@@ -115,11 +117,14 @@ final class KnownHosts implements ServerKeyVerifier {
   }
 
   /**
-   * {@code algorithms} (host key signature algorithms) with those of the key types {@code file}
-   * lists for {@code host}:{@code port} first, as OpenSSH orders them: a server offers several host
-   * keys and the first algorithm both sides know picks one, so without this a node whose known line
-   * holds its ed25519 key would show its ECDSA key and be refused as changed. Unchanged when the
-   * file lists none (or cannot be read: the verifier says why).
+   * {@code algorithms} (host key signature algorithms) in the order OpenSSH asks a server for them:
+   * those of the key types {@code file} lists for {@code host}:{@code port} first, then the others,
+   * ed25519's first in each group and the rest as they were. A server offers several host keys and
+   * the first algorithm both sides know picks one, so without this a node whose known line holds
+   * its ed25519 key would show its ECDSA key and be refused as changed, and a node with no line
+   * would show its ECDSA key (MINA asks for ECDSA first) where {@code ssh} and {@code svcreg
+   * trust}'s advice name the ed25519 one. A file that cannot be read counts as listing none (the
+   * verifier says why).
    */
   static <T extends NamedResource> List<T> knownTypesFirst(
       List<T> algorithms, Path file, String host, int port) {
@@ -129,15 +134,18 @@ final class KnownHosts implements ServerKeyVerifier {
         types.add(KeyUtils.getKeyType(k));
       }
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      return algorithms;
+      types.clear();
     }
-    List<T> first = new ArrayList<>();
-    List<T> rest = new ArrayList<>();
-    for (T a : algorithms) {
-      (types.contains(KeyUtils.getCanonicalKeyType(a.getName())) ? first : rest).add(a);
-    }
-    first.addAll(rest);
-    return first;
+    List<T> ordered = new ArrayList<>(algorithms);
+    ordered.sort(Comparator.comparingInt(a -> rank(a, types)));
+    return ordered;
+  }
+
+  /** Known key types before the others, and in each group ed25519's algorithm first. */
+  private static int rank(NamedResource algorithm, Set<String> known) {
+    String type = KeyUtils.getCanonicalKeyType(algorithm.getName());
+    int group = known.contains(type) ? 0 : 2;
+    return type.equals(KeyPairProvider.SSH_ED25519) ? group : group + 1;
   }
 
   /** The key's OpenSSH SHA256 fingerprint, e.g. {@code SHA256:...}. */

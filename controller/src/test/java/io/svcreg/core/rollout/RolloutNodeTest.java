@@ -3,10 +3,13 @@ package io.svcreg.core.rollout;
 import static io.svcreg.core.rollout.Given.ALIVE;
 import static io.svcreg.core.rollout.Given.deploy;
 import static io.svcreg.core.rollout.Given.given;
+import static io.svcreg.core.rollout.Given.restart;
 import static io.svcreg.core.rollout.Given.start;
 import static io.svcreg.core.rollout.Then.then;
 import static io.svcreg.core.rollout.When.decide;
+import static io.svcreg.core.rollout.When.failed;
 import static io.svcreg.core.rollout.When.observe;
+import static io.svcreg.core.rollout.When.reconcile;
 
 import io.svcreg.core.Reasons;
 import io.svcreg.schema.Condition;
@@ -146,6 +149,57 @@ class RolloutNodeTest {
                 .steps("start 2.0.0")
                 .crashes(3)
                 .condition(Condition.DEGRADED, "True/ExitedDuringStart")));
+  }
+
+  /**
+   * An install the node refused (e.g. its disk is full): a running service's new version leaves the
+   * running one as it is, phase included, so that the next plan restarts it rather than starting
+   * the new version beside it; a spec back at the running version is a fresh start.
+   */
+  static Stream<Arguments> installs() {
+    return Stream.of(
+        row(
+            "new version of a running service not installed: the running one kept, Degraded",
+            given()
+                .version("3.0.0")
+                .recorded("2.0.0")
+                .probe(ALIVE)
+                .planned(deploy("3.0.0"), restart("version 2.0.0 → 3.0.0")),
+            reconcile(failed("InstallFailed")),
+            then()
+                .steps("install 3.0.0")
+                .phase(Phase.RUNNING)
+                .pid("100")
+                .process("pid 100 confirmed")
+                .deployed("2.0.0")
+                .condition(Condition.DEGRADED, "True/InstallFailed")
+                .condition(Condition.READY, "True/Healthy")
+                .next("retry")),
+        row(
+            "version of a stopped service not installed: failed",
+            given().version("3.0.0").recorded("2.0.0").stopped().planned(deploy("3.0.0"), start()),
+            reconcile(failed("InstallFailed")),
+            then()
+                .steps("install 3.0.0")
+                .phase(Phase.FAILED)
+                .deployed("2.0.0")
+                .condition(Condition.DEGRADED, "True/InstallFailed")
+                .next("retry")),
+        row(
+            "spec back at the running version after a failed install: Degraded cleared",
+            given()
+                .recorded("3.0.0")
+                .deployed("2.0.0")
+                .condition(Condition.DEGRADED, ConditionStatus.TRUE, "InstallFailed")
+                .change(2),
+            decide(),
+            then().steps().phase(Phase.RUNNING).pid("100").noCondition(Condition.DEGRADED)));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("installs")
+  void install_refusedByNode_runningVersionKept(String rule, Given given, When when, Then then) {
+    then.check(rule, when.on(given));
   }
 
   @ParameterizedTest(name = "{0}")

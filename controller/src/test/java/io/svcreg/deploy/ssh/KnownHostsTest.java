@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.common.NamedFactory;
@@ -47,7 +48,7 @@ class KnownHostsTest {
   }
 
   @Test
-  void knownTypesFirst_rsaKnown_everyRsaSignatureFirst() throws Exception {
+  void knownTypesFirst_rsaKnown_everyRsaSignatureFirst_thenEd25519() throws Exception {
     KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
     g.initialize(2048);
     Path file = tmp.resolve("known_hosts");
@@ -57,17 +58,37 @@ class KnownHostsTest {
         NamedResource.getNameList(
             KnownHosts.knownTypesFirst(defaults(), file, "10.253.0.10", 2222));
 
-    assertThat(names.subList(0, 3)).containsExactly("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa");
+    assertThat(names.subList(0, 4))
+        .containsExactly("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa", "ssh-ed25519");
   }
 
   @Test
-  void knownTypesFirst_noLineForTheHost_orNoFile_unchanged() throws Exception {
+  void knownTypesFirst_ecdsaAndEd25519Known_ed25519First_thenEcdsa() throws Exception {
+    Path file = knownEd25519("10.253.0.10");
+    KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+    g.initialize(256);
+    KnownHosts.append(file, "10.253.0.10", 22, g.generateKeyPair().getPublic());
+
+    List<String> names =
+        NamedResource.getNameList(KnownHosts.knownTypesFirst(defaults(), file, "10.253.0.10", 22));
+
+    assertThat(names.subList(0, 2)).containsExactly("ssh-ed25519", "ecdsa-sha2-nistp256");
+  }
+
+  @Test
+  void knownTypesFirst_noLineForTheHost_orNoFile_ed25519FirstAsOpenSsh() throws Exception {
     Path file = knownEd25519("10.253.0.11");
     List<NamedFactory<Signature>> all = defaults();
+    List<String> expected = new ArrayList<>(List.of("ssh-ed25519"));
+    expected.addAll(
+        NamedResource.getNameList(all).stream().filter(n -> !n.equals("ssh-ed25519")).toList());
 
-    assertThat(KnownHosts.knownTypesFirst(all, file, "10.253.0.10", 22)).isEqualTo(all);
-    assertThat(KnownHosts.knownTypesFirst(all, tmp.resolve("absent"), "10.253.0.10", 22))
-        .isEqualTo(all);
+    assertThat(NamedResource.getNameList(KnownHosts.knownTypesFirst(all, file, "10.253.0.10", 22)))
+        .containsExactlyElementsOf(expected);
+    assertThat(
+            NamedResource.getNameList(
+                KnownHosts.knownTypesFirst(all, tmp.resolve("absent"), "10.253.0.10", 22)))
+        .containsExactlyElementsOf(expected);
     assertThat(Files.exists(tmp.resolve("absent"))).isFalse();
   }
 }
