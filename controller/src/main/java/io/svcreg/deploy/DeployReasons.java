@@ -84,6 +84,12 @@ public final class DeployReasons {
    */
   public static final String EXECUTION_UNSUPPORTED = "ExecutionUnsupported";
 
+  /**
+   * The node's systemd is booting or shutting down: what runs there is in flux and is looked at
+   * again once it has settled (nothing is counted as a crash, nothing is started meanwhile).
+   */
+  public static final String NODE_NOT_READY = "NodeNotReady";
+
   /** A command on the node did not finish in time. */
   public static final String NODE_TIMEOUT = "NodeTimeout";
 

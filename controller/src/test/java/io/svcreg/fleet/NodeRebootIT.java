@@ -39,6 +39,9 @@ class NodeRebootIT {
   private static final Duration LONG = Duration.ofSeconds(90);
   private static final int PORT = AddressedWeb.PORT;
 
+  /** How long the node takes to shut down (within {@code docker restart}'s grace period). */
+  private static final int SHUTDOWN_SECONDS = 6;
+
   /**
    * An HTTP server on {@code SERVICE_IP:SERVICE_PORT_HTTP} that answers its {@code SERVICE_NAME}
    * (perl: the node image has no python); it fails to start where that address is not configured.
@@ -112,6 +115,9 @@ class NodeRebootIT {
               "web-mp", installed(node, installRoot, "web-mp"),
               "web-sd", installed(node, installRoot, "web-sd"));
       long revision = app.store().lastRevision();
+      // the node takes a few seconds to shut down, with sshd answering till the end: the
+      // controller looks at it while systemd stops its services (NodeNotReady, not a crash)
+      slowToStop(node);
 
       node.restart();
       Waits.atMost(LONG)
@@ -164,6 +170,22 @@ class NodeRebootIT {
   private static Predicate<ObservedService> healthy() {
     return o ->
         o.status().phase() == Phase.RUNNING && o.status().health().state() == HealthState.PASSING;
+  }
+
+  /**
+   * Installs and starts a unit on the node that takes {@value #SHUTDOWN_SECONDS} s to stop and is
+   * ordered after sshd, which therefore stops only after it: a node with something slow to stop.
+   */
+  private static void slowToStop(NodeContainer node) {
+    node.execOk(
+        "sh",
+        "-c",
+        "printf '[Unit]\\nAfter=ssh.service\\n[Service]\\nExecStart=/bin/sleep infinity\\n"
+            + "ExecStop=/bin/sleep "
+            + SHUTDOWN_SECONDS
+            + "\\n[Install]\\nWantedBy=multi-user.target\\n'"
+            + " >/etc/systemd/system/slow-stop.service"
+            + " && systemctl daemon-reload && systemctl enable --now --quiet slow-stop.service");
   }
 
   private static String eth0(NodeContainer node) {

@@ -70,7 +70,8 @@ public final class Rollout {
           "HostKeyRefused",
           "AuthenticationFailed",
           "ConnectionLost",
-          "NodeTimeout");
+          "NodeTimeout",
+          "NodeNotReady");
 
   /** The reason of a failed start whose execution type the node cannot run. */
   static final String EXECUTION_UNSUPPORTED = "ExecutionUnsupported";

@@ -690,6 +690,13 @@ public final class SshDeployer implements Deployer {
   // ------------------------------------------------------------------ processes
 
   /** Prints {@code proc <state> <starttime ticks> <btime> <clk_tck>} for {@code $pid}. */
+  /**
+   * {@code system STATE}: systemd's state on a node where systemd is the init ({@code starting} and
+   * {@code stopping} while it boots or shuts down), nothing elsewhere.
+   */
+  private static final String SYSTEM_STATE =
+      "[ -d /run/systemd/system ] && echo \"system $(systemctl is-system-running 2>/dev/null)\"\n";
+
   private static final String PROC =
       "proc() { s=$(sed 's/^.*) //' /proc/$1/stat 2>/dev/null);"
           + " set -- $s; [ -n \"${1:-}\" ] || { echo proc gone; return; };"
@@ -1144,10 +1151,12 @@ public final class SshDeployer implements Deployer {
       SshConnection.Result r =
           run(
               root
+                  + SYSTEM_STATE
                   + PROC
                   + listMarkers(service)
                   + running
                   + address.map(SshDeployer::addressProbe).orElse(""));
+      settling(service, r.out());
       Found f = markerLines(service, r.out()).get(version);
       boolean installed = f != null && f.complete();
       boolean missing = address.isPresent() && r.out().contains("\naddr missing");
@@ -1180,6 +1189,36 @@ public final class SshDeployer implements Deployer {
           reasonOf(e),
           "cannot observe " + service + " on " + target.describe() + ": " + e.getMessage(),
           e);
+    }
+  }
+
+  /**
+   * Throws when the observation's {@code system} line says the node's systemd is booting or
+   * shutting down: its services are being started or stopped by the node itself, so a unit that is
+   * not active yet, or a process that was just stopped, is no crash, and starting one would race
+   * the node's own init (a process started during shutdown is killed by it).
+   */
+  private void settling(String service, String out) {
+    for (String line : out.split("\n")) {
+      if (!line.startsWith("system ")) {
+        continue;
+      }
+      String state = line.substring(7).trim();
+      if (state.equals("starting") || state.equals("initializing") || state.equals("stopping")) {
+        throw new NodeUnavailable(
+            DeployReasons.NODE_NOT_READY,
+            "cannot observe "
+                + service
+                + " on "
+                + target.describe()
+                + ": the node is "
+                + (state.equals("stopping") ? "shutting down" : "booting")
+                + " (systemctl is-system-running: "
+                + state
+                + "); looked at again when it has settled",
+            null);
+      }
+      return;
     }
   }
 
