@@ -49,6 +49,7 @@ public final class Cli {
     pkg.addSubcommand(new CommandLine(new PackageCommand.Verify(output)));
     cl.addSubcommand(pkg);
     cl.addSubcommand(new CommandLine(new TrustCommand(output)));
+    cl.addSubcommand(new CommandLine(new RecoverCommand(output)));
     cl.setOut(output.out());
     cl.setErr(output.err());
     cl.setColorScheme(Help.defaultColorScheme(output.color() ? Help.Ansi.ON : Help.Ansi.OFF));

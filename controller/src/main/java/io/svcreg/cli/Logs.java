@@ -46,14 +46,32 @@ final class Logs {
               .append(r.getInstant())
               .append(' ')
               .append(String.format("%-7s", level(r.getLevel())))
-              .append(formatMessage(r))
-              .append(System.lineSeparator());
-      if (r.getThrown() != null && r.getLevel().intValue() >= Level.SEVERE.intValue()) {
+              .append(formatMessage(r));
+      if (r.getThrown() != null && oneLine(r)) {
+        b.append(": ").append(r.getThrown());
+      }
+      b.append(System.lineSeparator());
+      if (r.getThrown() != null
+          && r.getLevel().intValue() >= Level.SEVERE.intValue()
+          && !oneLine(r)) {
         StringWriter w = new StringWriter();
         r.getThrown().printStackTrace(new PrintWriter(w));
         b.append(w);
       }
       return b.toString();
+    }
+
+    /**
+     * Whether the record's exception is said by whoever called the library too: EclipseStore logs
+     * every storage error with its stack trace from its own threads (about 30 lines for a damaged
+     * store), and the store reports the same error as one line; its trace is printed with {@code
+     * --log-level debug}.
+     */
+    private static boolean oneLine(LogRecord r) {
+      String name = r.getLoggerName();
+      return name != null
+          && name.startsWith("org.eclipse.store")
+          && !Logger.getLogger("").isLoggable(Level.FINE);
     }
   }
 

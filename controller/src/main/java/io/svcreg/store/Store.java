@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -177,6 +178,9 @@ public final class Store implements AutoCloseable {
     } catch (IOException e) {
       throw new SvcregException("cannot back up store " + dir + ": " + e.getMessage(), e);
     }
+    if (copy == null && !options.startFreshIfUnreadable()) {
+      refuseToReplaceLost(dir);
+    }
     Store store;
     try {
       store = start(dir, options, clock, lock);
@@ -250,7 +254,7 @@ public final class Store implements AutoCloseable {
                 ? "; " + bak + " holds the state from before its last start"
                 : "");
     if (!options.startFreshIfUnreadable()) {
-      throw new SvcregException(message, u);
+      throw new SvcregException(message + "; " + choices(dir), u);
     }
     String notice = message + "; started an empty store";
     Store store;
@@ -265,11 +269,80 @@ public final class Store implements AutoCloseable {
     return store;
   }
 
+  /**
+   * Fails when {@code dir} is missing or empty but its data directory shows that a store was there
+   * (its backup, or an unreadable store moved aside): an empty store is started only when the
+   * operator says so ({@code svcreg recover}), never because the old one is gone.
+   */
+  private static void refuseToReplaceLost(Path dir) {
+    List<Path> previous;
+    try {
+      previous = StoreFiles.previous(dir);
+    } catch (IOException e) {
+      throw new SvcregException(
+          "cannot look for an earlier store next to " + dir + ": " + e.getMessage(), e);
+    }
+    if (previous.isEmpty()) {
+      return;
+    }
+    List<String> what = new ArrayList<>();
+    for (Path p : previous) {
+      what.add(
+          p.equals(StoreFiles.backup(dir))
+              ? p + " (its backup from " + modified(p) + ")"
+              : p + " (an unreadable store moved aside)");
+    }
+    throw new SvcregException(
+        "store "
+            + dir
+            + " is missing, but its data directory held one: "
+            + String.join(", ", what)
+            + "; "
+            + choices(dir));
+  }
+
+  /** What the operator may do about a store that is lost: the {@code svcreg recover} commands. */
+  static String choices(Path dir) {
+    Path data = dir.getParent();
+    String restore =
+        Files.isDirectory(StoreFiles.backup(dir))
+            ? "run `svcreg recover --data "
+                + data
+                + " --from-backup` to restore the backup (what the controller did after it was"
+                + " taken is not in it), or "
+            : "run ";
+    return "svcreg does not start with an empty store on its own: "
+        + restore
+        + "`svcreg recover --data "
+        + data
+        + " --empty` to start with an empty one (the services already on its nodes are then"
+        + " unknown to it)";
+  }
+
+  private static String modified(Path p) {
+    try {
+      return Files.getLastModifiedTime(p).toInstant().truncatedTo(ChronoUnit.SECONDS).toString();
+    } catch (IOException e) {
+      return "an unknown time";
+    }
+  }
+
+  /**
+   * EclipseStore's loggers (through SLF4J's java.util.logging binding); held: JUL keeps loggers
+   * weakly.
+   */
+  private static final java.util.logging.Logger ECLIPSE_STORE_LOG =
+      java.util.logging.Logger.getLogger("org.eclipse.store");
+
   private static Store start(Path dir, StoreOptions options, InstantSource clock, FileChannel lock)
       throws Unreadable {
     boolean initialized = Files.exists(StoreFiles.marker(dir));
     DurableWriter writer = new DurableWriter();
     EmbeddedStorageManager manager;
+    // a store that cannot be read is reported in one line (Unreadable): EclipseStore's channel
+    // threads would also log the error with its stack trace
+    java.util.logging.Level logged = ECLIPSE_STORE_LOG.getLevel();
+    ECLIPSE_STORE_LOG.setLevel(java.util.logging.Level.OFF);
     try {
       manager =
           EmbeddedStorage.Foundation(dir)
@@ -280,6 +353,8 @@ public final class Store implements AutoCloseable {
     } catch (RuntimeException e) {
       writer.close();
       throw new Unreadable(describe(e), e);
+    } finally {
+      ECLIPSE_STORE_LOG.setLevel(logged);
     }
     Store store;
     try {

@@ -250,6 +250,40 @@ final class StoreFiles {
         });
   }
 
+  /**
+   * What the store's data directory still holds of an earlier store when {@code dir} itself is
+   * missing or empty: its backup ({@code <dir>.bak}) and unreadable stores moved aside ({@code
+   * <dir>.corrupt-*}), oldest first.
+   */
+  static List<Path> previous(Path dir) throws IOException {
+    List<Path> found = new ArrayList<>();
+    Path parent = dir.getParent();
+    if (parent == null || !Files.isDirectory(parent)) {
+      return found;
+    }
+    String aside = dir.getFileName() + ".corrupt-";
+    try (Stream<Path> s = Files.list(parent)) {
+      s.filter(p -> p.getFileName().toString().startsWith(aside))
+          .filter(Files::isDirectory)
+          .sorted()
+          .forEach(found::add);
+    }
+    if (Files.isDirectory(backup(dir))) {
+      found.add(backup(dir));
+    }
+    return found;
+  }
+
+  /** Copies the backup into {@code dir} (which must not exist) and forces it to disk. */
+  static void restoreBackup(Path dir) throws IOException {
+    Path tmp = sibling(dir, ".restore.tmp");
+    deleteTree(tmp);
+    copyTree(backup(dir), tmp);
+    syncTree(tmp);
+    Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+    Fsync.directory(dir.getParent());
+  }
+
   private static void copyTree(Path from, Path to) throws IOException {
     Files.walkFileTree(
         from,

@@ -20,6 +20,7 @@ import org.eclipse.store.storage.embedded.types.EmbeddedStorageManager;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class StoreRecoveryIT {
@@ -49,6 +50,14 @@ class StoreRecoveryIT {
     }
   }
 
+  /** Each file of a store, as EclipseStore lays it out. */
+  static Stream<String> storeFiles() {
+    return Stream.of(
+        "channel_0/channel_0_1.dat",
+        "channel_0/transactions_0.sft",
+        "PersistenceTypeDictionary.ptd");
+  }
+
   private static void garble(Path file) throws IOException {
     byte[] bytes = Files.readAllBytes(file);
     new Random(42).nextBytes(bytes);
@@ -56,12 +65,7 @@ class StoreRecoveryIT {
   }
 
   @ParameterizedTest
-  @ValueSource(
-      strings = {
-        "channel_0/channel_0_1.dat",
-        "channel_0/transactions_0.sft",
-        "PersistenceTypeDictionary.ptd"
-      })
+  @MethodSource("storeFiles")
   void open_garbageInAFile_movesTheStoreAsideAndSaysSo(String file) throws IOException {
     populate(dir());
     Fixtures.open(dir(), clock).close(); // a second start keeps a backup
@@ -72,13 +76,140 @@ class StoreRecoveryIT {
         .isInstanceOf(SvcregException.class)
         .hasMessageStartingWith("store " + dir() + " cannot be read (")
         .hasMessageContaining("); moved it to " + tmp.resolve(ASIDE) + "; ")
-        .hasMessageEndingWith(
-            tmp.resolve("store.bak") + " holds the state from before its last start")
+        .hasMessageContaining(
+            tmp.resolve("store.bak") + " holds the state from before its last start; ")
+        .hasMessageContaining("svcreg recover --data " + tmp + " --from-backup")
+        .hasMessageContaining("svcreg recover --data " + tmp + " --empty")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
 
     // what was there is kept byte for byte, and nothing was started in its place
     assertThat(Files.readAllBytes(tmp.resolve(ASIDE).resolve(file))).isEqualTo(garbage);
     assertThat(dir()).doesNotExist();
+
+    // ... also at the next start: an empty store is never started because the old one is gone
+    clock.advance(java.time.Duration.ofMinutes(1));
+    assertThatThrownBy(() -> Fixtures.open(dir(), clock))
+        .isInstanceOf(SvcregException.class)
+        .hasMessageStartingWith("store " + dir() + " is missing, but its data directory held one: ")
+        .hasMessageContaining(tmp.resolve(ASIDE) + " (an unreadable store moved aside)")
+        .hasMessageContaining(tmp.resolve("store.bak") + " (its backup from ")
+        .hasMessageContaining("svcreg recover --data " + tmp + " --from-backup");
+    assertThat(dir()).doesNotExist();
+  }
+
+  @Test
+  void open_storeDeletedButItsBackupIsThere_refusesToStartEmpty() throws IOException {
+    populate(dir());
+    Fixtures.open(dir(), clock).close(); // a second start keeps a backup
+    StoreFiles.deleteTree(dir());
+
+    assertThatThrownBy(() -> Fixtures.open(dir(), clock))
+        .isInstanceOf(SvcregException.class)
+        .hasMessageStartingWith("store " + dir() + " is missing, but its data directory held one: ")
+        .hasMessageContaining("svcreg recover --data " + tmp + " --from-backup")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    assertThat(dir()).doesNotExist();
+  }
+
+  @ParameterizedTest
+  @MethodSource("storeFiles")
+  void recoverFromBackup_unreadableStore_restoresTheStateOfTheLastStart(String file)
+      throws IOException {
+    ObservedState first = populate(dir());
+    try (Store store = Fixtures.open(dir(), clock)) { // keeps a backup of `first`
+      store.commit(
+          new Transaction()
+              .removeService("svc-0")
+              .event(Event.SERVICE_REMOVED, "Service/svc-0", data("svc-0")));
+    }
+    garble(dir().resolve(file));
+
+    String said = StoreRecovery.fromBackup(dir(), clock);
+
+    assertThat(said)
+        .startsWith("restored store " + dir() + " from its backup " + tmp.resolve("store.bak"))
+        .contains("revision 3, 3 services");
+    try (Store store = Fixtures.open(dir(), clock)) {
+      assertThat(store.observed()).isEqualTo(first);
+    }
+    assertThat(tmp.resolve(ASIDE)).isDirectory(); // the damaged one is kept
+  }
+
+  @Test
+  void recoverFromBackup_storeOpens_isRefusedAndLeavesItAlone() {
+    populate(dir());
+    Fixtures.open(dir(), clock).close();
+
+    assertThatThrownBy(() -> StoreRecovery.fromBackup(dir(), clock))
+        .isInstanceOf(SvcregException.class)
+        .hasMessage(
+            "store "
+                + dir()
+                + " opens (revision 3, 3 services): there is nothing to recover; it is left as it"
+                + " is");
+    try (Store store = Fixtures.open(dir(), clock)) {
+      assertThat(store.lastRevision()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void recoverFromBackup_noBackup_saysSoAndOffersEmpty() throws IOException {
+    populate(dir());
+    garble(dir().resolve("channel_0/channel_0_1.dat"));
+
+    assertThatThrownBy(() -> StoreRecovery.fromBackup(dir(), clock))
+        .isInstanceOf(SvcregException.class)
+        .hasMessageContaining("has no backup")
+        .hasMessageContaining("svcreg recover --data " + tmp + " --empty");
+    assertThat(tmp.resolve(ASIDE)).isDirectory();
+  }
+
+  @Test
+  void recoverFromBackup_backupUnreadableToo_failsAndKeepsBoth() throws IOException {
+    populate(dir());
+    Fixtures.open(dir(), clock).close();
+    garble(dir().resolve("channel_0/channel_0_1.dat"));
+    garble(tmp.resolve("store.bak/channel_0/channel_0_1.dat"));
+    byte[] backup = Files.readAllBytes(tmp.resolve("store.bak/channel_0/channel_0_1.dat"));
+
+    assertThatThrownBy(() -> StoreRecovery.fromBackup(dir(), clock))
+        .isInstanceOf(SvcregException.class)
+        .hasMessageStartingWith(
+            "the backup " + tmp.resolve("store.bak") + " cannot be read either");
+    assertThat(Files.readAllBytes(tmp.resolve("store.bak/channel_0/channel_0_1.dat")))
+        .isEqualTo(backup);
+    assertThat(dir()).doesNotExist();
+  }
+
+  @Test
+  void recoverEmpty_afterAStoreWasLost_startsEmptyAndKeepsWhatWasThere() throws IOException {
+    populate(dir());
+    Fixtures.open(dir(), clock).close();
+    garble(dir().resolve("channel_0/channel_0_1.dat"));
+    assertThatThrownBy(() -> Fixtures.open(dir(), clock)).isInstanceOf(SvcregException.class);
+
+    String said = StoreRecovery.empty(dir(), clock);
+
+    assertThat(said)
+        .startsWith("started an empty store in " + dir())
+        .contains(tmp.resolve(ASIDE).toString())
+        .contains(tmp.resolve("store.bak").toString());
+    try (Store store = Fixtures.open(dir(), clock)) {
+      assertThat(store.observed()).isEqualTo(ObservedState.EMPTY);
+    }
+    assertThat(tmp.resolve(ASIDE)).isDirectory();
+  }
+
+  @Test
+  void recoverEmpty_storeOpens_isRefused() {
+    populate(dir());
+
+    assertThatThrownBy(() -> StoreRecovery.empty(dir(), clock))
+        .isInstanceOf(SvcregException.class)
+        .hasMessageContaining("there is nothing to recover");
+    try (Store store = Fixtures.open(dir(), clock)) {
+      assertThat(store.lastRevision()).isEqualTo(3);
+    }
   }
 
   @Test
