@@ -20,6 +20,7 @@ import io.svcreg.source.SpecSource;
 import io.svcreg.store.InventoryEntry;
 import io.svcreg.store.Store;
 import io.svcreg.store.StoreOptions;
+import io.svcreg.store.StoreReadOnly;
 import io.svcreg.store.Transaction;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -366,7 +367,14 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
       any = true;
     }
     if (any) {
-      store.commit(tx);
+      try {
+        store.commit(tx);
+      } catch (StoreReadOnly e) {
+        LOG.log(
+            Level.WARNING,
+            "cannot record those installs now ({0}); the loop finds them installed when it deploys",
+            e.getMessage());
+      }
     }
   }
 

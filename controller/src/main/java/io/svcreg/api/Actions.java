@@ -113,6 +113,7 @@ final class Actions {
     d.put("oldestRevision", oldest());
     d.put("role", role.wireName());
     d.put("specs", server.specDir().toString());
+    server.store().readOnly().ifPresent(why -> d.put("readOnly", why));
     ObjectNode l = d.putObject("limits");
     ApiServer.Options o = server.options();
     l.put("maxMessageBytes", o.maxMessageBytes());

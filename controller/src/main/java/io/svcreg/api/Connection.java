@@ -17,6 +17,7 @@ import io.helidon.websocket.WsSession;
 import io.svcreg.registry.Registry;
 import io.svcreg.store.Event;
 import io.svcreg.store.EventsSince;
+import io.svcreg.store.StoreReadOnly;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -397,6 +398,9 @@ final class Connection implements WsListener {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       outcome = "internal";
+    } catch (StoreReadOnly e) {
+      outcome = "unavailable";
+      send(Wire.error(id, "unavailable", e.getMessage(), Map.of()));
     } catch (RuntimeException e) {
       outcome = "internal";
       LOG.log(Level.WARNING, "request " + action + " failed: " + e.getMessage(), e);

@@ -16,6 +16,7 @@ import io.svcreg.schema.HealthState;
 import io.svcreg.schema.Phase;
 import io.svcreg.schema.SpecDuration;
 import io.svcreg.store.RegistryEntry;
+import io.svcreg.store.StoreReadOnly;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger;
@@ -233,6 +234,9 @@ final class RegistryApi {
     } catch (ApiError e) {
       outcome = e.code();
       a = new Answer(status(e.code()), failure(e.code(), e.getMessage()));
+    } catch (StoreReadOnly e) {
+      outcome = "unavailable";
+      a = new Answer(status(outcome), failure(outcome, e.getMessage()));
     } catch (IOException | RuntimeException e) {
       outcome = "internal";
       LOG.log(Level.WARNING, "HTTP " + label + " failed: " + e.getMessage(), e);
@@ -268,6 +272,7 @@ final class RegistryApi {
       case "conflict" -> Status.CONFLICT_409;
       case "too_large" -> Status.REQUEST_ENTITY_TOO_LARGE_413;
       case "rate_limited" -> Status.TOO_MANY_REQUESTS_429;
+      case "unavailable" -> Status.SERVICE_UNAVAILABLE_503;
       default -> Status.INTERNAL_SERVER_ERROR_500;
     };
   }

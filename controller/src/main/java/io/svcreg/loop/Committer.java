@@ -84,9 +84,6 @@ final class Committer {
    */
   void commit(String service, Intent intentRead, Writes writes, Transaction extra) {
     String key = ResourceKey.service(service).toString();
-    for (Note n : writes.notes()) {
-      LOG.log(n.warning() ? Level.WARNING : Level.INFO, key + ": " + n.text());
-    }
     Transaction tx = extra;
     Optional<ObservedService> before = store.service(service);
     if (writes.removeService()) {
@@ -102,9 +99,6 @@ final class Committer {
     }
     for (EventDraft e : writes.events()) {
       tx.event(e.type(), e.key(), withRevision(e.data()));
-      if (e.type().equals("service_state_changed")) {
-        LOG.log(Level.INFO, key + ": " + e.data().get("from") + " → " + e.data().get("to"));
-      }
     }
     if (writes.intent().isPresent() || writes.removeService()) {
       synchronized (commandLock) {
@@ -124,6 +118,15 @@ final class Committer {
       }
     } else {
       commit(tx);
+    }
+    // said once recorded: a decision the store refused was not taken
+    for (Note n : writes.notes()) {
+      LOG.log(n.warning() ? Level.WARNING : Level.INFO, key + ": " + n.text());
+    }
+    for (EventDraft e : writes.events()) {
+      if (e.type().equals("service_state_changed")) {
+        LOG.log(Level.INFO, key + ": " + e.data().get("from") + " → " + e.data().get("to"));
+      }
     }
     wake(service, before, writes);
   }

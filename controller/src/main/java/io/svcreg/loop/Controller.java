@@ -26,6 +26,7 @@ import io.svcreg.source.SpecUpdate;
 import io.svcreg.source.TopologyChange;
 import io.svcreg.store.Event;
 import io.svcreg.store.Store;
+import io.svcreg.store.StoreReadOnly;
 import io.svcreg.store.Transaction;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -238,7 +239,13 @@ public final class Controller implements AutoCloseable {
         tx.putMeta("sourceRevision", update.sourceRevision().get());
       }
     }
-    committer.commit(tx);
+    try {
+      committer.commit(tx);
+    } catch (StoreReadOnly e) {
+      // the spec errors are not journaled; the reading is reconciled as usual, and whatever the
+      // loop would record (and so do) is refused until there is space
+      LOG.log(Level.WARNING, "specs read, but " + e.getMessage());
+    }
 
     checkTopology();
     if (first) {
@@ -293,7 +300,11 @@ public final class Controller implements AutoCloseable {
       } catch (JsonProcessingException e) {
         throw new SvcregException("cannot record the host topology: " + e.getMessage());
       }
-      committer.commit(tx);
+      try {
+        committer.commit(tx);
+      } catch (StoreReadOnly e) {
+        return; // looked at again on the next check, once the change can be recorded
+      }
       topology = now;
       now.keySet().forEach(n -> queue.add(ResourceKey.network(n)));
     }
@@ -456,6 +467,10 @@ public final class Controller implements AutoCloseable {
         case NETWORK -> networks.reconcile(key.name());
         case SERVICE -> services.reconcile(key.name());
       };
+    } catch (StoreReadOnly e) {
+      // nothing was recorded, so nothing was done on a node: tried again with the backoff
+      LOG.log(Level.WARNING, key + ": " + e.getMessage());
+      return new Outcome.Retry(e.getMessage());
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, key + ": reconcile failed: " + e.getMessage(), e);
       return new Outcome.Retry(String.valueOf(e.getMessage()));

@@ -25,6 +25,7 @@ import io.svcreg.schema.ResourceKey;
 import io.svcreg.schema.Service;
 import io.svcreg.store.InventoryEntry;
 import io.svcreg.store.Store;
+import io.svcreg.store.StoreReadOnly;
 import io.svcreg.store.Transaction;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -285,8 +286,13 @@ final class ServiceReconciler {
       data.put("version", x.version());
       data.put("node", x.node());
       data.putAll(details);
-      committer.commit(
-          new Transaction().event("deployment_progress", key, committer.withRevision(data)));
+      try {
+        committer.commit(
+            new Transaction().event("deployment_progress", key, committer.withRevision(data)));
+      } catch (StoreReadOnly e) {
+        // a progress report only: the install goes on, and what it installs is recorded after it
+        // (or, when that commit is refused too, found installed when it is tried again)
+      }
     };
   }
 }

@@ -1,6 +1,7 @@
 package io.svcreg.loop;
 
 import io.svcreg.core.rollout.Outcome;
+import io.svcreg.store.StoreReadOnly;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -198,6 +199,10 @@ public final class WorkQueue<K> implements AutoCloseable {
     Outcome outcome;
     try {
       outcome = reconciler.apply(key);
+    } catch (StoreReadOnly e) {
+      // nothing was recorded, so nothing was done: tried again with the backoff
+      LOG.log(Level.WARNING, key + ": " + e.getMessage());
+      outcome = new Outcome.Retry(e.getMessage());
     } catch (RuntimeException | Error e) {
       LOG.log(Level.ERROR, key + ": reconcile failed unexpectedly", e);
       outcome = new Outcome.Retry(String.valueOf(e));

@@ -3,6 +3,7 @@ package io.svcreg.registry;
 import io.svcreg.store.Event;
 import io.svcreg.store.RegistryEntry;
 import io.svcreg.store.Store;
+import io.svcreg.store.StoreReadOnly;
 import io.svcreg.store.Transaction;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -322,6 +323,9 @@ public final class Registry implements AutoCloseable {
       if (next != null) {
         wakeBy(next);
       }
+    } catch (StoreReadOnly e) {
+      // the store said so when it became read-only; the leases expire once it takes commits
+      wakeBy(clock.instant().plusSeconds(5));
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "registry: cannot remove expired leases: " + e.getMessage(), e);
       wakeBy(clock.instant().plusSeconds(1));

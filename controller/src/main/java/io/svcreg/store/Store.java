@@ -101,6 +101,9 @@ public final class Store implements AutoCloseable {
   private String failure;
   private boolean closed;
 
+  /** Refuses commits while the file system is (nearly) full. */
+  private final SpaceGuard space;
+
   /** Called with the events of each commit, in revision order, inside the commit lock. */
   private final List<Consumer<List<Event>>> commitListeners = new CopyOnWriteArrayList<>();
 
@@ -110,8 +113,10 @@ public final class Store implements AutoCloseable {
       InstantSource clock,
       FileChannel lock,
       DurableWriter writer,
+      SpaceGuard space,
       EmbeddedStorageManager manager,
       StoreRoot root) {
+    this.space = space;
     this.dir = dir;
     this.options = options;
     this.clock = clock;
@@ -152,9 +157,36 @@ public final class Store implements AutoCloseable {
       Path dir, StoreOptions options, InstantSource clock, FileChannel lock) {
     Path copy = null;
     FutureTask<Void> copySynced = null;
+    boolean existing;
     try {
-      if (StoreFiles.hasContent(dir)) {
+      existing = StoreFiles.hasContent(dir);
+    } catch (IOException e) {
+      throw new SvcregException("cannot read store " + dir + ": " + e.getMessage(), e);
+    }
+    if (!existing && !options.startFreshIfUnreadable()) {
+      refuseToReplaceLost(dir);
+    }
+    if (existing) {
+      try {
         copy = StoreFiles.copyForBackup(dir);
+      } catch (IOException e) {
+        Optional<String> full = new SpaceGuard(dir, options.reserveBytes()).check();
+        if (full.isEmpty()) {
+          throw new SvcregException("cannot back up store " + dir + ": " + e.getMessage(), e);
+        }
+        // a full disk: the store opens read-only (for commits), keeping the previous backup
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "cannot back up store "
+                + dir
+                + " ("
+                + e.getMessage()
+                + "); opened without a new"
+                + " backup, "
+                + StoreFiles.backup(dir)
+                + " is kept as it was");
+      }
+      if (copy != null) {
         // the copy is forced to disk while EclipseStore opens the store; both are done before the
         // copy becomes the backup (or is moved aside)
         Path toSync = copy;
@@ -165,6 +197,8 @@ public final class Store implements AutoCloseable {
                   return null;
                 });
         Thread.ofPlatform().name("svcreg-store-backup-sync").daemon().start(copySynced);
+      }
+      try {
         for (String log : StoreFiles.cutTornTransactionLogs(dir)) {
           LOG.log(
               System.Logger.Level.WARNING,
@@ -174,12 +208,9 @@ public final class Store implements AutoCloseable {
                   + log
                   + ", left by a crash during a commit that never returned");
         }
+      } catch (IOException e) {
+        throw new SvcregException("cannot read store " + dir + ": " + e.getMessage(), e);
       }
-    } catch (IOException e) {
-      throw new SvcregException("cannot back up store " + dir + ": " + e.getMessage(), e);
-    }
-    if (copy == null && !options.startFreshIfUnreadable()) {
-      refuseToReplaceLost(dir);
     }
     Store store;
     try {
@@ -338,6 +369,7 @@ public final class Store implements AutoCloseable {
       throws Unreadable {
     boolean initialized = Files.exists(StoreFiles.marker(dir));
     DurableWriter writer = new DurableWriter();
+    SpaceGuard space = new SpaceGuard(dir, options.reserveBytes());
     EmbeddedStorageManager manager;
     // a store that cannot be read is reported in one line (Unreadable): EclipseStore's channel
     // threads would also log the error with its stack trace
@@ -347,6 +379,7 @@ public final class Store implements AutoCloseable {
       manager =
           EmbeddedStorage.Foundation(dir)
               .setWriterProvider(() -> writer)
+              .setWriteController(space.writeController())
               .onConnectionFoundation(
                   f -> f.setTypeDictionaryIoHandler(new DurableTypeDictionary(dir)))
               .start();
@@ -388,7 +421,7 @@ public final class Store implements AutoCloseable {
         throw new Unreadable(
             "its root is not an svcreg store (" + r.getClass().getName() + ")", null);
       }
-      store = new Store(dir, options, clock, lock, writer, manager, root);
+      store = new Store(dir, options, clock, lock, writer, space, manager, root);
       store.load();
     } catch (Unreadable e) {
       shutdownQuietly(manager, writer, e);
@@ -714,6 +747,14 @@ public final class Store implements AutoCloseable {
     }
   }
 
+  /**
+   * Why the store takes no commits now (its file system has no more free space than the reserve),
+   * or empty: reads go on, and commits are made again once there is space.
+   */
+  public Optional<String> readOnly() {
+    return space.check();
+  }
+
   /** The revision of the last event (0 before the first). */
   public long lastRevision() {
     view.readLock().lock();
@@ -884,6 +925,18 @@ public final class Store implements AutoCloseable {
     }
     Changes changes = overlay.changes();
     if (!changes.isEmpty() || !added.isEmpty()) {
+      Optional<String> full = space.check();
+      if (full.isPresent()) {
+        StoreReadOnly refused = new StoreReadOnly(full.get());
+        for (Pending p : batch) {
+          if (p.refused == null) {
+            p.refused = refused;
+            p.events = List.of();
+          }
+          p.done = true;
+        }
+        return;
+      }
       int dropped;
       try {
         dropped = persist(changes, added);

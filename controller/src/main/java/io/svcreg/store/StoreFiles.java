@@ -101,7 +101,16 @@ final class StoreFiles {
   static Path copyForBackup(Path dir) throws IOException {
     Path tmp = sibling(dir, ".bak.tmp");
     deleteTree(tmp);
-    copyTree(dir, tmp);
+    try {
+      copyTree(dir, tmp);
+    } catch (IOException e) {
+      try {
+        deleteTree(tmp); // e.g. a full disk: the partial copy only takes space
+      } catch (IOException again) {
+        e.addSuppressed(again);
+      }
+      throw e;
+    }
     return tmp;
   }
 
