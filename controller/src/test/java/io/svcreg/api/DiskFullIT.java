@@ -16,9 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
@@ -100,14 +98,7 @@ class DiskFullIT {
   void dataDiskFull_nothingDoneThatCannotBeRecorded_apiReadOnly_resumesWhenSpaceReturns()
       throws Exception {
     Path specs = Files.createDirectories(tmp.resolve("specs"));
-    Path pkg = Files.createDirectories(tmp.resolve("packages/web/scripts"));
-    Files.writeString(pkg.resolveSibling("manifest.yaml"), "name: web\nversion: \"1.0.0\"\n");
-    Files.writeString(pkg.resolve("start.sh"), "#!/bin/sh\nexec sleep 300\n");
-    Files.writeString(pkg.resolve("stop.sh"), "#!/bin/sh\nkill \"$SERVICE_PID\"\n");
-    for (String script : List.of("start.sh", "stop.sh")) {
-      Files.setPosixFilePermissions(
-          pkg.resolve(script), PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
+    SleepPackage.write(tmp, "kill \"$SERVICE_PID\"");
     Files.writeString(specs.resolve("all.yaml"), SPEC.formatted("red"));
     app = ControllerApp.start(ControllerApp.Config.of(specs, data));
     server =

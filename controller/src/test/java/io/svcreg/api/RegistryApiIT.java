@@ -10,7 +10,6 @@ import io.svcreg.schema.Phase;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,14 +58,7 @@ class RegistryApiIT {
   @BeforeAll
   static void start() throws Exception {
     Path specs = Files.createDirectories(tmp.resolve("specs"));
-    Path pkg = Files.createDirectories(tmp.resolve("packages/web/scripts"));
-    Files.writeString(pkg.resolveSibling("manifest.yaml"), "name: web\nversion: \"1.0.0\"\n");
-    Files.writeString(pkg.resolve("start.sh"), "#!/bin/sh\nexec sleep 300\n");
-    Files.writeString(pkg.resolve("stop.sh"), "#!/bin/sh\nexit 0\n");
-    for (String script : List.of("start.sh", "stop.sh")) {
-      Files.setPosixFilePermissions(
-          pkg.resolve(script), PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
+    SleepPackage.write(tmp, "exit 0");
     Files.writeString(specs.resolve("all.yaml"), SPEC.formatted("running"));
     app = ControllerApp.start(ControllerApp.Config.of(specs, tmp.resolve("data")));
     server =
