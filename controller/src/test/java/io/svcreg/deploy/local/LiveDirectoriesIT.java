@@ -8,6 +8,7 @@ import io.svcreg.deploy.DirectoryInUse;
 import io.svcreg.deploy.InstallOutcome;
 import io.svcreg.deploy.Launch;
 import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.Squatters;
 import io.svcreg.deploy.StartOutcome;
 import io.svcreg.deploy.StopOutcome;
 import io.svcreg.deploy.StopStep;
@@ -22,7 +23,6 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +45,7 @@ class LiveDirectoriesIT {
   @TempDir Path tmp;
   private Path root;
   private LocalDeployer deployer;
-  private final List<Process> unknown = new ArrayList<>();
+  private final Squatters squatters = new Squatters();
   private final List<ProcessRef> started = new ArrayList<>();
 
   @BeforeEach
@@ -65,10 +65,7 @@ class LiveDirectoriesIT {
 
   @AfterEach
   void killEverythingStarted() throws Exception {
-    for (Process p : unknown) {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
+    squatters.close();
     for (ProcessRef ref : started) {
       if (ProcFs.groupAlive(ref.pid())) {
         Scripts.signalGroup(ref.pid(), "KILL");
@@ -76,22 +73,9 @@ class LiveDirectoriesIT {
     }
   }
 
-  /** A package whose stop.sh writes who it stopped into {@code $STOP_MARK}, then stops it. */
-  private Path pkg(String name, String version) throws IOException {
-    Path dir =
-        TestPackages.directory(
-            tmp.resolve("src-" + name + "-" + version),
-            name,
-            "exec sleep 1000",
-            "echo \"stop.sh of $SERVICE_NAME $SERVICE_VERSION for $SERVICE_PID\" >> \"$STOP_MARK\"\n"
-                + "kill \"$SERVICE_PID\"",
-            null);
-    Files.writeString(dir.resolve("content"), version);
-    return dir;
-  }
-
   private InstallOutcome.Installed install(String service, String version) throws IOException {
-    InstallOutcome out = deployer.install(service, version, pkg(service, version));
+    InstallOutcome out =
+        deployer.install(service, version, Squatters.stopMarking(tmp, service, version));
     assertThat(out).isInstanceOf(InstallOutcome.Installed.class);
     return (InstallOutcome.Installed) out;
   }
@@ -103,7 +87,7 @@ class LiveDirectoriesIT {
         Ipv4.of("127.0.0.61"),
         List.of(),
         Map.of(),
-        Map.of("STOP_MARK", tmp.resolve("stopped-" + service).toString()));
+        Squatters.stopMark(tmp, service));
   }
 
   /** Starts a version through the deployer (which records it), and confirms it. */
@@ -117,40 +101,24 @@ class LiveDirectoriesIT {
     return s.process();
   }
 
-  /** A process svcreg knows nothing of, its working directory {@code dir}. */
-  private Process sleepIn(Path dir) throws IOException {
-    Process p = new ProcessBuilder("sleep", "1000").directory(dir.toFile()).start();
-    unknown.add(p);
-    return p;
-  }
-
-  private static void exit(Process p) throws InterruptedException {
-    p.destroy();
-    assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
-  }
-
-  private static DirectoryInUse.Holder holder(Process p, String how) {
-    return new DirectoryInUse.Holder(p.pid(), "sleep 1000", how);
-  }
-
   @Test
   void prune_versionAnUnknownProcessRunsFrom_isKeptAndReportedThenDeletedOnceItExits()
       throws Exception {
     install("api", "1");
     install("api", "2");
     Path old = deployer.home("api", "1");
-    Process p = sleepIn(old.resolve("scripts"));
+    Process p = squatters.sleepIn(old.resolve("scripts"));
 
     InstallOutcome.Installed third = install("api", "3");
 
     assertThat(third.removed()).isEmpty();
     assertThat(third.kept())
-        .containsExactly(new DirectoryInUse("1", old.toString(), List.of(holder(p, "cwd"))));
+        .containsExactly(new DirectoryInUse("1", old.toString(), List.of(Squatters.cwd(p))));
     assertThat(old.resolve("scripts/start.sh")).exists();
     assertThat(p.isAlive()).as("the unknown process is left alone").isTrue();
     assertThat(deployer.installed("api")).contains("1");
 
-    exit(p);
+    Squatters.exit(p);
     InstallOutcome.Installed again = install("api", "3");
 
     assertThat(again.changed()).isFalse();
@@ -167,7 +135,7 @@ class LiveDirectoriesIT {
     Path sleep = Files.copy(Path.of("/bin/sleep"), old.resolve("sleep"));
     TestPackages.setMode(sleep, 0755);
     Process p = new ProcessBuilder(sleep.toString(), "1000").directory(tmp.toFile()).start();
-    unknown.add(p);
+    squatters.track(p);
 
     InstallOutcome.Installed third = install("bin", "3");
 
@@ -191,7 +159,7 @@ class LiveDirectoriesIT {
     assertThat(third.removed()).containsExactly("1");
     assertThat(third.kept()).isEmpty();
     assertThat(ProcFs.groupAlive(first.pid())).isFalse();
-    assertThat(Files.readString(tmp.resolve("stopped-web")))
+    assertThat(Squatters.stopMarked(tmp, "web"))
         .as("stop.sh ran with the environment the process was started with")
         .isEqualTo("stop.sh of web 1 for " + first.pid() + "\n");
     assertThat(deployer.home("web", "1")).doesNotExist();
@@ -207,7 +175,7 @@ class LiveDirectoriesIT {
 
     assertThat(out).isEqualTo(new UninstallOutcome.Uninstalled(List.of("1")));
     assertThat(ProcFs.groupAlive(running.pid())).isFalse();
-    assertThat(Files.readString(tmp.resolve("stopped-db")))
+    assertThat(Squatters.stopMarked(tmp, "db"))
         .isEqualTo("stop.sh of db 1 for " + running.pid() + "\n");
     assertThat(TestPackages.names(root)).isEmpty();
   }
@@ -216,7 +184,7 @@ class LiveDirectoriesIT {
   void uninstall_unknownProcessRunsFromVersion_keepsItUntilTheProcessExits() throws Exception {
     install("cache", "1");
     Path home = deployer.home("cache", "1");
-    Process p = sleepIn(home);
+    Process p = squatters.sleepIn(home);
 
     UninstallOutcome out = deployer.uninstall("cache");
 
@@ -224,11 +192,11 @@ class LiveDirectoriesIT {
         .isEqualTo(
             new UninstallOutcome.Uninstalled(
                 List.of(),
-                List.of(new DirectoryInUse("1", home.toString(), List.of(holder(p, "cwd"))))));
+                List.of(new DirectoryInUse("1", home.toString(), List.of(Squatters.cwd(p))))));
     assertThat(p.isAlive()).isTrue();
     assertThat(home).exists();
 
-    exit(p);
+    Squatters.exit(p);
 
     assertThat(deployer.uninstall("cache"))
         .isEqualTo(new UninstallOutcome.Uninstalled(List.of("1")));
@@ -240,7 +208,7 @@ class LiveDirectoriesIT {
       throws Exception {
     install("app", "1");
     ProcessRef running = start("app", "1");
-    Path other = pkg("app", "1");
+    Path other = Squatters.stopMarking(tmp, "app", "1");
     Files.writeString(other.resolve("content"), "other");
 
     InstallOutcome.Installed replaced =
@@ -263,15 +231,15 @@ class LiveDirectoriesIT {
   void removeLeftovers_oneAProcessRunsFrom_isKeptAndReportedTheOthersDeleted() throws Exception {
     Path busy = Files.createDirectories(root.resolve(".old.api.456"));
     Files.createDirectories(root.resolve(".tmp.api.789/scripts"));
-    Process p = sleepIn(busy);
+    Process p = squatters.sleepIn(busy);
 
     List<DirectoryInUse> kept = deployer.removeLeftovers();
 
     assertThat(kept)
-        .containsExactly(new DirectoryInUse("", busy.toString(), List.of(holder(p, "cwd"))));
+        .containsExactly(new DirectoryInUse("", busy.toString(), List.of(Squatters.cwd(p))));
     assertThat(TestPackages.names(root)).containsExactly(".old.api.456");
 
-    exit(p);
+    Squatters.exit(p);
 
     assertThat(deployer.removeLeftovers()).isEmpty();
     assertThat(TestPackages.names(root)).isEmpty();
@@ -281,9 +249,9 @@ class LiveDirectoriesIT {
   void inUse_versionDirectories_namesWhatRunsFromEach() throws Exception {
     install("x", "1");
     install("y", "1");
-    Process p = sleepIn(deployer.home("x", "1"));
+    Process p = squatters.sleepIn(deployer.home("x", "1"));
 
     assertThat(deployer.inUse(List.of(deployer.home("x", "1"), deployer.home("y", "1"))))
-        .isEqualTo(Map.of(deployer.home("x", "1"), List.of(holder(p, "cwd"))));
+        .isEqualTo(Map.of(deployer.home("x", "1"), List.of(Squatters.cwd(p))));
   }
 }
