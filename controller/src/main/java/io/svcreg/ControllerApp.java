@@ -5,6 +5,8 @@ import io.svcreg.api.ControllerPort;
 import io.svcreg.core.Snapshot;
 import io.svcreg.core.SvcregException;
 import io.svcreg.deploy.Deployer;
+import io.svcreg.deploy.DirectoryInUse;
+import io.svcreg.deploy.InstallMarker;
 import io.svcreg.deploy.local.LocalDeployer;
 import io.svcreg.deploy.ssh.RemoteDeployers;
 import io.svcreg.deploy.ssh.SshDeployer;
@@ -17,6 +19,7 @@ import io.svcreg.schema.NetworkSpec;
 import io.svcreg.schema.NetworkType;
 import io.svcreg.schema.ResourceKey;
 import io.svcreg.source.SpecSource;
+import io.svcreg.store.Event;
 import io.svcreg.store.InventoryEntry;
 import io.svcreg.store.Store;
 import io.svcreg.store.StoreOptions;
@@ -30,7 +33,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -266,9 +273,11 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
     Thread.ofPlatform().name("svcreg-spec-read").daemon().start(reading);
     LocalDeployer local = LocalDeployer.create(config.installRoot());
     RemoteDeployers remote = new RemoteDeployers(SshDeployer::create);
-    local.removeLeftovers(); // of installs a killed controller interrupted; none runs yet
+    // of installs a killed controller interrupted; none runs yet
+    List<DirectoryInUse> leftovers = local.removeLeftovers();
     ControllerApp app = null;
     try {
+      reportInUse(store, leftovers, "left by an interrupted install or a replaced copy");
       recordUnrecordedInstalls(store, local);
       Controller controller =
           new Controller(
@@ -340,19 +349,14 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
     }
     Transaction tx = new Transaction();
     boolean any = false;
+    List<LocalDeployer.VersionDirectory> unknown = new ArrayList<>();
     for (LocalDeployer.VersionDirectory d : local.versionDirectories()) {
       if (recorded.contains(d.path().toString())) {
         continue;
       }
       Optional<String> node = store.service(d.service()).flatMap(o -> o.status().node());
       if (node.isEmpty()) {
-        LOG.log(
-            Level.WARNING,
-            "{0} holds {1} {2}, which is not in the inventory and whose service this store does not"
-                + " know on a node; left alone (delete it if nothing uses it)",
-            d.path(),
-            d.service(),
-            d.version());
+        unknown.add(d);
         continue;
       }
       tx.putInventory(
@@ -376,6 +380,71 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
             e.getMessage());
       }
     }
+    Map<Path, List<DirectoryInUse.Holder>> used =
+        local.inUse(unknown.stream().map(LocalDeployer.VersionDirectory::path).toList());
+    List<DirectoryInUse> live = new ArrayList<>();
+    for (LocalDeployer.VersionDirectory d : unknown) {
+      List<DirectoryInUse.Holder> holders = used.get(d.path());
+      if (holders != null) {
+        live.add(new DirectoryInUse(d.version(), d.path().toString(), holders));
+        continue;
+      }
+      LOG.log(
+          Level.WARNING,
+          "{0} holds {1} {2}, which is not in the inventory and whose service this store does not"
+              + " know on a node; left alone (delete it if nothing uses it)",
+          d.path(),
+          d.service(),
+          d.version());
+    }
+    reportInUse(
+        store, live, "not in the inventory, of a service this store does not know on a node");
+  }
+
+  /**
+   * Reports directories of the install root found at start that live processes run from and that
+   * are kept (never deleted under them): a warning naming the node, the directory and each process
+   * (pid, command line), and a {@code deployment_progress} event with phase {@code kept} for the
+   * service its marker names ({@code Service/NAME}; no key for a directory without a marker).
+   */
+  private static void reportInUse(Store store, List<DirectoryInUse> kept, String what) {
+    if (kept.isEmpty()) {
+      return;
+    }
+    Transaction tx = new Transaction();
+    for (DirectoryInUse k : kept) {
+      Optional<InstallMarker> marker = InstallMarker.read(Path.of(k.path()));
+      String message =
+          "kept "
+              + k.path()
+              + " on node local ("
+              + what
+              + (k.processes().size() == 1 ? "): a live process runs" : "): live processes run")
+              + " from it ("
+              + k.describe()
+              + "); not deleted";
+      LOG.log(Level.WARNING, message);
+      Map<String, Object> data = new LinkedHashMap<>();
+      marker.ifPresent(m -> data.put("service", m.service()));
+      data.put("phase", "kept");
+      marker.ifPresent(m -> data.put("version", m.version()));
+      data.put("node", "local");
+      data.put("home", k.path());
+      data.put(
+          "processes",
+          k.processes().stream()
+              .map(
+                  h ->
+                      Map.<String, Object>of(
+                          "pid", h.pid(), "command", h.command(), "how", h.how()))
+              .toList());
+      data.put("message", message);
+      tx.event(
+          Event.DEPLOYMENT_PROGRESS,
+          marker.map(m -> ResourceKey.service(m.service()).toString()).orElse(""),
+          data);
+    }
+    store.commit(tx);
   }
 
   /**

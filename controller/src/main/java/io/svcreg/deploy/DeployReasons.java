@@ -21,6 +21,12 @@ public final class DeployReasons {
   /** Removing installed versions failed. */
   public static final String UNINSTALL_FAILED = "UninstallFailed";
 
+  /**
+   * A directory of the service was not deleted because live processes run from it (see {@link
+   * DirectoryInUse}); it is looked at again later.
+   */
+  public static final String DIRECTORY_IN_USE = "InstallDirectoryInUse";
+
   /** The version to start is not installed. */
   public static final String NOT_INSTALLED = "NotInstalled";
 

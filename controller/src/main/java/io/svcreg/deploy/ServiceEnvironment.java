@@ -1,7 +1,9 @@
 package io.svcreg.deploy;
 
 import io.svcreg.schema.Endpoint;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -83,6 +85,39 @@ public final class ServiceEnvironment {
    */
   public static String path(Map<String, String> controllerEnv) {
     return controllerEnv.getOrDefault("PATH", DEFAULT_PATH);
+  }
+
+  /**
+   * The environment of {@code stop.sh} for the process {@code pid} that svcreg recorded in {@code
+   * home} when no launch of it is at hand (a removal, pruning): the variables the process itself
+   * was started with ({@code environ}, from {@code /proc/PID/environ}), which hold its {@code
+   * SERVICE_*} ones, and {@code SERVICE_PID}; when they cannot be read, {@code SERVICE_NAME},
+   * {@code SERVICE_HOME} and {@code PATH} ({@value #DEFAULT_PATH}).
+   */
+  public static SortedMap<String, String> ofRecorded(
+      Map<String, String> environ, String service, String home, long pid) {
+    TreeMap<String, String> env = new TreeMap<>();
+    if (environ.containsKey("SERVICE_NAME")) {
+      env.putAll(environ);
+    } else {
+      env.put("PATH", DEFAULT_PATH);
+      env.put("SERVICE_NAME", service);
+      env.put("SERVICE_HOME", home);
+    }
+    env.put(SERVICE_PID, Long.toString(pid));
+    return Collections.unmodifiableSortedMap(env);
+  }
+
+  /** Parses {@code /proc/PID/environ}: {@code NAME=value} entries, each ended by a NUL. */
+  public static Map<String, String> parseEnviron(byte[] environ) {
+    Map<String, String> env = new HashMap<>();
+    for (String entry : new String(environ, StandardCharsets.UTF_8).split("\0")) {
+      int eq = entry.indexOf('=');
+      if (eq > 0) {
+        env.put(entry.substring(0, eq), entry.substring(eq + 1));
+      }
+    }
+    return env;
   }
 
   /** A name as part of a variable name: upper-cased, {@code -} replaced by {@code _}. */

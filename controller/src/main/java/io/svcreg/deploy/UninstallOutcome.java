@@ -5,10 +5,20 @@ import java.util.List;
 /** The outcome of removing every installed version of a service. */
 public sealed interface UninstallOutcome {
 
-  /** These versions were removed (empty when none was installed). */
-  record Uninstalled(List<String> removed) implements UninstallOutcome {
+  /**
+   * These versions were removed (empty when none was installed); {@code kept}: directories of the
+   * service not deleted because live processes still run from them (after the process svcreg
+   * recorded there, if any, was stopped).
+   */
+  record Uninstalled(List<String> removed, List<DirectoryInUse> kept) implements UninstallOutcome {
     public Uninstalled {
       removed = List.copyOf(removed);
+      kept = List.copyOf(kept);
+    }
+
+    /** A removal that kept nothing. */
+    public Uninstalled(List<String> removed) {
+      this(removed, List.of());
     }
   }
 

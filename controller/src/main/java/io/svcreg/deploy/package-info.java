@@ -34,6 +34,16 @@
  *       it is deleted. A directory under its final name is always complete; a crash leaves only
  *       dot-directories, deleted by the next install or uninstall of the service, and by {@link
  *       io.svcreg.deploy.local.LocalDeployer#removeLeftovers} when the controller starts.
+ *   <li>No orphans: nothing is deleted while a live process runs from it. Right before a deletion
+ *       (pruning, removal, a replaced copy, a leftover) the deployer looks for the start recorded
+ *       in the directory's {@code logs/service.pid} (pid and start ticks, written at each start),
+ *       for processes whose working directory or executable is inside it, and on SSH nodes for
+ *       active svcreg units whose {@code ExecStart} is inside it (on a node in the same script as
+ *       the deletion). The recorded process of a version to prune or remove is stopped first
+ *       ({@code stop.sh} with its own environment, SIGTERM, SIGKILL); anything else keeps the
+ *       directory, reported as a {@link io.svcreg.deploy.DirectoryInUse} in the outcome and looked
+ *       at again at the next install or removal. A copy replaced by a reinstall is moved aside and
+ *       deleted once free.
  *   <li>Idempotent: the install directory's {@code .svcreg-install} records a SHA-256 over the
  *       installed tree (paths, kinds, permission bits, contents, link targets). Installing the same
  *       content again (from a directory or an archive alike) changes nothing; the same version with
@@ -42,7 +52,8 @@
  *       setuid, setgid and sticky bits are dropped; files belong to the controller's user.
  *   <li>Rollback: after an install, the new version and one previous version are kept: the most
  *       recently started other version (or, if none was ever started, the most recently installed
- *       one). Older versions are removed. Rollback is: stop the current, start the previous.
+ *       one). Older versions are removed (unless in use, above). Rollback is: stop the current,
+ *       start the previous.
  * </ul>
  *
  * <h2>Running</h2>

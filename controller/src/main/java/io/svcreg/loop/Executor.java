@@ -10,6 +10,7 @@ import io.svcreg.core.rollout.StepResult;
 import io.svcreg.deploy.AddressOutcome;
 import io.svcreg.deploy.DeployReasons;
 import io.svcreg.deploy.Deployer;
+import io.svcreg.deploy.DirectoryInUse;
 import io.svcreg.deploy.HealthResult;
 import io.svcreg.deploy.InstallOutcome;
 import io.svcreg.deploy.Launch;
@@ -173,7 +174,8 @@ final class Executor {
                 x.node(),
                 () -> d.install(name, x.version(), packagePath(want), progress));
         yield switch (out) {
-          case InstallOutcome.Installed ok -> new StepResult.Installed(ok.home(), ok.removed());
+          case InstallOutcome.Installed ok ->
+              new StepResult.Installed(ok.home(), ok.removed(), kept(ok.kept()));
           case InstallOutcome.Failed f -> new StepResult.Failed(f.reason(), f.message(), "");
         };
       }
@@ -243,7 +245,8 @@ final class Executor {
         }
         UninstallOutcome out = limited(network, x.node(), () -> d.get().uninstall(name));
         yield switch (out) {
-          case UninstallOutcome.Uninstalled ok -> new StepResult.Uninstalled(ok.removed(), false);
+          case UninstallOutcome.Uninstalled ok ->
+              new StepResult.Uninstalled(ok.removed(), false, kept(ok.kept()));
           case UninstallOutcome.Failed f -> new StepResult.Failed(f.reason(), f.message(), "");
         };
       }
@@ -304,6 +307,20 @@ final class Executor {
       case Step.Release x -> StepResult.DONE;
       case Step.RollBack x -> StepResult.DONE;
     };
+  }
+
+  /** The directories a deployer kept because processes run from them, as the loop records them. */
+  private static List<StepResult.Kept> kept(List<DirectoryInUse> kept) {
+    return kept.stream()
+        .map(
+            k ->
+                new StepResult.Kept(
+                    k.version(),
+                    k.path(),
+                    k.processes().stream()
+                        .map(h -> new StepResult.Kept.Holder(h.pid(), h.command(), h.how()))
+                        .toList()))
+        .toList();
   }
 
   private static StepResult bound(AddressOutcome out) {

@@ -30,6 +30,7 @@ import io.svcreg.store.Transaction;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -244,17 +245,22 @@ final class ServiceReconciler {
               facts.removeInventory(e);
             }
           }
-          boolean known =
-              mine.stream().anyMatch(e -> e.node().equals(x.node()) && e.path().equals(ok.home()));
-          if (!known) {
-            facts.putInventory(new InventoryEntry(name, x.node(), x.version(), ok.home(), now));
+          adopt(name, x.node(), x.version(), ok.home(), mine, now, facts);
+          for (StepResult.Kept k : ok.kept()) {
+            adopt(name, x.node(), k.version(), k.path(), mine, now, facts);
           }
         }
       }
       case Step.Uninstall x -> {
-        if (r instanceof StepResult.Uninstalled) {
-          for (InventoryEntry e : store.inventory(name)) {
-            if (e.node().equals(x.node())) {
+        if (r instanceof StepResult.Uninstalled ok) {
+          List<InventoryEntry> mine = store.inventory(name);
+          Set<String> kept = new HashSet<>();
+          for (StepResult.Kept k : ok.kept()) {
+            kept.add(k.path());
+            adopt(name, x.node(), k.version(), k.path(), mine, now, facts);
+          }
+          for (InventoryEntry e : mine) {
+            if (e.node().equals(x.node()) && !kept.contains(e.path())) {
               facts.removeInventory(e);
             }
           }
@@ -264,6 +270,25 @@ final class ServiceReconciler {
       case Step.Stop x -> lastHealthCheck.remove(name);
       case Step.CheckHealth x -> lastHealthCheck.put(name, now);
       default -> {}
+    }
+  }
+
+  /**
+   * Records the version directory {@code path} of {@code node} in the inventory unless it is there
+   * (or is no version's: a kept temporary or moved-aside directory): an install, or a directory
+   * kept because processes run from it, which stays the controller's to delete.
+   */
+  private static void adopt(
+      String name,
+      String node,
+      String version,
+      String path,
+      List<InventoryEntry> mine,
+      Instant now,
+      Transaction facts) {
+    boolean known = mine.stream().anyMatch(e -> e.node().equals(node) && e.path().equals(path));
+    if (!known && !version.isEmpty()) {
+      facts.putInventory(new InventoryEntry(name, node, version, path, now));
     }
   }
 

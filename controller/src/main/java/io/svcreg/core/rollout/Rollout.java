@@ -79,6 +79,9 @@ public final class Rollout {
   /** The reason of a {@code Degraded} condition set when an address could not be configured. */
   static final String ADDRESS_FAILED = "AddressFailed";
 
+  /** The reason of a removal that keeps a directory because processes still run from it. */
+  static final String DIRECTORY_IN_USE = "InstallDirectoryInUse";
+
   /** How long a running service without a health check waits before the loop looks again. */
   static final Duration NO_CHECK_INTERVAL = Duration.ofSeconds(30);
 
@@ -993,7 +996,10 @@ public final class Rollout {
       }
       case Step.Uninstall x ->
           switch (result) {
+            case StepResult.Uninstalled ok when !ok.kept().isEmpty() ->
+                end(d, run, keptOnRemoval(d, x.node(), ok.kept()));
             case StepResult.Uninstalled ok -> {
+              clearInUse(d);
               if (ok.forgotten()) {
                 d.note(
                     true,
@@ -1069,6 +1075,17 @@ public final class Rollout {
     return new Outcome.Retry(f.message());
   }
 
+  /** Clears the {@code Degraded} condition of a removal that kept a directory in use. */
+  private static void clearInUse(Draft d) {
+    if (d.have != null
+        && d.status()
+            .condition(Condition.DEGRADED)
+            .filter(c -> DIRECTORY_IN_USE.equals(c.reason()))
+            .isPresent()) {
+      d.status(d.builder().clearCondition(Condition.DEGRADED).lastError(Optional.empty()).build());
+    }
+  }
+
   /** The status without a {@code Degraded} condition an address failure set. */
   private static ServiceStatus clearAddressFailure(Draft d) {
     StatusBuilder b = d.builder();
@@ -1102,6 +1119,68 @@ public final class Rollout {
     data.put("home", ok.home());
     d.status(b.build(), "deployment_progress", data);
     d.ledger(d.ledger.withDeployedFor(d.s.want().orElseThrow().specHash()));
+    for (StepResult.Kept k : ok.kept()) {
+      reportKept(d, x.node(), k, "install");
+    }
+  }
+
+  /**
+   * A removal that kept directories because processes still run from them: each reported, the
+   * service {@code Degraded} with reason {@value #DIRECTORY_IN_USE}, and the removal tried again
+   * with the loop's backoff (nothing is deleted under a live process, nor forgotten while one
+   * runs).
+   */
+  private static Outcome keptOnRemoval(Draft d, String node, List<StepResult.Kept> kept) {
+    String message = "";
+    for (StepResult.Kept k : kept) {
+      message = reportKept(d, node, k, "removal attempt");
+    }
+    if (d.have != null) {
+      d.status(
+          d.builder()
+              .lastError(Optional.of(message))
+              .condition(
+                  Condition.DEGRADED, ConditionStatus.TRUE, DIRECTORY_IN_USE, message, d.now())
+              .build());
+    }
+    return new Outcome.Retry(message);
+  }
+
+  /**
+   * Reports a directory kept because processes run from it: a warning in the log and a {@code
+   * deployment_progress} event with phase {@code kept}; {@code next}: what looks at it again.
+   * Returns the message.
+   */
+  private static String reportKept(Draft d, String node, StepResult.Kept k, String next) {
+    String message =
+        "kept "
+            + k.path()
+            + " on node "
+            + node
+            + (k.processes().size() == 1 ? ": a live process runs" : ": live processes run")
+            + " from it ("
+            + k.describe()
+            + "); not deleted, looked at again at the next "
+            + next
+            + " of "
+            + d.s.name();
+    d.note(true, message);
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("phase", "kept");
+    if (!k.version().isEmpty()) {
+      data.put("version", k.version());
+    }
+    data.put("node", node);
+    data.put("home", k.path());
+    data.put(
+        "processes",
+        k.processes().stream()
+            .map(
+                h -> Map.<String, Object>of("pid", h.pid(), "command", h.command(), "how", h.how()))
+            .toList());
+    data.put("message", message);
+    d.event("deployment_progress", data);
+    return message;
   }
 
   /** Records a started process. */

@@ -4,6 +4,7 @@ import io.svcreg.deploy.AddressOutcome;
 import io.svcreg.deploy.DeployReasons;
 import io.svcreg.deploy.DeployTimeouts;
 import io.svcreg.deploy.Deployer;
+import io.svcreg.deploy.DirectoryInUse;
 import io.svcreg.deploy.Failure;
 import io.svcreg.deploy.HealthResult;
 import io.svcreg.deploy.InstallLayout;
@@ -87,7 +88,8 @@ public final class LocalDeployer implements Deployer {
         new PackageInstaller(
             installRoot.toAbsolutePath().normalize(),
             Objects.requireNonNull(clock),
-            ServiceEnvironment.path(controllerEnv));
+            ServiceEnvironment.path(controllerEnv),
+            this::stopRecorded);
     this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
     this.waiter = Objects.requireNonNull(waiter, "waiter");
     this.controllerEnv = Map.copyOf(controllerEnv);
@@ -124,23 +126,36 @@ public final class LocalDeployer implements Deployer {
 
   /**
    * Deletes what installs and removals interrupted by a crash left in the install root (temporary
-   * and moved-aside directories of any service). Call it when no install runs, e.g. before the
-   * controller starts reconciling: otherwise such a directory stays until its service is installed
-   * again, which may be never. Failures are logged, not thrown.
+   * and moved-aside directories of any service), except those a live process runs from: those are
+   * returned, for the caller to report (they are looked at again by their service's next install or
+   * removal, and at the next start). Call it when no install runs, e.g. before the controller
+   * starts reconciling: otherwise such a directory stays until its service is installed again,
+   * which may be never. Failures are logged, not thrown.
    */
-  public void removeLeftovers() {
+  public List<DirectoryInUse> removeLeftovers() {
     try {
-      for (String d : installer.cleanAllLeftovers()) {
+      PackageInstaller.Cleaned cleaned = installer.cleanAllLeftovers();
+      for (String d : cleaned.removed()) {
         LOG.log(
             Level.INFO, "deleted {0}, left in {1} by an interrupted install", d, installer.root());
       }
+      return cleaned.kept();
     } catch (IOException | RuntimeException e) {
       LOG.log(
           Level.WARNING,
           "cannot delete what interrupted installs left in {0}: {1}",
           installer.root(),
           e.getMessage());
+      return List.of();
     }
+  }
+
+  /**
+   * The live processes that run from each of {@code dirs} (see {@link DirectoryInUse}); a directory
+   * nothing runs from has no entry.
+   */
+  public Map<Path, List<DirectoryInUse.Holder>> inUse(Collection<Path> dirs) {
+    return Occupants.of(dirs);
   }
 
   /** A complete version directory in the install root: its marker's service and version. */
@@ -179,9 +194,21 @@ public final class LocalDeployer implements Deployer {
     return locked(service, () -> installer.install(service, version, packageSource));
   }
 
+  /**
+   * Removes every version of the service: the process svcreg recorded in one of its directories is
+   * stopped first, as {@link #stop} does (its {@code stop.sh}, with the process's own environment),
+   * then what runs of it untracked; a directory that a process still runs from is kept ({@link
+   * UninstallOutcome.Uninstalled#kept}).
+   */
   @Override
   public UninstallOutcome uninstall(String service) {
     try {
+      locked(
+          service,
+          () -> {
+            installer.stopRecorded(service);
+            return null;
+          });
       stopUntracked(service);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -293,6 +320,16 @@ public final class LocalDeployer implements Deployer {
       return exited(launch, p, log, offset);
     }
     starting.put(p.pid(), p);
+    try {
+      Occupants.record(home, p.pid());
+    } catch (IOException e) {
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: cannot record its start in {1}: {2}",
+          service,
+          home.resolve(Occupants.RECORD),
+          Failure.describe(e));
+    }
     ProcessRef ref = new ProcessRef(p.pid(), startTime.get());
     LOG.log(
         Level.INFO,
@@ -362,9 +399,40 @@ public final class LocalDeployer implements Deployer {
       // gone, or the pid now belongs to another process: nothing of ours to stop
       return new StopOutcome.Stopped(StopStep.NOT_RUNNING);
     }
-    String service = launch.service();
+    Path home = home(launch.service(), launch.version());
+    TreeMap<String, String> env = new TreeMap<>(environment(launch, home));
+    env.put(ServiceEnvironment.SERVICE_PID, Long.toString(pgid));
+    return stopGroup(launch.service(), home, ours ? Optional.of(env) : Optional.empty(), pgid);
+  }
+
+  /**
+   * Stops the process that {@code dir} records as started for {@code service} before the directory
+   * is deleted, as {@link #stop} does, with the process's own environment for {@code stop.sh} (see
+   * {@link ServiceEnvironment#ofRecorded}).
+   */
+  private void stopRecorded(String service, Path dir, long pgid) {
+    LOG.log(
+        Level.INFO,
+        "Service/{0}: stopping pid {1}, recorded in {2}, before deleting it",
+        service,
+        Long.toString(pgid),
+        dir);
+    Map<String, String> env =
+        ServiceEnvironment.ofRecorded(ProcFs.environment(pgid), service, dir.toString(), pgid);
+    StopOutcome out = stopGroup(service, dir, Optional.of(env), pgid);
+    if (out instanceof StopOutcome.Failed f) {
+      LOG.log(Level.WARNING, "Service/{0}: {1}", service, f.message());
+    }
+  }
+
+  /**
+   * Stops process group {@code pgid} of {@code service}: {@code scripts/stop.sh} of {@code home}
+   * with {@code stopEnv} (when given), then SIGTERM, then SIGKILL.
+   */
+  private StopOutcome stopGroup(
+      String service, Path home, Optional<Map<String, String>> stopEnv, long pgid) {
     try {
-      if (ours && stopScript(launch, process)) {
+      if (stopEnv.isPresent() && stopScript(service, home, stopEnv.get(), pgid)) {
         return stopped(service, StopStep.STOP_SCRIPT);
       }
       Scripts.signalGroup(pgid, "TERM");
@@ -524,23 +592,21 @@ public final class LocalDeployer implements Deployer {
   }
 
   /**
-   * Runs {@code stop.sh} with {@code SERVICE_PID}; true when the process group is gone within the
-   * stop-script timeout. Gives up early when the script fails, and kills the script (and what it
-   * started) if it is still running at the end.
+   * Runs {@code stop.sh} of {@code home} with {@code env} (which holds {@code SERVICE_PID}); true
+   * when process group {@code pgid} is gone within the stop-script timeout. Gives up early when the
+   * script fails, and kills the script (and what it started) if it is still running at the end.
    */
-  private boolean stopScript(Launch launch, ProcessRef process) throws InterruptedException {
-    Path home = home(launch.service(), launch.version());
+  private boolean stopScript(String service, Path home, Map<String, String> env, long pgid)
+      throws InterruptedException {
     Path script = home.resolve("scripts/stop.sh");
     if (!Files.isRegularFile(script)) {
       LOG.log(
           Level.WARNING,
           "Service/{0}: no scripts/stop.sh in {1}; stopping it with SIGTERM",
-          launch.service(),
+          service,
           home);
       return false;
     }
-    TreeMap<String, String> env = new TreeMap<>(environment(launch, home));
-    env.put(ServiceEnvironment.SERVICE_PID, Long.toString(process.pid()));
     Process s;
     try {
       Path log = log(home);
@@ -550,11 +616,10 @@ public final class LocalDeployer implements Deployer {
       LOG.log(
           Level.WARNING,
           "Service/{0}: cannot run scripts/stop.sh ({1}); stopping it with SIGTERM",
-          launch.service(),
+          service,
           Failure.describe(e));
       return false;
     }
-    long pgid = process.pid();
     try {
       waiter.until(
           timeouts.stopScript(),

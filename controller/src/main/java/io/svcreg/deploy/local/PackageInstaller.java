@@ -5,6 +5,7 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import io.svcreg.core.SvcregException;
 import io.svcreg.deploy.DeployReasons;
 import io.svcreg.deploy.Deployer;
+import io.svcreg.deploy.DirectoryInUse;
 import io.svcreg.deploy.Extractor;
 import io.svcreg.deploy.Failure;
 import io.svcreg.deploy.InstallLayout;
@@ -30,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -43,12 +45,34 @@ import java.util.concurrent.atomic.AtomicLong;
  * name is always complete, and a crash leaves only dot-directories, which the next install or
  * uninstall of the service deletes.
  *
+ * <p>Nothing is deleted while a live process runs from it ({@link Occupants}): a version to prune
+ * or remove, or a leftover dot-directory, that one runs from is kept and reported ({@link
+ * DirectoryInUse}), and looked at again by the service's next install or removal. Before pruning or
+ * removing a version, the process svcreg recorded in it ({@code logs/service.pid}) is stopped (see
+ * {@link RecordedStop}); a copy replaced by a reinstall of the same version is moved aside and
+ * deleted once nothing runs from it any more.
+ *
  * <p>The root is listed once (and again by {@link #cleanAllLeftovers}, which the controller runs at
  * its start); after that the installer keeps the list with its own changes, so an install costs the
  * same in a root of ten versions as in one of ten thousand. Directories another program adds to the
  * root meanwhile are seen at the next start.
  */
 final class PackageInstaller {
+
+  /** Stops the process svcreg recorded in an install directory before the directory is deleted. */
+  @FunctionalInterface
+  interface RecordedStop {
+
+    /**
+     * Stops process group {@code pgid}, which {@code dir} records as started for {@code service}
+     * (its {@code stop.sh}, then SIGTERM, then SIGKILL); returns when it is gone or cannot be
+     * stopped (interrupted: with the thread's interrupt status set).
+     */
+    void stop(String service, Path dir, long pgid);
+  }
+
+  /** What {@link #cleanAllLeftovers} deleted, and what it kept because processes run from it. */
+  record Cleaned(List<String> removed, List<DirectoryInUse> kept) {}
 
   private static final Logger LOG = System.getLogger(PackageInstaller.class.getName());
   private static final AtomicLong NONCE = new AtomicLong(System.nanoTime());
@@ -62,6 +86,7 @@ final class PackageInstaller {
   private final Path root;
   private final InstantSource clock;
   private final String path;
+  private final RecordedStop stopper;
 
   /**
    * The names in the root: listed once, then kept with this installer's own changes, so that an
@@ -73,10 +98,11 @@ final class PackageInstaller {
    * An installer below {@code root}; {@code path} is the {@code PATH} of the services' scripts, in
    * which the commands a package requires are looked up.
    */
-  PackageInstaller(Path root, InstantSource clock, String path) {
+  PackageInstaller(Path root, InstantSource clock, String path, RecordedStop stopper) {
     this.root = root;
     this.clock = clock;
     this.path = path;
+    this.stopper = stopper;
   }
 
   /** The names in the root, listed when first needed. */
@@ -137,9 +163,10 @@ final class PackageInstaller {
           DeployReasons.PACKAGE_NOT_FOUND, "the package of " + service + " is missing: " + source);
     }
     Path tmp = null;
+    List<DirectoryInUse> kept = new ArrayList<>();
     try {
       Files.createDirectories(root);
-      cleanLeftovers(service);
+      cleanLeftovers(service, kept);
       tmp = Files.createTempDirectory(root, ".tmp." + InstallLayout.sanitizedName(service) + ".");
       added(tmp);
       Extractor x = new Extractor(tmp);
@@ -173,8 +200,8 @@ final class PackageInstaller {
                   + version);
         }
         if (m.checksum().equals(checksum)) {
-          return new InstallOutcome.Installed(
-              version, home.toString(), false, prune(service, version));
+          List<String> pruned = prune(service, version, kept);
+          return new InstallOutcome.Installed(version, home.toString(), false, pruned, kept);
         }
       }
       new InstallMarker(service, version, checksum, clock.instant(), Optional.empty()).write(tmp);
@@ -186,14 +213,25 @@ final class PackageInstaller {
         removed(tmp);
         added(home);
         tmp = null;
-        deleteQuietly(old, service);
+        if (Occupants.of(List.of(old)).isEmpty()) {
+          deleteQuietly(old, service);
+        } else {
+          // the running copy (the service restarts from the new one): deleted once it is free
+          LOG.log(
+              Level.INFO,
+              "Service/{0}: {1} replaced; its old copy {2} is kept while a process runs from it",
+              service,
+              home,
+              old);
+        }
       } else {
         Files.move(tmp, home, StandardCopyOption.ATOMIC_MOVE);
         removed(tmp);
         added(home);
         tmp = null;
       }
-      return new InstallOutcome.Installed(version, home.toString(), true, prune(service, version));
+      List<String> pruned = prune(service, version, kept);
+      return new InstallOutcome.Installed(version, home.toString(), true, pruned, kept);
     } catch (PackageRejected e) {
       return new InstallOutcome.Failed(
           e.reason(), "cannot install " + service + " " + version + ": " + e.getMessage());
@@ -220,18 +258,55 @@ final class PackageInstaller {
     }
   }
 
-  /** Removes every version of the service (see {@link Deployer#uninstall}). */
+  /**
+   * Stops the processes svcreg recorded in the service's directories (versions, temporary and
+   * moved-aside ones) that still run, through {@link RecordedStop}: what a removal does first.
+   */
+  void stopRecorded(String service) {
+    String name = InstallLayout.sanitizedName(service);
+    List<Path> dirs = new ArrayList<>();
+    try {
+      for (String d : named(".tmp." + name + ".")) {
+        dirs.add(root.resolve(d));
+      }
+      for (String d : named(".old." + name + ".")) {
+        dirs.add(root.resolve(d));
+      }
+    } catch (IOException e) {
+      throw new SvcregException(
+          "cannot list the install root " + root + ": " + Failure.describe(e), e);
+    }
+    for (InstallMarker m : markers(service)) {
+      dirs.add(home(service, m.version()));
+    }
+    for (Path d : dirs) {
+      OptionalLong recorded = Occupants.recorded(d);
+      if (recorded.isPresent()) {
+        stopper.stop(service, d, recorded.getAsLong());
+      }
+    }
+  }
+
+  /**
+   * Removes every version of the service (see {@link Deployer#uninstall}; {@link #stopRecorded}
+   * first), each unless a process runs from it.
+   */
   UninstallOutcome uninstall(String service) {
     List<String> removed = new ArrayList<>();
+    List<DirectoryInUse> kept = new ArrayList<>();
     try {
-      cleanLeftovers(service);
+      cleanLeftovers(service, kept);
       for (InstallMarker m : markers(service)) {
-        Path old = moveAside(home(service, m.version()), service);
+        Path home = home(service, m.version());
+        if (!free(service, m.version(), home, kept)) {
+          continue;
+        }
+        Path old = moveAside(home, service);
         removed.add(m.version());
         Trees.delete(old);
         removed(old);
       }
-      return new UninstallOutcome.Uninstalled(removed);
+      return new UninstallOutcome.Uninstalled(removed, kept);
     } catch (IOException e) {
       return new UninstallOutcome.Failed(
           DeployReasons.UNINSTALL_FAILED,
@@ -281,13 +356,18 @@ final class PackageInstaller {
 
   /**
    * Removes every version but {@code current} and the previous one: the most recently started other
-   * version, or if none was ever started, the most recently installed one.
+   * version, or if none was ever started, the most recently installed one. A version that a process
+   * still runs from (after the one svcreg recorded there was stopped) is kept, in {@code kept}.
    */
-  private List<String> prune(String service, String current) {
+  private List<String> prune(String service, String current, List<DirectoryInUse> kept) {
     List<String> removed = new ArrayList<>();
     for (InstallMarker m : InstallLayout.toPrune(markers(service), current)) {
+      Path home = home(service, m.version());
+      if (!free(service, m.version(), home, kept)) {
+        continue;
+      }
       try {
-        Path old = moveAside(home(service, m.version()), service);
+        Path old = moveAside(home, service);
         removed.add(m.version());
         deleteQuietly(old, service);
       } catch (IOException e) {
@@ -300,6 +380,28 @@ final class PackageInstaller {
       }
     }
     return removed;
+  }
+
+  /**
+   * Whether the version directory {@code dir} may be deleted: nothing runs from it. The process
+   * svcreg recorded there, when it runs, is stopped first and the directory looked at again; what
+   * still runs from it then is added to {@code kept}.
+   */
+  private boolean free(String service, String version, Path dir, List<DirectoryInUse> kept) {
+    List<DirectoryInUse.Holder> holders = Occupants.of(List.of(dir)).getOrDefault(dir, List.of());
+    if (holders.isEmpty()) {
+      return true;
+    }
+    OptionalLong recorded = Occupants.recorded(dir);
+    if (recorded.isPresent()) {
+      stopper.stop(service, dir, recorded.getAsLong());
+      holders = Occupants.of(List.of(dir)).getOrDefault(dir, List.of());
+      if (holders.isEmpty()) {
+        return true;
+      }
+    }
+    kept.add(new DirectoryInUse(version, dir.toString(), holders));
+    return false;
   }
 
   /** The markers of the service's install directories below the root. */
@@ -352,30 +454,50 @@ final class PackageInstaller {
 
   /**
    * Deletes every temporary and moved-aside directory in the root (of any service), left by
-   * installs and removals that a crash interrupted; returns their names. Lists the root afresh.
+   * installs and removals that a crash interrupted, unless a process runs from it. Lists the root
+   * afresh.
    */
-  List<String> cleanAllLeftovers() throws IOException {
+  Cleaned cleanAllLeftovers() throws IOException {
+    names = list();
+    List<String> leftovers = new ArrayList<>(named(".tmp."));
+    leftovers.addAll(named(".old."));
     List<String> removed = new ArrayList<>();
-    NavigableSet<String> fresh = list();
-    names = fresh;
-    for (String kind : List.of(".tmp.", ".old.")) {
-      for (String name : named(kind)) {
-        Trees.delete(root.resolve(name));
-        fresh.remove(name);
-        removed.add(name);
-      }
-    }
-    return removed;
+    List<DirectoryInUse> kept = new ArrayList<>();
+    deleteFree(leftovers, kept, removed);
+    return new Cleaned(removed, kept);
   }
 
-  /** Deletes the service's temporary and moved-aside directories left by a crash. */
-  private void cleanLeftovers(String service) throws IOException {
+  /**
+   * Deletes the service's temporary and moved-aside directories left by a crash or a replaced copy,
+   * unless a process runs from them (added to {@code kept}).
+   */
+  private void cleanLeftovers(String service, List<DirectoryInUse> kept) throws IOException {
     String name = InstallLayout.sanitizedName(service);
-    for (String kind : List.of(".tmp.", ".old.")) {
-      for (String d : named(kind + name + ".")) {
-        Trees.delete(root.resolve(d));
-        removed(root.resolve(d));
+    List<String> leftovers = new ArrayList<>(named(".tmp." + name + "."));
+    leftovers.addAll(named(".old." + name + "."));
+    deleteFree(leftovers, kept, new ArrayList<>());
+  }
+
+  /**
+   * Deletes the directories {@code leftovers} of the root that no process runs from (their names
+   * added to {@code removed}); the others are added to {@code kept}.
+   */
+  private void deleteFree(List<String> leftovers, List<DirectoryInUse> kept, List<String> removed)
+      throws IOException {
+    if (leftovers.isEmpty()) {
+      return;
+    }
+    List<Path> dirs = leftovers.stream().map(root::resolve).toList();
+    Map<Path, List<DirectoryInUse.Holder>> used = Occupants.of(dirs);
+    for (Path d : dirs) {
+      List<DirectoryInUse.Holder> holders = used.get(d);
+      if (holders != null) {
+        kept.add(new DirectoryInUse("", d.toString(), holders));
+        continue;
       }
+      Trees.delete(d);
+      removed(d);
+      removed.add(d.getFileName().toString());
     }
   }
 

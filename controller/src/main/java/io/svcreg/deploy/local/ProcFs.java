@@ -2,19 +2,19 @@ package io.svcreg.deploy.local;
 
 import io.svcreg.core.SvcregException;
 import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.ServiceEnvironment;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -117,16 +117,35 @@ final class ProcFs {
     }
   }
 
-  /** Parses {@code /proc/PID/environ}: {@code NAME=value} entries, each ended by a NUL. */
+  /** Parses {@code /proc/PID/environ} (see {@link ServiceEnvironment#parseEnviron}). */
   static Map<String, String> parseEnvironment(byte[] environ) {
-    Map<String, String> env = new HashMap<>();
-    for (String entry : new String(environ, StandardCharsets.UTF_8).split("\0")) {
-      int eq = entry.indexOf('=');
-      if (eq > 0) {
-        env.put(entry.substring(0, eq), entry.substring(eq + 1));
-      }
+    return ServiceEnvironment.parseEnviron(environ);
+  }
+
+  /**
+   * The start time of a process in clock ticks after boot (field 22 of {@code /proc/PID/stat}), as
+   * {@code logs/service.pid} records it; empty when there is no such process.
+   */
+  static OptionalLong startTicks(long pid) {
+    try {
+      return parseStartTicks(Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat")));
+    } catch (IOException | RuntimeException e) {
+      return OptionalLong.empty();
     }
-    return env;
+  }
+
+  /** The start time in {@code /proc/PID/stat} text, in clock ticks after boot. */
+  static OptionalLong parseStartTicks(String text) {
+    int close = text.lastIndexOf(')');
+    if (close < 0 || close + 2 >= text.length()) {
+      return OptionalLong.empty();
+    }
+    String[] f = text.substring(close + 2).trim().split(" ");
+    try {
+      return f.length > 19 ? OptionalLong.of(Long.parseLong(f[19])) : OptionalLong.empty();
+    } catch (NumberFormatException e) {
+      return OptionalLong.empty();
+    }
   }
 
   /** The pid a {@code /proc} entry names, or -1 for the other entries. */
@@ -145,7 +164,8 @@ final class ProcFs {
     return pid;
   }
 
-  private static List<Long> pids() {
+  /** The pids in {@code /proc}. */
+  static List<Long> pids() {
     List<Long> pids = new ArrayList<>();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC)) {
       for (Path p : entries) {

@@ -4,6 +4,7 @@ import io.svcreg.deploy.AddressOutcome;
 import io.svcreg.deploy.DeployReasons;
 import io.svcreg.deploy.DeployTimeouts;
 import io.svcreg.deploy.Deployer;
+import io.svcreg.deploy.DirectoryInUse;
 import io.svcreg.deploy.Extractor;
 import io.svcreg.deploy.Failure;
 import io.svcreg.deploy.HealthResult;
@@ -221,8 +222,9 @@ public final class SshDeployer implements Deployer {
       }
       if (existing.isPresent() && existing.get().checksum().equals(checksum)) {
         discard(pre.tmp());
-        return new InstallOutcome.Installed(
-            version, home, false, prune(service, version, pre.markers()));
+        Deletions.Result pruned = prune(service, version, pre.markers());
+        return installed(
+            service, version, home, false, pre.leftovers().then(pruned), pre.markers());
       }
       // 3. upload into the temporary directory
       String tmp = pre.tmp();
@@ -291,8 +293,16 @@ public final class SshDeployer implements Deployer {
                 + lastLine(out)
                 + diskNote());
       }
-      return new InstallOutcome.Installed(
-          version, home, true, gone.stream().map(InstallMarker::version).toList());
+      if (r.out().contains("\nreplaced-kept ")) {
+        LOG.log(
+            Level.INFO,
+            "Service/{0}: {1} on {2} replaced; its old copy is kept while a process runs from it",
+            service,
+            home,
+            target.node());
+      }
+      Deletions.Result pruned = finishDeletions(service, Deletions.parse(r.out()));
+      return installed(service, version, home, true, pre.leftovers().then(pruned), gone);
     } catch (PackageRejected e) {
       return new InstallOutcome.Failed(
           e.reason(), "cannot install " + what + ": " + e.getMessage());
@@ -398,13 +408,96 @@ public final class SshDeployer implements Deployer {
     return m;
   }
 
-  /** What the node said before an install. */
+  /**
+   * An install's outcome: {@code removed} lists the versions whose directories were deleted, {@code
+   * kept} every directory that was to be deleted but a live process runs from.
+   */
+  private InstallOutcome.Installed installed(
+      String service,
+      String version,
+      String home,
+      boolean changed,
+      Deletions.Result deletions,
+      List<InstallMarker> markers) {
+    Map<String, String> homes = homes(service, markers);
+    List<String> removed =
+        deletions.removed().stream().filter(homes::containsKey).map(homes::get).toList();
+    return new InstallOutcome.Installed(version, home, changed, removed, inUse(deletions, homes));
+  }
+
+  /** The install directory of each version in {@code markers}, to its version. */
+  private Map<String, String> homes(String service, Collection<InstallMarker> markers) {
+    Map<String, String> homes = new LinkedHashMap<>();
+    markers.forEach(m -> homes.put(home(service, m.version()), m.version()));
+    return homes;
+  }
+
+  /**
+   * The directories {@code deletions} kept, each with its version when it is the install directory
+   * of one ({@code homes}).
+   */
+  private static List<DirectoryInUse> inUse(Deletions.Result deletions, Map<String, String> homes) {
+    List<DirectoryInUse> kept = new ArrayList<>();
+    deletions
+        .kept()
+        .forEach(
+            (dir, holders) ->
+                kept.add(new DirectoryInUse(homes.getOrDefault(dir, ""), dir, holders)));
+    return kept;
+  }
+
+  /**
+   * Stops the processes svcreg recorded in the directories {@code first} kept (with their {@code
+   * stop.sh}, as {@link #stop} does, and their own environment), then deletes those directories
+   * again, still only when nothing runs from them; what {@code first} and the second try did.
+   */
+  private Deletions.Result finishDeletions(String service, Deletions.Result first)
+      throws IOException {
+    if (first.recorded().isEmpty()) {
+      return first;
+    }
+    StringBuilder again = new StringBuilder("root=" + Shell.quote(root()) + "\n");
+    again.append(Deletions.FUNCTIONS);
+    String name = InstallLayout.sanitizedName(service);
+    int i = 0;
+    for (Map.Entry<String, Deletions.Recorded> e : first.recorded().entrySet()) {
+      String dir = e.getKey();
+      long pid = e.getValue().pid();
+      LOG.log(
+          Level.INFO,
+          "Service/{0}: stopping pid {1} on {2}, recorded in {3}, before deleting it",
+          service,
+          Long.toString(pid),
+          target.node(),
+          dir);
+      StopOutcome out =
+          stopGroup(
+              service,
+              dir,
+              pid,
+              true,
+              ServiceEnvironment.ofRecorded(e.getValue().environ(), service, dir, pid));
+      if (out instanceof StopOutcome.Failed f) {
+        LOG.log(Level.WARNING, "Service/{0}: {1}", service, f.message());
+      }
+      boolean dot = dir.startsWith(root() + "/.");
+      again.append(
+          Deletions.delete(
+              dir,
+              dot ? Optional.empty() : Optional.of("\"$root/.old." + name + ".$$.r" + i++ + "\""),
+              false));
+    }
+    return first.then(Deletions.parse(run(again.toString()).out()));
+  }
+
+  /** What the node said before an install; {@code leftovers}: its dot-directories' deletion. */
   private record Preflight(
       List<String> missing,
       String homeState,
       List<InstallMarker> markers,
       String tmp,
-      long freeKib) {}
+      long freeKib,
+      Deletions.Result leftovers) {}
 
   private Preflight preflight(String service, String home, Requirements req) throws IOException {
     String name = InstallLayout.sanitizedName(service);
@@ -416,11 +509,8 @@ public final class SshDeployer implements Deployer {
       s.append("miss=$(\n").append(req.script(NODE_PATH)).append(")\n");
       s.append("[ -n \"$miss\" ] && printf '%s\\n' \"$miss\"\n");
     }
-    s.append("rm -rf \"$root\"/.tmp.")
-        .append(name)
-        .append(".* \"$root\"/.old.")
-        .append(name)
-        .append(".*\n");
+    s.append(Deletions.FUNCTIONS);
+    s.append(leftovers(name, false));
     s.append("if [ -f \"$home/.svcreg-install\" ]; then echo home marker;")
         .append(" elif [ -e \"$home\" ]; then echo home foreign; else echo home absent; fi\n");
     s.append(listMarkers(service));
@@ -459,7 +549,23 @@ public final class SshDeployer implements Deployer {
     if (tmp == null && missing.isEmpty()) {
       throw new IOException("the node did not create a temporary directory in " + root());
     }
-    return new Preflight(missing, homeState, parseMarkers(service, r.out()), tmp, free);
+    return new Preflight(
+        missing, homeState, parseMarkers(service, r.out()), tmp, free, Deletions.parse(r.out()));
+  }
+
+  /**
+   * Lines that delete the service's temporary and moved-aside directories (after {@link
+   * Deletions#FUNCTIONS}), each unless a process runs from it; with {@code stop}, the process
+   * svcreg recorded in one is reported for stopping.
+   */
+  private static String leftovers(String name, boolean stop) {
+    return "for o in \"$root\"/.tmp."
+        + name
+        + ".* \"$root\"/.old."
+        + name
+        + ".*; do [ -e \"$o\" ] && del \"$o\" '' "
+        + (stop ? "1" : "0")
+        + "; done\n";
   }
 
   /**
@@ -494,12 +600,15 @@ public final class SshDeployer implements Deployer {
         + "printf '%s' "
         + Shell.quote(marker.text())
         + " > tree/.svcreg-install && chmod 755 tree || exit 6\n"
+        + Deletions.FUNCTIONS
         + "if [ -e \"$home\" ]; then\n"
         + "  old=\"$root/.old."
         + name
         + ".$$\"\n"
         + "  mv \"$home\" \"$old\" && mv tree \"$home\" || exit 7\n"
-        + "  rm -rf \"$old\"\n"
+        // the replaced copy may be the running one (the service restarts from the new copy): it is
+        // deleted once nothing runs from it, by the next install or removal
+        + "  del \"$old\" '' 0 | sed 's/^/replaced-/'\n"
         + "else\n"
         + "  mv tree \"$home\" || exit 7\n"
         + "fi\n"
@@ -526,31 +635,37 @@ public final class SshDeployer implements Deployer {
     return "";
   }
 
-  /** Commands that remove the versions in {@code gone} (each renamed away first); needs root. */
+  /**
+   * Commands that remove the versions in {@code gone} (each renamed away first), each unless a live
+   * process runs from it (after {@link Deletions#FUNCTIONS}); needs {@code root}.
+   */
   private String pruneCommands(String service, List<InstallMarker> gone) {
     String name = InstallLayout.sanitizedName(service);
     StringBuilder s = new StringBuilder();
     int i = 0;
     for (InstallMarker m : gone) {
-      String old = "$root/.old." + name + ".$$." + i++;
-      s.append("mv ")
-          .append(Shell.quote(home(service, m.version())))
-          .append(" \"")
-          .append(old)
-          .append("\" && rm -rf \"")
-          .append(old)
-          .append("\"\n");
+      String old = "\"$root/.old." + name + ".$$." + i++ + "\"";
+      s.append(Deletions.delete(home(service, m.version()), Optional.of(old), true));
     }
     return s.toString();
   }
 
-  private List<String> prune(String service, String current, List<InstallMarker> markers) {
+  /** Removes the versions older than the previous one, as an install does (see above). */
+  private Deletions.Result prune(String service, String current, List<InstallMarker> markers) {
     List<InstallMarker> gone = InstallLayout.toPrune(markers, current);
+    Deletions.Result none = new Deletions.Result(List.of(), List.of(), Map.of(), Map.of());
     if (gone.isEmpty()) {
-      return List.of();
+      return none;
     }
     try {
-      run("root=" + Shell.quote(root()) + "\n" + pruneCommands(service, gone));
+      SshConnection.Result r =
+          run(
+              "root="
+                  + Shell.quote(root())
+                  + "\n"
+                  + Deletions.FUNCTIONS
+                  + pruneCommands(service, gone));
+      return finishDeletions(service, Deletions.parse(r.out()));
     } catch (IOException e) {
       LOG.log(
           Level.WARNING,
@@ -558,9 +673,8 @@ public final class SshDeployer implements Deployer {
           service,
           target.describe(),
           e.getMessage());
-      return List.of();
+      return none;
     }
-    return gone.stream().map(InstallMarker::version).toList();
   }
 
   // ------------------------------------------------------------------ markers
@@ -631,6 +745,11 @@ public final class SshDeployer implements Deployer {
         });
   }
 
+  /**
+   * Removes every version of the service, its unit first (stopped, disabled and deleted), then its
+   * directories, each unless a live process runs from it: the process svcreg recorded in one is
+   * stopped first; what else runs from one keeps it ({@link UninstallOutcome.Uninstalled#kept}).
+   */
   @Override
   public UninstallOutcome uninstall(String service) {
     return locked(
@@ -646,25 +765,18 @@ public final class SshDeployer implements Deployer {
                         + Shell.quote(root())
                         + "\nif command -v systemctl >/dev/null 2>&1; then\n"
                         + SystemdUnits.remove(service)
-                        + "fi\nset -e\n");
-            s.append("rm -rf \"$root\"/.tmp.")
-                .append(name)
-                .append(".* \"$root\"/.old.")
-                .append(name)
-                .append(".*\n");
+                        + "fi\n");
+            s.append(Deletions.FUNCTIONS);
+            s.append(leftovers(name, true));
             int i = 0;
             for (String v : m.keySet()) {
-              String old = "$root/.old." + name + ".$$." + i++;
-              s.append("mv ")
-                  .append(Shell.quote(home(service, v)))
-                  .append(" \"")
-                  .append(old)
-                  .append("\"; rm -rf \"")
-                  .append(old)
-                  .append("\"\n");
+              String old = "\"$root/.old." + name + ".$$." + i++ + "\"";
+              s.append(Deletions.delete(home(service, v), Optional.of(old), true));
             }
+            s.append("[ -z \"$svfail\" ]\n");
             SshConnection.Result r = run(s.toString());
-            if (r.exit() != 0) {
+            Deletions.Result done = finishDeletions(service, Deletions.parse(r.out()));
+            if (r.exit() != 0 || !done.failed().isEmpty()) {
               return new UninstallOutcome.Failed(
                   DeployReasons.UNINSTALL_FAILED,
                   "cannot remove the installed versions of "
@@ -674,9 +786,15 @@ public final class SshDeployer implements Deployer {
                       + " on "
                       + target.describe()
                       + ": "
-                      + lastLine(r.err() + r.out()));
+                      + (done.failed().isEmpty()
+                          ? lastLine(r.err() + r.out())
+                          : "cannot delete " + done.failed().getFirst()));
             }
-            return new UninstallOutcome.Uninstalled(List.copyOf(m.keySet()));
+            Map<String, String> homes =
+                homes(service, m.values().stream().map(Found::marker).toList());
+            List<String> removed =
+                done.removed().stream().filter(homes::containsKey).map(homes::get).toList();
+            return new UninstallOutcome.Uninstalled(removed, inUse(done, homes));
           } catch (SshConnection.Unreachable e) {
             return new UninstallOutcome.Failed(e.reason(), e.getMessage());
           } catch (IOException e) {
@@ -1004,6 +1122,20 @@ public final class SshDeployer implements Deployer {
       }
       TreeMap<String, String> env = new TreeMap<>(ServiceEnvironment.of(launch, home, Map.of()));
       env.put(ServiceEnvironment.SERVICE_PID, Long.toString(pid));
+      return stopGroup(service, home, pid, ours, env);
+    } catch (IOException e) {
+      return stopFailed(service, e);
+    }
+  }
+
+  /**
+   * Stops process group {@code pid} of {@code service}: with {@code ours} (it is the process that
+   * was started, not a reused pid), {@code scripts/stop.sh} of {@code home} with {@code env} (which
+   * holds {@code SERVICE_PID}); then SIGTERM, then SIGKILL.
+   */
+  private StopOutcome stopGroup(
+      String service, String home, long pid, boolean ours, Map<String, String> env) {
+    try {
       String script =
           "pid="
               + pid
@@ -1064,13 +1196,19 @@ public final class SshDeployer implements Deployer {
               + " on "
               + target.describe()
               + " is still alive after SIGKILL");
-    } catch (SshConnection.Unreachable e) {
-      return new StopOutcome.Failed(e.reason(), "cannot stop " + service + ": " + e.getMessage());
     } catch (IOException e) {
-      return new StopOutcome.Failed(
-          DeployReasons.STOP_FAILED,
-          "cannot stop " + service + " on " + target.describe() + ": " + e.getMessage());
+      return stopFailed(service, e);
     }
+  }
+
+  /** A stop that failed because the node could not be asked. */
+  private StopOutcome.Failed stopFailed(String service, IOException e) {
+    if (e instanceof SshConnection.Unreachable u) {
+      return new StopOutcome.Failed(u.reason(), "cannot stop " + service + ": " + u.getMessage());
+    }
+    return new StopOutcome.Failed(
+        DeployReasons.STOP_FAILED,
+        "cannot stop " + service + " on " + target.describe() + ": " + e.getMessage());
   }
 
   private static long ticks(Duration d) {
@@ -1113,12 +1251,8 @@ public final class SshDeployer implements Deployer {
       return new StopOutcome.Failed(
           DeployReasons.STOP_FAILED,
           "unit " + u + " of " + service + " on " + target.describe() + " did not stop: " + line);
-    } catch (SshConnection.Unreachable e) {
-      return new StopOutcome.Failed(e.reason(), "cannot stop " + service + ": " + e.getMessage());
     } catch (IOException e) {
-      return new StopOutcome.Failed(
-          DeployReasons.STOP_FAILED,
-          "cannot stop " + service + " on " + target.describe() + ": " + e.getMessage());
+      return stopFailed(service, e);
     }
   }
 

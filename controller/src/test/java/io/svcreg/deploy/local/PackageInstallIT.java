@@ -192,7 +192,7 @@ class PackageInstallIT {
     installed(deployer.install("store", "1.1.0", src));
     now = now.plusSeconds(60);
     // 1.1.0 failed; the controller rolled back and started 1.0.0 again
-    new PackageInstaller(root, () -> now, ServiceEnvironment.DEFAULT_PATH)
+    new PackageInstaller(root, () -> now, ServiceEnvironment.DEFAULT_PATH, (s, d, pid) -> {})
         .markStarted("store", "1.0.0");
     now = now.plusSeconds(60);
 
