@@ -13,6 +13,7 @@ import io.svcreg.deploy.InstallOutcome;
 import io.svcreg.deploy.PackageRejected;
 import io.svcreg.deploy.PackageSources;
 import io.svcreg.deploy.Requirements;
+import io.svcreg.deploy.RunRecord;
 import io.svcreg.deploy.Trees;
 import io.svcreg.deploy.UninstallOutcome;
 import io.svcreg.pkg.PackageVerifier;
@@ -256,7 +257,7 @@ final class PackageInstaller {
     if (m.isEmpty() || !m.get().service().equals(service) || !m.get().version().equals(version)) {
       return false;
     }
-    return InstallLayout.REQUIRED.stream().allMatch(f -> Files.isRegularFile(home.resolve(f)));
+    return InstallLayout.hasRequired(home);
   }
 
   /** Records that the version was started now (it becomes the one kept for rollback). */
@@ -352,13 +353,14 @@ final class PackageInstaller {
 
   /**
    * Deletes every temporary and moved-aside directory in the root (of any service), left by
-   * installs and removals that a crash interrupted; returns their names. Lists the root afresh.
+   * installs and removals that a crash interrupted, and the temporary files of run records whose
+   * write it interrupted ({@code ..svcreg-run.*}); returns their names. Lists the root afresh.
    */
   List<String> cleanAllLeftovers() throws IOException {
     List<String> removed = new ArrayList<>();
     NavigableSet<String> fresh = list();
     names = fresh;
-    for (String kind : List.of(".tmp.", ".old.")) {
+    for (String kind : List.of(".tmp.", ".old.", "." + RunRecord.PREFIX)) {
       for (String name : named(kind)) {
         Trees.delete(root.resolve(name));
         fresh.remove(name);
