@@ -791,15 +791,16 @@ public final class SshDeployer implements Deployer {
    * {@code record TEXT [PID]}: replaces the run record {@code $rec} with {@code TEXT} (and, given a
    * {@code PID}, that process's {@code pid} and {@code processStartedAt}, from {@code proc}, which
    * it then needs): a temporary file renamed over it, so that a reader never sees a part. The start
-   * time is the one {@link #startTime} reads: boot time plus start ticks, in milliseconds.
+   * time is the one {@link #startTime} reads: boot time plus start ticks, in milliseconds; on a
+   * node whose {@code date} cannot format it the process is left out rather than written wrong.
    */
   private static final String RECORD =
       "record() { { printf '%s' \"$1\"; [ -z \"${2:-}\" ] || procstart \"$2\"; } > \"$rec.tmp\""
           + " && mv -f \"$rec.tmp\" \"$rec\"; }\n"
           + "procstart() { p=$1; set -- $(proc \"$p\"); [ \"$2\" = gone ] && return 0;"
           + " ms=$(($4 * 1000 + $3 * 1000 / $5));"
-          + " printf 'pid=%s\\nprocessStartedAt=%s.%03dZ\\n' \"$p\""
-          + " \"$(date -u -d \"@$((ms / 1000))\" +%Y-%m-%dT%H:%M:%S)\" $((ms % 1000)); }\n";
+          + " t=$(date -u -d \"@$((ms / 1000))\" +%Y-%m-%dT%H:%M:%S) || return 0;"
+          + " printf 'pid=%s\\nprocessStartedAt=%s.%03dZ\\n' \"$p\" \"$t\" $((ms % 1000)); }\n";
 
   /** The path of {@code service}'s run record on the node. */
   private String runFile(String service) {
