@@ -315,7 +315,9 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
               + ", install root "
               + config.installRoot().toAbsolutePath()
               + ", store revision "
-              + store.lastRevision());
+              + store.lastRevision()
+              + ", controller id "
+              + store.controllerId());
       store.recoveryNotice().ifPresent(n -> LOG.log(Level.WARNING, n));
       app.reading = reading;
       loop.complete(Optional.of(controller));
@@ -594,6 +596,14 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
   @Override
   public Store store() {
     return store;
+  }
+
+  /**
+   * This controller's identity: created with its store, kept there, and written on the nodes with
+   * what it runs there.
+   */
+  public String controllerId() {
+    return store.controllerId();
   }
 
   /** The reconcile loop. */

@@ -6,6 +6,7 @@ import io.svcreg.schema.Phase;
 import io.svcreg.schema.RunState;
 import io.svcreg.schema.ServiceSpec;
 import io.svcreg.schema.ServiceStatus;
+import java.util.Optional;
 
 /**
  * The rules about a service's observed status that the planner and the loop share: whether its
@@ -28,6 +29,14 @@ public final class ServiceStates {
       case RUNNING, STARTING, STOPPING -> true;
       case REGISTERED, DEPLOYING, STOPPED, FAILED, REMOVING -> false;
     };
+  }
+
+  /**
+   * The version kept for rollback once {@code next} is deployed: the deployed version when it is
+   * another one, else the recorded previous version.
+   */
+  public static Optional<String> previousVersion(ServiceStatus st, String next) {
+    return st.deployedVersion().filter(v -> !v.equals(next)).or(st::previousVersion);
   }
 
   /**

@@ -18,6 +18,12 @@ import java.util.Optional;
  * <p>A version of a service is installed in {@code {installRoot}/{name}-{version}/} (see {@link
  * InstallLayout#directoryName}); its scripts run with the environment of {@link
  * ServiceEnvironment}, in that directory.
+ *
+ * <p>What runs of a service is recorded on the node in its {@link RunRecord}, replaced before each
+ * start and stop ({@code starting}, {@code stopping}) and after it ({@code starting} with the
+ * process, {@code running}, {@code stopped}), and deleted after the service is uninstalled. A start
+ * whose record cannot be written is not run ({@link DeployReasons#START_FAILED}); a stop runs
+ * anyway (its record only lags: the process it names is gone).
  */
 public interface Deployer extends AutoCloseable {
 
@@ -47,6 +53,14 @@ public interface Deployer extends AutoCloseable {
 
   /** The installed versions of {@code service}, most recently installed or started first. */
   List<String> installed(String service);
+
+  /**
+   * What of svcreg's is on the node: every install directory with its marker and every run record
+   * below its install root (empty lists when the root does not exist).
+   *
+   * @throws NodeUnavailable when the node cannot be asked
+   */
+  NodeRecords records();
 
   /**
    * Starts the installed version of {@code launch} detached, in its own process group. A deployer

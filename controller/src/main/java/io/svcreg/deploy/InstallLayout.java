@@ -66,6 +66,11 @@ public final class InstallLayout {
         .toList();
   }
 
+  /** Whether the install directory {@code home} has the files every package has. */
+  public static boolean hasRequired(Path home) {
+    return REQUIRED.stream().allMatch(f -> Files.isRegularFile(home.resolve(f)));
+  }
+
   /** Rejects an extracted package without the required files or with a reserved name. */
   public static void checkRequired(Path tmp, Path source) throws IOException, PackageRejected {
     if (Files.exists(tmp.resolve(InstallMarker.FILE), NOFOLLOW_LINKS)) {

@@ -1,8 +1,6 @@
 package io.svcreg.deploy;
 
 import java.io.IOException;
-import java.io.Reader;
-import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,38 +48,24 @@ public record InstallMarker(
    * The marker of the install directory {@code dir}, or empty when it has none (or a broken one).
    */
   public static Optional<InstallMarker> read(Path dir) {
-    Path file = dir.resolve(FILE);
-    if (!Files.isRegularFile(file)) {
-      return Optional.empty();
-    }
-    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      return parse(r);
-    } catch (IOException e) {
-      return Optional.empty();
-    }
+    return RecordText.read(dir.resolve(FILE)).flatMap(InstallMarker::of);
   }
 
   /** The marker written as {@code text} (see {@link #text}), or empty when it is broken. */
   public static Optional<InstallMarker> parse(String text) {
-    try {
-      return parse(new StringReader(text));
-    } catch (IOException e) {
-      return Optional.empty();
-    }
+    return RecordText.parse(text).flatMap(InstallMarker::of);
   }
 
-  private static Optional<InstallMarker> parse(Reader r) throws IOException {
-    Properties p = new Properties();
+  private static Optional<InstallMarker> of(Properties p) {
+    String service = p.getProperty("service");
+    String version = p.getProperty("version");
+    String checksum = p.getProperty("checksum");
+    String installedAt = p.getProperty("installedAt");
+    if (service == null || version == null || checksum == null || installedAt == null) {
+      return Optional.empty();
+    }
+    String startedAt = p.getProperty("startedAt");
     try {
-      p.load(r);
-      String service = p.getProperty("service");
-      String version = p.getProperty("version");
-      String checksum = p.getProperty("checksum");
-      String installedAt = p.getProperty("installedAt");
-      if (service == null || version == null || checksum == null || installedAt == null) {
-        return Optional.empty();
-      }
-      String startedAt = p.getProperty("startedAt");
       return Optional.of(
           new InstallMarker(
               service,
@@ -89,7 +73,7 @@ public record InstallMarker(
               checksum,
               Instant.parse(installedAt),
               startedAt == null ? Optional.empty() : Optional.of(Instant.parse(startedAt))));
-    } catch (IllegalArgumentException | DateTimeException e) {
+    } catch (DateTimeException e) {
       return Optional.empty();
     }
   }
@@ -109,21 +93,6 @@ public record InstallMarker(
     values.put("checksum", checksum);
     values.put("installedAt", installedAt.toString());
     startedAt.ifPresent(t -> values.put("startedAt", t.toString()));
-    StringBuilder text = new StringBuilder("# written by svcreg; do not edit\n");
-    values.forEach((k, v) -> text.append(k).append('=').append(escape(v)).append('\n'));
-    return text.toString();
-  }
-
-  private static String escape(String value) {
-    StringBuilder b = new StringBuilder();
-    for (char c : value.toCharArray()) {
-      switch (c) {
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        default -> b.append(c);
-      }
-    }
-    return b.toString();
+    return RecordText.text(values);
   }
 }

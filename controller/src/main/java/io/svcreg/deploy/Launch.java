@@ -18,7 +18,8 @@ import java.util.TreeMap;
  * spec.env}, how its process is run ({@code execution}), and the subnet whose prefix its address is
  * configured with on the node ({@code subnet}: on networks where svcreg configures addresses on
  * nodes, e.g. a unit's address configured again when the node boots). The deployer turns it into
- * the scripts' environment with {@link ServiceEnvironment}.
+ * the scripts' environment with {@link ServiceEnvironment}, and writes its {@code origin} into the
+ * service's {@link RunRecord} on the node.
  */
 public record Launch(
     String service,
@@ -28,7 +29,24 @@ public record Launch(
     Map<String, String> dependencyAddresses,
     Map<String, String> env,
     ExecutionType execution,
-    Optional<Cidr> subnet) {
+    Optional<Cidr> subnet,
+    Origin origin) {
+
+  /**
+   * Who launches a service, and from what: the controller's identity ({@code controller}, empty
+   * when unknown), the generation of the spec it acts on, and the version kept for rollback while
+   * this one runs.
+   */
+  public record Origin(String controller, long generation, Optional<String> previousVersion) {
+
+    /** The origin of a launch that no controller made (tests, tools). */
+    public static final Origin NONE = new Origin("", 0, Optional.empty());
+
+    public Origin {
+      Objects.requireNonNull(controller, "controller");
+      Objects.requireNonNull(previousVersion, "previousVersion");
+    }
+  }
 
   public Launch {
     Objects.requireNonNull(service, "service");
@@ -39,6 +57,13 @@ public record Launch(
     env = sorted(env);
     Objects.requireNonNull(execution, "execution");
     Objects.requireNonNull(subnet, "subnet");
+    Objects.requireNonNull(origin, "origin");
+  }
+
+  /** This launch, made by {@code by}. */
+  public Launch from(Origin by) {
+    return new Launch(
+        service, version, ip, endpoints, dependencyAddresses, env, execution, subnet, by);
   }
 
   /** The launch of a service run as a managed process. */
@@ -57,7 +82,8 @@ public record Launch(
         dependencyAddresses,
         env,
         ExecutionType.MANAGED_PROCESS,
-        Optional.empty());
+        Optional.empty(),
+        Origin.NONE);
   }
 
   /**
@@ -74,7 +100,8 @@ public record Launch(
         dependencyAddresses,
         service.spec().env(),
         service.spec().execution(),
-        Optional.empty());
+        Optional.empty(),
+        Origin.NONE);
   }
 
   /** The {@code ip:port} of a service's first endpoint, or empty when it has none. */

@@ -197,6 +197,11 @@ public final class Controller implements AutoCloseable {
         new NetworkReconciler(store, desired, committer, this::attached, options, executor.peers());
   }
 
+  /** This controller's identity, kept in its store (see {@link Store#controllerId}). */
+  public String id() {
+    return store.controllerId();
+  }
+
   /** Calls {@code listener} with the events of every commit the loop makes. */
   public void addListener(Consumer<List<Event>> listener) {
     committer.addListener(listener);

@@ -1,6 +1,7 @@
 package io.svcreg.loop;
 
 import io.svcreg.core.ObservedService;
+import io.svcreg.core.ServiceStates;
 import io.svcreg.core.rollout.Ledger;
 import io.svcreg.core.rollout.Probe;
 import io.svcreg.core.rollout.ProcessId;
@@ -191,7 +192,8 @@ final class Executor {
                 x.dependencies(),
                 want.spec().env(),
                 want.spec().execution(),
-                Optional.ofNullable(s.bound().get(want.spec().network())));
+                Optional.ofNullable(s.bound().get(want.spec().network())),
+                origin(s.have(), x.version()));
         yield started(limited(want.spec().network(), x.node(), () -> d.start(launch)));
       }
       case Step.Confirm x -> {
@@ -380,8 +382,20 @@ final class Executor {
     return file.getParent().resolve(want.spec().packageRef()).normalize();
   }
 
+  /**
+   * Who launches {@code version} of a service recorded as {@code have}: this controller, the
+   * generation it acts on, and the version kept for rollback (as the loop records it once {@code
+   * version} is deployed).
+   */
+  private Launch.Origin origin(Optional<ObservedService> have, String version) {
+    return new Launch.Origin(
+        store.controllerId(),
+        have.map(ObservedService::generation).orElse(0L),
+        have.flatMap(h -> ServiceStates.previousVersion(h.status(), version)));
+  }
+
   /** What a recorded service's scripts run with, for {@code version}. */
-  private static Launch launchOf(ObservedService o, String version, Situation s) {
+  private Launch launchOf(ObservedService o, String version, Situation s) {
     Ipv4 ip = o.status().address().orElse(Ipv4.of("127.0.0.1"));
     ServiceSpec spec = o.spec();
     List<Endpoint> endpoints = spec.endpoints();
@@ -400,6 +414,7 @@ final class Executor {
         deps,
         spec.env(),
         spec.execution(),
-        Optional.ofNullable(s.bound().get(spec.network())));
+        Optional.ofNullable(s.bound().get(spec.network())),
+        origin(Optional.of(o), version));
   }
 }

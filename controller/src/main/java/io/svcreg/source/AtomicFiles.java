@@ -17,12 +17,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * across a crash: write a temp dotfile in the same directory, fsync it, rename it over the target
  * atomically, fsync the directory.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
 
   private AtomicFiles() {}
 
   /** Writes {@code data} to {@code target} atomically, keeping the old file's permissions. */
-  static void write(Path target, byte[] data) throws IOException {
+  public static void write(Path target, byte[] data) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
     boolean created = !Files.isDirectory(dir);
     if (created) {
@@ -58,7 +58,7 @@ final class AtomicFiles {
   }
 
   /** Flushes a directory's entries (a rename, a new file) to disk. */
-  static void fsyncDirectory(Path dir) throws IOException {
+  public static void fsyncDirectory(Path dir) throws IOException {
     if (dir != null) {
       fsync(dir);
     }

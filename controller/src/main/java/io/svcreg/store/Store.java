@@ -32,6 +32,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -442,7 +443,22 @@ public final class Store implements AutoCloseable {
       throw new SvcregException("cannot sync store " + dir + ": " + e.getMessage(), e);
     }
     store.migrateMeta();
+    store.identify();
     return store;
+  }
+
+  /** Meta key of the controller's identity (see {@link #controllerId}). */
+  static final String CONTROLLER_ID_META = "controllerId";
+
+  /**
+   * Gives a store without a controller identity one (a new store, or one written before
+   * identities): a random UUID, an identity and no input of any decision, so not drawn from an
+   * injected source.
+   */
+  private void identify() {
+    if (meta(CONTROLLER_ID_META).isEmpty()) {
+      commit(new Transaction().putMeta(CONTROLLER_ID_META, UUID.randomUUID().toString()));
+    }
   }
 
   /** Meta key prefixes of stores written before typed intents and ledgers. */
@@ -791,6 +807,15 @@ public final class Store implements AutoCloseable {
     } finally {
       view.readLock().unlock();
     }
+  }
+
+  /**
+   * The identity of the controller whose store this is: created with the store and kept for its
+   * life, written on the nodes with what the controller runs there ({@code
+   * io.svcreg.deploy.RunRecord}), so that the fleet tells which controller put it there.
+   */
+  public String controllerId() {
+    return meta(CONTROLLER_ID_META).orElseThrow();
   }
 
   /** What opening found and did, when it had to move an unreadable store aside. */

@@ -7,6 +7,7 @@ import io.svcreg.core.Lease;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.ObservedState;
 import io.svcreg.crash.Fleet.Svc;
+import io.svcreg.deploy.RunRecord;
 import io.svcreg.schema.Phase;
 import io.svcreg.schema.ServiceStatus;
 import io.svcreg.store.Event;
@@ -422,13 +423,27 @@ class ControllerCrashIT {
 
   /**
    * Every directory in the install root is a complete version directory recorded in the inventory
-   * (no temporary or half-moved directory left), and every inventory entry exists on disk.
+   * (no temporary or half-moved directory left), and every inventory entry exists on disk; the
+   * other files are whole run records of declared services.
    */
   private void assertInstallRootMatchesInventory(List<InventoryEntry> inventory)
       throws IOException {
     Set<Path> onDisk = new TreeSet<>();
-    try (Stream<Path> dirs = Files.list(fleet.installRoot)) {
-      dirs.forEach(d -> onDisk.add(d.toAbsolutePath().normalize()));
+    try (Stream<Path> entries = Files.list(fleet.installRoot)) {
+      for (Path e : entries.toList()) {
+        String name = e.getFileName().toString();
+        if (name.startsWith(RunRecord.PREFIX)) {
+          assertThat(RunRecord.read(e).map(RunRecord::service))
+              .as(what(e + " is the whole run record of a declared service"))
+              .hasValueSatisfying(
+                  service -> {
+                    assertThat(fleet.desired()).containsKey(service);
+                    assertThat(name).isEqualTo(RunRecord.fileName(service));
+                  });
+        } else {
+          onDisk.add(e.toAbsolutePath().normalize());
+        }
+      }
     }
     Set<Path> recorded = new TreeSet<>();
     for (InventoryEntry e : inventory) {

@@ -42,6 +42,27 @@ public final class TestPackages {
     }
   }
 
+  /**
+   * A package directory in {@code dir} whose scripts check the service's run record: {@code
+   * start.sh} exits with 7 unless it says {@code state=starting} (then sleeps), {@code stop.sh}
+   * unless it says {@code state=stopping} (then ends the service).
+   */
+  public static Path recordChecking(Path dir, String name) {
+    String rec = "\"$SERVICE_HOME/../" + RunRecord.PREFIX + "$SERVICE_NAME\"";
+    return directory(
+        dir,
+        name,
+        "grep -qx state=starting "
+            + rec
+            + " || { echo \"no starting record\"; exit 7; }\n"
+            + "exec sleep 1000",
+        "grep -qx state=stopping "
+            + rec
+            + " || { echo \"no stopping record\"; exit 7; }\n"
+            + "kill -TERM \"$SERVICE_PID\"",
+        null);
+  }
+
   /** Writes an executable bash script with this body. */
   static void script(Path file, String body) throws IOException {
     Files.createDirectories(file.getParent());

@@ -18,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.svcreg.ControllerApp;
 import io.svcreg.Main;
 import io.svcreg.core.ObservedService;
+import io.svcreg.deploy.RunRecord;
 import io.svcreg.loop.Rig;
 import io.svcreg.schema.Condition;
 import io.svcreg.schema.HealthState;
@@ -147,7 +148,8 @@ class NodeFaultsIT {
 
   /** Nothing of {@code crash} was installed or runs on {@code b} or on the controller's host. */
   private void assertNotElsewhere(ControllerApp app, NodeContainer b, String marker) {
-    assertThat(nodes.installed(b)).containsExactly("other-1");
+    assertThat(nodes.installed(b))
+        .containsExactlyInAnyOrder(RunRecord.fileName("other"), "other-1");
     assertThat(b.exec("pgrep", "-f", "sleep " + marker).exitCode()).isEqualTo(1);
     assertThat(values(events(app, Event.DEPLOYMENT_PROGRESS, "crash"), "node"))
         .doesNotContain("node-b");
@@ -203,8 +205,9 @@ class NodeFaultsIT {
       assertThat(n.exec("env", "SERVICE_HOME=" + home, home + "/scripts/health.sh").exitCode())
           .as("version 1's health check, run on the node")
           .isZero();
-      // nothing half-written: version 1 alone, no temporary directory, the space free again
-      assertThat(nodes.installed(n)).containsExactly("fat-1");
+      // nothing half-written: version 1 alone (and its run record), no temporary directory, the
+      // space free again
+      assertThat(nodes.installed(n)).containsExactlyInAnyOrder(RunRecord.fileName("fat"), "fat-1");
       assertThat(freeKib(n)).isBetween(free - 1024, free + 1024);
       assertThat(values(eventsAfter(app, upgradeAt, Event.DEPLOYMENT_PROGRESS, "fat"), "phase"))
           .doesNotContain("upload", "installed", "start");
@@ -236,7 +239,8 @@ class NodeFaultsIT {
           .as("version 1's process stopped, version 2's alone")
           .isEqualTo(Long.toString(pid2));
       assertThat(sleepers(marker)).hasSize(1);
-      assertThat(nodes.installed(n)).containsExactlyInAnyOrder("fat-1", "fat-2");
+      assertThat(nodes.installed(n))
+          .containsExactlyInAnyOrder(RunRecord.fileName("fat"), "fat-1", "fat-2");
     }
   }
 

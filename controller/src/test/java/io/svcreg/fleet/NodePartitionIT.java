@@ -16,6 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.svcreg.ControllerApp;
 import io.svcreg.Waits;
 import io.svcreg.core.ObservedService;
+import io.svcreg.deploy.RunRecord;
 import io.svcreg.loop.Rig;
 import io.svcreg.store.Event;
 import java.io.IOException;
@@ -134,7 +135,9 @@ class NodePartitionIT {
       }
       long healedAt = lastRevision(app);
       ObservedService healed = awaitRunning(rig, "big");
-      assertThat(nodes.installed(n)).as("the temporary directory removed").containsExactly("big-1");
+      assertThat(nodes.installed(n))
+          .as("the temporary directory removed")
+          .containsExactlyInAnyOrder(RunRecord.fileName("big"), "big-1");
       assertThat(n.exec("test", "-f", nodes.installRoot + "/big-1/.svcreg-install").exitCode())
           .isZero();
       assertThat(n.exec("pgrep", "-f", "sleep " + marker).stdout().strip())

@@ -6,14 +6,18 @@ import io.svcreg.ControllerApp;
 import io.svcreg.Waits;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.rollout.Ledger;
+import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.RunRecord;
 import io.svcreg.loop.Rig;
 import io.svcreg.schema.Condition;
+import io.svcreg.schema.ExecutionType;
 import io.svcreg.schema.HealthState;
 import io.svcreg.schema.Phase;
 import io.svcreg.store.Event;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
@@ -66,7 +70,7 @@ class SystemdNodeIT {
     try (Rig rig = new Rig(tmp.resolve("rig"))) {
       rig.light("sd-run-1", "sd-run", "1", Rig.HEALTHY, "exec sleep " + marker);
       rig.write("all.yaml", network(), service("sd-run", "sd-run-1"));
-      rig.start();
+      ControllerApp app = rig.start();
       ObservedService o = rig.await(LONG, "sd-run", "running and healthy", runningHealthy());
       long pid = o.status().pid().orElseThrow();
 
@@ -86,6 +90,27 @@ class SystemdNodeIT {
           .containsEntry("SERVICE_IP", o.status().address().orElseThrow().toString())
           .containsEntry("SERVICE_PORT_HTTP", Integer.toString(PORT));
       assertThat(show(unit, "Environment")).contains("SERVICE_NAME=sd-run");
+      // the node's own record of it, next to its install directory
+      RunRecord r =
+          RunRecord.parse(
+                  node.exec("cat", installRoot + "/" + RunRecord.fileName("sd-run")).stdout())
+              .orElseThrow();
+      assertThat(r)
+          .extracting(
+              RunRecord::version,
+              RunRecord::execution,
+              RunRecord::unit,
+              RunRecord::state,
+              RunRecord::address,
+              RunRecord::controller)
+          .containsExactly(
+              "1",
+              ExecutionType.SYSTEMD,
+              Optional.of(unit),
+              RunRecord.State.RUNNING,
+              o.status().address(),
+              app.controllerId());
+      assertThat(r.process().map(ProcessRef::pid)).contains(pid);
 
       // removed from the specs: stopped, disabled, the unit file deleted
       rig.write("all.yaml", network());

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.svcreg.Waits;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.Planner;
+import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.RunRecord;
 import io.svcreg.deploy.ServiceEnvironment;
 import io.svcreg.schema.Condition;
 import io.svcreg.schema.ConditionStatus;
@@ -226,6 +228,24 @@ class ControllerIT {
     assertThat(rig.app().store().inventory())
         .extracting(InventoryEntry::version)
         .containsExactlyInAnyOrder("1.0.0", "2.0.0");
+    // the node's own record of what runs, by which controller and spec generation
+    RunRecord r = RunRecord.read(rig.installRoot.resolve(RunRecord.fileName("svc"))).orElseThrow();
+    assertThat(r)
+        .extracting(
+            RunRecord::version,
+            RunRecord::previousVersion,
+            RunRecord::generation,
+            RunRecord::address,
+            RunRecord::state,
+            RunRecord::controller)
+        .containsExactly(
+            "2.0.0",
+            Optional.of("1.0.0"),
+            o.generation(),
+            o.status().address(),
+            RunRecord.State.RUNNING,
+            rig.app().controllerId());
+    assertThat(r.process().map(ProcessRef::pid)).contains(now);
   }
 
   // ------------------------------------------------------------------ 5: bad specs
@@ -598,11 +618,13 @@ class ControllerIT {
     rig.awaitIdle(CONVERGE);
     List<Long> pids = List.of(rig.pid("store"), rig.pid("api"));
     long revision = rig.app().store().lastRevision();
+    String id = rig.app().controllerId();
 
     rig.stopController();
     assertThat(pids).allMatch(Rig::alive);
 
     rig.start();
+    assertThat(rig.app().controllerId()).as("the identity kept in its store").isEqualTo(id);
     rig.awaitIdle(CONVERGE);
     Waits.atMost(Duration.ofSeconds(10))
         .during(Duration.ofSeconds(3))

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -49,6 +50,33 @@ class StoreIT {
       assertThat(store.eventsSince(0)).isEqualTo(new EventsSince.Events(List.of()));
       assertThat(store.meta("topology")).isEmpty();
       assertThat(store.recoveryNotice()).isEmpty();
+    }
+  }
+
+  @Test
+  void controllerId_newStore_randomAndKeptForTheStoresLife() {
+    String id;
+    try (Store store = Fixtures.open(dir(), clock)) {
+      id = store.controllerId();
+      assertThat(UUID.fromString(id)).as("a random UUID").isNotNull();
+      assertThat(store.lastRevision()).as("no event").isZero();
+    }
+    try (Store again = Fixtures.open(dir(), clock)) {
+      assertThat(again.controllerId()).isEqualTo(id);
+    }
+    try (Store other = Fixtures.open(tmp.resolve("other"), clock)) {
+      assertThat(other.controllerId()).as("another store's").isNotEqualTo(id);
+    }
+  }
+
+  @Test
+  void controllerId_storeWrittenWithoutOne_getsOneWhenOpened() {
+    try (Store store = Fixtures.open(dir(), clock)) {
+      store.commit(new Transaction().removeMeta(Store.CONTROLLER_ID_META));
+      assertThat(store.meta(Store.CONTROLLER_ID_META)).isEmpty();
+    }
+    try (Store store = Fixtures.open(dir(), clock)) {
+      assertThat(store.meta(Store.CONTROLLER_ID_META)).contains(store.controllerId());
     }
   }
 

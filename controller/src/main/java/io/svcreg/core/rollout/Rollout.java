@@ -1105,12 +1105,11 @@ public final class Rollout {
   private static void installed(Draft d, Step.Install x, StepResult.Installed ok) {
     ServiceStatus st = d.status();
     boolean up = ServiceStates.isUp(st);
-    Optional<String> prev = st.deployedVersion().filter(v -> !v.equals(x.version()));
     // a running service keeps its version until it is restarted with the new one
     StatusBuilder b = d.builder().lastError(Optional.empty());
     if (!up) {
       b.deployedVersion(Optional.of(x.version()))
-          .previousVersion(prev.isPresent() ? prev : st.previousVersion())
+          .previousVersion(ServiceStates.previousVersion(st, x.version()))
           .phase(Phase.STOPPED);
     }
     Map<String, Object> data = new LinkedHashMap<>();
@@ -1190,12 +1189,10 @@ public final class Rollout {
     Ipv4 ip = x.address().orElseThrow();
     List<String> endpoints =
         want.spec().endpoints().stream().map(e -> ip + ":" + e.port()).toList();
-    Optional<String> was = st.deployedVersion();
     d.status(
         d.builder()
             .deployedVersion(Optional.of(x.version()))
-            .previousVersion(
-                was.isPresent() && !was.get().equals(x.version()) ? was : st.previousVersion())
+            .previousVersion(ServiceStates.previousVersion(st, x.version()))
             .pid(Optional.of(ok.pid()))
             .endpoints(endpoints)
             .lastError(Optional.empty())

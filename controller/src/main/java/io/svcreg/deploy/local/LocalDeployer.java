@@ -1,5 +1,6 @@
 package io.svcreg.deploy.local;
 
+import io.svcreg.core.SvcregException;
 import io.svcreg.deploy.AddressOutcome;
 import io.svcreg.deploy.DeployReasons;
 import io.svcreg.deploy.DeployTimeouts;
@@ -11,8 +12,10 @@ import io.svcreg.deploy.InstallLayout;
 import io.svcreg.deploy.InstallMarker;
 import io.svcreg.deploy.InstallOutcome;
 import io.svcreg.deploy.Launch;
+import io.svcreg.deploy.NodeRecords;
 import io.svcreg.deploy.Observation;
 import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.RunRecord;
 import io.svcreg.deploy.ServiceEnvironment;
 import io.svcreg.deploy.StartOutcome;
 import io.svcreg.deploy.StopOutcome;
@@ -22,17 +25,22 @@ import io.svcreg.deploy.WireGuardRoutes;
 import io.svcreg.schema.Cidr;
 import io.svcreg.schema.ExecutionType;
 import io.svcreg.schema.SpecDuration;
+import io.svcreg.source.AtomicFiles;
 import java.io.IOException;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -52,7 +60,8 @@ import java.util.function.Supplier;
  *
  * <p>A service's output is appended to {@code {home}/logs/service.log} ({@code stop.sh} output
  * too); health-check output goes to a temporary file in {@code {home}/logs} that is deleted after
- * the check.
+ * the check. Its {@link RunRecord} is replaced atomically and forced to disk (file and install
+ * root) each time it is written.
  */
 public final class LocalDeployer implements Deployer {
 
@@ -67,6 +76,7 @@ public final class LocalDeployer implements Deployer {
   private final PackageInstaller installer;
   private final DeployTimeouts timeouts;
   private final Waiter waiter;
+  private final InstantSource clock;
   private final Map<String, String> controllerEnv;
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
@@ -92,6 +102,7 @@ public final class LocalDeployer implements Deployer {
             this::stopRecorded);
     this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
     this.waiter = Objects.requireNonNull(waiter, "waiter");
+    this.clock = clock;
     this.controllerEnv = Map.copyOf(controllerEnv);
   }
 
@@ -162,31 +173,60 @@ public final class LocalDeployer implements Deployer {
   public record VersionDirectory(String service, String version, Path path, Instant installedAt) {}
 
   /**
-   * The complete version directories in the install root (those with a readable install marker);
-   * empty when the root does not exist or cannot be listed.
+   * The version directories in the install root (those with a readable install marker that names
+   * them); empty when the root does not exist or cannot be listed.
    */
   public List<VersionDirectory> versionDirectories() {
-    List<VersionDirectory> found = new ArrayList<>();
+    try {
+      return records().installs().stream()
+          .map(
+              i ->
+                  new VersionDirectory(
+                      i.marker().service(),
+                      i.marker().version(),
+                      Path.of(i.home()),
+                      i.marker().installedAt()))
+          .toList();
+    } catch (SvcregException e) {
+      LOG.log(Level.WARNING, e.getMessage());
+      return List.of();
+    }
+  }
+
+  /** Lists the install root: its version directories' markers and its run records. */
+  @Override
+  public NodeRecords records() {
+    List<NodeRecords.Installed> installs = new ArrayList<>();
+    List<RunRecord> runs = new ArrayList<>();
     Path root = installer.root();
     if (!Files.isDirectory(root)) {
-      return found;
+      return new NodeRecords(installs, runs);
     }
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, Files::isDirectory)) {
-      for (Path d : dirs) {
-        InstallMarker.read(d)
-            .ifPresent(
-                m ->
-                    found.add(
-                        new VersionDirectory(
-                            m.service(),
-                            m.version(),
-                            d.toAbsolutePath().normalize(),
-                            m.installedAt())));
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
+      for (Path p : entries) {
+        String name = p.getFileName().toString();
+        if (name.startsWith(RunRecord.PREFIX)) {
+          RunRecord.read(p)
+              .filter(r -> name.equals(RunRecord.fileName(r.service())))
+              .ifPresent(runs::add);
+        } else if (!name.startsWith(".") && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+          InstallMarker.read(p)
+              .filter(m -> name.equals(InstallLayout.directoryName(m.service(), m.version())))
+              .ifPresent(
+                  m ->
+                      installs.add(
+                          new NodeRecords.Installed(
+                              m, p.toString(), InstallLayout.hasRequired(p))));
+        }
       }
-    } catch (IOException | RuntimeException e) {
-      LOG.log(Level.WARNING, "cannot list {0}: {1}", root, e.getMessage());
+    } catch (IOException e) {
+      throw new SvcregException("cannot list " + root + ": " + Failure.describe(e), e);
+    } catch (DirectoryIteratorException e) {
+      throw new SvcregException("cannot list " + root + ": " + Failure.describe(e.getCause()), e);
     }
-    return found;
+    installs.sort(Comparator.comparing(NodeRecords.Installed::home));
+    runs.sort(Comparator.comparing(RunRecord::service));
+    return new NodeRecords(installs, runs);
   }
 
   @Override
@@ -215,7 +255,24 @@ public final class LocalDeployer implements Deployer {
       return new UninstallOutcome.Failed(
           DeployReasons.INTERRUPTED, "interrupted before removing " + service);
     }
-    return locked(service, () -> installer.uninstall(service));
+    return locked(
+        service,
+        () -> {
+          UninstallOutcome out = installer.uninstall(service);
+          if (out instanceof UninstallOutcome.Uninstalled) {
+            Path file = runFile(service);
+            try {
+              if (Files.deleteIfExists(file)) {
+                AtomicFiles.fsyncDirectory(file.getParent());
+              }
+            } catch (IOException e) {
+              return new UninstallOutcome.Failed(
+                  DeployReasons.UNINSTALL_FAILED,
+                  "cannot delete the run record " + file + ": " + Failure.describe(e));
+            }
+          }
+          return out;
+        });
   }
 
   /**
@@ -301,6 +358,18 @@ public final class LocalDeployer implements Deployer {
     }
     Path home = home(service, version);
     Path log = log(home);
+    try {
+      record(
+          RunRecord.of(
+              launch,
+              RunRecord.State.STARTING,
+              Optional.empty(),
+              Optional.empty(),
+              clock.instant()));
+    } catch (IOException e) {
+      return RunRecord.unwritten(
+          service, version, runFile(service).toString(), Failure.describe(e));
+    }
     long offset;
     Process p;
     try {
@@ -308,6 +377,7 @@ public final class LocalDeployer implements Deployer {
       offset = Files.exists(log) ? Files.size(log) : 0;
       p = Scripts.spawn(home, home.resolve("scripts/start.sh"), environment(launch, home), log);
     } catch (IOException e) {
+      recordQuietly(launch, RunRecord.State.STOPPED, Optional.empty());
       return new StartOutcome.Failed(
           DeployReasons.START_FAILED,
           "cannot run scripts/start.sh of " + service + " " + version + ": " + Failure.describe(e),
@@ -317,6 +387,7 @@ public final class LocalDeployer implements Deployer {
     if (startTime.isEmpty()) {
       // gone before its start could be read
       killLeftovers(p.pid());
+      recordQuietly(launch, RunRecord.State.STOPPED, Optional.empty());
       return exited(launch, p, log, offset);
     }
     starting.put(p.pid(), p);
@@ -331,6 +402,7 @@ public final class LocalDeployer implements Deployer {
           Failure.describe(e));
     }
     ProcessRef ref = new ProcessRef(p.pid(), startTime.get());
+    recordQuietly(launch, RunRecord.State.STARTING, Optional.of(ref));
     LOG.log(
         Level.INFO,
         "Service/{0}: started {1} as pid {2}",
@@ -353,11 +425,13 @@ public final class LocalDeployer implements Deployer {
           launch.service(),
           () -> {
             installer.markStarted(launch.service(), launch.version());
+            recordQuietly(launch, RunRecord.State.RUNNING, Optional.of(process));
             return null;
           });
       return new StartOutcome.Started(process, logOffset, true);
     }
     killLeftovers(process.pid());
+    recordQuietly(launch, RunRecord.State.STOPPED, Optional.empty());
     return exited(launch, p, log(home(launch.service(), launch.version())), logOffset);
   }
 
@@ -397,12 +471,19 @@ public final class LocalDeployer implements Deployer {
     boolean ours = ProcFs.matches(process);
     if (!ours && (ProcFs.exists(pgid) || !ProcFs.groupAlive(pgid))) {
       // gone, or the pid now belongs to another process: nothing of ours to stop
+      recordQuietly(launch, RunRecord.State.STOPPED, Optional.empty());
       return new StopOutcome.Stopped(StopStep.NOT_RUNNING);
     }
+    recordQuietly(launch, RunRecord.State.STOPPING, Optional.of(process));
     Path home = home(launch.service(), launch.version());
     TreeMap<String, String> env = new TreeMap<>(environment(launch, home));
     env.put(ServiceEnvironment.SERVICE_PID, Long.toString(pgid));
-    return stopGroup(launch.service(), home, ours ? Optional.of(env) : Optional.empty(), pgid);
+    StopOutcome out =
+        stopGroup(launch.service(), home, ours ? Optional.of(env) : Optional.empty(), pgid);
+    if (out instanceof StopOutcome.Stopped) {
+      recordQuietly(launch, RunRecord.State.STOPPED, Optional.empty());
+    }
+    return out;
   }
 
   /**
@@ -635,6 +716,34 @@ public final class LocalDeployer implements Deployer {
   private StopOutcome stopped(String service, StopStep step) {
     LOG.log(Level.INFO, "Service/{0}: stopped ({1})", service, step);
     return new StopOutcome.Stopped(step);
+  }
+
+  /** The file of {@code service}'s run record. */
+  private Path runFile(String service) {
+    return installer.root().resolve(RunRecord.fileName(service));
+  }
+
+  /** Replaces the run record of {@code r}'s service with {@code r}, atomically and on disk. */
+  private void record(RunRecord r) throws IOException {
+    AtomicFiles.write(runFile(r.service()), r.text().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Records {@code launch} in {@code state} with {@code process}, now; a failure is logged: the
+   * record of a side effect that ran, or of a stop, which runs anyway.
+   */
+  private void recordQuietly(Launch launch, RunRecord.State state, Optional<ProcessRef> process) {
+    try {
+      record(RunRecord.of(launch, state, process, Optional.empty(), clock.instant()));
+    } catch (IOException e) {
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: cannot write its run record {1} ({2}): {3}",
+          launch.service(),
+          runFile(launch.service()),
+          state.wireName(),
+          Failure.describe(e));
+    }
   }
 
   /** Kills what a script that has exited left running in its process group. */

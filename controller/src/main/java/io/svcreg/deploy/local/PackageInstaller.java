@@ -14,6 +14,7 @@ import io.svcreg.deploy.InstallOutcome;
 import io.svcreg.deploy.PackageRejected;
 import io.svcreg.deploy.PackageSources;
 import io.svcreg.deploy.Requirements;
+import io.svcreg.deploy.RunRecord;
 import io.svcreg.deploy.Trees;
 import io.svcreg.deploy.UninstallOutcome;
 import io.svcreg.pkg.PackageVerifier;
@@ -331,7 +332,7 @@ final class PackageInstaller {
     if (m.isEmpty() || !m.get().service().equals(service) || !m.get().version().equals(version)) {
       return false;
     }
-    return InstallLayout.REQUIRED.stream().allMatch(f -> Files.isRegularFile(home.resolve(f)));
+    return InstallLayout.hasRequired(home);
   }
 
   /** Records that the version was started now (it becomes the one kept for rollback). */
@@ -454,8 +455,9 @@ final class PackageInstaller {
 
   /**
    * Deletes every temporary and moved-aside directory in the root (of any service), left by
-   * installs and removals that a crash interrupted, unless a process runs from it. Lists the root
-   * afresh.
+   * installs and removals that a crash interrupted, unless a process runs from it, and the
+   * temporary files of run records whose write it interrupted ({@code ..svcreg-run.*}). Lists the
+   * root afresh.
    */
   Cleaned cleanAllLeftovers() throws IOException {
     names = list();
@@ -464,6 +466,11 @@ final class PackageInstaller {
     List<String> removed = new ArrayList<>();
     List<DirectoryInUse> kept = new ArrayList<>();
     deleteFree(leftovers, kept, removed);
+    // temporary files of run-record writes a crash interrupted: nothing runs from a file
+    for (String name : named("." + RunRecord.PREFIX)) {
+      Trees.delete(root.resolve(name));
+      removed.add(name);
+    }
     return new Cleaned(removed, kept);
   }
 

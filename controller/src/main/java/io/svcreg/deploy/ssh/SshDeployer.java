@@ -12,6 +12,7 @@ import io.svcreg.deploy.InstallLayout;
 import io.svcreg.deploy.InstallMarker;
 import io.svcreg.deploy.InstallOutcome;
 import io.svcreg.deploy.Launch;
+import io.svcreg.deploy.NodeRecords;
 import io.svcreg.deploy.NodeUnavailable;
 import io.svcreg.deploy.Observation;
 import io.svcreg.deploy.PackageRejected;
@@ -19,6 +20,7 @@ import io.svcreg.deploy.PackageSources;
 import io.svcreg.deploy.ProcessRef;
 import io.svcreg.deploy.Progress;
 import io.svcreg.deploy.Requirements;
+import io.svcreg.deploy.RunRecord;
 import io.svcreg.deploy.ServiceEnvironment;
 import io.svcreg.deploy.Shell;
 import io.svcreg.deploy.StartOutcome;
@@ -46,6 +48,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -476,7 +479,8 @@ public final class SshDeployer implements Deployer {
               dir,
               pid,
               true,
-              ServiceEnvironment.ofRecorded(e.getValue().environ(), service, dir, pid));
+              ServiceEnvironment.ofRecorded(e.getValue().environ(), service, dir, pid),
+              NO_RECORDS);
       if (out instanceof StopOutcome.Failed f) {
         LOG.log(Level.WARNING, "Service/{0}: {1}", service, f.message());
       }
@@ -680,7 +684,15 @@ public final class SshDeployer implements Deployer {
   // ------------------------------------------------------------------ markers
 
   private String listMarkers(String service) {
-    String prefix = InstallLayout.sanitizedName(service) + "-";
+    return listDirectories(InstallLayout.sanitizedName(service) + "-");
+  }
+
+  /**
+   * Lines that print {@code marker COMPLETE DIR BASE64} for each directory in {@code $root} whose
+   * name starts with {@code prefix} and that has a marker: whether it has the files every package
+   * has (1 or 0), its name, and its marker.
+   */
+  private static String listDirectories(String prefix) {
     return "for d in \"$root\"/"
         + Shell.quote(prefix)
         + "*; do [ -f \"$d/.svcreg-install\" ] || continue;"
@@ -690,35 +702,94 @@ public final class SshDeployer implements Deployer {
         + " done\n";
   }
 
+  /** Lines that print {@code run FILE BASE64} for each run record in {@code $root}. */
+  private static final String LIST_RUNS =
+      "for f in \"$root\"/"
+          + RunRecord.PREFIX
+          + "*; do [ -f \"$f\" ] || continue; case \"$f\" in *.tmp) continue;; esac;"
+          + " printf 'run %s ' \"${f##*/}\"; base64 -w0 < \"$f\"; echo; done\n";
+
   /** The markers in {@code out} that belong to {@code service} under their own directory name. */
   private static List<InstallMarker> parseMarkers(String service, String out) {
-    return markerLines(service, out).values().stream().map(Found::marker).toList();
+    return markerLines(service, out).values().stream().map(Listed::marker).toList();
   }
 
-  private record Found(InstallMarker marker, boolean complete) {}
+  /** An install directory's marker, its name, and whether it has the files every package has. */
+  private record Listed(InstallMarker marker, String directory, boolean complete) {}
 
-  private static Map<String, Found> markerLines(String service, String out) {
-    Map<String, Found> found = new LinkedHashMap<>();
+  /** The markers of {@code marker} lines in {@code out} that name their own directory. */
+  private static List<Listed> listed(String out) {
+    List<Listed> found = new ArrayList<>();
     for (String line : out.split("\n")) {
       String[] f = line.split(" ");
-      if (f.length != 4 || !f[0].equals("marker")) {
-        continue;
+      if (f.length == 4 && f[0].equals("marker")) {
+        decoded(f[3])
+            .flatMap(InstallMarker::parse)
+            .filter(m -> f[2].equals(InstallLayout.directoryName(m.service(), m.version())))
+            .ifPresent(m -> found.add(new Listed(m, f[2], f[1].equals("1"))));
       }
-      String text;
-      try {
-        text = new String(Base64.getDecoder().decode(f[3]), StandardCharsets.UTF_8);
-      } catch (IllegalArgumentException e) {
-        continue;
-      }
-      InstallMarker.parse(text)
-          .filter(m -> m.service().equals(service))
-          .filter(m -> f[2].equals(InstallLayout.directoryName(service, m.version())))
-          .ifPresent(m -> found.put(m.version(), new Found(m, f[1].equals("1"))));
     }
     return found;
   }
 
-  private Map<String, Found> remoteMarkers(String service) throws IOException {
+  /** The markers of {@code service} in {@code out}, by version. */
+  private static Map<String, Listed> markerLines(String service, String out) {
+    Map<String, Listed> found = new LinkedHashMap<>();
+    for (Listed l : listed(out)) {
+      if (l.marker().service().equals(service)) {
+        found.put(l.marker().version(), l);
+      }
+    }
+    return found;
+  }
+
+  /** The text of a base64 word, or empty when it is not one. */
+  private static Optional<String> decoded(String base64) {
+    try {
+      return Optional.of(new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Lists the install root in one command: its directories' markers and its run records. */
+  @Override
+  public NodeRecords records() {
+    SshConnection.Result r;
+    try {
+      r = run("root=" + Shell.quote(root()) + "\n" + listDirectories("") + LIST_RUNS);
+    } catch (IOException e) {
+      throw new NodeUnavailable(
+          reasonOf(e),
+          "cannot list what svcreg has in "
+              + root()
+              + " on "
+              + target.describe()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    List<NodeRecords.Installed> installs = new ArrayList<>();
+    for (Listed l : listed(r.out())) {
+      installs.add(
+          new NodeRecords.Installed(l.marker(), root() + "/" + l.directory(), l.complete()));
+    }
+    List<RunRecord> runs = new ArrayList<>();
+    for (String line : r.out().split("\n")) {
+      String[] f = line.split(" ");
+      if (f.length == 3 && f[0].equals("run")) {
+        decoded(f[2])
+            .flatMap(RunRecord::parse)
+            .filter(rec -> f[1].equals(RunRecord.fileName(rec.service())))
+            .ifPresent(runs::add);
+      }
+    }
+    installs.sort(Comparator.comparing(NodeRecords.Installed::home));
+    runs.sort(Comparator.comparing(RunRecord::service));
+    return new NodeRecords(installs, runs);
+  }
+
+  private Map<String, Listed> remoteMarkers(String service) throws IOException {
     SshConnection.Result r = run("root=" + Shell.quote(root()) + "\n" + listMarkers(service));
     return markerLines(service, r.out());
   }
@@ -730,7 +801,7 @@ public final class SshDeployer implements Deployer {
         () -> {
           try {
             return InstallLayout.byActivity(
-                remoteMarkers(service).values().stream().map(Found::marker).toList());
+                remoteMarkers(service).values().stream().map(Listed::marker).toList());
           } catch (IOException e) {
             throw new NodeUnavailable(
                 reasonOf(e),
@@ -756,7 +827,7 @@ public final class SshDeployer implements Deployer {
         service,
         () -> {
           try {
-            Map<String, Found> m = remoteMarkers(service);
+            Map<String, Listed> m = remoteMarkers(service);
             String name = InstallLayout.sanitizedName(service);
             // its unit, if it ran as one: stopped, disabled and removed first
             StringBuilder s =
@@ -773,6 +844,13 @@ public final class SshDeployer implements Deployer {
               String old = "\"$root/.old." + name + ".$$." + i++ + "\"";
               s.append(Deletions.delete(home(service, v), Optional.of(old), true));
             }
+            // the run record last, once everything is gone: until then it tells what may be there
+            String rec = Shell.quote(runFile(service));
+            s.append("[ -z \"$svfail\" ] && rm -f ")
+                .append(rec)
+                .append(' ')
+                .append(rec)
+                .append(".tmp\n");
             s.append("[ -z \"$svfail\" ]\n");
             SshConnection.Result r = run(s.toString());
             Deletions.Result done = finishDeletions(service, Deletions.parse(r.out()));
@@ -791,7 +869,7 @@ public final class SshDeployer implements Deployer {
                           : "cannot delete " + done.failed().getFirst()));
             }
             Map<String, String> homes =
-                homes(service, m.values().stream().map(Found::marker).toList());
+                homes(service, m.values().stream().map(Listed::marker).toList());
             List<String> removed =
                 done.removed().stream().filter(homes::containsKey).map(homes::get).toList();
             return new UninstallOutcome.Uninstalled(removed, inUse(done, homes));
@@ -831,6 +909,36 @@ public final class SshDeployer implements Deployer {
       "galive() { for f in /proc/[0-9]*/stat; do { read -r l < \"$f\"; } 2>/dev/null || continue;"
           + " r=${l##*) }; set -- $r; [ \"${3:-}\" = \"$pid\" ] && [ \"$1\" != Z ] && return 0;"
           + " done; return 1; }\n";
+
+  /**
+   * {@code record TEXT [PID]}: replaces the run record {@code $rec} with {@code TEXT} (and, given a
+   * {@code PID}, that process's {@code pid} and {@code processStartedAt}, from {@code proc}, which
+   * it then needs): a temporary file renamed over it, so that a reader never sees a part. The start
+   * time is the one {@link #startTime} reads: boot time plus start ticks, in milliseconds; on a
+   * node whose {@code date} cannot format it the process is left out rather than written wrong.
+   */
+  private static final String RECORD =
+      "record() { { printf '%s' \"$1\"; [ -z \"${2:-}\" ] || procstart \"$2\"; } > \"$rec.tmp\""
+          + " && mv -f \"$rec.tmp\" \"$rec\"; }\n"
+          + "procstart() { p=$1; set -- $(proc \"$p\"); [ \"$2\" = gone ] && return 0;"
+          + " ms=$(($4 * 1000 + $3 * 1000 / $5));"
+          + " t=$(date -u -d \"@$((ms / 1000))\" +%Y-%m-%dT%H:%M:%S) || return 0;"
+          + " printf 'pid=%s\\nprocessStartedAt=%s.%03dZ\\n' \"$p\" \"$t\" $((ms % 1000)); }\n";
+
+  /** The path of {@code service}'s run record on the node. */
+  private String runFile(String service) {
+    return root() + "/" + RunRecord.fileName(service);
+  }
+
+  /**
+   * Lines that set {@code $rec} to the run record's path and each of {@code texts} (name, record)
+   * to the record's text, and define {@code record} ({@link #RECORD}).
+   */
+  private String recordLines(String service, Map<String, RunRecord> texts) {
+    StringBuilder b = new StringBuilder("rec=").append(Shell.quote(runFile(service))).append('\n');
+    texts.forEach((k, r) -> b.append(k).append('=').append(Shell.quote(r.text())).append('\n'));
+    return b.append(RECORD).toString();
+  }
 
   /** The start time of a process from {@code proc STATE TICKS BTIME CLK}, or empty when gone. */
   private static Optional<Instant> startTime(String out) {
@@ -875,23 +983,47 @@ public final class SshDeployer implements Deployer {
       // the unit configures its address itself when it starts: after a boot, before any controller
       Optional<String> address =
           launch.subnet().map(subnet -> String.join("; ", bindCommands(launch.ip(), subnet)));
-      script = unitStart(service, version, home, env, address);
+      script = unitStart(launch, home, env, address);
     } else {
-      script = processStart(home, env);
+      script = processStart(launch, home, env);
     }
     return started(service, version, home, script);
   }
+
+  /**
+   * The run records of a start of {@code launch}: {@code starting} (before it), {@code running}
+   * (the start outlived its grace period; the script adds the process) and {@code stopped} (it did
+   * not), and, for a unit, its name.
+   */
+  private String startRecords(Launch launch) {
+    Optional<String> unit =
+        launch.execution() == ExecutionType.SYSTEMD
+            ? Optional.of(SystemdUnits.unit(launch.service()))
+            : Optional.empty();
+    Instant now = clock.instant();
+    Map<String, RunRecord> texts = new LinkedHashMap<>();
+    for (RunRecord.State st :
+        List.of(RunRecord.State.STARTING, RunRecord.State.RUNNING, RunRecord.State.STOPPED)) {
+      texts.put(st.wireName(), RunRecord.of(launch, st, Optional.empty(), unit, now));
+    }
+    return recordLines(launch.service(), texts);
+  }
+
+  /**
+   * The line that writes the {@code starting} record before a start, or prints {@code norecord}
+   * with why and ends the script (nothing was started).
+   */
+  private static final String RECORD_START =
+      "o=$(record \"$starting\" 2>&1) || { echo \"norecord $o\"; exit 0; }\n";
 
   /**
    * The start script of a unit: installs, enables and (re)starts it, then reports as below; {@code
    * address} is a line of shell that configures the service's address, run before start.sh.
    */
   private String unitStart(
-      String service,
-      String version,
-      String home,
-      Map<String, String> env,
-      Optional<String> address) {
+      Launch launch, String home, Map<String, String> env, Optional<String> address) {
+    String service = launch.service();
+    String version = launch.version();
     String unit = SystemdUnits.unit(service);
     return "home="
         + Shell.quote(home)
@@ -903,12 +1035,14 @@ public final class SshDeployer implements Deployer {
         + SystemdUnits.systemdCheck()
         + "[ \"$ok\" = 1 ] || { echo nosystemd; exit 0; }\n"
         + PROC
+        + startRecords(launch)
         + "[ -f \"$home/.svcreg-install\" ] && [ -f \"$home/scripts/start.sh\" ] || { echo notinstalled; exit 0; }\n"
         + "cd \"$home\" && mkdir -p logs || exit 2\n"
         + "off=$(stat -c %s logs/service.log 2>/dev/null || echo 0)\n"
+        + RECORD_START
         + "printf '%s' "
         + Shell.quote(SystemdUnits.text(service, version, home, env, address, timeouts))
-        + " > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\" || { echo \"exited unit\"; echo ---; echo \"cannot write $f\"; exit 0; }\n"
+        + " > \"$f.tmp\" && mv -f \"$f.tmp\" \"$f\" || { record \"$stopped\"; echo \"exited unit\"; echo ---; echo \"cannot write $f\"; exit 0; }\n"
         + "systemctl daemon-reload && systemctl enable --quiet \"$u\" && systemctl restart \"$u\"\n"
         + "inv=$(systemctl show -p InvocationID --value \"$u\")\n"
         // watched through the grace period, not looked at once after it: a start.sh that exits is
@@ -921,24 +1055,30 @@ public final class SshDeployer implements Deployer {
         + "pid=$(systemctl show -p MainPID --value \"$u\")\n"
         + "[ \"$(systemctl show -p InvocationID --value \"$u\")\" = \"$inv\" ] || st=restarted\n"
         + "if [ \"$st\" = active ] && [ \"${pid:-0}\" -gt 1 ]; then\n"
+        + "  record \"$running\" $pid\n"
         + "  echo \"started $pid\"; proc $pid\n"
         + "  printf 'marker '; base64 -w0 < .svcreg-install; echo\n"
         + "else\n"
         // the loop decides about retries (start limit), not systemd's restart policy
         + "  code=unknown; [ \"$st\" = restarted ] || code=$(systemctl show -p ExecMainStatus --value \"$u\")\n"
         + "  systemctl disable --now --quiet \"$u\" 2>/dev/null\n"
+        + "  record \"$stopped\"\n"
         + "  echo \"exited ${code:-unknown}\"\n"
         + "  echo ---; { tail -c +$((off + 1)) logs/service.log;"
         + " journalctl -u \"$u\" -n 5 --no-pager -o cat 2>/dev/null; } | tail -n 20 | tail -c 2048\n"
         + "fi\n";
   }
 
-  /** The start script of a managed process: detached, in its own session, after any stray. */
-  private String processStart(String home, Map<String, String> env) {
+  /**
+   * The start script of a managed process: detached, in its own session, after any stray; its run
+   * record written before the start, again with its pid once it runs, and after its grace period.
+   */
+  private String processStart(Launch launch, String home, Map<String, String> env) {
     return "home="
         + Shell.quote(home)
         + "\n"
         + PROC
+        + startRecords(launch)
         + "[ -f \"$home/.svcreg-install\" ] && [ -f \"$home/scripts/start.sh\" ] || { echo notinstalled; exit 0; }\n"
         + "cd \"$home\" && mkdir -p logs || exit 2\n"
         + "off=$(stat -c %s logs/service.log 2>/dev/null || echo 0)\n"
@@ -946,10 +1086,11 @@ public final class SshDeployer implements Deployer {
         + " s=$(proc \"$op\"); set -- $s;"
         + " if [ \"$2\" != gone ] && [ \"$2\" != Z ] && [ \"$3\" = \"$ost\" ] && [ \"$op\" -gt 1 ]; then"
         + " kill -TERM -$op 2>/dev/null; sleep 1; kill -KILL -$op 2>/dev/null; echo stray $op; fi; fi\n"
+        + RECORD_START
         + Shell.env(env)
         + " setsid ./scripts/start.sh </dev/null >>logs/service.log 2>&1 &\n"
         + "pid=$!\n"
-        + "first=$(proc $pid)\n"
+        + "record \"$starting\" $pid\n"
         + "sleep "
         + Shell.seconds(timeouts.startGrace())
         + "\n"
@@ -957,9 +1098,11 @@ public final class SshDeployer implements Deployer {
         + "set -- $now\n"
         + "if [ \"$2\" != gone ] && [ \"$2\" != Z ]; then\n"
         + "  echo \"$pid $3\" > logs/service.pid\n"
+        + "  record \"$running\" $pid\n"
         + "  echo \"started $pid\"; echo \"$now\"\n"
         + "  printf 'marker '; base64 -w0 < .svcreg-install; echo\n"
         + "else\n"
+        + "  record \"$stopped\"\n"
         + "  wait $pid; echo \"exited $?\"\n"
         + "  echo ---; tail -c +$((off + 1)) logs/service.log | tail -n 20 | tail -c 2048\n"
         + "fi\n";
@@ -1011,6 +1154,14 @@ public final class SshDeployer implements Deployer {
               + " managed_process for this user",
           "");
     }
+    Optional<String> norecord = out.lines().filter(l -> l.startsWith("norecord")).findFirst();
+    if (norecord.isPresent()) {
+      return RunRecord.unwritten(
+          service,
+          version,
+          runFile(service) + " on " + target.describe(),
+          norecord.get().substring("norecord".length()).strip());
+    }
     if (out.startsWith("notinstalled")) {
       return new StartOutcome.Failed(
           DeployReasons.NOT_INSTALLED,
@@ -1053,15 +1204,7 @@ public final class SshDeployer implements Deployer {
       if (line.startsWith("started ")) {
         pid = Long.parseLong(line.substring(8).trim());
       } else if (line.startsWith("marker ")) {
-        try {
-          marker =
-              InstallMarker.parse(
-                  new String(
-                      Base64.getDecoder().decode(line.substring(7).trim()),
-                      StandardCharsets.UTF_8));
-        } catch (IllegalArgumentException e) {
-          marker = Optional.empty();
-        }
+        marker = decoded(line.substring(7).trim()).flatMap(InstallMarker::parse);
       }
     }
     Optional<Instant> started = startTime(out);
@@ -1103,7 +1246,7 @@ public final class SshDeployer implements Deployer {
   @Override
   public StopOutcome stop(Launch launch, ProcessRef process) {
     if (launch.execution() == ExecutionType.SYSTEMD) {
-      return stopUnit(launch.service());
+      return stopUnit(launch, process);
     }
     String service = launch.service();
     long pid = process.pid();
@@ -1118,23 +1261,37 @@ public final class SshDeployer implements Deployer {
       boolean ours = same(seen, process);
       boolean groupAlive = probe.out().contains("group alive");
       if (!ours && (seen.isPresent() || !groupAlive)) {
+        recordStopped(launch);
         return new StopOutcome.Stopped(StopStep.NOT_RUNNING);
       }
       TreeMap<String, String> env = new TreeMap<>(ServiceEnvironment.of(launch, home, Map.of()));
       env.put(ServiceEnvironment.SERVICE_PID, Long.toString(pid));
-      return stopGroup(service, home, pid, ours, env);
+      return stopGroup(
+          service, home, pid, ours, env, stopRecords(launch, process, Optional.empty()));
     } catch (IOException e) {
       return stopFailed(service, e);
     }
   }
 
   /**
-   * Stops process group {@code pid} of {@code service}: with {@code ours} (it is the process that
-   * was started, not a reused pid), {@code scripts/stop.sh} of {@code home} with {@code env} (which
-   * holds {@code SERVICE_PID}); then SIGTERM, then SIGKILL.
+   * The shell lines of a stop that keeps no run record: a version's process stopped before its
+   * directory is deleted is not the service's current run (its record is the current one's).
+   */
+  private static final String NO_RECORDS = "record() { :; }\nstopping=\nstopped=\n";
+
+  /**
+   * Stops process group {@code pid} of {@code service} ({@code records}: the shell lines that
+   * define {@code record}, {@code $stopping} and {@code $stopped}, see {@link #stopRecords}): with
+   * {@code ours} (it is the process that was started, not a reused pid), {@code scripts/stop.sh} of
+   * {@code home} with {@code env} (which holds {@code SERVICE_PID}); then SIGTERM, then SIGKILL.
    */
   private StopOutcome stopGroup(
-      String service, String home, long pid, boolean ours, Map<String, String> env) {
+      String service,
+      String home,
+      long pid,
+      boolean ours,
+      Map<String, String> env,
+      String records) {
     try {
       String script =
           "pid="
@@ -1142,8 +1299,11 @@ public final class SshDeployer implements Deployer {
               + "\nhome="
               + Shell.quote(home)
               + "\n"
+              + records
+              + "ended() { record \"$stopped\"; echo \"step $1\"; exit 0; }\n"
               + GROUP_ALIVE
               + "gone() { n=$1; while galive; do [ $n -le 0 ] && return 1; sleep 0.05; n=$((n-1)); done; }\n"
+              + "record \"$stopping\"\n"
               + (ours
                   ? "if [ -f \"$home/scripts/stop.sh\" ]; then\n"
                       + "  cd \"$home\" && mkdir -p logs\n"
@@ -1160,17 +1320,17 @@ public final class SshDeployer implements Deployer {
                       + "    sleep 0.05; n=$((n-1))\n"
                       + "  done\n"
                       + "  kill -KILL -$sp 2>/dev/null\n"
-                      + "  galive || { echo step STOP_SCRIPT; exit 0; }\n"
+                      + "  galive || ended STOP_SCRIPT\n"
                       + "fi\n"
                   : "")
               + "kill -TERM -$pid 2>/dev/null\n"
               + "gone "
               + ticks(timeouts.term())
-              + " && { echo step SIGTERM; exit 0; }\n"
+              + " && ended SIGTERM\n"
               + "kill -KILL -$pid 2>/dev/null\n"
               + "gone "
               + ticks(timeouts.kill())
-              + " && { echo step SIGKILL; exit 0; }\n"
+              + " && ended SIGKILL\n"
               + "echo step FAILED\n";
       SshConnection.Result r =
           connection.script(
@@ -1211,6 +1371,43 @@ public final class SshDeployer implements Deployer {
         "cannot stop " + service + " on " + target.describe() + ": " + e.getMessage());
   }
 
+  /**
+   * The run records of a stop of {@code process}, started from {@code launch}: {@code stopping}
+   * (before it, with the process) and {@code stopped} (after it).
+   */
+  private String stopRecords(Launch launch, ProcessRef process, Optional<String> unit) {
+    Instant now = clock.instant();
+    Map<String, RunRecord> texts = new LinkedHashMap<>();
+    texts.put(
+        "stopping",
+        RunRecord.of(launch, RunRecord.State.STOPPING, Optional.of(process), unit, now));
+    texts.put(
+        "stopped", RunRecord.of(launch, RunRecord.State.STOPPED, Optional.empty(), unit, now));
+    return recordLines(launch.service(), texts);
+  }
+
+  /** Records that nothing of {@code launch} runs (a failure is logged: it stopped anyway). */
+  private void recordStopped(Launch launch) {
+    RunRecord stopped =
+        RunRecord.of(
+            launch, RunRecord.State.STOPPED, Optional.empty(), Optional.empty(), clock.instant());
+    try {
+      SshConnection.Result r =
+          run(recordLines(launch.service(), Map.of("stopped", stopped)) + "record \"$stopped\"\n");
+      if (r.exit() != 0) {
+        throw new IOException(lastLine(r.err() + r.out()));
+      }
+    } catch (IOException e) {
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: cannot write its run record {1} on {2}: {3}",
+          launch.service(),
+          runFile(launch.service()),
+          target.node(),
+          e.getMessage());
+    }
+  }
+
   private static long ticks(Duration d) {
     return Math.max(1, d.toMillis() / 50);
   }
@@ -1219,18 +1416,22 @@ public final class SshDeployer implements Deployer {
    * Stops a service's unit and disables it (a service to be stopped stays stopped when the node
    * boots): its {@code ExecStop} runs {@code stop.sh}, then systemd signals what is left.
    */
-  private StopOutcome stopUnit(String service) {
+  private StopOutcome stopUnit(Launch launch, ProcessRef process) {
+    String service = launch.service();
     String u = SystemdUnits.unit(service);
     String script =
         "u="
             + u
-            + "\n[ -f "
+            + "\n"
+            + stopRecords(launch, process, Optional.of(u))
+            + "[ -f "
             + SystemdUnits.DIR
-            + "/$u ] || { echo step NOT_RUNNING; exit 0; }\n"
+            + "/$u ] || { record \"$stopped\"; echo step NOT_RUNNING; exit 0; }\n"
             + "was=$(systemctl show -p ActiveState --value \"$u\")\n"
+            + "record \"$stopping\"\n"
             + "systemctl disable --now --quiet \"$u\"\n"
             + "st=$(systemctl show -p ActiveState --value \"$u\")\n"
-            + "case \"$st\" in inactive|failed)"
+            + "case \"$st\" in inactive|failed) record \"$stopped\";"
             + " if [ \"$was\" = active ]; then echo step STOP_SCRIPT; else echo step NOT_RUNNING; fi;;"
             + " *) echo \"step FAILED $st\";; esac\n";
     try {
@@ -1291,7 +1492,7 @@ public final class SshDeployer implements Deployer {
                   + running
                   + address.map(SshDeployer::addressProbe).orElse(""));
       settling(service, r.out());
-      Found f = markerLines(service, r.out()).get(version);
+      Listed f = markerLines(service, r.out()).get(version);
       boolean installed = f != null && f.complete();
       boolean missing = address.isPresent() && r.out().contains("\naddr missing");
       if (!unit) {

@@ -8,8 +8,11 @@ import io.svcreg.deploy.DeployTimeouts;
 import io.svcreg.deploy.HealthResult;
 import io.svcreg.deploy.InstallOutcome;
 import io.svcreg.deploy.Launch;
+import io.svcreg.deploy.NodeRecords;
 import io.svcreg.deploy.Observation;
 import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.RecordReads;
+import io.svcreg.deploy.RunRecord;
 import io.svcreg.deploy.StartOutcome;
 import io.svcreg.deploy.StopOutcome;
 import io.svcreg.deploy.StopStep;
@@ -39,6 +42,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.stream.Stream;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -293,7 +297,8 @@ class LocalDeployerProcessIT {
             l.dependencyAddresses(),
             l.env(),
             ExecutionType.SYSTEMD,
-            l.subnet());
+            l.subnet(),
+            l.origin());
 
     StartOutcome outcome = deployer.start(asUnit);
 
@@ -645,6 +650,119 @@ class LocalDeployerProcessIT {
         .as("descriptors the controller keeps open for %d running services", n)
         .isLessThan(n / 2);
     assertThat(log("fd-0")).as("stderr still goes to the service's log").contains("up");
+  }
+
+  // ------------------------------------------------------------------ run records
+
+  private static final Instant T = Instant.parse("2026-03-01T10:15:30Z");
+
+  /** A launch of {@code service} made by controller {@code c0ffee}. */
+  private static Launch origin(String service, Optional<String> previous) {
+    return launch(service, "127.0.0.46", 9).from(new Launch.Origin("c0ffee", 3, previous));
+  }
+
+  private Optional<RunRecord> runRecord(String service) {
+    return RunRecord.read(root.resolve(RunRecord.fileName(service)));
+  }
+
+  @Test
+  void runRecord_startAndStop_writtenBeforeAndAfterEach() throws Exception {
+    LocalDeployer d =
+        new LocalDeployer(root, FAST, InstantSource.fixed(T), Waiter.system(), controllerEnv());
+    assertThat(
+            d.install("rec", "1.0.0", TestPackages.recordChecking(tmp.resolve("src-rec"), "rec")))
+        .isInstanceOf(InstallOutcome.Installed.class);
+    Launch launch = origin("rec", Optional.of("0.9.0"));
+    RunRecord starting =
+        RunRecord.of(launch, RunRecord.State.STARTING, Optional.empty(), Optional.empty(), T);
+
+    ProcessRef ref;
+    StopOutcome stop;
+    try (RecordReads reads = RecordReads.of(root.resolve(RunRecord.fileName("rec")))) {
+      // start.sh exits at once unless the record says starting
+      StartOutcome out = d.start(launch);
+      assertThat(out).isInstanceOf(StartOutcome.Started.class);
+      ref = ((StartOutcome.Started) out).process();
+      started.add(ref);
+      assertThat(runRecord("rec"))
+          .contains(starting.then(RunRecord.State.STARTING, Optional.of(ref), T));
+      Waits.atMost(Duration.ofSeconds(30)).pollDelay(FAST.startGrace()).until(() -> true);
+      assertThat(d.confirm(launch, ref, 0)).isInstanceOf(StartOutcome.Started.class);
+      assertThat(runRecord("rec"))
+          .contains(starting.then(RunRecord.State.RUNNING, Optional.of(ref), T));
+
+      // stop.sh fails unless the record says stopping: then the stop would need SIGTERM
+      stop = d.stop(launch, ref);
+      assertThat(reads.broken()).as("reads that found a part of the record").isEmpty();
+      assertThat(reads.whole()).isPositive();
+    }
+    assertThat(stop).as(() -> log("rec")).isEqualTo(new StopOutcome.Stopped(StopStep.STOP_SCRIPT));
+    assertThat(runRecord("rec"))
+        .contains(starting.then(RunRecord.State.STOPPED, Optional.empty(), T));
+    assertThat(TestPackages.names(root))
+        .as("the record, and no temporary file")
+        .containsExactly(RunRecord.fileName("rec"), "rec-1.0.0");
+  }
+
+  @Test
+  void runRecord_startExitsWithinItsGracePeriod_isStopped() {
+    install("quits", handMade("quits", "echo bye; exit 3", "exit 0", null));
+
+    assertThat(startExiting(origin("quits", Optional.empty())))
+        .isInstanceOf(StartOutcome.Failed.class);
+    assertThat(runRecord("quits").orElseThrow())
+        .extracting(RunRecord::state, RunRecord::process)
+        .containsExactly(RunRecord.State.STOPPED, Optional.empty());
+  }
+
+  @Test
+  void runRecord_cannotBeWritten_serviceIsNotStarted() throws IOException {
+    install(
+        "norec", handMade("norec", "touch \"$SERVICE_HOME/ran\"; exec sleep 1000", "exit 0", null));
+    // a directory where the record goes: it cannot be replaced
+    Files.createDirectories(root.resolve(RunRecord.fileName("norec")).resolve("x"));
+
+    StartOutcome out = deployer.start(origin("norec", Optional.empty()));
+
+    assertThat(out).isInstanceOf(StartOutcome.Failed.class);
+    StartOutcome.Failed f = (StartOutcome.Failed) out;
+    assertThat(f.reason()).isEqualTo(DeployReasons.START_FAILED);
+    assertThat(f.message())
+        .startsWith(
+            "cannot record the start of norec 1.0.0 in "
+                + root.resolve(RunRecord.fileName("norec"))
+                + ", so it was not started: ");
+    assertThat(deployer.home("norec", "1.0.0").resolve("ran")).doesNotExist();
+  }
+
+  @Test
+  void records_installsAndRunRecords_listedAndTheRecordDeletedWithTheService() {
+    install("listed", handMade("listed", "exec sleep 1000", "exit 0", null));
+    install("idle", handMade("idle", "exec sleep 1000", "exit 0", null));
+    Launch launch = origin("listed", Optional.empty());
+    ProcessRef ref = start(deployer, launch);
+
+    NodeRecords r = deployer.records();
+
+    assertThat(r.installs())
+        .extracting(
+            i -> i.marker().service(),
+            i -> i.marker().version(),
+            NodeRecords.Installed::home,
+            NodeRecords.Installed::complete)
+        .containsExactly(
+            Tuple.tuple("idle", "1.0.0", root.resolve("idle-1.0.0").toString(), true),
+            Tuple.tuple("listed", "1.0.0", root.resolve("listed-1.0.0").toString(), true));
+    assertThat(r.runs()).containsExactly(runRecord("listed").orElseThrow());
+    assertThat(r.runs().get(0))
+        .extracting(RunRecord::state, RunRecord::process, RunRecord::controller)
+        .containsExactly(RunRecord.State.RUNNING, Optional.of(ref), "c0ffee");
+
+    assertThat(deployer.stop(launch, ref)).isInstanceOf(StopOutcome.Stopped.class);
+    assertThat(deployer.uninstall("listed"))
+        .isEqualTo(new UninstallOutcome.Uninstalled(List.of("1.0.0")));
+    assertThat(deployer.records().runs()).isEmpty();
+    assertThat(deployer.records().installs()).hasSize(1);
   }
 
   private static int openDescriptors() throws IOException {

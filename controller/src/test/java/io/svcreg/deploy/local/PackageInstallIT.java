@@ -407,10 +407,12 @@ class PackageInstallIT {
     Files.createDirectories(root.resolve(".tmp.store.123/scripts"));
     Files.createDirectories(root.resolve(".old.api.456"));
     Files.createDirectories(root.resolve(".tmp.other.789"));
+    Files.writeString(root.resolve(".svcreg-run.store"), "state=running\n");
+    Files.writeString(root.resolve("..svcreg-run.store.1f2e3d.tmp"), "state=runn");
 
     deployer.removeLeftovers();
 
-    assertThat(names(root)).containsExactly("store-1.0.0");
+    assertThat(names(root)).containsExactly(".svcreg-run.store", "store-1.0.0");
     assertThat(deployer.observe("store", "1.0.0", Optional.empty()).installed()).isTrue();
   }
 

@@ -8,8 +8,11 @@ import io.svcreg.deploy.HealthResult;
 import io.svcreg.deploy.InstallMarker;
 import io.svcreg.deploy.InstallOutcome;
 import io.svcreg.deploy.Launch;
+import io.svcreg.deploy.NodeRecords;
 import io.svcreg.deploy.Observation;
 import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.RecordReads;
+import io.svcreg.deploy.RunRecord;
 import io.svcreg.deploy.StartOutcome;
 import io.svcreg.deploy.StopOutcome;
 import io.svcreg.deploy.StopStep;
@@ -25,6 +28,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -249,6 +253,76 @@ class SshDeployerIT {
     assertThat(f.reason()).isEqualTo(DeployReasons.EXITED_DURING_START);
     assertThat(f.message()).contains("exited with code 3");
     assertThat(f.logTail()).contains("cannot bind");
+    assertThat(runRecord(root, "bad").orElseThrow())
+        .extracting(RunRecord::state, RunRecord::process)
+        .containsExactly(RunRecord.State.STOPPED, Optional.empty());
+  }
+
+  private static Optional<RunRecord> runRecord(Path root, String service) {
+    return RunRecord.read(root.resolve(RunRecord.fileName(service)));
+  }
+
+  @Test
+  void runRecord_startAndStop_writtenOnTheNodeBeforeAndAfterEach_listedAndDeletedWithTheService()
+      throws Exception {
+    Path root = tmp.resolve("opt");
+    SshDeployer d = deployer(root);
+    assertThat(d.install("rec", "2", TestPackages.recordChecking(tmp.resolve("src-rec"), "rec")))
+        .isInstanceOf(InstallOutcome.Installed.class);
+    Launch launch = launch("rec", "2").from(new Launch.Origin("c0ffee", 5, Optional.of("1")));
+    Instant before = Instant.now();
+
+    StartOutcome out;
+    StopOutcome stop;
+    RunRecord running;
+    try (RecordReads reads = RecordReads.of(root.resolve(RunRecord.fileName("rec")))) {
+      // start.sh exits at once unless the record says starting
+      out = d.start(launch);
+      assertThat(out).as(() -> log(root, "rec-2")).isInstanceOf(StartOutcome.Started.class);
+      running = runRecord(root, "rec").orElseThrow();
+      // stop.sh fails unless the record says stopping: then the stop would need SIGTERM
+      stop = d.stop(launch, ((StartOutcome.Started) out).process());
+      assertThat(reads.broken()).as("reads that found a part of the record").isEmpty();
+      assertThat(reads.whole()).isPositive();
+    }
+
+    ProcessRef ref = ((StartOutcome.Started) out).process();
+    assertThat(running)
+        .usingRecursiveComparison()
+        .ignoringFields("writtenAt")
+        .isEqualTo(
+            RunRecord.of(
+                launch, RunRecord.State.RUNNING, Optional.of(ref), Optional.empty(), before));
+    assertThat(running.writtenAt()).isBetween(before, Instant.now());
+    assertThat(stop)
+        .as(() -> log(root, "rec-2"))
+        .isEqualTo(new StopOutcome.Stopped(StopStep.STOP_SCRIPT));
+    RunRecord stopped = runRecord(root, "rec").orElseThrow();
+    assertThat(stopped)
+        .isEqualTo(running.then(RunRecord.State.STOPPED, Optional.empty(), stopped.writtenAt()));
+    NodeRecords listed = d.records();
+    assertThat(listed.runs()).containsExactly(stopped);
+    assertThat(listed.installs())
+        .containsExactly(
+            new NodeRecords.Installed(
+                InstallMarker.read(root.resolve("rec-2")).orElseThrow(),
+                root.resolve("rec-2").toString(),
+                true));
+    assertThat(TestPackages.names(root))
+        .as("the record, and no temporary file")
+        .containsExactly(RunRecord.fileName("rec"), "rec-2");
+
+    assertThat(d.uninstall("rec")).isEqualTo(new UninstallOutcome.Uninstalled(List.of("2")));
+    assertThat(TestPackages.names(root)).isEmpty();
+    assertThat(d.records()).isEqualTo(new NodeRecords(List.of(), List.of()));
+  }
+
+  private static String log(Path root, String home) {
+    try {
+      return Files.readString(root.resolve(home).resolve("logs/service.log"));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
   }
 
   @Test
