@@ -58,7 +58,8 @@ final class Executor {
           DeployReasons.HOST_KEY_REFUSED,
           DeployReasons.AUTH_FAILED,
           DeployReasons.CONNECTION_LOST,
-          DeployReasons.NODE_TIMEOUT);
+          DeployReasons.NODE_TIMEOUT,
+          DeployReasons.NODE_NOT_READY);
 
   private final Desired desired;
   private final Controller.Deployers deployers;

@@ -201,4 +201,9 @@ public final class TestPackages {
       return list.map(p -> p.getFileName().toString()).sorted().toList();
     }
   }
+
+  /** The names in the install root {@code dir} but its run records, sorted. */
+  public static List<String> directories(Path dir) throws IOException {
+    return names(dir).stream().filter(n -> !n.startsWith(RunRecord.PREFIX)).toList();
+  }
 }

@@ -1582,7 +1582,8 @@ public final class SshDeployer implements Deployer {
     // one command: the script, then whether the process is still the same (after the script, so
     // that a script passing while the process died is caught), then the script's output
     String s =
-        "home="
+        SYSTEM_STATE
+            + "home="
             + Shell.quote(home)
             + "\nf="
             + Shell.quote(rel)
@@ -1616,7 +1617,17 @@ public final class SshDeployer implements Deployer {
           OptionalInt.empty(),
           "");
     }
-    String[] parts = r.out().split("\n", 3);
+    String out = r.out();
+    if (out.startsWith("system ")) {
+      try {
+        settling(launch.service(), out);
+      } catch (NodeUnavailable e) {
+        // the node's init stops or starts its services now: a process found gone is no crash
+        return new HealthResult.Failing(e.reason(), e.getMessage(), OptionalInt.empty(), "");
+      }
+      out = out.substring(out.indexOf('\n') + 1);
+    }
+    String[] parts = out.split("\n", 3);
     String first = parts[0];
     String procLine = parts.length > 1 ? parts[1] : "";
     String output = parts.length > 2 ? parts[2].strip() : "";

@@ -177,7 +177,7 @@ class LiveDirectoriesIT {
     assertThat(ProcFs.groupAlive(running.pid())).isFalse();
     assertThat(Squatters.stopMarked(tmp, "db"))
         .isEqualTo("stop.sh of db 1 for " + running.pid() + "\n");
-    assertThat(TestPackages.names(root)).isEmpty();
+    assertThat(TestPackages.directories(root)).isEmpty();
   }
 
   @Test
@@ -218,13 +218,13 @@ class LiveDirectoriesIT {
     assertThat(replaced.kept()).isEmpty();
     assertThat(deployer.home("app", "1").resolve("content")).hasContent("other");
     assertThat(ProcFs.matches(running)).as("the running copy runs on").isTrue();
-    assertThat(TestPackages.names(root)).anyMatch(n -> n.startsWith(".old.app."));
+    assertThat(TestPackages.directories(root)).anyMatch(n -> n.startsWith(".old.app."));
 
     assertThat(deployer.stop(launch("app", "1"), running))
         .isEqualTo(new StopOutcome.Stopped(StopStep.STOP_SCRIPT));
     deployer.install("app", "1", other);
 
-    assertThat(TestPackages.names(root)).containsExactly("app-1");
+    assertThat(TestPackages.directories(root)).containsExactly("app-1");
   }
 
   @Test
@@ -237,12 +237,12 @@ class LiveDirectoriesIT {
 
     assertThat(kept)
         .containsExactly(new DirectoryInUse("", busy.toString(), List.of(Squatters.cwd(p))));
-    assertThat(TestPackages.names(root)).containsExactly(".old.api.456");
+    assertThat(TestPackages.directories(root)).containsExactly(".old.api.456");
 
     Squatters.exit(p);
 
     assertThat(deployer.removeLeftovers()).isEmpty();
-    assertThat(TestPackages.names(root)).isEmpty();
+    assertThat(TestPackages.directories(root)).isEmpty();
   }
 
   @Test

@@ -152,7 +152,7 @@ class SshLiveDirectoriesIT {
     assertThat(again.changed()).isFalse();
     assertThat(again.removed()).containsExactly("1");
     assertThat(again.kept()).isEmpty();
-    assertThat(TestPackages.names(root)).containsExactly("api-2", "api-3");
+    assertThat(TestPackages.directories(root)).containsExactly("api-2", "api-3");
   }
 
   @Test
@@ -173,7 +173,7 @@ class SshLiveDirectoriesIT {
     assertThat(Squatters.stopMarked(tmp, "web"))
         .as("stop.sh ran with the environment the process was started with")
         .isEqualTo("stop.sh of web 1 for " + first.pid() + "\n");
-    assertThat(TestPackages.names(root)).containsExactly("web-2", "web-3");
+    assertThat(TestPackages.directories(root)).containsExactly("web-2", "web-3");
   }
 
   @Test
@@ -188,7 +188,7 @@ class SshLiveDirectoriesIT {
     assertThat(LocalProcesses.exists(running.pid())).isFalse();
     assertThat(Squatters.stopMarked(tmp, "db"))
         .isEqualTo("stop.sh of db 1 for " + running.pid() + "\n");
-    assertThat(TestPackages.names(root)).isEmpty();
+    assertThat(TestPackages.directories(root)).isEmpty();
   }
 
   @Test
@@ -222,12 +222,12 @@ class SshLiveDirectoriesIT {
     InstallOutcome.Installed again = install(d, "queue", "1");
 
     assertThat(again.kept()).containsExactly(inUse("", busy, p));
-    assertThat(TestPackages.names(root)).containsExactly(".old.queue.77", "queue-1");
+    assertThat(TestPackages.directories(root)).containsExactly(".old.queue.77", "queue-1");
 
     Squatters.exit(p);
     install(d, "queue", "1");
 
-    assertThat(TestPackages.names(root)).containsExactly("queue-1");
+    assertThat(TestPackages.directories(root)).containsExactly("queue-1");
   }
 
   @Test
@@ -245,12 +245,12 @@ class SshLiveDirectoriesIT {
     assertThat(replaced.kept()).isEmpty();
     assertThat(root.resolve("app-1/content")).hasContent("other");
     assertThat(LocalProcesses.exists(running.pid())).as("the running copy runs on").isTrue();
-    assertThat(TestPackages.names(root)).anyMatch(n -> n.startsWith(".old.app."));
+    assertThat(TestPackages.directories(root)).anyMatch(n -> n.startsWith(".old.app."));
 
     assertThat(d.stop(launch("app", "1"), running))
         .isEqualTo(new StopOutcome.Stopped(StopStep.STOP_SCRIPT));
     d.install("app", "1", other);
 
-    assertThat(TestPackages.names(root)).containsExactly("app-1");
+    assertThat(TestPackages.directories(root)).containsExactly("app-1");
   }
 }
