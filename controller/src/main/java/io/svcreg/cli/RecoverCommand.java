@@ -1,5 +1,6 @@
 package io.svcreg.cli;
 
+import io.svcreg.FleetRebuild;
 import io.svcreg.core.SvcregException;
 import io.svcreg.store.StoreRecovery;
 import java.nio.file.Path;
@@ -10,8 +11,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code svcreg recover --data DIR --from-backup|--empty}: the operator's choice for a store that
- * is lost or cannot be read, which {@code serve} refuses to replace on its own.
+ * {@code svcreg recover --data DIR --from-backup|--empty|--from-fleet --specs DIR}: the operator's
+ * choice for a store that is lost or cannot be read, which {@code serve} refuses to replace on its
+ * own.
  */
 @Command(
     name = "recover",
@@ -21,9 +23,16 @@ import picocli.CommandLine.Option;
       "Recover a controller's store that cannot be read or is missing (serve refuses to start"
           + " then). --from-backup restores the backup serve keeps of the store as it was at its"
           + " last start; --empty starts with an empty store. Nothing is deleted: an unreadable"
-          + " store is moved aside, and a store that opens is left alone. Run it while no"
-          + " controller uses the data directory.",
-      "Exit codes: 0 recovered, 2 nothing to recover, no backup, or the backup is unreadable too."
+          + " store is moved aside, and a store that opens is left alone. --from-fleet rebuilds"
+          + " the store from the specs (--specs) and the nodes they declare: every service whose"
+          + " run record on its node names a process that still runs is adopted as it runs (same"
+          + " address, process, version, previous version), with its lease; install directories"
+          + " of declared services are recorded; the rest is listed. Published registry entries"
+          + " are not on the nodes and cannot be rebuilt. Run it while no controller uses the"
+          + " data directory.",
+      "Exit codes: 0 recovered, 2 nothing to recover, no backup, the backup is unreadable too,"
+          + " or (--from-fleet) something found was not adopted: the store holds what was, the"
+          + " rest is listed."
     })
 final class RecoverCommand implements Callable<Integer> {
 
@@ -35,6 +44,20 @@ final class RecoverCommand implements Callable<Integer> {
       paramLabel = "DIR",
       description = "The controller's data directory (default: ${DEFAULT-VALUE}).")
   Path data;
+
+  @Option(
+      names = "--specs",
+      paramLabel = "DIR",
+      description = "With --from-fleet: the controller's spec directory.")
+  Path specs;
+
+  @Option(
+      names = "--install-root",
+      paramLabel = "DIR",
+      description =
+          "With --from-fleet: where packages of local networks are installed (default:"
+              + " {data}/opt).")
+  Path installRoot;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   Choice choice;
@@ -52,6 +75,14 @@ final class RecoverCommand implements Callable<Integer> {
         required = true,
         description = "Start with an empty store (services already on the nodes are unknown).")
     boolean empty;
+
+    @Option(
+        names = "--from-fleet",
+        required = true,
+        description =
+            "Rebuild the store from --specs and the run records and install markers on the"
+                + " declared nodes and the controller's host.")
+    boolean fromFleet;
   }
 
   RecoverCommand(Output output) {
@@ -61,6 +92,13 @@ final class RecoverCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Path store = data.resolve("store");
+    if (choice.fromFleet) {
+      return fromFleet();
+    }
+    if (specs != null || installRoot != null) {
+      output.err().println("svcreg recover: --specs and --install-root go with --from-fleet");
+      return Cli.ERROR;
+    }
     try {
       String said =
           choice.fromBackup
@@ -72,5 +110,42 @@ final class RecoverCommand implements Callable<Integer> {
       output.err().println("svcreg recover: " + e.getMessage());
       return Cli.ERROR;
     }
+  }
+
+  private Integer fromFleet() {
+    if (specs == null) {
+      output
+          .err()
+          .println("svcreg recover: --from-fleet needs --specs DIR (the controller's specs)");
+      return Cli.ERROR;
+    }
+    FleetRebuild.Report report;
+    try {
+      report =
+          FleetRebuild.run(
+              specs,
+              data,
+              installRoot != null ? installRoot : data.resolve("opt"),
+              InstantSource.system());
+    } catch (SvcregException e) {
+      output.err().println("svcreg recover: " + e.getMessage());
+      return Cli.ERROR;
+    }
+    output
+        .out()
+        .println(
+            "svcreg recover: rebuilt store "
+                + report.store()
+                + " from the fleet: adopted "
+                + report.adopted().size()
+                + (report.adopted().size() == 1 ? " running service" : " running services")
+                + StoreRecovery.kept(report.store()));
+    report.adopted().forEach(a -> output.out().println("  adopted " + a));
+    if (!report.complete()) {
+      output.out().println("not accounted for (left as it is on the nodes):");
+      report.unaccounted().forEach(u -> output.out().println("  " + u));
+    }
+    output.out().println("svcreg recover: " + FleetRebuild.REGISTRY_LOST);
+    return report.complete() ? Cli.OK : Cli.ERROR;
   }
 }

@@ -34,16 +34,18 @@ public record Launch(
 
   /**
    * Who launches a service, and from what: the controller's identity ({@code controller}, empty
-   * when unknown), the generation of the spec it acts on, and the version kept for rollback while
-   * this one runs.
+   * when unknown), the generation of the spec it acts on and that spec's hash ({@code specHash},
+   * empty when unknown), and the version kept for rollback while this one runs.
    */
-  public record Origin(String controller, long generation, Optional<String> previousVersion) {
+  public record Origin(
+      String controller, long generation, String specHash, Optional<String> previousVersion) {
 
     /** The origin of a launch that no controller made (tests, tools). */
-    public static final Origin NONE = new Origin("", 0, Optional.empty());
+    public static final Origin NONE = new Origin("", 0, "", Optional.empty());
 
     public Origin {
       Objects.requireNonNull(controller, "controller");
+      Objects.requireNonNull(specHash, "specHash");
       Objects.requireNonNull(previousVersion, "previousVersion");
     }
   }

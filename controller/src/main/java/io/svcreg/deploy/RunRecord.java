@@ -6,8 +6,10 @@ import io.svcreg.schema.Ipv4;
 import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -24,6 +26,9 @@ import java.util.TreeMap;
  * @param version the version running, being started or stopped
  * @param previousVersion the version kept installed for rollback, if any
  * @param generation the generation of the spec the controller acted on (0: unknown)
+ * @param specHash the hash of that spec (empty when unknown: a record written before it was kept)
+ * @param dependencies the {@code ip:port} of each dependency the process was started with, by
+ *     dependency name ({@code dependency.NAME} keys in the file)
  * @param address the service's address
  * @param subnet the subnet whose prefix the address is configured with on the node, where svcreg
  *     configures addresses on nodes ({@code lan}, {@code wireguard})
@@ -40,6 +45,8 @@ public record RunRecord(
     String version,
     Optional<String> previousVersion,
     long generation,
+    String specHash,
+    Map<String, String> dependencies,
     Optional<Ipv4> address,
     Optional<Cidr> subnet,
     ExecutionType execution,
@@ -51,6 +58,13 @@ public record RunRecord(
 
   /** The prefix of a run record's file name. */
   public static final String PREFIX = ".svcreg-run.";
+
+  private static final String DEPENDENCY = "dependency.";
+
+  public RunRecord {
+    Objects.requireNonNull(specHash, "specHash");
+    dependencies = Collections.unmodifiableSortedMap(new TreeMap<>(dependencies));
+  }
 
   /** What was done last. */
   public enum State {
@@ -85,6 +99,8 @@ public record RunRecord(
         launch.version(),
         launch.origin().previousVersion().filter(v -> !v.equals(launch.version())),
         launch.origin().generation(),
+        launch.origin().specHash(),
+        launch.dependencyAddresses(),
         Optional.of(launch.ip()),
         launch.subnet(),
         launch.execution(),
@@ -121,6 +137,8 @@ public record RunRecord(
         version,
         previousVersion,
         generation,
+        specHash,
+        dependencies,
         address,
         subnet,
         execution,
@@ -152,6 +170,10 @@ public record RunRecord(
     v.put("version", version);
     previousVersion.ifPresent(p -> v.put("previousVersion", p));
     v.put("generation", Long.toString(generation));
+    if (!specHash.isEmpty()) {
+      v.put("specHash", specHash);
+    }
+    dependencies.forEach((name, at) -> v.put(DEPENDENCY + name, at));
     address.ifPresent(a -> v.put("address", a.toString()));
     subnet.ifPresent(s -> v.put("subnet", s.toString()));
     v.put("execution", execution.wireName());
@@ -192,12 +214,20 @@ public record RunRecord(
               : Optional.of(new ProcessRef(Long.parseLong(pid), Instant.parse(started)));
       String address = p.getProperty("address");
       String subnet = p.getProperty("subnet");
+      Map<String, String> dependencies = new TreeMap<>();
+      for (String key : p.stringPropertyNames()) {
+        if (key.startsWith(DEPENDENCY) && key.length() > DEPENDENCY.length()) {
+          dependencies.put(key.substring(DEPENDENCY.length()), p.getProperty(key));
+        }
+      }
       return Optional.of(
           new RunRecord(
               service,
               version,
               Optional.ofNullable(p.getProperty("previousVersion")),
               Long.parseLong(p.getProperty("generation", "0")),
+              p.getProperty("specHash", ""),
+              dependencies,
               address == null ? Optional.empty() : Optional.of(Ipv4.of(address)),
               subnet == null ? Optional.empty() : Optional.of(Cidr.of(subnet)),
               execution.get(),

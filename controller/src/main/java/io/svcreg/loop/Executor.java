@@ -194,7 +194,7 @@ final class Executor {
                 want.spec().env(),
                 want.spec().execution(),
                 Optional.ofNullable(s.bound().get(want.spec().network())),
-                origin(s.have(), x.version()));
+                startOrigin(s.have(), want.specHash(), x.version()));
         yield started(limited(want.spec().network(), x.node(), () -> d.start(launch)));
       }
       case Step.Confirm x -> {
@@ -384,14 +384,29 @@ final class Executor {
   }
 
   /**
-   * Who launches {@code version} of a service recorded as {@code have}: this controller, the
-   * generation it acts on, and the version kept for rollback (as the loop records it once {@code
-   * version} is deployed).
+   * Who starts {@code version} of a service recorded as {@code have}, for the spec {@code
+   * specHash}: {@link #origin}, with the generation that spec gets once it is applied (the recorded
+   * one plus one when it is a changed spec, as the planner counts).
    */
-  private Launch.Origin origin(Optional<ObservedService> have, String version) {
+  private Launch.Origin startOrigin(
+      Optional<ObservedService> have, String specHash, String version) {
+    Launch.Origin o = origin(have, specHash, version);
+    boolean changed = have.isPresent() && !have.get().specHash().equals(specHash);
+    return changed
+        ? new Launch.Origin(o.controller(), o.generation() + 1, specHash, o.previousVersion())
+        : o;
+  }
+
+  /**
+   * Who launches {@code version} of a service recorded as {@code have}, for the spec {@code
+   * specHash}: this controller, the generation it acts on, and the version kept for rollback (as
+   * the loop records it once {@code version} is deployed).
+   */
+  private Launch.Origin origin(Optional<ObservedService> have, String specHash, String version) {
     return new Launch.Origin(
         store.controllerId(),
         have.map(ObservedService::generation).orElse(0L),
+        specHash,
         have.flatMap(h -> ServiceStates.previousVersion(h.status(), version)));
   }
 
@@ -416,6 +431,6 @@ final class Executor {
         spec.env(),
         spec.execution(),
         Optional.ofNullable(s.bound().get(spec.network())),
-        origin(Optional.of(o), version));
+        origin(Optional.of(o), s.ledger().startedFor().orElse(o.specHash()), version));
   }
 }

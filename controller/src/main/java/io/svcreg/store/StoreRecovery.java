@@ -69,24 +69,38 @@ public final class StoreRecovery {
    */
   public static String empty(Path dir, InstantSource clock) {
     Path d = dir.toAbsolutePath().normalize();
+    try (Store store = emptyStore(d, clock)) {
+      return "started an empty store in "
+          + d
+          + kept(d)
+          + "; the services already on the nodes are not known to it";
+    }
+  }
+
+  /**
+   * An empty store opened in {@code dir}, for the caller to fill and close. Fails when the store
+   * opens (nothing to recover); an unreadable store is moved aside first.
+   */
+  public static Store emptyStore(Path dir, InstantSource clock) {
+    Path d = dir.toAbsolutePath().normalize();
     setAsideIfUnreadable(d, clock);
+    return Store.open(d, StoreOptions.defaults().withStartFreshIfUnreadable(true), clock);
+  }
+
+  /** What of earlier stores is kept next to {@code dir}, as a clause ("" when nothing). */
+  public static String kept(Path dir) {
+    Path d = dir.toAbsolutePath().normalize();
     List<Path> kept;
     try {
       kept = StoreFiles.previous(d);
     } catch (IOException e) {
       throw new SvcregException("cannot look at the store's directory " + d.getParent(), e);
     }
-    try (Store store =
-        Store.open(d, StoreOptions.defaults().withStartFreshIfUnreadable(true), clock)) {
-      return "started an empty store in "
-          + d
-          + (kept.isEmpty()
-              ? ""
-              : "; kept "
-                  + String.join(", ", kept.stream().map(Path::toString).toList())
-                  + " as they were")
-          + "; the services already on the nodes are not known to it";
-    }
+    return kept.isEmpty()
+        ? ""
+        : "; kept "
+            + String.join(", ", kept.stream().map(Path::toString).toList())
+            + " as they were";
   }
 
   private static String count(int n, String what) {

@@ -23,11 +23,11 @@ class RunRecordTest {
         "2.0.0",
         Ipv4.of("10.20.0.7"),
         List.of(new Endpoint("http", 8080, Protocol.HTTP)),
-        Map.of(),
+        Map.of("db", "10.20.0.9:5432"),
         Map.of(),
         execution,
         Optional.of(Cidr.of("10.20.0.0/24")),
-        new Launch.Origin("c0ffee", 4, previous));
+        new Launch.Origin("c0ffee", 4, "5eed", previous));
   }
 
   /** The record of {@code launch(execution, previous)} in {@code state}. */
@@ -63,6 +63,8 @@ class RunRecordTest {
                 "2.0.0",
                 Optional.of("1.0.0"),
                 4,
+                "5eed",
+                Map.of("db", "10.20.0.9:5432"),
                 Optional.of(Ipv4.of("10.20.0.7")),
                 Optional.of(Cidr.of("10.20.0.0/24")),
                 ExecutionType.SYSTEMD,
@@ -90,18 +92,40 @@ class RunRecordTest {
             # written by svcreg; do not edit
             address=10.20.0.7
             controller=c0ffee
+            dependency.db=10.20.0.9:5432
             execution=managed_process
             generation=4
             pid=4242
             previousVersion=1.0.0
             processStartedAt=2026-03-01T10:15:29.120Z
             service=web
+            specHash=5eed
             state=running
             subnet=10.20.0.0/24
             version=2.0.0
             writtenAt=2026-03-01T10:15:30.250Z
             """);
     assertThat(RunRecord.parse(r.text())).contains(r);
+  }
+
+  @Test
+  void parse_recordWithoutSpecHashOrDependencies_readsWithNone() {
+    String old =
+        """
+        address=10.20.0.7
+        execution=managed_process
+        generation=4
+        service=web
+        state=running
+        version=2.0.0
+        writtenAt=2026-03-01T10:15:30.250Z
+        """;
+
+    RunRecord r = RunRecord.parse(old).orElseThrow();
+
+    assertThat(r.specHash()).isEmpty();
+    assertThat(r.dependencies()).isEmpty();
+    assertThat(r.generation()).isEqualTo(4);
   }
 
   @Test

@@ -658,7 +658,7 @@ class LocalDeployerProcessIT {
 
   /** A launch of {@code service} made by controller {@code c0ffee}. */
   private static Launch origin(String service, Optional<String> previous) {
-    return launch(service, "127.0.0.46", 9).from(new Launch.Origin("c0ffee", 3, previous));
+    return launch(service, "127.0.0.46", 9).from(new Launch.Origin("c0ffee", 3, "", previous));
   }
 
   private Optional<RunRecord> runRecord(String service) {

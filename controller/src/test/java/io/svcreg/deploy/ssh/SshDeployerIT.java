@@ -269,7 +269,7 @@ class SshDeployerIT {
     SshDeployer d = deployer(root);
     assertThat(d.install("rec", "2", TestPackages.recordChecking(tmp.resolve("src-rec"), "rec")))
         .isInstanceOf(InstallOutcome.Installed.class);
-    Launch launch = launch("rec", "2").from(new Launch.Origin("c0ffee", 5, Optional.of("1")));
+    Launch launch = launch("rec", "2").from(new Launch.Origin("c0ffee", 5, "", Optional.of("1")));
     Instant before = Instant.now();
 
     StartOutcome out;

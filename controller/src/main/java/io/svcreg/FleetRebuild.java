@@ -1,0 +1,284 @@
+package io.svcreg;
+
+import io.svcreg.core.Lease;
+import io.svcreg.core.ObservedService;
+import io.svcreg.core.SvcregException;
+import io.svcreg.core.rollout.Ledger;
+import io.svcreg.core.rollout.ProcessId;
+import io.svcreg.deploy.Deployer;
+import io.svcreg.deploy.NodeRecords;
+import io.svcreg.deploy.NodeUnavailable;
+import io.svcreg.deploy.Observation;
+import io.svcreg.deploy.ProcessRef;
+import io.svcreg.deploy.RunRecord;
+import io.svcreg.deploy.local.LocalDeployer;
+import io.svcreg.deploy.ssh.RemoteDeployers;
+import io.svcreg.deploy.ssh.SshDeployer;
+import io.svcreg.schema.Health;
+import io.svcreg.schema.Ipv4;
+import io.svcreg.schema.Network;
+import io.svcreg.schema.NetworkType;
+import io.svcreg.schema.Node;
+import io.svcreg.schema.Phase;
+import io.svcreg.schema.Service;
+import io.svcreg.schema.ServiceStatus;
+import io.svcreg.schema.SpecLoader;
+import io.svcreg.schema.SpecSet;
+import io.svcreg.store.InventoryEntry;
+import io.svcreg.store.Store;
+import io.svcreg.store.StoreRecovery;
+import io.svcreg.store.Transaction;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code svcreg recover --from-fleet}: a new store rebuilt from the declared specs and what the
+ * nodes say of themselves (their install markers and run records). A service whose run record names
+ * a process that still runs is adopted as the loop would have recorded its start: same address,
+ * process, version and previous version, its lease, its ledger; so the next controller restarts and
+ * reinstalls nothing. The rest is reported, not guessed at.
+ */
+public final class FleetRebuild {
+
+  /** What cannot be read from the nodes, said in every report. */
+  public static final String REGISTRY_LOST =
+      "published registry entries are not on the nodes and cannot be rebuilt: publish them again";
+
+  /**
+   * What a rebuild did.
+   *
+   * @param store the store's directory
+   * @param adopted one line per adopted service
+   * @param unaccounted one line per thing found (or not found) that was not adopted
+   */
+  public record Report(Path store, List<String> adopted, List<String> unaccounted) {
+
+    public Report {
+      adopted = List.copyOf(adopted);
+      unaccounted = List.copyOf(unaccounted);
+    }
+
+    /** Whether everything found was adopted. */
+    public boolean complete() {
+      return unaccounted.isEmpty();
+    }
+  }
+
+  /** A node as the rebuild reads it: a label, its deployer, the services declared on it. */
+  private record Place(String label, String node, Deployer deployer, List<Service> declared) {}
+
+  private FleetRebuild() {}
+
+  /**
+   * Rebuilds the store {@code data/store} from the specs in {@code specs} and the nodes they
+   * declare ({@code installRoot}: the controller's host's install root, for local networks). Fails
+   * when the store opens (nothing to recover) or the specs cannot be read; an unreadable store is
+   * moved aside first. The store is written (in one commit) with what was adopted even when
+   * something was not.
+   */
+  public static Report run(Path specs, Path data, Path installRoot, InstantSource clock) {
+    if (!Files.isDirectory(specs)) {
+      throw new SvcregException(
+          "spec directory " + specs + " does not exist; pass the controller's --specs DIR");
+    }
+    SpecSet set = SpecLoader.load(List.of(specs));
+    List<String> unaccounted = new ArrayList<>();
+    set.held()
+        .forEach(k -> unaccounted.add(k + ": its spec is invalid (svcreg validate), not adopted"));
+    Path dir = data.resolve("store").toAbsolutePath().normalize();
+    try (Store store = StoreRecovery.emptyStore(dir, clock);
+        LocalDeployer local = LocalDeployer.create(installRoot);
+        RemoteDeployers remote = new RemoteDeployers(SshDeployer::create)) {
+      List<Place> places = places(set, local, remote, unaccounted);
+      Transaction tx = new Transaction();
+      List<String> adopted = new ArrayList<>();
+      for (Place place : places) {
+        NodeRecords records;
+        try {
+          records = place.deployer().records();
+        } catch (NodeUnavailable e) {
+          unaccounted.add(place.label() + " did not answer: " + e.getMessage());
+          continue;
+        }
+        read(place, records, tx, adopted, unaccounted, clock);
+      }
+      store.commit(tx);
+      return new Report(dir, adopted, unaccounted);
+    }
+  }
+
+  /** The nodes to read: the controller's host once (for every local network), each remote node. */
+  private static List<Place> places(
+      SpecSet set, LocalDeployer local, RemoteDeployers remote, List<String> unaccounted) {
+    List<Place> places = new ArrayList<>();
+    List<Service> onHost = new ArrayList<>();
+    for (Network n : set.networks()) {
+      String network = n.metadata().name();
+      if (n.spec().type() == NetworkType.LOCAL) {
+        onHost.addAll(declared(set, network, Node.LOCAL_NODE));
+        continue;
+      }
+      for (Node node : n.spec().nodes()) {
+        String label = "node " + node.name() + " of network " + network;
+        Optional<Deployer> d = remote.forNode(network, node);
+        if (d.isEmpty()) {
+          unaccounted.add(label + ": no way to reach it is declared");
+          continue;
+        }
+        places.add(new Place(label, node.name(), d.get(), declared(set, network, node.name())));
+      }
+    }
+    places.addFirst(new Place("the controller's host", Node.LOCAL_NODE, local, onHost));
+    return places;
+  }
+
+  private static List<Service> declared(SpecSet set, String network, String node) {
+    return set.services().stream()
+        .filter(s -> s.spec().network().equals(network) && s.spec().node().equals(node))
+        .toList();
+  }
+
+  /** Adopts what runs at {@code place} and records its installs; reports the rest. */
+  private static void read(
+      Place place,
+      NodeRecords records,
+      Transaction tx,
+      List<String> adopted,
+      List<String> unaccounted,
+      InstantSource clock) {
+    Map<String, Service> declared = new LinkedHashMap<>();
+    place.declared().forEach(s -> declared.put(s.name(), s));
+    for (NodeRecords.Installed i : records.installs()) {
+      String service = i.marker().service();
+      if (!declared.containsKey(service)) {
+        unaccounted.add(
+            place.label()
+                + ": "
+                + i.home()
+                + " holds "
+                + service
+                + ", which is not declared there");
+        continue;
+      }
+      tx.putInventory(
+          new InventoryEntry(
+              service, place.node(), i.marker().version(), i.home(), i.marker().installedAt()));
+    }
+    for (RunRecord r : records.runs()) {
+      Service want = declared.get(r.service());
+      String what = place.label() + ": " + r.service() + " " + r.version();
+      if (want == null) {
+        if (r.state() != RunRecord.State.STOPPED) {
+          unaccounted.add(
+              what + " is recorded " + r.state().wireName() + " but not declared there");
+        }
+        continue;
+      }
+      if (r.state() == RunRecord.State.STOPPED) {
+        continue; // nothing runs: the controller starts it as declared
+      }
+      if (r.address().isEmpty()) {
+        unaccounted.add(what + ": its run record has no address");
+        continue;
+      }
+      Optional<ProcessRef> process;
+      try {
+        Observation o =
+            place
+                .deployer()
+                .observe(r.service(), r.version(), r.process(), r.address(), r.execution());
+        process = o.running() ? o.current().or(r::process) : Optional.empty();
+      } catch (NodeUnavailable e) {
+        unaccounted.add(what + ": the node did not answer: " + e.getMessage());
+        continue;
+      }
+      if (process.isEmpty() || r.state() == RunRecord.State.STOPPING) {
+        unaccounted.add(
+            what
+                + (process.isEmpty()
+                    ? ": the process its run record names ("
+                        + r.process().map(p -> "pid " + p.pid()).orElse("none")
+                        + ") no longer runs"
+                    : ": a stop was under way (pid " + process.get().pid() + " still runs)"));
+        continue;
+      }
+      adopted.add(adopt(place, want, r, process.get(), tx, clock));
+    }
+  }
+
+  /**
+   * Records {@code want} running as {@code r} says, with {@code process}, as the loop records a
+   * started process; returns the summary line.
+   */
+  private static String adopt(
+      Place place,
+      Service want,
+      RunRecord r,
+      ProcessRef process,
+      Transaction tx,
+      InstantSource clock) {
+    String name = want.name();
+    Ipv4 ip = r.address().orElseThrow();
+    long generation = r.generation() > 0 ? r.generation() : 1;
+    // an old record without the hash: taken as started for the declared spec
+    String specHash = r.specHash().isEmpty() ? want.specHash() : r.specHash();
+    List<String> endpoints =
+        want.spec().endpoints().stream().map(e -> ip + ":" + e.port()).toList();
+    ServiceStatus status =
+        new ServiceStatus(
+            Phase.RUNNING,
+            generation,
+            Optional.of(r.version()),
+            r.previousVersion(),
+            Optional.of(place.node()),
+            Optional.of(ip),
+            endpoints,
+            Optional.of(process.pid()),
+            Health.UNKNOWN,
+            List.of(),
+            Optional.empty(),
+            Optional.empty());
+    tx.putService(new ObservedService(want.metadata(), generation, specHash, want.spec(), status));
+    tx.addLease(new Lease(want.spec().network(), ip, name));
+    tx.putLedger(
+        Ledger.empty(name)
+            .withProcess(
+                Optional.of(
+                    new ProcessId(
+                        process.pid(),
+                        process.startTime(),
+                        0,
+                        true,
+                        process.startTime(),
+                        r.version(),
+                        ip,
+                        r.dependencies())))
+            .withDeployedFor(specHash)
+            .withStartedFor(specHash));
+    String key = "Service/" + name;
+    Map<String, Object> registered = new LinkedHashMap<>();
+    registered.put("service", name);
+    registered.put("version", want.spec().version());
+    registered.put("generation", generation);
+    tx.event("service_registered", key, registered);
+    tx.event("endpoint_updated", key, Map.of("endpoints", endpoints));
+    return name
+        + " "
+        + r.version()
+        + " on "
+        + place.label()
+        + ": pid "
+        + process.pid()
+        + ", address "
+        + ip
+        + r.previousVersion().map(v -> ", previous version " + v).orElse("")
+        + ", generation "
+        + generation;
+  }
+}

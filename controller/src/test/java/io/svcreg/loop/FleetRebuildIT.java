@@ -1,0 +1,188 @@
+package io.svcreg.loop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.svcreg.FleetRebuild;
+import io.svcreg.Main;
+import io.svcreg.core.ObservedService;
+import io.svcreg.deploy.ssh.OpenSshd;
+import io.svcreg.schema.Phase;
+import io.svcreg.store.Event;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code svcreg recover --from-fleet}: with its store and backup gone, a controller's store is
+ * rebuilt from the run records on the controller's host and on a remote node (a real OpenSSH server
+ * on 127.0.0.2), and the next controller keeps both services as they run.
+ */
+class FleetRebuildIT {
+
+  private static final Duration LONG = Duration.ofSeconds(60);
+  private static final String USER = System.getProperty("user.name");
+
+  @TempDir Path tmp;
+  private Rig rig;
+  private OpenSshd node;
+
+  @BeforeEach
+  void setUp() {
+    rig = new Rig(tmp.resolve("rig"));
+    node = OpenSshd.start("127.0.0.2", tmp.resolve("node"), tmp.resolve("id_ed25519")).trusted();
+  }
+
+  @AfterEach
+  void tearDown() {
+    try {
+      rig.close();
+    } finally {
+      node.close();
+      killServicesUnder(tmp);
+    }
+  }
+
+  private String lan() {
+    return "apiVersion: svcreg.io/v1\nkind: Network\nmetadata: {name: lan}\nspec:\n"
+        + "  type: lan\n  subnet: 127.0.0.0/24\n  reserved: [127.0.0.1]\n  nodes:\n"
+        + "    - name: node-0\n      address: "
+        + node.host
+        + "\n      ssh: {user: "
+        + USER
+        + ", port: "
+        + node.port
+        + ", identityFile: "
+        + node.clientKey
+        + ", knownHosts: "
+        + node.knownHosts
+        + "}\n      installRoot: "
+        + tmp.resolve("install-0")
+        + "\n";
+  }
+
+  private static String remote() {
+    return "apiVersion: svcreg.io/v1\nkind: Service\nmetadata: {name: rem}\nspec:\n"
+        + "  version: \"1\"\n  package: ../packages/rem-1\n  network: lan\n  node: node-0\n"
+        + "  endpoints: [{name: http, port: 9000}]\n"
+        + "  health: {script: scripts/health.sh, interval: 1s, timeout: 2s}\n";
+  }
+
+  @Test
+  void recoverFromFleet_storeAndBackupDeleted_nextControllerKeepsEveryProcess() throws Exception {
+    rig.light("loc-1", "loc", "1", Rig.HEALTHY);
+    rig.light("loc-2", "loc", "2", Rig.HEALTHY);
+    rig.light("rem-1", "rem", "1", Rig.HEALTHY);
+    rig.write(
+        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), remote());
+    rig.start();
+    rig.awaitRunning(LONG, "loc", "rem");
+    // an upgrade, so that a previous version is kept for rollback
+    rig.write(
+        "all.yaml", rig.network(), rig.service("loc", "2", "loc-2").toString(), lan(), remote());
+    rig.await(
+        LONG,
+        "loc",
+        "version 2 running",
+        o -> o.status().deployedVersion().equals(java.util.Optional.of("2")));
+    rig.awaitRunning(LONG, "loc", "rem");
+    ObservedService loc = rig.service("loc");
+    ObservedService rem = rig.service("rem");
+    rig.stopController();
+
+    Path store = rig.data.resolve("store");
+    deleteTree(store);
+    deleteTree(rig.data.resolve("store.bak"));
+
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code =
+        Main.run(
+            new String[] {
+              "recover",
+              "--from-fleet",
+              "--specs",
+              rig.specs.toString(),
+              "--data",
+              rig.data.toString(),
+              "--install-root",
+              rig.installRoot.toString()
+            },
+            new PrintWriter(out),
+            new PrintWriter(err));
+
+    assertThat(code).as(out + "\n" + err).isZero();
+    assertThat(out.toString())
+        .contains("adopted 2 running services")
+        .contains("adopted loc 2 on the controller's host: pid " + loc.status().pid().orElseThrow())
+        .contains("adopted rem 1 on node node-0 of network lan: pid " + rem.status().pid().get())
+        .contains(FleetRebuild.REGISTRY_LOST)
+        .doesNotContain("not accounted for");
+
+    rig.start();
+    long after = rig.app().store().lastRevision();
+    rig.awaitRunning(LONG, "loc", "rem");
+    for (ObservedService before : List.of(loc, rem)) {
+      String name = before.metadata().name();
+      ObservedService now = rig.service(name);
+      assertThat(now.status().pid()).as(name).isEqualTo(before.status().pid());
+      assertThat(now.status().address()).as(name).isEqualTo(before.status().address());
+      assertThat(now.status().deployedVersion()).isEqualTo(before.status().deployedVersion());
+      assertThat(now.status().previousVersion()).isEqualTo(before.status().previousVersion());
+      assertThat(rig.app().store().leases(name))
+          .as(name + " keeps its lease")
+          .anyMatch(l -> l.address().equals(now.status().address().get()));
+      assertThat(
+              rig.eventsAfter(after).stream()
+                  .filter(e -> e.key().equals("Service/" + name))
+                  .filter(e -> e.type().equals(Event.SERVICE_STATE_CHANGED))
+                  .map(e -> Rig.data(e).get("to")))
+          .as(name + " is not started again")
+          .doesNotContain(Phase.STARTING.wireName());
+      assertThat(rig.eventValues(after, "deployment_progress", name, "phase"))
+          .as(name + " is not installed again")
+          .isEmpty();
+    }
+    assertThat(rig.service("loc").status().previousVersion()).contains("1");
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /** Kills every process whose working directory is below {@code dir} (the nodes' services). */
+  private static void killServicesUnder(Path dir) {
+    try (var procs = Files.list(Path.of("/proc"))) {
+      procs
+          .filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+          .forEach(
+              p -> {
+                try {
+                  if (Files.readSymbolicLink(p.resolve("cwd")).startsWith(dir)) {
+                    ProcessHandle.of(Long.parseLong(p.getFileName().toString()))
+                        .ifPresent(ProcessHandle::destroyForcibly);
+                  }
+                } catch (IOException | RuntimeException e) {
+                  // gone already, or not ours to read
+                }
+              });
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
