@@ -264,6 +264,7 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
                     }));
     Store store;
     try {
+      refuseToStartTwice(config, clock);
       store = Store.open(config.data().resolve("store"), StoreOptions.defaults(), clock);
     } catch (RuntimeException | Error e) {
       reading.cancel(false); // never started: nothing to close
@@ -447,6 +448,47 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
           data);
     }
     store.commit(tx);
+  }
+
+  /**
+   * Fails when there is no store yet (a first start, or a data directory that was deleted) but the
+   * declared nodes, the controller's host included, run declared services whose run records name
+   * live processes: an empty store would start each a second time. The operator adopts them ({@code
+   * svcreg recover --from-fleet}) or says to start empty ({@code --empty}). Nodes that do not
+   * answer are not waited for; an existing store (or one that cannot be read) skips the check.
+   */
+  private static void refuseToStartTwice(Config config, InstantSource clock) {
+    Path dir = config.data().resolve("store");
+    try (var entries = Files.list(dir)) {
+      if (entries.findAny().isPresent()) {
+        return;
+      }
+    } catch (IOException e) {
+      // no store directory yet
+    }
+    List<String> running;
+    try {
+      running = FleetRebuild.running(config.specs(), config.installRoot(), clock);
+    } catch (SvcregException e) {
+      return; // the loop reports what is wrong with the spec directory
+    }
+    if (running.isEmpty()) {
+      return;
+    }
+    throw new SvcregException(
+        "store "
+            + dir.toAbsolutePath().normalize()
+            + " is new, but services it declares already run (a lost data directory?): "
+            + String.join("; ", running)
+            + "; run `svcreg recover --data "
+            + config.data()
+            + " --specs "
+            + config.specs()
+            + " --install-root "
+            + config.installRoot()
+            + " --from-fleet` to adopt them, or `svcreg recover --data "
+            + config.data()
+            + " --empty` to start empty anyway (they would then be started a second time)");
   }
 
   /**

@@ -83,20 +83,43 @@ public final class FleetRebuild {
    * something was not.
    */
   public static Report run(Path specs, Path data, Path installRoot, InstantSource clock) {
+    SpecSet set = specs(specs);
+    Path dir = data.resolve("store").toAbsolutePath().normalize();
+    try (Store store = StoreRecovery.emptyStore(dir, clock)) {
+      Transaction tx = new Transaction();
+      Found found = scan(set, installRoot, tx, clock);
+      store.commit(tx);
+      return new Report(dir, found.adopted(), found.unaccounted());
+    }
+  }
+
+  /**
+   * What a controller with a new store would start a second time: one line for each declared
+   * service that runs on its node (its run record names a live process), from the specs in {@code
+   * specs}; nodes that do not answer are left out. Empty when the fleet runs nothing of svcreg's.
+   */
+  public static List<String> running(Path specs, Path installRoot, InstantSource clock) {
+    return scan(specs(specs), installRoot, new Transaction(), clock).adopted();
+  }
+
+  private static SpecSet specs(Path specs) {
     if (!Files.isDirectory(specs)) {
       throw new SvcregException(
           "spec directory " + specs + " does not exist; pass the controller's --specs DIR");
     }
-    SpecSet set = SpecLoader.load(List.of(specs));
+    return SpecLoader.load(List.of(specs));
+  }
+
+  /** What the nodes run and hold of the declared services, adopted into {@code tx}. */
+  private record Found(List<String> adopted, List<String> unaccounted) {}
+
+  private static Found scan(SpecSet set, Path installRoot, Transaction tx, InstantSource clock) {
     List<String> unaccounted = new ArrayList<>();
     set.held()
         .forEach(k -> unaccounted.add(k + ": its spec is invalid (svcreg validate), not adopted"));
-    Path dir = data.resolve("store").toAbsolutePath().normalize();
-    try (Store store = StoreRecovery.emptyStore(dir, clock);
-        LocalDeployer local = LocalDeployer.create(installRoot);
+    try (LocalDeployer local = LocalDeployer.create(installRoot);
         RemoteDeployers remote = new RemoteDeployers(SshDeployer::create)) {
       List<Place> places = places(set, local, remote, unaccounted);
-      Transaction tx = new Transaction();
       List<String> adopted = new ArrayList<>();
       for (Place place : places) {
         NodeRecords records;
@@ -108,8 +131,7 @@ public final class FleetRebuild {
         }
         read(place, records, tx, adopted, unaccounted, clock);
       }
-      store.commit(tx);
-      return new Report(dir, adopted, unaccounted);
+      return new Found(adopted, unaccounted);
     }
   }
 

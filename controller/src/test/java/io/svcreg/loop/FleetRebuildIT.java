@@ -1,10 +1,12 @@
 package io.svcreg.loop;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.svcreg.FleetRebuild;
 import io.svcreg.Main;
 import io.svcreg.core.ObservedService;
+import io.svcreg.core.SvcregException;
 import io.svcreg.deploy.ssh.OpenSshd;
 import io.svcreg.schema.Phase;
 import io.svcreg.store.Event;
@@ -18,8 +20,9 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@code svcreg recover --from-fleet}: with its store and backup gone, a controller's store is
@@ -76,8 +79,57 @@ class FleetRebuildIT {
         + "  health: {script: scripts/health.sh, interval: 1s, timeout: 2s}\n";
   }
 
-  @Test
-  void recoverFromFleet_storeAndBackupDeleted_nextControllerKeepsEveryProcess() throws Exception {
+  /** How the controller's store is lost. */
+  enum Loss {
+    STORE_AND_BACKUP_DELETED,
+    DATA_FILES_DELETED,
+    DATA_FILE_GARBLED,
+    TRANSACTION_LOG_GARBLED,
+    TYPE_DICTIONARY_GARBLED,
+    BACKUP_TRUNCATED_AND_STORE_GARBLED;
+
+    void apply(Path data) throws IOException {
+      Path store = data.resolve("store");
+      switch (this) {
+        case STORE_AND_BACKUP_DELETED -> {
+          deleteTree(store);
+          deleteTree(data.resolve("store.bak"));
+        }
+        case DATA_FILES_DELETED -> {
+          // everything of the controller's but the install root below it
+          try (var list = Files.list(data)) {
+            for (Path p : list.toList()) {
+              if (!p.getFileName().toString().equals("opt")) {
+                deleteTree(p);
+              }
+            }
+          }
+        }
+        case DATA_FILE_GARBLED -> garble(store.resolve("channel_0/channel_0_1.dat"));
+        case TRANSACTION_LOG_GARBLED -> garble(store.resolve("channel_0/transactions_0.sft"));
+        case TYPE_DICTIONARY_GARBLED -> garble(store.resolve("PersistenceTypeDictionary.ptd"));
+        case BACKUP_TRUNCATED_AND_STORE_GARBLED -> {
+          try (var walk = Files.walk(data.resolve("store.bak"))) {
+            for (Path f : walk.filter(Files::isRegularFile).toList()) {
+              Files.write(f, new byte[0]);
+            }
+          }
+          garble(store.resolve("channel_0/channel_0_1.dat"));
+        }
+      }
+    }
+
+    private static void garble(Path file) throws IOException {
+      byte[] bytes = Files.readAllBytes(file);
+      new java.util.Random(42).nextBytes(bytes);
+      Files.write(file, bytes);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Loss.class)
+  void recoverFromFleet_storeLost_serveRefusesThenNextControllerKeepsEveryProcess(Loss loss)
+      throws Exception {
     rig.light("loc-1", "loc", "1", Rig.HEALTHY);
     rig.light("loc-2", "loc", "2", Rig.HEALTHY);
     rig.light("rem-1", "rem", "1", Rig.HEALTHY);
@@ -97,10 +149,17 @@ class FleetRebuildIT {
     ObservedService loc = rig.service("loc");
     ObservedService rem = rig.service("rem");
     rig.stopController();
+    rig.start(); // a second start: the store has a backup
+    rig.awaitRunning(LONG, "loc", "rem");
+    rig.stopController();
 
-    Path store = rig.data.resolve("store");
-    deleteTree(store);
-    deleteTree(rig.data.resolve("store.bak"));
+    loss.apply(rig.data);
+
+    // never an empty store that would start both a second time: serve refuses, naming the way
+    assertThatThrownBy(rig::start)
+        .isInstanceOf(SvcregException.class)
+        .hasMessageContaining("svcreg recover --data " + rig.data)
+        .hasMessageContaining("--empty");
 
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
