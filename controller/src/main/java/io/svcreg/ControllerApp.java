@@ -2,6 +2,7 @@ package io.svcreg;
 
 import io.svcreg.api.ApiServer;
 import io.svcreg.api.ControllerPort;
+import io.svcreg.core.ObservedService;
 import io.svcreg.core.Snapshot;
 import io.svcreg.core.SvcregException;
 import io.svcreg.deploy.Deployer;
@@ -18,12 +19,14 @@ import io.svcreg.registry.Registry;
 import io.svcreg.schema.NetworkSpec;
 import io.svcreg.schema.NetworkType;
 import io.svcreg.schema.ResourceKey;
+import io.svcreg.schema.ServiceStatus;
 import io.svcreg.source.SpecSource;
 import io.svcreg.store.Event;
 import io.svcreg.store.InventoryEntry;
 import io.svcreg.store.Store;
 import io.svcreg.store.StoreOptions;
 import io.svcreg.store.StoreReadOnly;
+import io.svcreg.store.StoreRecovery;
 import io.svcreg.store.Transaction;
 import java.io.IOException;
 import java.lang.System.Logger;
@@ -40,6 +43,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -265,7 +270,11 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
     Store store;
     try {
       refuseToStartTwice(config, clock);
-      store = Store.open(config.data().resolve("store"), StoreOptions.defaults(), clock);
+      try {
+        store = Store.open(config.data().resolve("store"), StoreOptions.defaults(), clock);
+      } catch (SvcregException unreadable) {
+        store = restoreConsistentBackup(config, clock, unreadable);
+      }
     } catch (RuntimeException | Error e) {
       reading.cancel(false); // never started: nothing to close
       throw e;
@@ -448,6 +457,100 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
           data);
     }
     store.commit(tx);
+  }
+
+  /**
+   * After the store could not be opened ({@code failed}; an unreadable store has been moved aside):
+   * its backup, restored and opened, when it agrees with the fleet, i.e. every service the backup
+   * has a process of runs as that process on its node (same node, version, pid and address) and the
+   * nodes run no other declared service; says so in one line. Otherwise throws {@code failed} with
+   * the reason the backup was not used (the restored copy removed, the backup kept).
+   */
+  private static Store restoreConsistentBackup(
+      Config config, InstantSource clock, SvcregException failed) {
+    Path dir = config.data().resolve("store").toAbsolutePath().normalize();
+    if (Files.exists(dir) || !Files.isDirectory(dir.resolveSibling("store.bak"))) {
+      throw failed; // not moved aside (e.g. in use), or nothing to restore
+    }
+    FleetRebuild.Live live;
+    try {
+      live = FleetRebuild.live(config.specs(), config.installRoot(), clock);
+    } catch (SvcregException e) {
+      throw notRestored(failed, "the fleet could not be read: " + e.getMessage());
+    }
+    if (!live.unaccounted().isEmpty()) {
+      throw notRestored(
+          failed, "the fleet cannot be checked fully: " + String.join("; ", live.unaccounted()));
+    }
+    try {
+      StoreRecovery.fromBackup(dir, clock);
+    } catch (SvcregException e) {
+      throw notRestored(failed, e.getMessage());
+    }
+    Store store = Store.open(dir, StoreOptions.defaults(), clock);
+    Optional<String> differs = differences(store.observed().services(), live.services());
+    if (differs.isPresent()) {
+      store.close();
+      StoreRecovery.undoRestore(dir);
+      throw notRestored(failed, "it does not agree with the fleet: " + differs.get());
+    }
+    LOG.log(
+        Level.WARNING,
+        "{0}; restored its backup, which agrees with every node ({1} running services)",
+        failed.getMessage().replaceFirst("; svcreg does not start.*$", ""),
+        live.services().size());
+    return store;
+  }
+
+  private static SvcregException notRestored(SvcregException failed, String why) {
+    return new SvcregException(
+        failed
+            .getMessage()
+            .replaceFirst(
+                "; svcreg does not start",
+                "; its backup was not restored (" + why + "); svcreg does not start"),
+        failed);
+  }
+
+  /** The first difference between what a store records running and what the nodes run. */
+  private static Optional<String> differences(
+      List<ObservedService> recorded, List<ObservedService> running) {
+    Map<String, String> want = new TreeMap<>();
+    for (ObservedService o : recorded) {
+      if (o.status().pid().isPresent()) {
+        want.put(o.metadata().name(), runs(o));
+      }
+    }
+    Map<String, String> have = new TreeMap<>();
+    for (ObservedService o : running) {
+      have.put(o.metadata().name(), runs(o));
+    }
+    for (String name : new TreeSet<>(union(want.keySet(), have.keySet()))) {
+      String w = want.getOrDefault(name, "nothing running");
+      String h = have.getOrDefault(name, "nothing running");
+      if (!w.equals(h)) {
+        return Optional.of(name + ": the backup has " + w + ", the nodes run " + h);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> u = new TreeSet<>(a);
+    u.addAll(b);
+    return u;
+  }
+
+  private static String runs(ObservedService o) {
+    ServiceStatus st = o.status();
+    return "version "
+        + st.deployedVersion().orElse("?")
+        + " on "
+        + st.node().orElse("?")
+        + " as pid "
+        + st.pid().map(String::valueOf).orElse("?")
+        + " at "
+        + st.address().map(Object::toString).orElse("?");
   }
 
   /**

@@ -102,6 +102,19 @@ public final class FleetRebuild {
     return scan(specs(specs), installRoot, new Transaction(), clock).adopted();
   }
 
+  /**
+   * What the fleet runs of the declared services, as the records a rebuild would write (status
+   * running, with node, version, pid and address), and what it could not account for (nodes that
+   * did not answer among them).
+   */
+  public record Live(List<ObservedService> services, List<String> unaccounted) {}
+
+  /** What the fleet runs (see {@link Live}), read from the specs in {@code specs}. */
+  public static Live live(Path specs, Path installRoot, InstantSource clock) {
+    Found f = scan(specs(specs), installRoot, new Transaction(), clock);
+    return new Live(f.services(), f.unaccounted());
+  }
+
   private static SpecSet specs(Path specs) {
     if (!Files.isDirectory(specs)) {
       throw new SvcregException(
@@ -111,7 +124,8 @@ public final class FleetRebuild {
   }
 
   /** What the nodes run and hold of the declared services, adopted into {@code tx}. */
-  private record Found(List<String> adopted, List<String> unaccounted) {}
+  private record Found(
+      List<String> adopted, List<ObservedService> services, List<String> unaccounted) {}
 
   private static Found scan(SpecSet set, Path installRoot, Transaction tx, InstantSource clock) {
     List<String> unaccounted = new ArrayList<>();
@@ -121,6 +135,7 @@ public final class FleetRebuild {
         RemoteDeployers remote = new RemoteDeployers(SshDeployer::create)) {
       List<Place> places = places(set, local, remote, unaccounted);
       List<String> adopted = new ArrayList<>();
+      List<ObservedService> services = new ArrayList<>();
       for (Place place : places) {
         NodeRecords records;
         try {
@@ -129,9 +144,9 @@ public final class FleetRebuild {
           unaccounted.add(place.label() + " did not answer: " + e.getMessage());
           continue;
         }
-        read(place, records, tx, adopted, unaccounted, clock);
+        read(place, records, tx, adopted, services, unaccounted, clock);
       }
-      return new Found(adopted, unaccounted);
+      return new Found(adopted, services, unaccounted);
     }
   }
 
@@ -172,6 +187,7 @@ public final class FleetRebuild {
       NodeRecords records,
       Transaction tx,
       List<String> adopted,
+      List<ObservedService> services,
       List<String> unaccounted,
       InstantSource clock) {
     Map<String, Service> declared = new LinkedHashMap<>();
@@ -230,7 +246,7 @@ public final class FleetRebuild {
                     : ": a stop was under way (pid " + process.get().pid() + " still runs)"));
         continue;
       }
-      adopted.add(adopt(place, want, r, process.get(), tx, clock));
+      adopted.add(adopt(place, want, r, process.get(), tx, services, clock));
     }
   }
 
@@ -244,6 +260,7 @@ public final class FleetRebuild {
       RunRecord r,
       ProcessRef process,
       Transaction tx,
+      List<ObservedService> services,
       InstantSource clock) {
     String name = want.name();
     Ipv4 ip = r.address().orElseThrow();
@@ -266,7 +283,10 @@ public final class FleetRebuild {
             List.of(),
             Optional.empty(),
             Optional.empty());
-    tx.putService(new ObservedService(want.metadata(), generation, specHash, want.spec(), status));
+    ObservedService adopted =
+        new ObservedService(want.metadata(), generation, specHash, want.spec(), status);
+    tx.putService(adopted);
+    services.add(adopted);
     tx.addLease(new Lease(want.spec().network(), ip, name));
     tx.putLedger(
         Ledger.empty(name)

@@ -341,11 +341,14 @@ public final class Store implements AutoCloseable {
             ? "run `svcreg recover --data "
                 + data
                 + " --from-backup` to restore the backup (what the controller did after it was"
-                + " taken is not in it), or "
+                + " taken is not in it), "
             : "run ";
     return "svcreg does not start with an empty store on its own: "
         + restore
         + "`svcreg recover --data "
+        + data
+        + " --from-fleet --specs DIR` to rebuild it from what the nodes run, or `svcreg recover"
+        + " --data "
         + data
         + " --empty` to start with an empty one (the services already on its nodes are then"
         + " unknown to it)";

@@ -64,6 +64,19 @@ public final class StoreRecovery {
   }
 
   /**
+   * Deletes the store {@code dir} that {@link #fromBackup} restored (a copy: the backup is kept),
+   * when it turned out not to be the one to use.
+   */
+  public static void undoRestore(Path dir) {
+    Path d = dir.toAbsolutePath().normalize();
+    try {
+      StoreFiles.deleteTree(d);
+    } catch (IOException e) {
+      throw new SvcregException("cannot remove the restored copy " + d + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * Starts an empty store in {@code dir} and returns one line saying so. Fails when the store opens
    * (nothing to recover); an unreadable store is moved aside first.
    */

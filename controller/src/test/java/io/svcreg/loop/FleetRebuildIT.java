@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -73,8 +74,15 @@ class FleetRebuildIT {
   }
 
   private static String remote() {
+    return remote("one");
+  }
+
+  private static String remote(String colour) {
     return "apiVersion: svcreg.io/v1\nkind: Service\nmetadata: {name: rem}\nspec:\n"
         + "  version: \"1\"\n  package: ../packages/rem-1\n  network: lan\n  node: node-0\n"
+        + "  env: {COLOUR: "
+        + colour
+        + "}\n"
         + "  endpoints: [{name: http, port: 9000}]\n"
         + "  health: {script: scripts/health.sh, interval: 1s, timeout: 2s}\n";
   }
@@ -146,11 +154,22 @@ class FleetRebuildIT {
         "version 2 running",
         o -> o.status().deployedVersion().equals(java.util.Optional.of("2")));
     rig.awaitRunning(LONG, "loc", "rem");
+    rig.stopController();
+    rig.start(); // a second start: the store has a backup of this state
+    rig.awaitRunning(LONG, "loc", "rem");
+    // ... which a change makes stale: rem runs as another process now
+    long first = rig.pid("rem");
+    rig.write(
+        "all.yaml",
+        rig.network(),
+        rig.service("loc", "2", "loc-2").toString(),
+        lan(),
+        remote("two"));
+    rig.await(
+        LONG, "rem", "restarted with COLOUR=two", o -> o.status().pid().orElse(first) != first);
+    rig.awaitRunning(LONG, "loc", "rem");
     ObservedService loc = rig.service("loc");
     ObservedService rem = rig.service("rem");
-    rig.stopController();
-    rig.start(); // a second start: the store has a backup
-    rig.awaitRunning(LONG, "loc", "rem");
     rig.stopController();
 
     loss.apply(rig.data);
@@ -211,6 +230,72 @@ class FleetRebuildIT {
           .isEmpty();
     }
     assertThat(rig.service("loc").status().previousVersion()).contains("1");
+  }
+
+  @Test
+  void damagedStore_backupAgreesWithTheFleet_restoredByItselfAndNothingStartedAgain()
+      throws Exception {
+    rig.light("loc-1", "loc", "1", Rig.HEALTHY);
+    rig.light("rem-1", "rem", "1", Rig.HEALTHY);
+    rig.write(
+        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), remote());
+    rig.start();
+    rig.awaitRunning(LONG, "loc", "rem");
+    rig.stopController();
+    rig.start(); // the backup of this state
+    rig.awaitRunning(LONG, "loc", "rem");
+    ObservedService loc = rig.service("loc");
+    ObservedService rem = rig.service("rem");
+    rig.stopController();
+
+    Loss.DATA_FILE_GARBLED.apply(rig.data);
+
+    rig.start();
+    long after = rig.app().store().lastRevision();
+    rig.awaitRunning(LONG, "loc", "rem");
+    for (ObservedService before : List.of(loc, rem)) {
+      String name = before.metadata().name();
+      assertThat(rig.service(name).status().pid()).as(name).isEqualTo(before.status().pid());
+      assertThat(rig.eventValues(after, Event.SERVICE_STATE_CHANGED, name, "to"))
+          .as(name + " is not started again")
+          .doesNotContain(Phase.STARTING.wireName());
+    }
+    try (var list = Files.list(rig.data)) {
+      assertThat(list.map(p -> p.getFileName().toString()))
+          .as("the damaged store is kept")
+          .anyMatch(n -> n.startsWith("store.corrupt-"));
+    }
+  }
+
+  @Test
+  void damagedStore_backupDisagreesWithTheFleet_refusedNamingWhy() throws Exception {
+    rig.light("loc-1", "loc", "1", Rig.HEALTHY);
+    rig.light("rem-1", "rem", "1", Rig.HEALTHY);
+    rig.write(
+        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), remote());
+    rig.start();
+    rig.awaitRunning(LONG, "loc", "rem");
+    rig.stopController();
+    rig.start(); // the backup of this state
+    rig.awaitRunning(LONG, "loc", "rem");
+    long first = rig.pid("rem");
+    rig.write(
+        "all.yaml",
+        rig.network(),
+        rig.service("loc", "1", "loc-1").toString(),
+        lan(),
+        remote("two"));
+    rig.await(LONG, "rem", "restarted", o -> o.status().pid().orElse(first) != first);
+    rig.stopController();
+
+    Loss.DATA_FILE_GARBLED.apply(rig.data);
+
+    assertThatThrownBy(rig::start)
+        .isInstanceOf(SvcregException.class)
+        .hasMessageContaining("its backup was not restored (it does not agree with the fleet: rem")
+        .hasMessageContaining("--from-fleet");
+    assertThat(rig.data.resolve("store")).doesNotExist();
+    assertThat(rig.data.resolve("store.bak")).isDirectory();
   }
 
   private static void deleteTree(Path dir) throws IOException {
