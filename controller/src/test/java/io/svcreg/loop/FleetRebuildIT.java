@@ -235,15 +235,7 @@ class FleetRebuildIT {
   @Test
   void damagedStore_backupAgreesWithTheFleet_restoredByItselfAndNothingStartedAgain()
       throws Exception {
-    rig.light("loc-1", "loc", "1", Rig.HEALTHY);
-    rig.light("rem-1", "rem", "1", Rig.HEALTHY);
-    rig.write(
-        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), remote());
-    rig.start();
-    rig.awaitRunning(LONG, "loc", "rem");
-    rig.stopController();
-    rig.start(); // the backup of this state
-    rig.awaitRunning(LONG, "loc", "rem");
+    runBothWithABackup();
     ObservedService loc = rig.service("loc");
     ObservedService rem = rig.service("rem");
     rig.stopController();
@@ -269,15 +261,7 @@ class FleetRebuildIT {
 
   @Test
   void damagedStore_backupDisagreesWithTheFleet_refusedNamingWhy() throws Exception {
-    rig.light("loc-1", "loc", "1", Rig.HEALTHY);
-    rig.light("rem-1", "rem", "1", Rig.HEALTHY);
-    rig.write(
-        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), remote());
-    rig.start();
-    rig.awaitRunning(LONG, "loc", "rem");
-    rig.stopController();
-    rig.start(); // the backup of this state
-    rig.awaitRunning(LONG, "loc", "rem");
+    runBothWithABackup();
     long first = rig.pid("rem");
     rig.write(
         "all.yaml",
@@ -296,6 +280,19 @@ class FleetRebuildIT {
         .hasMessageContaining("--from-fleet");
     assertThat(rig.data.resolve("store")).doesNotExist();
     assertThat(rig.data.resolve("store.bak")).isDirectory();
+  }
+
+  /** Runs loc (this host) and rem (the node), then starts the controller again: a backup. */
+  private void runBothWithABackup() {
+    rig.light("loc-1", "loc", "1", Rig.HEALTHY);
+    rig.light("rem-1", "rem", "1", Rig.HEALTHY);
+    rig.write(
+        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), remote());
+    rig.start();
+    rig.awaitRunning(LONG, "loc", "rem");
+    rig.stopController();
+    rig.start(); // the backup of this state
+    rig.awaitRunning(LONG, "loc", "rem");
   }
 
   private static void deleteTree(Path dir) throws IOException {
