@@ -1332,14 +1332,7 @@ public final class SshDeployer implements Deployer {
               + ticks(timeouts.kill())
               + " && ended SIGKILL\n"
               + "echo step FAILED\n";
-      SshConnection.Result r =
-          connection.script(
-              script,
-              timeouts
-                  .stopScript()
-                  .plus(timeouts.term())
-                  .plus(timeouts.kill())
-                  .plus(options.command()));
+      SshConnection.Result r = connection.script(script, stopTimeout());
       for (String line : r.out().split("\n")) {
         if (line.startsWith("step ") && !line.equals("step FAILED")) {
           StopStep step = StopStep.valueOf(line.substring(5).trim());
@@ -1408,6 +1401,15 @@ public final class SshDeployer implements Deployer {
     }
   }
 
+  /** How long a stop on the node may take: its script, SIGTERM's and SIGKILL's waits. */
+  private Duration stopTimeout() {
+    return timeouts
+        .stopScript()
+        .plus(timeouts.term())
+        .plus(timeouts.kill())
+        .plus(options.command());
+  }
+
   private static long ticks(Duration d) {
     return Math.max(1, d.toMillis() / 50);
   }
@@ -1435,14 +1437,7 @@ public final class SshDeployer implements Deployer {
             + " if [ \"$was\" = active ]; then echo step STOP_SCRIPT; else echo step NOT_RUNNING; fi;;"
             + " *) echo \"step FAILED $st\";; esac\n";
     try {
-      SshConnection.Result r =
-          connection.script(
-              script,
-              timeouts
-                  .stopScript()
-                  .plus(timeouts.term())
-                  .plus(timeouts.kill())
-                  .plus(options.command()));
+      SshConnection.Result r = connection.script(script, stopTimeout());
       String line = lastLine(r.out());
       if (line.startsWith("step ") && !line.startsWith("step FAILED")) {
         StopStep step = StopStep.valueOf(line.substring(5).trim());
