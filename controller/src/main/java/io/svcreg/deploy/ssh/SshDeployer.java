@@ -885,14 +885,16 @@ public final class SshDeployer implements Deployer {
 
   // ------------------------------------------------------------------ processes
 
-  /** Prints {@code proc <state> <starttime ticks> <btime> <clk_tck>} for {@code $pid}. */
   /**
    * {@code system STATE}: systemd's state on a node where systemd is the init ({@code starting} and
-   * {@code stopping} while it boots or shuts down), nothing elsewhere.
+   * {@code stopping} while it boots or shuts down), nothing elsewhere. Read after the service was
+   * looked at: a shutdown that stopped it began before, so it shows; read before, the shutdown
+   * could begin in between and the stopped service pass for a crash.
    */
   private static final String SYSTEM_STATE =
       "[ -d /run/systemd/system ] && echo \"system $(systemctl is-system-running 2>/dev/null)\"\n";
 
+  /** Prints {@code proc <state> <starttime ticks> <btime> <clk_tck>} for {@code $pid}. */
   private static final String PROC =
       "proc() { s=$(sed 's/^.*) //' /proc/$1/stat 2>/dev/null);"
           + " set -- $s; [ -n \"${1:-}\" ] || { echo proc gone; return; };"
@@ -1481,11 +1483,11 @@ public final class SshDeployer implements Deployer {
       SshConnection.Result r =
           run(
               root
-                  + SYSTEM_STATE
                   + PROC
                   + listMarkers(service)
                   + running
-                  + address.map(SshDeployer::addressProbe).orElse(""));
+                  + address.map(SshDeployer::addressProbe).orElse("")
+                  + SYSTEM_STATE);
       settling(service, r.out());
       Listed f = markerLines(service, r.out()).get(version);
       boolean installed = f != null && f.complete();
@@ -1577,8 +1579,7 @@ public final class SshDeployer implements Deployer {
     // one command: the script, then whether the process is still the same (after the script, so
     // that a script passing while the process died is caught), then the script's output
     String s =
-        SYSTEM_STATE
-            + "home="
+        "home="
             + Shell.quote(home)
             + "\nf="
             + Shell.quote(rel)
@@ -1594,6 +1595,7 @@ public final class SshDeployer implements Deployer {
             + "  echo \"code $?\"\n"
             + "else echo missing; fi\n"
             + process.map(p -> "proc " + p.pid() + "\n").orElse("echo proc none\n")
+            + SYSTEM_STATE
             + "[ -n \"$out\" ] && { tail -n 20 \"$out\" | tail -c 2048; rm -f \"$out\"; }\n";
     SshConnection.Result r;
     try {
@@ -1612,20 +1614,21 @@ public final class SshDeployer implements Deployer {
           OptionalInt.empty(),
           "");
     }
-    String out = r.out();
-    if (out.startsWith("system ")) {
+    String[] parts = r.out().split("\n", 3);
+    String first = parts[0];
+    String procLine = parts.length > 1 ? parts[1] : "";
+    String rest = parts.length > 2 ? parts[2] : "";
+    if (rest.startsWith("system ")) {
+      int end = rest.indexOf('\n');
       try {
-        settling(launch.service(), out);
+        settling(launch.service(), end < 0 ? rest : rest.substring(0, end));
       } catch (NodeUnavailable e) {
         // the node's init stops or starts its services now: a process found gone is no crash
         return new HealthResult.Failing(e.reason(), e.getMessage(), OptionalInt.empty(), "");
       }
-      out = out.substring(out.indexOf('\n') + 1);
+      rest = end < 0 ? "" : rest.substring(end + 1);
     }
-    String[] parts = out.split("\n", 3);
-    String first = parts[0];
-    String procLine = parts.length > 1 ? parts[1] : "";
-    String output = parts.length > 2 ? parts[2].strip() : "";
+    String output = rest.strip();
     HealthResult verdict = verdict(what, script, home, first, output, r, timeout);
     if (process.isEmpty() || !procLine.startsWith("proc ")) {
       return verdict;
