@@ -116,7 +116,7 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
   static final Duration TOPOLOGY_CHECK = Duration.ofSeconds(2);
 
   /** Name of the observed-state snapshot in the data directory. */
-  static final String SNAPSHOT_FILE = "observed.json";
+  static final String SNAPSHOT_FILE = Snapshot.FILE;
 
   /** Name of the file in the data directory that keeps package manifests across restarts. */
   static final String MANIFEST_CACHE_FILE = "manifests.cache";
@@ -272,6 +272,10 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
       refuseToStartTwice(config, clock);
       try {
         store = Store.open(config.data().resolve("store"), StoreOptions.defaults(), clock);
+        if (store.lastRevision() == 0 && Files.exists(snapshotFile(config.data()))) {
+          // a new store where a lost one was: its snapshot is not this store's
+          StoreRecovery.replaceSnapshot(store, config.data().resolve("store"));
+        }
       } catch (SvcregException unreadable) {
         store = restoreConsistentBackup(config, clock, unreadable);
       }
@@ -494,6 +498,7 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
       StoreRecovery.undoRestore(dir);
       throw notRestored(failed, "it does not agree with the fleet: " + differs.get());
     }
+    StoreRecovery.replaceSnapshot(store, dir);
     LOG.log(
         Level.WARNING,
         "{0}; restored its backup, which agrees with every node ({1} running services)",

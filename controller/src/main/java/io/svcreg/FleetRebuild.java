@@ -55,12 +55,16 @@ public final class FleetRebuild {
    *
    * @param store the store's directory
    * @param adopted one line per adopted service
+   * @param notRunning one line per service whose run record says it ran (or was starting) and which
+   *     no longer runs: recorded with its address and version, for the controller to start
    * @param unaccounted one line per thing found (or not found) that was not adopted
    */
-  public record Report(Path store, List<String> adopted, List<String> unaccounted) {
+  public record Report(
+      Path store, List<String> adopted, List<String> notRunning, List<String> unaccounted) {
 
     public Report {
       adopted = List.copyOf(adopted);
+      notRunning = List.copyOf(notRunning);
       unaccounted = List.copyOf(unaccounted);
     }
 
@@ -89,18 +93,29 @@ public final class FleetRebuild {
       Transaction tx = new Transaction();
       Found found = scan(set, installRoot, tx, clock);
       store.commit(tx);
-      return new Report(dir, found.adopted(), found.unaccounted());
+      StoreRecovery.replaceSnapshot(store, dir);
+      return new Report(dir, found.adopted(), found.notRunning(), found.unaccounted());
     }
   }
 
   /**
    * What a controller with a new store would start a second time: one line for each declared
-   * service that runs on its node (its run record names a live process), from the specs in {@code
-   * specs}; nodes that do not answer are left out. Empty when the fleet runs nothing of svcreg's.
+   * service that runs on its node (its run record names a live process), and for each whose start
+   * was interrupted before its process was recorded (what it started may run), from the specs in
+   * {@code specs}; nodes that do not answer are left out. Empty when the fleet runs nothing of
+   * svcreg's.
    */
   public static List<String> running(Path specs, Path installRoot, InstantSource clock) {
-    return scan(specs(specs), installRoot, new Transaction(), clock).adopted();
+    Found f = scan(specs(specs), installRoot, new Transaction(), clock);
+    List<String> all = new ArrayList<>(f.adopted());
+    f.notRunning().stream().filter(l -> l.endsWith(INTERRUPTED)).forEach(all::add);
+    return all;
   }
+
+  /** How a start interrupted before its process was recorded ends its line. */
+  private static final String INTERRUPTED =
+      "a start was interrupted before its process was recorded; the controller stops what it may"
+          + " have left running and starts it";
 
   /**
    * What the fleet runs of the declared services, as the records a rebuild would write (status
@@ -125,7 +140,10 @@ public final class FleetRebuild {
 
   /** What the nodes run and hold of the declared services, adopted into {@code tx}. */
   private record Found(
-      List<String> adopted, List<ObservedService> services, List<String> unaccounted) {}
+      List<String> adopted,
+      List<String> notRunning,
+      List<ObservedService> services,
+      List<String> unaccounted) {}
 
   private static Found scan(SpecSet set, Path installRoot, Transaction tx, InstantSource clock) {
     List<String> unaccounted = new ArrayList<>();
@@ -135,6 +153,7 @@ public final class FleetRebuild {
         RemoteDeployers remote = new RemoteDeployers(SshDeployer::create)) {
       List<Place> places = places(set, local, remote, unaccounted);
       List<String> adopted = new ArrayList<>();
+      List<String> notRunning = new ArrayList<>();
       List<ObservedService> services = new ArrayList<>();
       for (Place place : places) {
         NodeRecords records;
@@ -144,9 +163,9 @@ public final class FleetRebuild {
           unaccounted.add(place.label() + " did not answer: " + e.getMessage());
           continue;
         }
-        read(place, records, tx, adopted, services, unaccounted, clock);
+        read(place, records, tx, adopted, notRunning, services, unaccounted, clock);
       }
-      return new Found(adopted, services, unaccounted);
+      return new Found(adopted, notRunning, services, unaccounted);
     }
   }
 
@@ -187,6 +206,7 @@ public final class FleetRebuild {
       NodeRecords records,
       Transaction tx,
       List<String> adopted,
+      List<String> notRunning,
       List<ObservedService> services,
       List<String> unaccounted,
       InstantSource clock) {
@@ -236,18 +256,70 @@ public final class FleetRebuild {
         unaccounted.add(what + ": the node did not answer: " + e.getMessage());
         continue;
       }
-      if (process.isEmpty() || r.state() == RunRecord.State.STOPPING) {
-        unaccounted.add(
-            what
-                + (process.isEmpty()
-                    ? ": the process its run record names ("
-                        + r.process().map(p -> "pid " + p.pid()).orElse("none")
-                        + ") no longer runs"
-                    : ": a stop was under way (pid " + process.get().pid() + " still runs)"));
+      if (process.isEmpty()) {
+        boolean interrupted = r.state() == RunRecord.State.STARTING && r.process().isEmpty();
+        tx.putService(record(place, want, r, Optional.empty(), interrupted, tx));
+        notRunning.add(
+            r.service()
+                + " "
+                + r.version()
+                + " on "
+                + place.label()
+                + ", address "
+                + r.address().get()
+                + ": "
+                + (interrupted
+                    ? INTERRUPTED
+                    : "the process its run record names (pid "
+                        + r.process().map(p -> p.pid()).orElse(0L)
+                        + ") no longer runs; the controller starts it"));
+        continue;
+      }
+      if (r.state() == RunRecord.State.STOPPING) {
+        unaccounted.add(what + ": a stop was under way (pid " + process.get().pid() + " runs)");
         continue;
       }
       adopted.add(adopt(place, want, r, process.get(), tx, services, clock));
     }
+  }
+
+  /**
+   * The record of {@code want} as {@code r} says it was started, its address leased in {@code tx}:
+   * running as {@code process}; without one, stopped (its process ended while no controller
+   * watched), or starting without a process when {@code interrupted} (the loop then stops what that
+   * start may have left and starts it again).
+   */
+  private static ObservedService record(
+      Place place,
+      Service want,
+      RunRecord r,
+      Optional<ProcessRef> process,
+      boolean interrupted,
+      Transaction tx) {
+    Ipv4 ip = r.address().orElseThrow();
+    long generation = r.generation() > 0 ? r.generation() : 1;
+    // an old record without the hash: taken as started for the declared spec
+    String specHash = r.specHash().isEmpty() ? want.specHash() : r.specHash();
+    List<String> endpoints =
+        want.spec().endpoints().stream().map(e -> ip + ":" + e.port()).toList();
+    Phase phase =
+        process.isPresent() ? Phase.RUNNING : interrupted ? Phase.STARTING : Phase.STOPPED;
+    ServiceStatus status =
+        new ServiceStatus(
+            phase,
+            generation,
+            Optional.of(r.version()),
+            r.previousVersion(),
+            Optional.of(place.node()),
+            Optional.of(ip),
+            process.isPresent() ? endpoints : List.of(),
+            process.map(ProcessRef::pid),
+            Health.UNKNOWN,
+            List.of(),
+            Optional.empty(),
+            Optional.empty());
+    tx.addLease(new Lease(want.spec().network(), ip, want.name()));
+    return new ObservedService(want.metadata(), generation, specHash, want.spec(), status);
   }
 
   /**
@@ -264,30 +336,12 @@ public final class FleetRebuild {
       InstantSource clock) {
     String name = want.name();
     Ipv4 ip = r.address().orElseThrow();
-    long generation = r.generation() > 0 ? r.generation() : 1;
-    // an old record without the hash: taken as started for the declared spec
-    String specHash = r.specHash().isEmpty() ? want.specHash() : r.specHash();
-    List<String> endpoints =
-        want.spec().endpoints().stream().map(e -> ip + ":" + e.port()).toList();
-    ServiceStatus status =
-        new ServiceStatus(
-            Phase.RUNNING,
-            generation,
-            Optional.of(r.version()),
-            r.previousVersion(),
-            Optional.of(place.node()),
-            Optional.of(ip),
-            endpoints,
-            Optional.of(process.pid()),
-            Health.UNKNOWN,
-            List.of(),
-            Optional.empty(),
-            Optional.empty());
-    ObservedService adopted =
-        new ObservedService(want.metadata(), generation, specHash, want.spec(), status);
+    ObservedService adopted = record(place, want, r, Optional.of(process), false, tx);
+    long generation = adopted.generation();
+    String specHash = adopted.specHash();
+    List<String> endpoints = adopted.status().endpoints();
     tx.putService(adopted);
     services.add(adopted);
-    tx.addLease(new Lease(want.spec().network(), ip, name));
     tx.putLedger(
         Ledger.empty(name)
             .withProcess(

@@ -141,6 +141,7 @@ final class RecoverCommand implements Callable<Integer> {
                 + (report.adopted().size() == 1 ? " running service" : " running services")
                 + StoreRecovery.kept(report.store()));
     report.adopted().forEach(a -> output.out().println("  adopted " + a));
+    report.notRunning().forEach(n -> output.out().println("  not running: " + n));
     if (!report.complete()) {
       output.out().println("not accounted for (left as it is on the nodes):");
       report.unaccounted().forEach(u -> output.out().println("  " + u));

@@ -33,6 +33,12 @@ public final class Snapshot {
    */
   private static final ObjectReader READER = reader();
 
+  /**
+   * The file in a controller's data directory where it keeps a copy of its store's observed state,
+   * for {@code svcreg status --data} and {@code get} without a server.
+   */
+  public static final String FILE = "observed.json";
+
   private Snapshot() {}
 
   private static ObjectReader reader() {

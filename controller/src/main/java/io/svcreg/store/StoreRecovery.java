@@ -1,6 +1,7 @@
 package io.svcreg.store;
 
 import io.svcreg.core.ObservedState;
+import io.svcreg.core.Snapshot;
 import io.svcreg.core.SvcregException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,6 +47,7 @@ public final class StoreRecovery {
     }
     try (Store store = Store.open(d, StoreOptions.defaults(), clock)) {
       ObservedState o = store.observed();
+      replaceSnapshot(store, d);
       return "restored store "
           + d
           + " from its backup "
@@ -83,6 +85,7 @@ public final class StoreRecovery {
   public static String empty(Path dir, InstantSource clock) {
     Path d = dir.toAbsolutePath().normalize();
     try (Store store = emptyStore(d, clock)) {
+      replaceSnapshot(store, d);
       return "started an empty store in "
           + d
           + kept(d)
@@ -98,6 +101,16 @@ public final class StoreRecovery {
     Path d = dir.toAbsolutePath().normalize();
     setAsideIfUnreadable(d, clock);
     return Store.open(d, StoreOptions.defaults().withStartFreshIfUnreadable(true), clock);
+  }
+
+  /**
+   * Writes the snapshot next to the store {@code dir} ({@link Snapshot#FILE}) from {@code store},
+   * which replaced a lost one: the snapshot left there describes the lost store (its services, a
+   * higher revision), and {@code svcreg status --data} must not show it.
+   */
+  public static void replaceSnapshot(Store store, Path dir) {
+    Snapshot.write(
+        store.observed(), dir.toAbsolutePath().normalize().resolveSibling(Snapshot.FILE));
   }
 
   /** What of earlier stores is kept next to {@code dir}, as a clause ("" when nothing). */

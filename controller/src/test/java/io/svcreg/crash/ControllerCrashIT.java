@@ -61,6 +61,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ControllerCrashIT {
 
   private static final int KILLS = Integer.getInteger("svcreg.crash.kills", 12);
+  private static final int LOSS_KILLS = Integer.getInteger("svcreg.crash.loss-kills", 10);
   private static final long SEED = Long.getLong("svcreg.crash.seed", System.nanoTime());
   private static final Pattern START_REVISION = Pattern.compile("store revision (\\d+)");
 
@@ -75,6 +76,13 @@ class ControllerCrashIT {
     if (current != null) {
       current.dumpThreads(); // still running only when the test failed: where was it?
       current.close();
+    }
+    if (fleet != null && Files.exists(fleet.specs.resolve("fleet.yaml"))) {
+      Files.createDirectories(tmp.resolve("logs"));
+      Files.copy(
+          fleet.specs.resolve("fleet.yaml"),
+          tmp.resolve("logs/fleet.yaml"),
+          StandardCopyOption.REPLACE_EXISTING);
     }
     if (fleet != null && Files.exists(fleet.data.resolve("observed.json"))) {
       Files.copy(
@@ -95,6 +103,79 @@ class ControllerCrashIT {
   @Test
   void controller_killedWithSigkillAtRandomMoments_convergesWithoutLossOrDuplicates()
       throws Exception {
+    killAtRandomMoments(KILLS, false);
+  }
+
+  /**
+   * Issue 14's promise: kills as above, and after some of them (or just before, under the running
+   * controller) the store is lost in one of the ways of {@link StoreLoss}. The next {@code serve}
+   * either restores the backup by itself (it agrees with the fleet) or refuses, naming {@code
+   * svcreg recover --from-fleet}, which is run; nothing is ever started a second time, and at the
+   * end the same invariants hold as without losses.
+   */
+  @Test
+  void controller_killedAndItsStoreLostAtRandomMoments_recoversFromTheFleetWithoutDuplicates()
+      throws Exception {
+    killAtRandomMoments(LOSS_KILLS, true);
+  }
+
+  /** How a killed controller's store is lost. */
+  enum StoreLoss {
+    /** {@code data/store} deleted while the controller runs (it is killed a moment later). */
+    DELETED_UNDER_IT,
+    /** {@code data/store} deleted; its backup {@code store.bak} is kept. */
+    STORE_DELETED,
+    /** {@code data/store} and {@code data/store.bak} deleted. */
+    STORE_AND_BACKUP_DELETED,
+    /** Everything in the data directory but the install root deleted. */
+    DATA_FILES_DELETED,
+    /** Every data file of the store overwritten with random bytes. */
+    DATA_FILES_GARBLED;
+
+    void apply(Path data, Random random) throws IOException {
+      Path store = data.resolve("store");
+      switch (this) {
+        case DELETED_UNDER_IT, STORE_DELETED -> deleteTree(store);
+        case STORE_AND_BACKUP_DELETED -> {
+          deleteTree(store);
+          deleteTree(data.resolve("store.bak"));
+        }
+        case DATA_FILES_DELETED -> {
+          try (Stream<Path> list = Files.list(data)) {
+            for (Path p : list.toList()) {
+              if (!p.getFileName().toString().equals("opt")) {
+                deleteTree(p);
+              }
+            }
+          }
+        }
+        case DATA_FILES_GARBLED -> {
+          if (Files.isDirectory(store)) {
+            try (Stream<Path> walk = Files.walk(store)) {
+              for (Path f : walk.filter(f -> f.toString().endsWith(".dat")).toList()) {
+                byte[] bytes = Files.readAllBytes(f);
+                random.nextBytes(bytes);
+                Files.write(f, bytes);
+              }
+            }
+          }
+        }
+      }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+      if (!Files.exists(dir)) {
+        return;
+      }
+      try (Stream<Path> walk = Files.walk(dir)) {
+        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  private void killAtRandomMoments(int kills, boolean loseStores) throws Exception {
     Random random = new Random(SEED);
     history.add("seed " + SEED + " (replay with -Dsvcreg.crash.seed=" + SEED + ")");
     fleet = Fleet.create(tmp, random);
@@ -111,11 +192,13 @@ class ControllerCrashIT {
         .write();
 
     long seenRevision = 0; // the highest revision a snapshot showed: committed, so never lost
-    for (int i = 1; i <= KILLS; i++) {
+    boolean lost = false; // whether the store was lost since the last start
+    for (int i = 1; i <= kills; i++) {
       // a converged fleet gets a change, so that every run has work to be killed in
       boolean idle = fleet.converged();
       String before = i > 1 && (idle || random.nextInt(3) == 0) ? change(random) : "";
-      current = ServeProcess.start(tmp.resolve("logs"), fleet.serveArgs());
+      current = start("run " + i, lost);
+      lost = false;
       int lines = 1 + random.nextInt(12);
       Waits.atMost(Duration.ofSeconds(90))
           .alias(
@@ -128,14 +211,27 @@ class ControllerCrashIT {
           .as(what("the restarted controller found every revision a snapshot showed"))
           .isGreaterThanOrEqualTo(seenRevision);
       String during = before.isEmpty() && random.nextInt(3) == 0 ? change(random) : "";
+      StoreLoss loss = null;
+      if (loseStores && random.nextInt(5) == 0) {
+        loss = StoreLoss.DELETED_UNDER_IT;
+        loss.apply(fleet.data, random);
+      }
       int delayMillis = random.nextBoolean() ? 0 : random.nextInt(1500);
       pause(delayMillis);
       seenRevision =
           Math.max(seenRevision, fleet.snapshot().map(ObservedState::revision).orElse(0L));
       List<String> log = current.logLines();
       current.kill();
+      if (loss == null && loseStores && random.nextInt(2) == 0) {
+        loss = StoreLoss.values()[1 + random.nextInt(StoreLoss.values().length - 1)];
+        loss.apply(fleet.data, random);
+      }
+      if (loss != null) {
+        lost = true;
+        seenRevision = 0; // what a lost store had committed is the fleet's to tell now
+      }
       history.add(
-          "kill %d: %s%d service lines%s + %d ms, snapshot revision %d, last line: %s"
+          "kill %d: %s%d service lines%s + %d ms, snapshot revision %d, last line: %s%s"
               .formatted(
                   i,
                   before.isEmpty() ? "" : before + " before start, ",
@@ -143,7 +239,8 @@ class ControllerCrashIT {
                   during.isEmpty() ? "" : ", " + during,
                   delayMillis,
                   seenRevision,
-                  log.isEmpty() ? "-" : log.getLast()));
+                  log.isEmpty() ? "-" : log.getLast(),
+                  loss == null ? "" : "; store " + loss));
       assertAtMostOneProcessPerService("after kill " + i);
     }
 
@@ -151,7 +248,7 @@ class ControllerCrashIT {
     // was removed meanwhile) leaves such a directory; timing rarely hits it, so plant one
     Files.createDirectories(fleet.installRoot.resolve(".tmp.removed.4242/scripts"));
     long t0 = System.nanoTime();
-    current = ServeProcess.start(tmp.resolve("logs"), fleet.serveArgs());
+    current = start("the last run", lost);
     Waits.atMost(Duration.ofSeconds(150))
         .alias(what("the fleet converges after the last restart"))
         .failFast(this::controllerRuns)
@@ -293,6 +390,60 @@ class ControllerCrashIT {
     String v = s.version().equals("1.0.0") ? "1.1.0" : "1.0.0";
     fleet.put(s.withVersion(v));
     return s.name() + " " + s.version() + " → " + v;
+  }
+
+  /**
+   * Starts {@code serve}. After a lost store ({@code lost}) it may refuse, naming {@code svcreg
+   * recover --from-fleet}: that is run, and {@code serve} started again. Without a loss it must
+   * start.
+   */
+  private ServeProcess start(String run, boolean lost) {
+    ServeProcess p = ServeProcess.start(tmp.resolve("logs"), fleet.serveArgs());
+    if (!lost) {
+      return p;
+    }
+    Waits.atMost(Duration.ofSeconds(90))
+        .alias(what(run + ": serve starts or refuses after the store was lost"))
+        .until(() -> startRevision(p) >= 0 || !p.alive());
+    if (p.alive()) {
+      history.add(run + ": serve started on what was left" + restored(p));
+      return p;
+    }
+    int code = p.awaitExit(Duration.ofSeconds(10));
+    String refusal = p.stderr();
+    assertThat(refusal)
+        .as(what(run + ": serve exited " + code + " naming recover --from-fleet"))
+        .contains("svcreg recover --data")
+        .contains("--from-fleet");
+    ServeProcess.Result r =
+        ServeProcess.run(
+            tmp.resolve("logs"),
+            Duration.ofSeconds(120),
+            "recover",
+            "--from-fleet",
+            "--specs",
+            fleet.specs.toString(),
+            "--data",
+            fleet.data.toString());
+    assertThat(r.exitCode())
+        .as(
+            what(
+                run
+                    + ": recover --from-fleet: "
+                    + r.stdout()
+                    + r.stderr()
+                    + "\ndeclared: "
+                    + fleet.desired().keySet()))
+        .isZero();
+    history.add(
+        run
+            + ": serve refused; recover --from-fleet: "
+            + r.stdout().lines().map(String::strip).filter(l -> l.startsWith("adopted ")).toList());
+    return ServeProcess.start(tmp.resolve("logs"), fleet.serveArgs());
+  }
+
+  private static String restored(ServeProcess p) {
+    return p.stderr().contains("restored its backup") ? " (its backup, restored)" : "";
   }
 
   private static void pause(int millis) {

@@ -18,14 +18,15 @@ import java.util.concurrent.TimeUnit;
  * /proc} by their environment ({@code SERVICE_HOME} below the root): services, and any script still
  * running. Found this way, a process the controller lost track of is found too.
  */
-final class ServiceProcesses {
+public final class ServiceProcesses {
 
   private static final Path PROC = Path.of("/proc");
 
   private ServiceProcesses() {}
 
   /** One process: pid, process group, {@code SERVICE_NAME}, {@code SERVICE_IP}, command line. */
-  record Found(long pid, long pgid, String service, String ip, String home, String commandLine) {
+  public record Found(
+      long pid, long pgid, String service, String ip, String home, String commandLine) {
 
     /** Whether it is the service itself (java running {@code bin/*.java}), not a script. */
     boolean isService() {
@@ -34,7 +35,7 @@ final class ServiceProcesses {
   }
 
   /** Every live process whose {@code SERVICE_HOME} is below {@code installRoot}. */
-  static List<Found> below(Path installRoot) {
+  public static List<Found> below(Path installRoot) {
     String root = installRoot.toAbsolutePath().normalize() + "/";
     List<Found> found = new ArrayList<>();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC)) {

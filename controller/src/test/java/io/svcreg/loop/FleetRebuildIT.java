@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.svcreg.FleetRebuild;
 import io.svcreg.Main;
+import io.svcreg.Waits;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.SvcregException;
+import io.svcreg.crash.ServiceProcesses;
 import io.svcreg.deploy.ssh.OpenSshd;
 import io.svcreg.schema.Phase;
 import io.svcreg.store.Event;
@@ -18,6 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -181,23 +186,9 @@ class FleetRebuildIT {
         .hasMessageContaining("--empty");
 
     StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        Main.run(
-            new String[] {
-              "recover",
-              "--from-fleet",
-              "--specs",
-              rig.specs.toString(),
-              "--data",
-              rig.data.toString(),
-              "--install-root",
-              rig.installRoot.toString()
-            },
-            new PrintWriter(out),
-            new PrintWriter(err));
+    int code = recover(out);
 
-    assertThat(code).as(out + "\n" + err).isZero();
+    assertThat(code).as(out.toString()).isZero();
     assertThat(out.toString())
         .contains("adopted 2 running services")
         .contains("adopted loc 2 on the controller's host: pid " + loc.status().pid().orElseThrow())
@@ -230,6 +221,7 @@ class FleetRebuildIT {
           .isEmpty();
     }
     assertThat(rig.service("loc").status().previousVersion()).contains("1");
+    assertNothingElseRuns(loc, rem);
   }
 
   @Test
@@ -257,6 +249,43 @@ class FleetRebuildIT {
           .as("the damaged store is kept")
           .anyMatch(n -> n.startsWith("store.corrupt-"));
     }
+    assertNothingElseRuns(loc, rem);
+  }
+
+  @Test
+  void recoverFromFleet_aServiceThatEndedMeanwhile_keepsItsAddressAndIsStartedAgain()
+      throws Exception {
+    runBothWithABackup();
+    ObservedService loc = rig.service("loc");
+    ObservedService rem = rig.service("rem");
+    rig.stopController();
+    // rem's process ends while no controller watches; then the store is lost
+    ProcessHandle gone = ProcessHandle.of(rem.status().pid().orElseThrow()).orElseThrow();
+    gone.destroyForcibly();
+    gone.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
+
+    StringWriter out = new StringWriter();
+    int code = recover(out);
+
+    assertThat(code).as(out.toString()).isZero();
+    assertThat(out.toString())
+        .contains("adopted 1 running service")
+        .contains("adopted loc 1 on the controller's host: pid " + loc.status().pid().get())
+        .contains(
+            "not running: rem 1 on node node-0 of network lan,"
+                + " address "
+                + rem.status().address().get()
+                + ": the process its run record names (pid "
+                + rem.status().pid().get()
+                + ") no longer runs; the controller starts it");
+    rig.start();
+    rig.awaitRunning(LONG, "loc", "rem");
+    ObservedService again = rig.service("rem");
+    assertThat(again.status().address()).as("rem's address").isEqualTo(rem.status().address());
+    assertThat(again.status().pid()).isNotEqualTo(rem.status().pid());
+    assertThat(rig.service("loc").status().pid()).isEqualTo(loc.status().pid());
+    assertNothingElseRuns(loc, again);
   }
 
   @Test
@@ -280,6 +309,51 @@ class FleetRebuildIT {
         .hasMessageContaining("--from-fleet");
     assertThat(rig.data.resolve("store")).doesNotExist();
     assertThat(rig.data.resolve("store.bak")).isDirectory();
+  }
+
+  /**
+   * {@code svcreg recover --from-fleet} for the rig; what it printed (stdout, stderr) in {@code
+   * out}.
+   */
+  private int recover(StringWriter out) {
+    PrintWriter w = new PrintWriter(out);
+    int code =
+        Main.run(
+            new String[] {
+              "recover",
+              "--from-fleet",
+              "--specs",
+              rig.specs.toString(),
+              "--data",
+              rig.data.toString(),
+              "--install-root",
+              rig.installRoot.toString()
+            },
+            w,
+            w);
+    w.flush();
+    return code;
+  }
+
+  /**
+   * No orphan: the processes started from the install roots of this host and of the node (found in
+   * {@code /proc} by their {@code SERVICE_HOME}) are exactly the process groups of {@code services}
+   * (a health check that runs meanwhile is waited out).
+   */
+  private void assertNothingElseRuns(ObservedService... services) {
+    Set<Long> recorded = new TreeSet<>();
+    for (ObservedService o : services) {
+      recorded.add(o.status().pid().orElseThrow());
+    }
+    Waits.atMost(Duration.ofSeconds(20))
+        .alias("the services' processes are exactly the recorded ones " + recorded)
+        .until(
+            () -> {
+              return ServiceProcesses.below(tmp).stream()
+                  .map(ServiceProcesses.Found::pgid)
+                  .collect(Collectors.toCollection(TreeSet::new))
+                  .equals(recorded);
+            });
   }
 
   /** Runs loc (this host) and rem (the node), then starts the controller again: a backup. */
