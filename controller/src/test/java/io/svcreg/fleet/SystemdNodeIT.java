@@ -1,10 +1,12 @@
 package io.svcreg.fleet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.svcreg.ControllerApp;
 import io.svcreg.Waits;
 import io.svcreg.core.ObservedService;
+import io.svcreg.core.SvcregException;
 import io.svcreg.core.rollout.Ledger;
 import io.svcreg.deploy.ProcessRef;
 import io.svcreg.deploy.RunRecord;
@@ -14,6 +16,7 @@ import io.svcreg.schema.ExecutionType;
 import io.svcreg.schema.HealthState;
 import io.svcreg.schema.Phase;
 import io.svcreg.store.Event;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -221,6 +224,93 @@ class SystemdNodeIT {
           .isEmpty();
       assertThat(node.execOk("cat", home + "/.svcreg-install").stdout()).isEqualTo(installMarker);
       assertThat(node.execOk("stat", "-c", "%i", home).stdout()).isEqualTo(inode);
+    }
+  }
+
+  /**
+   * The store and its backup lost while a systemd unit and a managed process run on the node:
+   * {@code serve} refuses to start empty, {@code recover --from-fleet} adopts both from the node's
+   * run records, and the next controller keeps them as they run. Nothing is started twice: one unit
+   * of svcreg's on the node, the same invocation, and no process started from the install root but
+   * the two recorded.
+   */
+  @Test
+  void storeLost_recoverFromFleet_unitAndProcessAdopted_nothingStartedTwiceNoOrphan() {
+    String marker = marker();
+    String unit = unit("sd-keep");
+    try (Rig rig = new Rig(tmp.resolve("rig"))) {
+      rig.light("sd-keep-1", "sd-keep", "1", Rig.HEALTHY, "exec sleep " + marker);
+      rig.light("mp-keep-1", "mp-keep", "1", Rig.HEALTHY, "exec sleep 1" + marker);
+      rig.write(
+          "all.yaml",
+          network(),
+          service("sd-keep", "sd-keep-1"),
+          Fleet.service("mp-keep", "mp-keep-1", node.name(), "managed_process", PORT));
+      rig.start();
+      ObservedService sd = rig.await(LONG, "sd-keep", "running and healthy", runningHealthy());
+      ObservedService mp = rig.await(LONG, "mp-keep", "running and healthy", runningHealthy());
+      String invocation = show(unit, "InvocationID");
+      assertThat(show(unit, "MainPID")).isEqualTo(sd.status().pid().orElseThrow().toString());
+      rig.stopController();
+      rig.loseStore();
+
+      assertThatThrownBy(rig::start)
+          .isInstanceOf(SvcregException.class)
+          .hasMessageContaining("--from-fleet");
+      StringWriter out = new StringWriter();
+      assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
+      assertThat(out.toString())
+          .contains("adopted 2 running services")
+          .contains(
+              "adopted sd-keep 1 on node node-0 of network lan: pid " + sd.status().pid().get())
+          .contains(
+              "adopted mp-keep 1 on node node-0 of network lan: pid " + mp.status().pid().get());
+
+      ControllerApp second = rig.start();
+      long after = second.store().lastRevision();
+      for (ObservedService before : java.util.List.of(sd, mp)) {
+        String name = before.metadata().name();
+        ObservedService now = rig.await(LONG, name, "running and healthy", runningHealthy());
+        assertThat(now.status().pid()).as(name).isEqualTo(before.status().pid());
+        assertThat(now.status().address()).as(name).isEqualTo(before.status().address());
+        assertThat(rig.eventValues(after, Event.SERVICE_STATE_CHANGED, name, "to"))
+            .as(name + " is not started again")
+            .doesNotContain(Phase.STARTING.wireName());
+        assertThat(rig.eventValues(after, Event.DEPLOYMENT_PROGRESS, name, "phase"))
+            .as(name + " is not installed again")
+            .isEmpty();
+      }
+      assertThat(show(unit, "InvocationID"))
+          .as("the unit was not started again")
+          .isEqualTo(invocation);
+      // the node's units and process table: one unit of this install root (other tests' units
+      // may share the node), and the two recorded processes
+      assertThat(
+              node.execOk(
+                      "sh",
+                      "-c",
+                      "grep -l -- '"
+                          + installRoot
+                          + "/' /etc/systemd/system/svcreg-*.service | xargs -n1 basename")
+                  .stdout()
+                  .lines()
+                  .toList())
+          .containsExactly(unit);
+      String groups =
+          "for p in /proc/[0-9]*; do tr '\\0' '\\n' < $p/environ 2>/dev/null"
+              + " | grep -q '^SERVICE_HOME="
+              + installRoot
+              + "/' && cut -d' ' -f5 $p/stat; done | sort -un";
+      String want = sd.status().pid().get() + "\n" + mp.status().pid().get();
+      String sorted =
+          java.util.stream.Stream.of(sd, mp)
+              .map(o -> o.status().pid().orElseThrow())
+              .sorted()
+              .map(String::valueOf)
+              .collect(java.util.stream.Collectors.joining("\n"));
+      Waits.atMost(Duration.ofSeconds(20))
+          .alias("the node runs from " + installRoot + " exactly the process groups " + want)
+          .until(() -> node.exec("sh", "-c", groups).stdout().trim().equals(sorted));
     }
   }
 

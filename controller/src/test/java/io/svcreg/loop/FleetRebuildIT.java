@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.svcreg.FleetRebuild;
-import io.svcreg.Main;
 import io.svcreg.Waits;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.SvcregException;
@@ -13,7 +12,6 @@ import io.svcreg.deploy.ssh.OpenSshd;
 import io.svcreg.schema.Phase;
 import io.svcreg.store.Event;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -186,7 +184,7 @@ class FleetRebuildIT {
         .hasMessageContaining("--empty");
 
     StringWriter out = new StringWriter();
-    int code = recover(out);
+    int code = rig.recoverFromFleet(out);
 
     assertThat(code).as(out.toString()).isZero();
     assertThat(out.toString())
@@ -266,7 +264,7 @@ class FleetRebuildIT {
     Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
 
     StringWriter out = new StringWriter();
-    int code = recover(out);
+    int code = rig.recoverFromFleet(out);
 
     assertThat(code).as(out.toString()).isZero();
     assertThat(out.toString())
@@ -309,30 +307,6 @@ class FleetRebuildIT {
         .hasMessageContaining("--from-fleet");
     assertThat(rig.data.resolve("store")).doesNotExist();
     assertThat(rig.data.resolve("store.bak")).isDirectory();
-  }
-
-  /**
-   * {@code svcreg recover --from-fleet} for the rig; what it printed (stdout, stderr) in {@code
-   * out}.
-   */
-  private int recover(StringWriter out) {
-    PrintWriter w = new PrintWriter(out);
-    int code =
-        Main.run(
-            new String[] {
-              "recover",
-              "--from-fleet",
-              "--specs",
-              rig.specs.toString(),
-              "--data",
-              rig.data.toString(),
-              "--install-root",
-              rig.installRoot.toString()
-            },
-            w,
-            w);
-    w.flush();
-    return code;
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.svcreg.ControllerApp;
+import io.svcreg.Main;
 import io.svcreg.Waits;
 import io.svcreg.core.ObservedService;
 import io.svcreg.schema.HealthState;
@@ -13,6 +14,8 @@ import io.svcreg.schema.Phase;
 import io.svcreg.store.Event;
 import io.svcreg.store.EventsSince;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -110,6 +113,48 @@ public final class Rig implements AutoCloseable {
 
   ControllerApp app() {
     return app;
+  }
+
+  /**
+   * Runs {@code svcreg recover --from-fleet} on this rig's specs, data and install root (no
+   * controller may run); what it printed, stdout and stderr, goes to {@code out}. Its exit code.
+   */
+  public int recoverFromFleet(StringWriter out) {
+    assertThat(app).as("a controller runs").isNull();
+    PrintWriter w = new PrintWriter(out);
+    int code =
+        Main.run(
+            new String[] {
+              "recover",
+              "--from-fleet",
+              "--specs",
+              specs.toString(),
+              "--data",
+              data.toString(),
+              "--install-root",
+              installRoot.toString()
+            },
+            w,
+            w);
+    w.flush();
+    return code;
+  }
+
+  /** Deletes the controller's store and its backup, as a lost disk would (no controller runs). */
+  public void loseStore() {
+    assertThat(app).as("a controller runs").isNull();
+    for (String dir : List.of("store", "store.bak")) {
+      Path d = data.resolve(dir);
+      if (Files.exists(d)) {
+        try (Stream<Path> walk = Files.walk(d)) {
+          for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            Files.delete(f);
+          }
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    }
   }
 
   /** Closes the running controller (the services keep running); {@link #start} starts it again. */
