@@ -16,11 +16,15 @@ import io.svcreg.deploy.ssh.RemoteDeployers;
 import io.svcreg.deploy.ssh.SshDeployer;
 import io.svcreg.schema.Health;
 import io.svcreg.schema.Ipv4;
+import io.svcreg.schema.Location;
+import io.svcreg.schema.Metadata;
 import io.svcreg.schema.Network;
 import io.svcreg.schema.NetworkType;
 import io.svcreg.schema.Node;
 import io.svcreg.schema.Phase;
+import io.svcreg.schema.RunState;
 import io.svcreg.schema.Service;
+import io.svcreg.schema.ServiceSpec;
 import io.svcreg.schema.ServiceStatus;
 import io.svcreg.schema.SpecLoader;
 import io.svcreg.schema.SpecSet;
@@ -32,10 +36,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * {@code svcreg recover --from-fleet}: a new store rebuilt from the declared specs and what the
@@ -75,7 +81,18 @@ public final class FleetRebuild {
   }
 
   /** A node as the rebuild reads it: a label, its deployer, the services declared on it. */
-  private record Place(String label, String node, Deployer deployer, List<Service> declared) {}
+  private record Place(
+      String label,
+      String node,
+      Deployer deployer,
+      List<Service> declared,
+      List<Network> networks) {
+
+    /** The network of this place whose subnet holds {@code address}. */
+    Optional<Network> networkOf(Ipv4 address) {
+      return networks.stream().filter(n -> n.spec().subnet().contains(address)).findFirst();
+    }
+  }
 
   private FleetRebuild() {}
 
@@ -155,6 +172,8 @@ public final class FleetRebuild {
       List<String> adopted = new ArrayList<>();
       List<String> notRunning = new ArrayList<>();
       List<ObservedService> services = new ArrayList<>();
+      List<Stopped> stopped = new ArrayList<>();
+      Set<String> leased = new HashSet<>(); // network/address
       for (Place place : places) {
         NodeRecords records;
         try {
@@ -163,7 +182,31 @@ public final class FleetRebuild {
           unaccounted.add(place.label() + " did not answer: " + e.getMessage());
           continue;
         }
-        read(place, records, tx, adopted, notRunning, services, unaccounted, clock);
+        read(
+            place, records, tx, adopted, notRunning, services, unaccounted, stopped, leased, clock);
+      }
+      // a stopped service keeps the address it was stopped with (it is still configured on its
+      // node), unless another record holds the service or the address
+      Set<String> recorded = new HashSet<>();
+      services.forEach(o -> recorded.add(o.metadata().name()));
+      notRunning.forEach(l -> recorded.add(l.substring(0, l.indexOf(' '))));
+      for (Stopped st : stopped) {
+        RunRecord r = st.record();
+        String lease = st.want().spec().network() + "/" + r.address().orElseThrow();
+        if (recorded.contains(r.service()) || !leased.add(lease)) {
+          continue;
+        }
+        recorded.add(r.service());
+        tx.putService(record(st.place(), st.want(), r, Optional.empty(), false, tx));
+        notRunning.add(
+            r.service()
+                + " "
+                + r.version()
+                + " on "
+                + st.place().label()
+                + ", address "
+                + r.address().get()
+                + ": stopped; the controller starts it as declared");
       }
       return new Found(adopted, notRunning, services, unaccounted);
     }
@@ -171,13 +214,15 @@ public final class FleetRebuild {
 
   /** The nodes to read: the controller's host once (for every local network), each remote node. */
   private static List<Place> places(
-      SpecSet set, LocalDeployer local, RemoteDeployers remote, List<String> unaccounted) {
+      SpecSet set, LocalDeployer host, RemoteDeployers remote, List<String> unaccounted) {
     List<Place> places = new ArrayList<>();
     List<Service> onHost = new ArrayList<>();
+    List<Network> local = new ArrayList<>();
     for (Network n : set.networks()) {
       String network = n.metadata().name();
       if (n.spec().type() == NetworkType.LOCAL) {
         onHost.addAll(declared(set, network, Node.LOCAL_NODE));
+        local.add(n);
         continue;
       }
       for (Node node : n.spec().nodes()) {
@@ -187,10 +232,12 @@ public final class FleetRebuild {
           unaccounted.add(label + ": no way to reach it is declared");
           continue;
         }
-        places.add(new Place(label, node.name(), d.get(), declared(set, network, node.name())));
+        places.add(
+            new Place(
+                label, node.name(), d.get(), declared(set, network, node.name()), List.of(n)));
       }
     }
-    places.addFirst(new Place("the controller's host", Node.LOCAL_NODE, local, onHost));
+    places.addFirst(new Place("the controller's host", Node.LOCAL_NODE, host, onHost, local));
     return places;
   }
 
@@ -200,7 +247,14 @@ public final class FleetRebuild {
         .toList();
   }
 
-  /** Adopts what runs at {@code place} and records its installs; reports the rest. */
+  /** A run record that says its service was stopped, read at {@code place}. */
+  private record Stopped(Place place, Service want, RunRecord record) {}
+
+  /**
+   * Adopts what runs at {@code place} and records its installs; reports the rest. The records of
+   * stopped services go to {@code stopped}; the addresses leased, as {@code network/address}, to
+   * {@code leased}.
+   */
   private static void read(
       Place place,
       NodeRecords records,
@@ -209,12 +263,26 @@ public final class FleetRebuild {
       List<String> notRunning,
       List<ObservedService> services,
       List<String> unaccounted,
+      List<Stopped> stopped,
+      Set<String> leased,
       InstantSource clock) {
     Map<String, Service> declared = new LinkedHashMap<>();
     place.declared().forEach(s -> declared.put(s.name(), s));
+    // what runs here of a service no longer declared is adopted too, for the controller to stop
+    // and remove as it would with its store: never left running without an inventory entry
+    Map<String, Service> removed = new LinkedHashMap<>();
+    for (RunRecord r : records.runs()) {
+      if (!declared.containsKey(r.service())
+          && r.state() != RunRecord.State.STOPPED
+          && r.address().isPresent()) {
+        place
+            .networkOf(r.address().get())
+            .ifPresent(n -> removed.put(r.service(), undeclared(r, n, place.node())));
+      }
+    }
     for (NodeRecords.Installed i : records.installs()) {
       String service = i.marker().service();
-      if (!declared.containsKey(service)) {
+      if (!declared.containsKey(service) && !removed.containsKey(service)) {
         unaccounted.add(
             place.label()
                 + ": "
@@ -231,6 +299,24 @@ public final class FleetRebuild {
     for (RunRecord r : records.runs()) {
       Service want = declared.get(r.service());
       String what = place.label() + ": " + r.service() + " " + r.version();
+      if (want == null && removed.containsKey(r.service())) {
+        Optional<ProcessRef> process;
+        try {
+          process = live(place, r);
+        } catch (NodeUnavailable e) {
+          unaccounted.add(what + ": the node did not answer: " + e.getMessage());
+          continue;
+        }
+        if (process.isEmpty()) {
+          continue; // nothing runs of it: its install directories are the controller's to remove
+        }
+        Service gone = removed.get(r.service());
+        leased.add(gone.spec().network() + "/" + r.address().get());
+        adopted.add(
+            adopt(place, gone, r, process.get(), tx, services, clock)
+                + "; no longer declared: the controller stops and removes it");
+        continue;
+      }
       if (want == null) {
         if (r.state() != RunRecord.State.STOPPED) {
           unaccounted.add(
@@ -238,20 +324,20 @@ public final class FleetRebuild {
         }
         continue;
       }
-      if (r.state() == RunRecord.State.STOPPED) {
-        continue; // nothing runs: the controller starts it as declared
-      }
       if (r.address().isEmpty()) {
-        unaccounted.add(what + ": its run record has no address");
+        if (r.state() != RunRecord.State.STOPPED) {
+          unaccounted.add(what + ": its run record has no address");
+        }
         continue;
       }
+      if (r.state() == RunRecord.State.STOPPED) {
+        stopped.add(new Stopped(place, want, r)); // nothing runs: recorded once all are read
+        continue;
+      }
+      leased.add(want.spec().network() + "/" + r.address().get());
       Optional<ProcessRef> process;
       try {
-        Observation o =
-            place
-                .deployer()
-                .observe(r.service(), r.version(), r.process(), r.address(), r.execution());
-        process = o.running() ? o.current().or(r::process) : Optional.empty();
+        process = live(place, r);
       } catch (NodeUnavailable e) {
         unaccounted.add(what + ": the node did not answer: " + e.getMessage());
         continue;
@@ -281,6 +367,37 @@ public final class FleetRebuild {
       }
       adopted.add(adopt(place, want, r, process.get(), tx, services, clock));
     }
+  }
+
+  /** The process {@code r} names (or the unit's main process), when it runs. */
+  private static Optional<ProcessRef> live(Place place, RunRecord r) {
+    Observation o =
+        place.deployer().observe(r.service(), r.version(), r.process(), r.address(), r.execution());
+    return o.running() ? o.current().or(r::process) : Optional.empty();
+  }
+
+  /**
+   * A service that runs as {@code r} says on {@code node} of {@code network} but is no longer
+   * declared: what the controller needs to stop and remove it (its package, endpoints and
+   * environment are not on the node and not needed for that).
+   */
+  private static Service undeclared(RunRecord r, Network network, String node) {
+    ServiceSpec spec =
+        new ServiceSpec(
+            r.version(),
+            "",
+            network.metadata().name(),
+            node,
+            Optional.empty(),
+            r.execution(),
+            List.of(),
+            List.of(),
+            Map.of(),
+            Optional.empty(),
+            RunState.RUNNING,
+            io.svcreg.schema.Rollout.DEFAULT);
+    return Service.of(
+        new Metadata(r.service(), Map.of(), Map.of()), spec, Location.ofFile("(the node)"));
   }
 
   /**

@@ -140,6 +140,17 @@ public interface Deployer extends AutoCloseable {
   }
 
   /**
+   * {@link #bindAddress} of {@code launch}'s address before its start, which is recorded on the
+   * node first (its run record, {@code starting} without a process): an address svcreg configures
+   * is never on a node without a record of the service it is for, so a store rebuilt from the fleet
+   * leases it again. By default {@link #bindAddress} alone: a deployer whose nodes need no
+   * configured addresses.
+   */
+  default AddressOutcome bindForStart(Launch launch, Cidr subnet) {
+    return bindAddress(launch.ip(), subnet);
+  }
+
+  /**
    * The node's WireGuard interface that holds an address in {@code subnet}, with its public key and
    * its peers' {@code AllowedIPs}; empty when it has none (or no {@code wg}). By default none.
    *

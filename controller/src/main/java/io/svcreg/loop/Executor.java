@@ -289,7 +289,15 @@ final class Executor {
         String network = s.want().orElseThrow().spec().network();
         Ipv4 address = x.address().orElseThrow();
         Deployer d = deployer(network, x.node()).orElseThrow();
-        AddressOutcome out = limited(network, x.node(), () -> d.bindAddress(address, x.subnet()));
+        Optional<Launch> starting = x.version().map(v -> launchOf(s.have().orElseThrow(), v, s));
+        AddressOutcome out =
+            limited(
+                network,
+                x.node(),
+                () ->
+                    starting.isPresent()
+                        ? d.bindForStart(starting.get(), x.subnet())
+                        : d.bindAddress(address, x.subnet()));
         Optional<NetworkSpec> wireguard =
             spec(network).filter(n -> n.type() == NetworkType.WIREGUARD);
         if (out instanceof AddressOutcome.Done bound && wireguard.isPresent()) {

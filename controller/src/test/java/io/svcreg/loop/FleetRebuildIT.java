@@ -309,6 +309,68 @@ class FleetRebuildIT {
     assertThat(rig.data.resolve("store.bak")).isDirectory();
   }
 
+  @Test
+  void recoverFromFleet_aStoppedService_keepsTheAddressItWasStoppedWith() throws Exception {
+    runBothWithABackup();
+    ObservedService rem = rig.service("rem");
+    String stopped = remote().replace("  version:", "  state: stopped\n  version:");
+    rig.write(
+        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), stopped);
+    rig.await(LONG, "rem", "stopped", o -> o.status().phase() == Phase.STOPPED);
+    rig.stopController();
+    Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
+
+    StringWriter out = new StringWriter();
+    assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
+
+    assertThat(out.toString())
+        .contains(
+            "not running: rem 1 on node node-0 of network lan, address "
+                + rem.status().address().get()
+                + ": stopped; the controller starts it as declared");
+    rig.start();
+    assertThat(rig.app().store().leases("rem"))
+        .as("rem's address is still its own")
+        .anyMatch(l -> l.address().equals(rem.status().address().get()));
+    rig.write(
+        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), remote());
+    rig.awaitRunning(LONG, "loc", "rem");
+    assertThat(rig.service("rem").status().address()).isEqualTo(rem.status().address());
+  }
+
+  @Test
+  void recoverFromFleet_aRunningServiceNoLongerDeclared_adoptedThenStoppedAndRemoved()
+      throws Exception {
+    runBothWithABackup();
+    ObservedService loc = rig.service("loc");
+    long remPid = rig.pid("rem");
+    rig.stopController();
+    // the store is lost, and meanwhile rem was taken out of the specs
+    Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
+    rig.write("all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan());
+
+    StringWriter out = new StringWriter();
+    assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
+
+    assertThat(out.toString())
+        .contains("adopted 2 running services")
+        .contains(
+            "adopted rem 1 on node node-0 of network lan: pid "
+                + remPid
+                + ", address "
+                + "127.0.0.")
+        .contains("; no longer declared: the controller stops and removes it")
+        .doesNotContain("not accounted for");
+    rig.start();
+    Waits.atMost(LONG)
+        .alias("rem is stopped and removed")
+        .until(() -> rig.find("rem").isEmpty() && !Rig.alive(remPid));
+    assertThat(tmp.resolve("install-0"))
+        .as("nothing of rem is left on the node")
+        .isEmptyDirectory();
+    assertNothingElseRuns(loc);
+  }
+
   /**
    * No orphan: the processes started from the install roots of this host and of the node (found in
    * {@code /proc} by their {@code SERVICE_HOME}) are exactly the process groups of {@code services}

@@ -331,7 +331,7 @@ public final class Rollout {
                   + " is missing on node "
                   + node
                   + "; configuring it again");
-          steps.add(new Step.Bind(node, st.address(), subnet));
+          steps.add(new Step.Bind(node, st.address(), subnet, Optional.empty()));
         }
         return null;
       }
@@ -700,7 +700,7 @@ public final class Rollout {
     Cidr subnet = d.s.want().map(w -> d.s.bound().get(w.spec().network())).orElse(null);
     return subnet == null
         ? List.of(start)
-        : List.of(new Step.Bind(node, Optional.empty(), subnet), start);
+        : List.of(new Step.Bind(node, Optional.empty(), subnet, Optional.of(version)), start);
   }
 
   /** A stop of the recorded process (a stop of nothing records the service stopped). */
@@ -880,7 +880,7 @@ public final class Rollout {
           // nothing to configure (a start halts on it), or nowhere to configure it
           yield new Prepared.Written();
         }
-        yield new Prepared.Ready(new Step.Bind(x.node(), address, x.subnet()));
+        yield new Prepared.Ready(new Step.Bind(x.node(), address, x.subnet(), x.version()));
       }
       case Step.Unbind x ->
           d.s.reaches(x.network(), x.node()) ? new Prepared.Ready(x) : new Prepared.Written();

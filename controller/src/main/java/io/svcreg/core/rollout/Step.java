@@ -102,9 +102,12 @@ public sealed interface Step {
 
   /**
    * Configure the service's {@code address} (filled in as the step is about to run) on {@code
-   * node}, with the prefix of {@code subnet}, unless it is there.
+   * node}, with the prefix of {@code subnet}, unless it is there. Before a start of {@code
+   * version}, the node records that start first (its run record names the service the address is
+   * for); empty when a running service gets its address back.
    */
-  record Bind(String node, Optional<Ipv4> address, Cidr subnet) implements Step {
+  record Bind(String node, Optional<Ipv4> address, Cidr subnet, Optional<String> version)
+      implements Step {
     @Override
     public boolean changesNode() {
       return true;

@@ -1736,6 +1736,28 @@ public final class SshDeployer implements Deployer {
   }
 
   /**
+   * Records the start of {@code launch} in its run record ({@code starting}, no process yet), then
+   * configures its address, in one script: the node never holds an address of svcreg's without a
+   * record of the service it is for.
+   */
+  @Override
+  public AddressOutcome bindForStart(Launch launch, Cidr subnet) {
+    Optional<String> unit =
+        launch.execution() == ExecutionType.SYSTEMD
+            ? Optional.of(SystemdUnits.unit(launch.service()))
+            : Optional.empty();
+    RunRecord starting =
+        RunRecord.of(launch, RunRecord.State.STARTING, Optional.empty(), unit, clock.instant());
+    return addressScript(
+        recordLines(launch.service(), Map.of("starting", starting))
+            + "o=$(record \"$starting\" 2>&1) || { echo \"failed cannot write the run record"
+            + " $rec: $o\"; exit 4; }\n"
+            + String.join("\n", bindCommands(launch.ip(), subnet))
+            + "\n",
+        "configure " + launch.ip() + "/" + subnet.prefix());
+  }
+
+  /**
    * The commands of {@link #bindAddress} (also a unit's, when it starts): each one a whole command,
    * so that they can be joined into one line. They print {@code bound DEVICE} or {@code bound local
    * present}, or why not ({@code noip}, {@code noroute ...}, {@code gateway ...}, {@code failed

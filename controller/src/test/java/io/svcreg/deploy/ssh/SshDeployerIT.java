@@ -2,6 +2,7 @@ package io.svcreg.deploy.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.svcreg.deploy.AddressOutcome;
 import io.svcreg.deploy.DeployReasons;
 import io.svcreg.deploy.DeployTimeouts;
 import io.svcreg.deploy.HealthResult;
@@ -21,6 +22,7 @@ import io.svcreg.deploy.UninstallOutcome;
 import io.svcreg.deploy.local.LocalDeployer;
 import io.svcreg.deploy.local.LocalProcesses;
 import io.svcreg.deploy.local.Waiter;
+import io.svcreg.schema.Cidr;
 import io.svcreg.schema.Endpoint;
 import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Protocol;
@@ -315,6 +317,31 @@ class SshDeployerIT {
     assertThat(d.uninstall("rec")).isEqualTo(new UninstallOutcome.Uninstalled(List.of("2")));
     assertThat(TestPackages.names(root)).isEmpty();
     assertThat(d.records()).isEqualTo(new NodeRecords(List.of(), List.of()));
+  }
+
+  @Test
+  void bindForStart_recordsTheStartBeforeTheAddress_soTheNodeNamesWhoItIsFor() throws Exception {
+    Path root = tmp.resolve("opt");
+    SshDeployer d = deployer(root);
+    assertThat(d.install("web", "1.0.0", pkg("web", "1.0.0", "exit 0")))
+        .isInstanceOf(InstallOutcome.Installed.class);
+    Launch launch =
+        launch("web", "1.0.0").from(new Launch.Origin("c0ffee", 3, "", Optional.empty()));
+    Instant before = Instant.now();
+
+    // 127.0.0.2 is loopback's on the node: present, nothing to add
+    assertThat(d.bindForStart(launch, Cidr.of("127.0.0.0/24")))
+        .isEqualTo(new AddressOutcome.Done(""));
+
+    RunRecord starting = runRecord(root, "web").orElseThrow();
+    assertThat(starting)
+        .usingRecursiveComparison()
+        .ignoringFields("writtenAt")
+        .isEqualTo(
+            RunRecord.of(
+                launch, RunRecord.State.STARTING, Optional.empty(), Optional.empty(), before));
+    assertThat(starting.address()).contains(Ipv4.of("127.0.0.2"));
+    assertThat(d.records().runs()).containsExactly(starting);
   }
 
   private static String log(Path root, String home) {
