@@ -247,6 +247,9 @@ public final class FleetRebuild {
         .toList();
   }
 
+  /** A service no longer declared whose process runs: adopted for removal. */
+  private record Gone(Service service, ProcessRef process) {}
+
   /** A run record that says its service was stopped, read at {@code place}. */
   private record Stopped(Place place, Service want, RunRecord record) {}
 
@@ -270,15 +273,22 @@ public final class FleetRebuild {
     place.declared().forEach(s -> declared.put(s.name(), s));
     // what runs here of a service no longer declared is adopted too, for the controller to stop
     // and remove as it would with its store: never left running without an inventory entry
-    Map<String, Service> removed = new LinkedHashMap<>();
+    Map<String, Gone> removed = new LinkedHashMap<>();
     for (RunRecord r : records.runs()) {
-      if (!declared.containsKey(r.service())
-          && r.state() != RunRecord.State.STOPPED
-          && r.address().isPresent()) {
-        place
-            .networkOf(r.address().get())
-            .ifPresent(n -> removed.put(r.service(), undeclared(r, n, place.node())));
+      if (declared.containsKey(r.service())
+          || r.state() == RunRecord.State.STOPPED
+          || r.address().isEmpty()) {
+        continue;
       }
+      Optional<Network> network = place.networkOf(r.address().get());
+      Optional<ProcessRef> process;
+      try {
+        process = network.isPresent() ? live(place, r) : Optional.empty();
+      } catch (NodeUnavailable e) {
+        continue; // reported with the record below
+      }
+      process.ifPresent(
+          p -> removed.put(r.service(), new Gone(undeclared(r, network.get(), place.node()), p)));
     }
     for (NodeRecords.Installed i : records.installs()) {
       String service = i.marker().service();
@@ -299,25 +309,8 @@ public final class FleetRebuild {
     for (RunRecord r : records.runs()) {
       Service want = declared.get(r.service());
       String what = place.label() + ": " + r.service() + " " + r.version();
-      if (want == null && removed.containsKey(r.service())) {
-        Optional<ProcessRef> process;
-        try {
-          process = live(place, r);
-        } catch (NodeUnavailable e) {
-          unaccounted.add(what + ": the node did not answer: " + e.getMessage());
-          continue;
-        }
-        if (process.isEmpty()) {
-          continue; // nothing runs of it: its install directories are the controller's to remove
-        }
-        Service gone = removed.get(r.service());
-        leased.add(gone.spec().network() + "/" + r.address().get());
-        adopted.add(
-            adopt(place, gone, r, process.get(), tx, services, clock)
-                + "; no longer declared: the controller stops and removes it");
-        continue;
-      }
-      if (want == null) {
+      Gone gone = want == null ? removed.get(r.service()) : null;
+      if (want == null && gone == null) {
         if (r.state() != RunRecord.State.STOPPED) {
           unaccounted.add(
               what + " is recorded " + r.state().wireName() + " but not declared there");
@@ -334,7 +327,13 @@ public final class FleetRebuild {
         stopped.add(new Stopped(place, want, r)); // nothing runs: recorded once all are read
         continue;
       }
-      leased.add(want.spec().network() + "/" + r.address().get());
+      if (gone != null) {
+        leased.add(gone.service().spec().network() + "/" + r.address().get());
+        adopted.add(
+            adopt(place, gone.service(), r, gone.process(), tx, services, clock)
+                + "; no longer declared: the controller stops and removes it");
+        continue;
+      }
       Optional<ProcessRef> process;
       try {
         process = live(place, r);
@@ -342,6 +341,7 @@ public final class FleetRebuild {
         unaccounted.add(what + ": the node did not answer: " + e.getMessage());
         continue;
       }
+      leased.add(want.spec().network() + "/" + r.address().get());
       if (process.isEmpty()) {
         boolean interrupted = r.state() == RunRecord.State.STARTING && r.process().isEmpty();
         tx.putService(record(place, want, r, Optional.empty(), interrupted, tx));
