@@ -1,13 +1,18 @@
 package io.svcreg.ha;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.maintenance.StatusResponse;
 import io.svcreg.Waits;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,10 +20,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -37,11 +39,12 @@ final class EtcdCluster implements AutoCloseable {
   static final Duration ELECTION_TIMEOUT = Duration.ofMillis(500);
 
   private static final Duration STARTUP = Duration.ofSeconds(30);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Path dir;
   private final List<Member> members;
   private final String initialCluster;
-  private final Client admin;
+  private final HttpClient http = HttpClient.newHttpClient();
 
   /** One etcd process and its ports; {@code process} is replaced when it is started again. */
   private static final class Member {
@@ -76,11 +79,6 @@ final class EtcdCluster implements AutoCloseable {
     this.members = members;
     this.initialCluster =
         String.join(",", members.stream().map(m -> m.name + "=" + m.peerUrl()).toList());
-    this.admin =
-        Client.builder()
-            .endpoints(members.stream().map(Member::clientUrl).toArray(String[]::new))
-            .waitForReady(false)
-            .build();
   }
 
   /** Starts a cluster of three members with their data under {@code dir}. */
@@ -208,6 +206,9 @@ final class EtcdCluster implements AutoCloseable {
     }
   }
 
+  /** A member's raft status: its own id and the id of the leader it knows (0: none). */
+  private record Status(long member, long leader) {}
+
   /** The raft leader's member number when every running, unpaused member names it. */
   private Optional<Integer> agreedLeader() {
     List<Integer> up =
@@ -215,30 +216,44 @@ final class EtcdCluster implements AutoCloseable {
             .filter(i -> members.get(i).running() && !members.get(i).paused)
             .boxed()
             .toList();
-    List<Optional<StatusResponse>> statuses = up.stream().map(this::status).toList();
-    if (statuses.stream().anyMatch(s -> s.isEmpty() || s.get().getLeader() == 0)) {
+    List<Optional<Status>> statuses = up.stream().map(this::status).toList();
+    if (statuses.stream().anyMatch(s -> s.isEmpty() || s.get().leader() == 0)) {
       return Optional.empty();
     }
-    long leader = statuses.get(0).orElseThrow().getLeader();
-    if (statuses.stream().anyMatch(s -> s.orElseThrow().getLeader() != leader)) {
+    long leader = statuses.get(0).orElseThrow().leader();
+    if (statuses.stream().anyMatch(s -> s.orElseThrow().leader() != leader)) {
       return Optional.empty();
     }
     for (int k = 0; k < up.size(); k++) {
-      if (statuses.get(k).orElseThrow().getHeader().getMemberId() == leader) {
+      if (statuses.get(k).orElseThrow().member() == leader) {
         return Optional.of(up.get(k));
       }
     }
     return Optional.empty();
   }
 
-  /** Member {@code i}'s status, or empty when it does not answer within a second. */
-  private Optional<StatusResponse> status(int i) {
-    CompletableFuture<StatusResponse> f =
-        admin.getMaintenanceClient().statusMember(members.get(i).clientUrl());
+  /**
+   * Member {@code i}'s status from etcd's JSON gateway, or empty when it does not answer within a
+   * second (plain HTTP: a request to a paused member is given up for good, where a jetcd status
+   * call would keep a channel of its own open).
+   */
+  private Optional<Status> status(int i) {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(members.get(i).clientUrl() + "/v3/maintenance/status"))
+            .timeout(Duration.ofSeconds(1))
+            .POST(HttpRequest.BodyPublishers.ofString("{}"))
+            .build();
     try {
-      return Optional.of(f.get(1, TimeUnit.SECONDS));
-    } catch (ExecutionException | TimeoutException e) {
-      f.cancel(true);
+      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() != 200) {
+        return Optional.empty();
+      }
+      JsonNode json = JSON.readTree(response.body());
+      return Optional.of(
+          new Status(
+              Long.parseUnsignedLong(json.path("header").path("member_id").asText("0")),
+              Long.parseUnsignedLong(json.path("leader").asText("0"))));
+    } catch (IOException e) {
       return Optional.empty();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -348,7 +363,7 @@ final class EtcdCluster implements AutoCloseable {
   /** Kills every member, waits for them to exit and deletes their data (the logs stay). */
   @Override
   public void close() {
-    admin.close();
+    http.close();
     for (Member m : members) {
       if (m.process != null) {
         m.process.destroyForcibly();
