@@ -66,6 +66,12 @@ public final class DeployReasons {
   /** The node refused to authenticate us, or the identity file is missing. */
   public static final String AUTH_FAILED = "AuthenticationFailed";
 
+  /**
+   * The node has seen a higher epoch than this controller's: another controller of the group leads
+   * now, and this one no longer acts on nodes.
+   */
+  public static final String NODE_FENCED = "NodeFenced";
+
   /** The connection to the node broke in the middle of an action. */
   public static final String CONNECTION_LOST = "ConnectionLost";
 

@@ -60,6 +60,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -89,20 +90,33 @@ public final class SshDeployer implements Deployer {
    * the node's identity file).
    */
   public record Options(
-      Duration connect, Duration keepAlive, Duration command, Optional<Path> agent) {
+      Duration connect,
+      Duration keepAlive,
+      Duration command,
+      Optional<Path> agent,
+      LongSupplier epoch) {
 
-    /** 10 s to connect, keep-alive every 15 s, 120 s for a remote command, no agent. */
+    /** 10 s to connect, keep-alive every 15 s, 120 s for a remote command, no agent, no fencing. */
     public static final Options DEFAULTS =
         new Options(Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofSeconds(120));
 
-    /** Options without an agent. */
+    /** Options without an agent and without fencing. */
     public Options(Duration connect, Duration keepAlive, Duration command) {
-      this(connect, keepAlive, command, Optional.empty());
+      this(connect, keepAlive, command, Optional.empty(), UNFENCED);
     }
 
     /** These options with the agent listening on {@code socket}. */
     public Options withAgent(Optional<Path> socket) {
-      return new Options(connect, keepAlive, command, socket);
+      return new Options(connect, keepAlive, command, socket, epoch);
+    }
+
+    /**
+     * These options with fencing: every command first compares {@code epoch} (the leader's epoch,
+     * read at each command; 0: not fenced) with the highest the node has seen, and is refused
+     * ({@link DeployReasons#NODE_FENCED}) when the node has seen a higher one.
+     */
+    public Options withEpoch(LongSupplier epoch) {
+      return new Options(connect, keepAlive, command, agent, epoch);
     }
 
     /**
@@ -113,6 +127,52 @@ public final class SshDeployer implements Deployer {
       return s == null || s.isBlank() ? Optional.empty() : Optional.of(Path.of(s));
     }
   }
+
+  /** No fencing: a controller that is not one of a group. */
+  private static final LongSupplier UNFENCED = () -> 0;
+
+  /** The exit code of a command the node refused for its epoch. */
+  private static final int FENCED_EXIT = 97;
+
+  /**
+   * What runs before every command of a fenced deployer: under a lock, the node's highest epoch
+   * seen ({@code {installRoot}/.svcreg-epoch}) is compared with the command's: a lower one ends the
+   * command (exit {@link #FENCED_EXIT}, {@code svcreg-fenced SEEN}), a higher one is recorded. The
+   * lock is released before the command goes on, so nothing the command starts inherits it.
+   */
+  private String fence(long epoch) {
+    String f = Shell.quote(root() + "/" + EPOCH_FILE);
+    return "mkdir -p "
+        + Shell.quote(root())
+        + " && exec 9>>"
+        + f
+        + ".lock && flock 9 || { echo 'svcreg-fenced-unlockable'; exit "
+        + FENCED_EXIT
+        + "; }\n"
+        + "seen=$(cat "
+        + f
+        + " 2>/dev/null); case \"$seen\" in ''|*[!0-9]*) seen=0;; esac\n"
+        + "if [ \"$seen\" -gt "
+        + epoch
+        + " ]; then echo \"svcreg-fenced $seen\"; exit "
+        + FENCED_EXIT
+        + "; fi\n"
+        + "if [ \"$seen\" -lt "
+        + epoch
+        + " ]; then printf '%s\\n' "
+        + epoch
+        + " > "
+        + f
+        + ".tmp && mv -f "
+        + f
+        + ".tmp "
+        + f
+        + "; fi\n"
+        + "exec 9>&-\n";
+  }
+
+  /** The file of a node's install root that holds the highest epoch it has seen. */
+  public static final String EPOCH_FILE = ".svcreg-epoch";
 
   private final SshConnection connection;
   private final SshTarget target;
@@ -1867,7 +1927,26 @@ public final class SshDeployer implements Deployer {
   }
 
   private SshConnection.Result run(String script) throws IOException {
-    return connection.script(script, options.command());
+    long epoch = options.epoch().getAsLong();
+    if (epoch <= 0) {
+      return connection.script(script, options.command());
+    }
+    SshConnection.Result r = connection.script(fence(epoch) + script, options.command());
+    if (r.exit() == FENCED_EXIT && r.out().startsWith("svcreg-fenced")) {
+      String seen = r.out().strip().substring("svcreg-fenced".length()).strip();
+      throw new SshConnection.Unreachable(
+          DeployReasons.NODE_FENCED,
+          target.describe()
+              + (seen.equals("-unlockable")
+                  ? " cannot lock its epoch file (is flock installed?)"
+                  : " has seen epoch "
+                      + seen
+                      + " of a newer leader; this controller (epoch "
+                      + epoch
+                      + ") no longer leads and does not act on it"),
+          null);
+    }
+    return r;
   }
 
   private static String lastLine(String text) {

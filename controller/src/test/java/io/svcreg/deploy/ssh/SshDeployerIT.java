@@ -37,6 +37,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -76,15 +77,32 @@ class SshDeployerIT {
   }
 
   private SshDeployer deployer(Path installRoot) {
-    return deployer(
-        new SshTarget(
-            "node-a",
-            sshd.host,
-            sshd.port,
-            USER,
-            sshd.clientKey,
-            sshd.knownHosts,
-            installRoot.toString()));
+    return deployer(target(installRoot));
+  }
+
+  private SshTarget target(Path installRoot) {
+    return new SshTarget(
+        "node-a",
+        sshd.host,
+        sshd.port,
+        USER,
+        sshd.clientKey,
+        sshd.knownHosts,
+        installRoot.toString());
+  }
+
+  /** A deployer for the node's root that fences its commands with {@code epoch}. */
+  private SshDeployer fenced(Path root, AtomicLong epoch) {
+    SshDeployer d =
+        new SshDeployer(
+            target(root),
+            FAST,
+            InstantSource.system(),
+            new SshDeployer.Options(
+                    Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(30))
+                .withEpoch(epoch::get));
+    deployers.add(d);
+    return d;
   }
 
   private SshDeployer deployer(SshTarget target) {
@@ -342,6 +360,38 @@ class SshDeployerIT {
                 launch, RunRecord.State.STARTING, Optional.empty(), Optional.empty(), before));
     assertThat(starting.address()).contains(Ipv4.of("127.0.0.2"));
     assertThat(d.records().runs()).containsExactly(starting);
+  }
+
+  @Test
+  void fencedDeployers_aLowerEpochAfterAHigherOne_refusedWithNodeFencedNothingDone()
+      throws Exception {
+    Path root = tmp.resolve("opt");
+    AtomicLong old = new AtomicLong(4);
+    AtomicLong next = new AtomicLong(5);
+    SshDeployer deposed = fenced(root, old);
+    SshDeployer leader = fenced(root, next);
+    assertThat(deposed.install("web", "1.0.0", pkg("web", "1.0.0", "exit 0")))
+        .isInstanceOf(InstallOutcome.Installed.class);
+    assertThat(Files.readString(root.resolve(SshDeployer.EPOCH_FILE))).isEqualTo("4\n");
+    StartOutcome started = leader.start(launch("web", "1.0.0"));
+    assertThat(started).isInstanceOf(StartOutcome.Started.class);
+    assertThat(Files.readString(root.resolve(SshDeployer.EPOCH_FILE))).isEqualTo("5\n");
+    ProcessRef ref = ((StartOutcome.Started) started).process();
+
+    // the deposed leader's stop and uninstall are refused: the process runs, the files stay
+    StopOutcome stop = deposed.stop(launch("web", "1.0.0"), ref);
+    assertThat(stop).isInstanceOf(StopOutcome.Failed.class);
+    StopOutcome.Failed f = (StopOutcome.Failed) stop;
+    assertThat(f.reason()).isEqualTo(DeployReasons.NODE_FENCED);
+    assertThat(f.message()).contains("has seen epoch 5").contains("(epoch 4) no longer leads");
+    assertThat(deposed.uninstall("web")).isInstanceOf(UninstallOutcome.Failed.class);
+    assertThat(ProcessHandle.of(ref.pid()).map(ProcessHandle::isAlive)).contains(true);
+    assertThat(root.resolve("web-1.0.0")).isDirectory();
+
+    // once it leads again with a higher epoch, it acts
+    old.set(6);
+    assertThat(deposed.stop(launch("web", "1.0.0"), ref)).isInstanceOf(StopOutcome.Stopped.class);
+    assertThat(Files.readString(root.resolve(SshDeployer.EPOCH_FILE))).isEqualTo("6\n");
   }
 
   private static String log(Path root, String home) {
