@@ -274,7 +274,14 @@ public final class Rollout {
           if (seen.running() && st.pid().isPresent()) {
             steps.add(stopStep(d, node));
           }
-          d.note(true, "version " + version + " is no longer installed; reinstalling");
+          d.note(
+              true,
+              "version "
+                  + version
+                  + " is no longer installed; "
+                  + (d.s.want().isPresent()
+                      ? "reinstalling"
+                      : "it is reinstalled once its spec is valid again"));
           d.status(
               d.builder()
                   .deployedVersion(Optional.empty())
@@ -755,7 +762,11 @@ public final class Rollout {
     Instant now = d.now();
     return switch (step) {
       case Step.Install x -> {
-        Service want = d.s.want().orElseThrow();
+        if (d.s.want().isEmpty()) {
+          // its spec is held (invalid): there is nothing to install until it is fixed
+          yield new Prepared.Halt(d.end(Outcome.DONE));
+        }
+        Service want = d.s.want().get();
         if (!d.s.reaches(want.spec().network(), x.node())) {
           yield new Prepared.Halt(unreachable(d, want, x.node()));
         }

@@ -57,6 +57,7 @@ final class Given {
   private static final Instant LONG_AGO = NOW.minus(Duration.ofHours(1));
 
   private String version = "2.0.0";
+  private boolean specHeld;
   private String recordedVersion;
   private Optional<HealthCheck> health = Optional.empty();
   private io.svcreg.schema.Rollout rollout = io.svcreg.schema.Rollout.DEFAULT;
@@ -238,6 +239,12 @@ final class Given {
 
   // ------------------------------------------------------------------ around
 
+  /** The service's spec is held (invalid in the spec directory): nothing is declared for it. */
+  Given specHeld() {
+    specHeld = true;
+    return this;
+  }
+
   Given held() {
     intent = intent.withHeld(Optional.of(LONG_AGO));
     return this;
@@ -382,7 +389,7 @@ final class Given {
             healthFailures);
     return new Situation(
         NAME,
-        Optional.of(want),
+        specHeld ? Optional.empty() : Optional.of(want),
         false,
         Optional.of(have),
         intent,

@@ -186,6 +186,15 @@ class RolloutNodeTest {
                 .condition(Condition.DEGRADED, "True/InstallFailed")
                 .next("retry")),
         row(
+            "deployed version gone while its spec is held (invalid): nothing installed, no error",
+            given()
+                .specHeld()
+                .stopped()
+                .probe(new Probe.Seen(false, false))
+                .planned(deploy("2.0.0")),
+            reconcile(),
+            then().steps().phase(Phase.STOPPED).next("done")),
+        row(
             "spec back at the running version after a failed install: Degraded cleared",
             given()
                 .recorded("3.0.0")
