@@ -182,11 +182,8 @@ public final class Transaction {
    * or empty), with a JSON object as data.
    */
   public Transaction event(String type, String key, JsonNode data) {
-    Objects.requireNonNull(type, "type");
     Objects.requireNonNull(key, "key");
-    if (!Event.TYPES.contains(type)) {
-      throw new IllegalArgumentException("unknown event type: " + type);
-    }
+    checkType(type);
     if (data == null || !data.isObject()) {
       throw new IllegalArgumentException("event data must be a JSON object: " + data);
     }
@@ -202,6 +199,22 @@ public final class Transaction {
   public Transaction event(String type, String key, Map<String, ?> data) {
     JsonNode tree = Json.mapper().valueToTree(Objects.requireNonNull(data, "data"));
     return event(type, key, tree);
+  }
+
+  /** Journals an event as another transaction has it, its data kept as written. */
+  Transaction event(NewEvent e) {
+    Objects.requireNonNull(e.key(), "key");
+    Objects.requireNonNull(e.dataJson(), "dataJson");
+    checkType(e.type());
+    events.add(e);
+    return this;
+  }
+
+  private static void checkType(String type) {
+    Objects.requireNonNull(type, "type");
+    if (!Event.TYPES.contains(type)) {
+      throw new IllegalArgumentException("unknown event type: " + type);
+    }
   }
 
   /** Whether this transaction changes nothing and journals nothing. */

@@ -3,6 +3,8 @@ package io.svcreg.store;
 import io.svcreg.core.Lease;
 import io.svcreg.core.ObservedNetwork;
 import io.svcreg.core.ObservedService;
+import io.svcreg.core.rollout.Ledger;
+import io.svcreg.core.rollout.ProcessId;
 import io.svcreg.schema.Cidr;
 import io.svcreg.schema.Condition;
 import io.svcreg.schema.ConditionStatus;
@@ -109,6 +111,24 @@ final class Fixtures {
   static InventoryEntry installed(String service, String version) {
     return new InventoryEntry(
         service, "local", version, "/opt/" + service + "-" + version, T0.plusSeconds(1));
+  }
+
+  /** A ledger of {@code service} with a process started at {@code t} and a crash. */
+  static Ledger ledger(String service, Instant t) {
+    return Ledger.empty(service)
+        .withProcess(
+            Optional.of(
+                new ProcessId(
+                    4242,
+                    t,
+                    17,
+                    true,
+                    t,
+                    "1.0.0",
+                    Ipv4.of("127.0.0.4"),
+                    Map.of("api", "127.0.0.3:8080"))))
+        .withCrash("hash", t, Duration.ofMinutes(1))
+        .withStartedFor("hash");
   }
 
   static Map<String, Object> data(String name) {

@@ -13,8 +13,6 @@ import io.svcreg.core.ObservedState;
 import io.svcreg.core.SvcregException;
 import io.svcreg.core.rollout.Intent;
 import io.svcreg.core.rollout.Ledger;
-import io.svcreg.core.rollout.ProcessId;
-import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Phase;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -564,21 +562,7 @@ class StoreIT {
   void intentsAndLedgers_committedAndReopened_readBackTyped() {
     Instant t = Instant.parse("2026-12-01T10:00:00Z");
     Intent held = Intent.none("web").withHeld(Optional.of(t)).withRestart(true);
-    Ledger ledger =
-        Ledger.empty("web")
-            .withProcess(
-                Optional.of(
-                    new ProcessId(
-                        4242,
-                        t,
-                        17,
-                        true,
-                        t,
-                        "1.0.0",
-                        Ipv4.of("127.0.0.4"),
-                        Map.of("api", "127.0.0.3:8080"))))
-            .withCrash("hash", t, Duration.ofMinutes(1))
-            .withStartedFor("hash");
+    Ledger ledger = Fixtures.ledger("web", t);
     try (Store store = Fixtures.open(dir(), clock)) {
       store.commit(new Transaction().putIntent(held).putLedger(ledger));
       assertThat(store.intent("web")).contains(held);
