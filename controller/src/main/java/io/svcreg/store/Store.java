@@ -91,6 +91,10 @@ public final class Store implements AutoCloseable {
   private final HashMap<String, String> meta = new HashMap<>();
   private final ArrayList<Event> events = new ArrayList<>();
   private long lastRevision;
+
+  /** The highest revision dropped from {@link #events}: events after it are all retained. */
+  private long droppedThrough;
+
   private volatile ObservedState observedCache;
 
   /** Serializes commits; the persisted graph is touched only while holding it. */
@@ -418,7 +422,7 @@ public final class Store implements AutoCloseable {
           throw new Unreadable(problem, null);
         }
         root = existing;
-        if (root.addIndexes()) {
+        if (root.upgrade()) {
           manager.store(root);
         }
       } else {
@@ -556,20 +560,23 @@ public final class Store implements AutoCloseable {
     leases.values().forEach(l -> indexLease(l, true));
     inventory.values().forEach(e -> indexInventory(e, true));
     meta.putAll(root.meta);
-    long expected = -1;
+    long previous = Long.MIN_VALUE;
     for (ArrayList<StoredEvent> segment : root.journal) {
       for (StoredEvent e : segment) {
-        if (expected >= 0 && e.revision != expected) {
+        // replicated revisions may skip some and repeat one (the events of one commit)
+        if (e.revision < previous) {
           throw new Unreadable(
-              "its journal skips from revision " + (expected - 1) + " to " + e.revision, null);
+              "its journal goes back from revision " + previous + " to " + e.revision, null);
         }
         events.add(
             new Event(
                 e.revision, Instant.ofEpochSecond(e.epochSecond, e.nano), e.type, e.key, e.data));
-        expected = e.revision + 1;
+        previous = e.revision;
       }
     }
-    lastRevision = events.isEmpty() ? 0 : events.getLast().revision();
+    lastRevision =
+        Math.max(events.isEmpty() ? 0 : events.getLast().revision(), root.replicatedRevision);
+    droppedThrough = root.droppedThrough;
   }
 
   /** From this many entries of one kind, a start decodes half of them on a second thread. */
@@ -786,20 +793,35 @@ public final class Store implements AutoCloseable {
 
   /**
    * The retained events after {@code revision}, or {@link EventsSince.Expired} if events after it
-   * are no longer retained or {@code revision} is newer than any this store issued.
+   * may have been dropped (it is older than the newest dropped one) or {@code revision} is newer
+   * than {@link #lastRevision}.
    */
   public EventsSince eventsSince(long revision) {
     view.readLock().lock();
     try {
-      long oldest = events.isEmpty() ? lastRevision + 1 : events.getFirst().revision();
-      if (revision < oldest - 1 || revision > lastRevision) {
+      if (revision < droppedThrough || revision > lastRevision) {
+        long oldest = events.isEmpty() ? lastRevision + 1 : events.getFirst().revision();
         return new EventsSince.Expired(oldest);
       }
-      int from = (int) (revision - oldest + 1);
-      return new EventsSince.Events(events.subList(from, events.size()));
+      return new EventsSince.Events(events.subList(firstAfter(revision), events.size()));
     } finally {
       view.readLock().unlock();
     }
+  }
+
+  /** The index of the first retained event with a revision above {@code revision}. */
+  private int firstAfter(long revision) {
+    int low = 0;
+    int high = events.size();
+    while (low < high) {
+      int mid = (low + high) >>> 1;
+      if (events.get(mid).revision() <= revision) {
+        low = mid + 1;
+      } else {
+        high = mid;
+      }
+    }
+    return low;
   }
 
   /** The value of a small key/value, if set. */
@@ -1253,8 +1275,10 @@ public final class Store implements AutoCloseable {
       ArrayList<StoredEvent> oldest = root.journal.removeFirst();
       total -= oldest.size();
       dropped += oldest.size();
+      root.droppedThrough = oldest.getLast().revision;
       toStore.remove(oldest);
       toStore.add(root.journal);
+      toStore.add(root);
     }
     Storer storer = manager.createStorer();
     for (Object o : toStore) {
@@ -1330,6 +1354,9 @@ public final class Store implements AutoCloseable {
         }
       }
       events.addAll(added);
+      if (dropped > 0) {
+        droppedThrough = events.get(dropped - 1).revision();
+      }
       events.subList(0, dropped).clear();
       if (!added.isEmpty()) {
         lastRevision = added.getLast().revision();

@@ -35,6 +35,15 @@ final class StoreRoot {
   HashMap<String, String> meta;
   ArrayList<ArrayList<StoredEvent>> journal;
 
+  /**
+   * The highest revision dropped from the journal (0 if none): with replicated revisions the
+   * journal has gaps, so its oldest event does not tell. Null in stores written before it.
+   */
+  Long droppedThrough;
+
+  /** The revision of the last replicated commit (0 if none), which may have journaled no event. */
+  long replicatedRevision;
+
   /** An empty root of the current format. */
   static StoreRoot create() {
     StoreRoot r = new StoreRoot();
@@ -48,6 +57,7 @@ final class StoreRoot {
     r.ledgers = buckets();
     r.meta = new HashMap<>();
     r.journal = new ArrayList<>();
+    r.droppedThrough = 0L;
     return r;
   }
 
@@ -64,9 +74,15 @@ final class StoreRoot {
     return index.get(Math.floorMod(key.hashCode(), index.size()));
   }
 
-  /** Adds the indexes a root written before them lacks; whether it had to. */
-  boolean addIndexes() {
+  /** Adds what a root written before lacks (indexes, the dropped revision); whether it had to. */
+  boolean upgrade() {
     boolean added = false;
+    if (droppedThrough == null) {
+      // written before replication: its revisions have no gaps, so the one before its oldest event
+      // is the last one dropped
+      droppedThrough = journal.isEmpty() ? 0L : journal.getFirst().getFirst().revision - 1;
+      added = true;
+    }
     if (registry == null) {
       registry = buckets();
       added = true;
