@@ -5,9 +5,10 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * A journaled event: its revision (strictly increasing, never reused), the commit time, the event
- * type (a wire name of the WebSocket API), the resource key (e.g. {@code Service/web}, or empty)
- * and the event's data as a JSON object.
+ * A journaled event: its revision (one more than the event before, or, in a replicated store, the
+ * revision of its commit, shared by the commit's events; never going back), the commit time, the
+ * event type (a wire name of the WebSocket API), the resource key (e.g. {@code Service/web}, or
+ * empty) and the event's data as a JSON object.
  */
 public record Event(long revision, Instant time, String type, String key, String dataJson) {
 

@@ -46,11 +46,16 @@ import org.eclipse.store.storage.embedded.types.EmbeddedStorageManager;
 /**
  * The controller's durable state in an EclipseStore directory: observed services and networks,
  * address leases, the install inventory, published registry entries, operators' intents and the
- * loop's ledgers, small key/values and a bounded journal of events with strictly increasing
- * revisions. Reads are consistent snapshots that never wait for disk; a {@link #commit} is atomic
- * and on disk (synced) when it returns. Thread-safe; commits are applied one after the other, and
- * those that come at the same time are written with one write (a group commit). Only events advance
- * the revision: a commit without events changes state at the same revision.
+ * loop's ledgers, small key/values and a bounded journal of events whose revisions never go back.
+ * Reads are consistent snapshots that never wait for disk; a {@link #commit} is atomic and on disk
+ * (synced) when it returns. Thread-safe; commits are applied one after the other, and those that
+ * come at the same time are written with one write (a group commit). Only events advance the
+ * revision, one per event: a commit without events changes state at the same revision.
+ *
+ * <p>Several controllers keep one state with a replicated log in front of their stores: the
+ * leader's store hands each batch to a {@link Replicator} ({@link #replicateTo}) before it persists
+ * it, and followers apply what the log holds ({@link #applyReplicated}). There, a commit takes the
+ * revision the log gave it, events or not, all its events share it, and revisions may skip some.
  *
  * <p>Only one process may have a store open ({@code <dir>.lock}). Each open first copies the store
  * (synced) and, once the store proves readable, keeps that copy as {@code <dir>.bak}: the state
@@ -105,6 +110,12 @@ public final class Store implements AutoCloseable {
 
   private String failure;
   private boolean closed;
+
+  /** Where commits are replicated before they are persisted, or null; under the commit lock. */
+  private Replicator replicator;
+
+  /** Why commits wait for a new replicator (a replication that may or may not have happened). */
+  private String inDoubt;
 
   /** Refuses commits while the file system is (nearly) full. */
   private final SpaceGuard space;
@@ -781,7 +792,7 @@ public final class Store implements AutoCloseable {
     return space.check();
   }
 
-  /** The revision of the last event (0 before the first). */
+  /** The revision of the last event, or of the last replicated commit (0 before the first). */
   public long lastRevision() {
     view.readLock().lock();
     try {
@@ -864,6 +875,13 @@ public final class Store implements AutoCloseable {
     return writer.storedBytes();
   }
 
+  /** How many commits wait for the commit lock, to be written in the next batch (for tests). */
+  int waitingCommits() {
+    synchronized (waiting) {
+      return waiting.size();
+    }
+  }
+
   /** The store's directory. */
   public Path directory() {
     return dir;
@@ -893,7 +911,8 @@ public final class Store implements AutoCloseable {
    *
    * <p>Transactions committed at the same time by several threads are written together (a group
    * commit): each is validated and applied in the order it came, as if alone, and all are on disk
-   * with one write and sync before any of their commits returns.
+   * with one write and sync (and replicated in one batch, see {@link #replicateTo}) before any of
+   * their commits returns.
    */
   public List<Event> commit(Transaction tx) {
     Pending mine = new Pending(tx);
@@ -931,19 +950,83 @@ public final class Store implements AutoCloseable {
     }
   }
 
+  /**
+   * From now on, hands every commit's batch to {@code r} after it is validated and before it is
+   * persisted: refused ({@link StoreFenced}, or any other exception, the replication then being in
+   * doubt), nothing is written or applied and every transaction of the batch gets the exception;
+   * accepted, the batch is persisted and applied with all its events at the revision {@code r}
+   * returned (it must be above {@link #lastRevision}), which becomes the last revision even if no
+   * event took it. After a replication in doubt, commits are refused until a replicator is set
+   * again (the member caught up, see {@link #applyReplicated}); a batch replicated but not then
+   * persisted here (a failed write) leaves the store failed as any failed commit does.
+   */
+  public void replicateTo(Replicator r) {
+    Objects.requireNonNull(r, "replicator");
+    commitLock.lock();
+    try {
+      replicator = r;
+      inDoubt = null;
+    } finally {
+      commitLock.unlock();
+    }
+  }
+
+  /**
+   * Applies a transaction its leader replicated at {@code revision}, as {@link #commit} would
+   * (durably, listeners called) and with all its events at that revision, and returns them. A
+   * revision not above {@link #lastRevision} is already applied: ignored (no events). Refused with
+   * a {@link SvcregException}, nothing written, as {@link #commit} refuses. Never replicated.
+   */
+  public List<Event> applyReplicated(Transaction tx, long revision) {
+    List<Event> events;
+    commitLock.lock();
+    try {
+      SvcregException unusable = unusable();
+      if (unusable != null) {
+        throw unusable;
+      }
+      if (revision <= lastRevision) {
+        return List.of();
+      }
+      Changes changes = changes(tx, new Overlay());
+      checkSpace();
+      events =
+          write(changes, List.of(tx), revision, tx.time().orElseGet(clock::instant)).getFirst();
+      notifyListeners(events);
+    } finally {
+      commitLock.unlock();
+    }
+    return events;
+  }
+
+  /** Why the store takes no commit now (closed, or failed), or null. */
+  private SvcregException unusable() {
+    if (closed) {
+      return new SvcregException("store " + dir + " is closed");
+    }
+    if (failure != null) {
+      return new SvcregException(
+          "store "
+              + dir
+              + " takes no more commits after a failed one ("
+              + failure
+              + "); restart the controller");
+    }
+    return null;
+  }
+
   /** Writes a batch of transactions in one commit; called holding the commit lock. */
   private void commitBatch(List<Pending> batch) {
-    SvcregException unusable = null;
-    if (closed) {
-      unusable = new SvcregException("store " + dir + " is closed");
-    } else if (failure != null) {
+    SvcregException unusable = unusable();
+    if (unusable == null && inDoubt != null) {
       unusable =
           new SvcregException(
               "store "
                   + dir
-                  + " takes no more commits after a failed one ("
-                  + failure
-                  + "); restart the controller");
+                  + " takes no commits until it is given a replicator again: the replication of"
+                  + " an earlier one may or may not have happened ("
+                  + inDoubt
+                  + ")");
     }
     if (unusable != null) {
       for (Pending p : batch) {
@@ -953,9 +1036,7 @@ public final class Store implements AutoCloseable {
       return;
     }
     Overlay overlay = new Overlay();
-    List<Event> added = new ArrayList<>();
-    Instant now = clock.instant();
-    long revision = lastRevision;
+    List<Pending> accepted = new ArrayList<>();
     for (Pending p : batch) {
       try {
         Changes c = changes(p.tx, overlay);
@@ -963,57 +1044,112 @@ public final class Store implements AutoCloseable {
           continue;
         }
         overlay.add(c);
-        List<Event> mine = new ArrayList<>(p.tx.events().size());
-        for (Transaction.NewEvent e : p.tx.events()) {
-          mine.add(new Event(++revision, now, e.type(), e.key(), e.dataJson()));
-        }
-        added.addAll(mine);
-        p.events = List.copyOf(mine);
+        accepted.add(p);
       } catch (SvcregException refused) {
         p.refused = refused;
       }
     }
-    Changes changes = overlay.changes();
-    if (!changes.isEmpty() || !added.isEmpty()) {
-      Optional<String> full = space.check();
-      if (full.isPresent()) {
-        StoreReadOnly refused = new StoreReadOnly(full.get());
-        for (Pending p : batch) {
-          if (p.refused == null) {
-            p.refused = refused;
-            p.events = List.of();
-          }
-          p.done = true;
-        }
-        return;
-      }
-      int dropped;
+    if (!accepted.isEmpty()) {
+      List<Transaction> txs = accepted.stream().map(p -> p.tx).toList();
       try {
-        dropped = persist(changes, added);
-      } catch (RuntimeException e) {
-        failure = describe(e);
-        SvcregException failed =
-            new SvcregException("store " + dir + ": a commit failed: " + failure, e);
-        for (Pending p : batch) {
-          if (p.refused == null) {
-            p.refused = failed;
-          }
-          p.done = true;
+        checkSpace();
+        Instant now = clock.instant();
+        long revision = replicator == null ? 0 : replicate(txs, now);
+        List<List<Event>> events = write(overlay.changes(), txs, revision, now);
+        for (int i = 0; i < accepted.size(); i++) {
+          accepted.get(i).events = events.get(i);
         }
-        return;
+      } catch (SvcregException e) {
+        accepted.forEach(p -> p.refused = e);
       }
-      apply(changes, added, dropped);
     }
     for (Pending p : batch) {
       p.done = true;
-      if (p.refused == null && !p.events.isEmpty()) {
-        for (Consumer<List<Event>> l : commitListeners) {
-          try {
-            l.accept(p.events);
-          } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "a commit listener failed: " + describe(e), e);
-          }
-        }
+      if (p.refused == null) {
+        notifyListeners(p.events);
+      }
+    }
+  }
+
+  /** Refuses a commit ({@link StoreReadOnly}) while the file system has no space to spare. */
+  private void checkSpace() {
+    Optional<String> full = space.check();
+    if (full.isPresent()) {
+      throw new StoreReadOnly(full.get());
+    }
+  }
+
+  /** Replicates a validated batch committed at {@code now}; returns the revision it takes. */
+  private long replicate(List<Transaction> txs, Instant now) {
+    long revision;
+    try {
+      revision = replicator.replicate(txs.stream().map(tx -> tx.at(now)).toList());
+    } catch (StoreFenced e) {
+      throw e;
+    } catch (RuntimeException e) {
+      inDoubt = describe(e);
+      throw new SvcregException(
+          "commit refused, nothing was written here: its replication failed and may or may not"
+              + " have happened ("
+              + inDoubt
+              + "); store "
+              + dir
+              + " takes no commits until it is given a replicator again",
+          e);
+    }
+    if (revision <= lastRevision) {
+      inDoubt =
+          "the replicator gave revision " + revision + ", not above the last one, " + lastRevision;
+      throw new SvcregException(
+          "commit refused, nothing was written here: "
+              + inDoubt
+              + "; store "
+              + dir
+              + " takes no commits until it is given a replicator again");
+    }
+    return revision;
+  }
+
+  /**
+   * Persists and applies validated changes with the events of {@code txs} at {@code time}, all at
+   * revision {@code replicated}, or (0) each at one more than the one before; returns the events of
+   * each transaction. A failed write leaves the store failed.
+   */
+  private List<List<Event>> write(
+      Changes changes, List<Transaction> txs, long replicated, Instant time) {
+    List<List<Event>> each = new ArrayList<>(txs.size());
+    List<Event> added = new ArrayList<>();
+    long revision = lastRevision;
+    for (Transaction tx : txs) {
+      List<Event> mine = new ArrayList<>(tx.events().size());
+      for (Transaction.NewEvent e : tx.events()) {
+        long r = replicated > 0 ? replicated : ++revision;
+        mine.add(new Event(r, time, e.type(), e.key(), e.dataJson()));
+      }
+      added.addAll(mine);
+      each.add(List.copyOf(mine));
+    }
+    int dropped;
+    try {
+      dropped = persist(changes, added, replicated);
+    } catch (RuntimeException e) {
+      failure = describe(e);
+      throw new SvcregException("store " + dir + ": a commit failed: " + failure, e);
+    }
+    apply(changes, added, dropped, replicated);
+    return each;
+  }
+
+  /** Calls the commit listeners with the events of one commit, if it journaled any. */
+  private void notifyListeners(List<Event> events) {
+    if (events.isEmpty()) {
+      return;
+    }
+    for (Consumer<List<Event>> l : commitListeners) {
+      try {
+        l.accept(events);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "a commit listener failed: " + describe(e), e);
       }
     }
   }
@@ -1227,8 +1363,11 @@ public final class Store implements AutoCloseable {
     return out;
   }
 
-  /** Writes the changes to EclipseStore in one commit; returns how many old events it dropped. */
-  private int persist(Changes changes, List<Event> added) {
+  /**
+   * Writes the changes to EclipseStore in one commit (with the replicated revision, if not 0);
+   * returns how many old events it dropped.
+   */
+  private int persist(Changes changes, List<Event> added, long replicated) {
     Set<Object> toStore = Collections.newSetFromMap(new IdentityHashMap<>());
     persistIndex(root.services, changes.services(), toStore);
     persistIndex(root.networks, changes.networks(), toStore);
@@ -1280,6 +1419,10 @@ public final class Store implements AutoCloseable {
       toStore.add(root.journal);
       toStore.add(root);
     }
+    if (replicated > 0) {
+      root.replicatedRevision = replicated;
+      toStore.add(root);
+    }
     Storer storer = manager.createStorer();
     for (Object o : toStore) {
       storer.store(o);
@@ -1322,7 +1465,7 @@ public final class Store implements AutoCloseable {
   }
 
   /** Applies a persisted commit to the in-memory view. */
-  private void apply(Changes changes, List<Event> added, int dropped) {
+  private void apply(Changes changes, List<Event> added, int dropped, long replicated) {
     view.writeLock().lock();
     try {
       applyIndex(changes.services(), services);
@@ -1358,7 +1501,9 @@ public final class Store implements AutoCloseable {
         droppedThrough = events.get(dropped - 1).revision();
       }
       events.subList(0, dropped).clear();
-      if (!added.isEmpty()) {
+      if (replicated > 0) {
+        lastRevision = replicated;
+      } else if (!added.isEmpty()) {
         lastRevision = added.getLast().revision();
       }
       observedCache = null;

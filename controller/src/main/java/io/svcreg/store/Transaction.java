@@ -8,10 +8,12 @@ import io.svcreg.core.ObservedService;
 import io.svcreg.core.rollout.Intent;
 import io.svcreg.core.rollout.Ledger;
 import io.svcreg.schema.Json;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The changes of one atomic {@link Store#commit}: entities to put or remove and events to journal,
@@ -60,8 +62,27 @@ public final class Transaction {
   private final List<Op> ops = new ArrayList<>();
   private final List<NewEvent> events = new ArrayList<>();
 
+  /**
+   * When its leader committed it (a replicated transaction), or null: the store's clock decides.
+   */
+  private Instant time;
+
   /** An empty transaction. */
   public Transaction() {}
+
+  /**
+   * One transaction with the ops and events of {@code batch}, in order, at the time of its first:
+   * how a follower applies a batch its leader replicated as one commit ({@link Replicator}).
+   */
+  public static Transaction merge(List<Transaction> batch) {
+    Transaction merged = new Transaction();
+    for (Transaction tx : batch) {
+      merged.ops.addAll(tx.ops);
+      merged.events.addAll(tx.events);
+    }
+    merged.time = batch.isEmpty() ? null : batch.getFirst().time;
+    return merged;
+  }
 
   /** Records (or replaces) the observed service of this name. */
   public Transaction putService(ObservedService service) {
@@ -220,6 +241,18 @@ public final class Transaction {
   /** Whether this transaction changes nothing and journals nothing. */
   public boolean isEmpty() {
     return ops.isEmpty() && events.isEmpty();
+  }
+
+  /** A copy of this transaction committed at {@code time} (its events are journaled at it). */
+  Transaction at(Instant time) {
+    Transaction t = merge(List.of(this));
+    t.time = Objects.requireNonNull(time, "time");
+    return t;
+  }
+
+  /** When its leader committed it, if it is a replicated transaction. */
+  Optional<Instant> time() {
+    return Optional.ofNullable(time);
   }
 
   List<Op> ops() {

@@ -8,6 +8,8 @@ import io.svcreg.core.JsonErrors;
 import io.svcreg.core.SvcregException;
 import io.svcreg.schema.Json;
 import java.lang.reflect.RecordComponent;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,15 +18,16 @@ import java.util.Set;
 /**
  * A {@link Transaction} as a JSON document and back, as a leader replicates it and its followers
  * apply it: {@code {"ops":[{"op":"putService","service":{…}},…],
- * "events":[{"type":…,"key":…,"dataJson":"{…}"},…]}}, ops and events in order, each op named after
- * its kind with its fields, and an event's data kept as the string it was written as.
+ * "events":[{"type":…,"key":…,"dataJson":"{…}"},…],"time":"…"}}, ops and events in order, each op
+ * named after its kind with its fields, an event's data kept as the string it was written as, and
+ * the time its leader committed it, if it has one.
  */
 public final class TransactionCodec {
 
   /** Every op kind by its name in documents ({@code PutService} is {@code putService}). */
   private static final Map<String, Class<? extends Transaction.Op>> KINDS = kinds();
 
-  private static final Set<String> FIELDS = Set.of("ops", "events");
+  private static final Set<String> FIELDS = Set.of("ops", "events", "time");
 
   private TransactionCodec() {}
 
@@ -50,6 +53,7 @@ public final class TransactionCodec {
       n.setAll((ObjectNode) Json.mapper().valueToTree(op));
     }
     doc.set("events", Json.mapper().valueToTree(tx.events()));
+    tx.time().ifPresent(t -> doc.put("time", t.toString()));
     try {
       return Json.mapper().writeValueAsString(doc);
     } catch (JsonProcessingException e) {
@@ -109,7 +113,15 @@ public final class TransactionCodec {
         throw malformed(where + ": " + x.getMessage(), x);
       }
     }
-    return tx;
+    JsonNode time = doc.get("time");
+    if (time == null) {
+      return tx;
+    }
+    try {
+      return tx.at(Instant.parse(time.asText()));
+    } catch (DateTimeParseException e) {
+      throw malformed("'time' is not an instant like 2026-03-01T12:00:00Z: " + time, e);
+    }
   }
 
   /** The array {@code name} of the document, every element an object. */

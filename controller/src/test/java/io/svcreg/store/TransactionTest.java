@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -70,6 +71,23 @@ class TransactionTest {
                 new Transaction.RemoveMeta("k"),
                 new Transaction.RemoveNetwork("n"),
                 new Transaction.PutInventory(Fixtures.installed("a", "1"))));
+  }
+
+  @Test
+  void merge_batch_opsAndEventsInOrderAtTheTimeOfTheFirst() {
+    Instant t = Instant.parse("2026-03-01T12:00:00Z");
+    Transaction a = new Transaction().removeService("a").event(Event.SPEC_ERROR, "", Map.of());
+    Transaction b = new Transaction().putMeta("k", "v").event(Event.SERVICE_REMOVED, "", Map.of());
+
+    Transaction merged = Transaction.merge(List.of(a.at(t), b.at(t.plusSeconds(1))));
+
+    assertThat(merged.ops())
+        .containsExactly(new Transaction.RemoveService("a"), new Transaction.PutMeta("k", "v"));
+    assertThat(merged.events())
+        .extracting(Transaction.NewEvent::type)
+        .containsExactly(Event.SPEC_ERROR, Event.SERVICE_REMOVED);
+    assertThat(merged.time()).contains(t);
+    assertThat(Transaction.merge(List.of(a, b)).time()).isEmpty();
   }
 
   @Test
