@@ -371,6 +371,42 @@ class FleetRebuildIT {
     assertNothingElseRuns(loc);
   }
 
+  @Test
+  void dataDirectoryDeletedWithItsInstallRoot_processFoundByItsEnvironment_neverRunTwice()
+      throws Exception {
+    runBothWithABackup();
+    ObservedService loc = rig.service("loc");
+    ObservedService rem = rig.service("rem");
+    long pid = loc.status().pid().orElseThrow();
+    rig.stopController();
+    deleteTree(rig.data); // this host's install root and run records with it; loc still runs
+
+    assertThatThrownBy(rig::start)
+        .isInstanceOf(SvcregException.class)
+        .hasMessageContaining("loc 1 on the controller's host: pid " + pid)
+        .hasMessageContaining("--from-fleet");
+    StringWriter out = new StringWriter();
+    assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
+    assertThat(out.toString())
+        .contains(
+            "adopted loc 1 on the controller's host: pid "
+                + pid
+                + ", address "
+                + loc.status().address().get())
+        .contains("it has no run record: found by its environment");
+
+    rig.start();
+    // its version's directory went with the data directory: stopped, installed and started again
+    // on its address, never a second copy beside it
+    rig.awaitNewProcess(LONG, "loc", pid);
+    rig.awaitRunning(LONG, "loc", "rem");
+    assertThat(Rig.alive(pid)).as("the old process").isFalse();
+    ObservedService again = rig.service("loc");
+    assertThat(again.status().address()).isEqualTo(loc.status().address());
+    assertThat(rig.service("rem").status().pid()).isEqualTo(rem.status().pid());
+    assertNothingElseRuns(again, rem);
+  }
+
   /**
    * No orphan: the processes started from the install roots of this host and of the node (found in
    * {@code /proc} by their {@code SERVICE_HOME}) are exactly the process groups of {@code services}
