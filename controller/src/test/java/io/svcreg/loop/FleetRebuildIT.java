@@ -225,10 +225,9 @@ class FleetRebuildIT {
   @Test
   void damagedStore_backupAgreesWithTheFleet_restoredByItselfAndNothingStartedAgain()
       throws Exception {
-    runBothWithABackup();
-    ObservedService loc = rig.service("loc");
-    ObservedService rem = rig.service("rem");
-    rig.stopController();
+    Both both = runBothWithABackupThenStop();
+    ObservedService loc = both.loc();
+    ObservedService rem = both.rem();
 
     Loss.DATA_FILE_GARBLED.apply(rig.data);
 
@@ -253,10 +252,9 @@ class FleetRebuildIT {
   @Test
   void recoverFromFleet_aServiceThatEndedMeanwhile_keepsItsAddressAndIsStartedAgain()
       throws Exception {
-    runBothWithABackup();
-    ObservedService loc = rig.service("loc");
-    ObservedService rem = rig.service("rem");
-    rig.stopController();
+    Both both = runBothWithABackupThenStop();
+    ObservedService loc = both.loc();
+    ObservedService rem = both.rem();
     // rem's process ends while no controller watches; then the store is lost
     ProcessHandle gone = ProcessHandle.of(rem.status().pid().orElseThrow()).orElseThrow();
     gone.destroyForcibly();
@@ -374,11 +372,10 @@ class FleetRebuildIT {
   @Test
   void dataDirectoryDeletedWithItsInstallRoot_processFoundByItsEnvironment_neverRunTwice()
       throws Exception {
-    runBothWithABackup();
-    ObservedService loc = rig.service("loc");
-    ObservedService rem = rig.service("rem");
+    Both both = runBothWithABackupThenStop();
+    ObservedService loc = both.loc();
+    ObservedService rem = both.rem();
     long pid = loc.status().pid().orElseThrow();
-    rig.stopController();
     deleteTree(rig.data); // this host's install root and run records with it; loc still runs
 
     assertThatThrownBy(rig::start)
@@ -426,6 +423,17 @@ class FleetRebuildIT {
                   .collect(Collectors.toCollection(TreeSet::new))
                   .equals(recorded);
             });
+  }
+
+  /** loc and rem as the controller last recorded them. */
+  private record Both(ObservedService loc, ObservedService rem) {}
+
+  /** {@link #runBothWithABackup}, then stops the controller; both as it recorded them. */
+  private Both runBothWithABackupThenStop() {
+    runBothWithABackup();
+    Both both = new Both(rig.service("loc"), rig.service("rem"));
+    rig.stopController();
+    return both;
   }
 
   /** Runs loc (this host) and rem (the node), then starts the controller again: a backup. */
