@@ -182,6 +182,17 @@ public final class FleetRebuild {
           unaccounted.add(place.label() + " did not answer: " + e.getMessage());
           continue;
         }
+        if (place.deployer() == local) {
+          // a deleted install root takes the run records with it; its processes still run
+          Set<String> recorded = new HashSet<>();
+          records.runs().forEach(r -> recorded.add(r.service()));
+          List<RunRecord> lost = local.unrecorded(recorded);
+          if (!lost.isEmpty()) {
+            List<RunRecord> runs = new ArrayList<>(records.runs());
+            runs.addAll(lost);
+            records = new NodeRecords(records.installs(), runs);
+          }
+        }
         read(
             place, records, tx, adopted, notRunning, services, unaccounted, stopped, leased, clock);
       }
@@ -492,6 +503,10 @@ public final class FleetRebuild {
         + ip
         + r.previousVersion().map(v -> ", previous version " + v).orElse("")
         + ", generation "
-        + generation;
+        + generation
+        + (r.controller().isEmpty() && r.specHash().isEmpty()
+            ? "; it has no run record: found by its environment (SERVICE_HOME below the install"
+                + " root)"
+            : "");
   }
 }

@@ -129,6 +129,8 @@ class ControllerCrashIT {
     STORE_AND_BACKUP_DELETED,
     /** Everything in the data directory but the install root deleted. */
     DATA_FILES_DELETED,
+    /** The data directory deleted, with the install root in it: the services run on. */
+    DATA_DIRECTORY_DELETED,
     /** Every data file of the store overwritten with random bytes. */
     DATA_FILES_GARBLED;
 
@@ -149,6 +151,7 @@ class ControllerCrashIT {
             }
           }
         }
+        case DATA_DIRECTORY_DELETED -> deleteTree(data);
         case DATA_FILES_GARBLED -> {
           if (Files.isDirectory(store)) {
             try (Stream<Path> walk = Files.walk(store)) {

@@ -225,10 +225,9 @@ class FleetRebuildIT {
   @Test
   void damagedStore_backupAgreesWithTheFleet_restoredByItselfAndNothingStartedAgain()
       throws Exception {
-    runBothWithABackup();
-    ObservedService loc = rig.service("loc");
-    ObservedService rem = rig.service("rem");
-    rig.stopController();
+    Both both = runBothWithABackupThenStop();
+    ObservedService loc = both.loc();
+    ObservedService rem = both.rem();
 
     Loss.DATA_FILE_GARBLED.apply(rig.data);
 
@@ -253,10 +252,9 @@ class FleetRebuildIT {
   @Test
   void recoverFromFleet_aServiceThatEndedMeanwhile_keepsItsAddressAndIsStartedAgain()
       throws Exception {
-    runBothWithABackup();
-    ObservedService loc = rig.service("loc");
-    ObservedService rem = rig.service("rem");
-    rig.stopController();
+    Both both = runBothWithABackupThenStop();
+    ObservedService loc = both.loc();
+    ObservedService rem = both.rem();
     // rem's process ends while no controller watches; then the store is lost
     ProcessHandle gone = ProcessHandle.of(rem.status().pid().orElseThrow()).orElseThrow();
     gone.destroyForcibly();
@@ -371,6 +369,41 @@ class FleetRebuildIT {
     assertNothingElseRuns(loc);
   }
 
+  @Test
+  void dataDirectoryDeletedWithItsInstallRoot_processFoundByItsEnvironment_neverRunTwice()
+      throws Exception {
+    Both both = runBothWithABackupThenStop();
+    ObservedService loc = both.loc();
+    ObservedService rem = both.rem();
+    long pid = loc.status().pid().orElseThrow();
+    deleteTree(rig.data); // this host's install root and run records with it; loc still runs
+
+    assertThatThrownBy(rig::start)
+        .isInstanceOf(SvcregException.class)
+        .hasMessageContaining("loc 1 on the controller's host: pid " + pid)
+        .hasMessageContaining("--from-fleet");
+    StringWriter out = new StringWriter();
+    assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
+    assertThat(out.toString())
+        .contains(
+            "adopted loc 1 on the controller's host: pid "
+                + pid
+                + ", address "
+                + loc.status().address().get())
+        .contains("it has no run record: found by its environment");
+
+    rig.start();
+    // its version's directory went with the data directory: stopped, installed and started again
+    // on its address, never a second copy beside it
+    rig.awaitNewProcess(LONG, "loc", pid);
+    rig.awaitRunning(LONG, "loc", "rem");
+    assertThat(Rig.alive(pid)).as("the old process").isFalse();
+    ObservedService again = rig.service("loc");
+    assertThat(again.status().address()).isEqualTo(loc.status().address());
+    assertThat(rig.service("rem").status().pid()).isEqualTo(rem.status().pid());
+    assertNothingElseRuns(again, rem);
+  }
+
   /**
    * No orphan: the processes started from the install roots of this host and of the node (found in
    * {@code /proc} by their {@code SERVICE_HOME}) are exactly the process groups of {@code services}
@@ -390,6 +423,17 @@ class FleetRebuildIT {
                   .collect(Collectors.toCollection(TreeSet::new))
                   .equals(recorded);
             });
+  }
+
+  /** loc and rem as the controller last recorded them. */
+  private record Both(ObservedService loc, ObservedService rem) {}
+
+  /** {@link #runBothWithABackup}, then stops the controller; both as it recorded them. */
+  private Both runBothWithABackupThenStop() {
+    runBothWithABackup();
+    Both both = new Both(rig.service("loc"), rig.service("rem"));
+    rig.stopController();
+    return both;
   }
 
   /** Runs loc (this host) and rem (the node), then starts the controller again: a backup. */

@@ -295,9 +295,10 @@ public final class Rollout {
         if (st.phase() == Phase.STARTING && st.pid().isEmpty()) {
           // a start was recorded but not its process (the controller was killed in between): what
           // it may have started is stopped, and the service starts again
+          // recorded stopped only once that is done: a controller killed before the strays are
+          // stopped must find the interrupted start again, or it would start a second copy
           d.note(true, "a start was interrupted; stopping what it may have left running");
           steps.add(new Step.StopStrays(node));
-          d.status(d.builder().phase(Phase.STOPPED).build());
           return null;
         }
         boolean unfinished =
@@ -1001,8 +1002,11 @@ public final class Rollout {
           };
       case Step.StopStrays x -> {
         if (result instanceof StepResult.Failed f) {
+          // still recorded as an interrupted start: looked at again, nothing started meanwhile
           d.note(true, f.message());
+          yield end(d, run, new Outcome.Retry(f.message()));
         }
+        d.status(d.builder().phase(Phase.STOPPED).build());
         yield null;
       }
       case Step.Uninstall x ->

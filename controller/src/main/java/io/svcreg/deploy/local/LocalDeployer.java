@@ -24,6 +24,7 @@ import io.svcreg.deploy.UninstallOutcome;
 import io.svcreg.deploy.WireGuardRoutes;
 import io.svcreg.schema.Cidr;
 import io.svcreg.schema.ExecutionType;
+import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.SpecDuration;
 import io.svcreg.source.AtomicFiles;
 import java.io.IOException;
@@ -227,6 +228,59 @@ public final class LocalDeployer implements Deployer {
     installs.sort(Comparator.comparing(NodeRecords.Installed::home));
     runs.sort(Comparator.comparing(RunRecord::service));
     return new NodeRecords(installs, runs);
+  }
+
+  /**
+   * The services that run from this install root without a run record (lost with a deleted data
+   * directory that held the install root, say): for each service named by the environment of a live
+   * process group leader whose {@code SERVICE_HOME} is a directory of the root, and not in {@code
+   * recorded}, its oldest such process as the record of a running managed process (version and
+   * address from its environment; no generation, spec hash, controller or previous version).
+   */
+  public List<RunRecord> unrecorded(Set<String> recorded) {
+    String prefix = installer.root() + "/";
+    Map<String, RunRecord> found = new TreeMap<>();
+    for (long pid : ProcFs.pids()) {
+      Optional<ProcFs.Stat> st = ProcFs.stat(pid);
+      if (st.isEmpty() || st.get().zombie() || st.get().pgid() != pid) {
+        continue;
+      }
+      Map<String, String> env = ProcFs.environment(pid);
+      String service = env.getOrDefault("SERVICE_NAME", "");
+      String home = env.getOrDefault("SERVICE_HOME", "");
+      Optional<Instant> started = ProcessHandle.of(pid).flatMap(h -> h.info().startInstant());
+      if (service.isEmpty()
+          || recorded.contains(service)
+          || !home.startsWith(prefix)
+          || home.indexOf('/', prefix.length()) >= 0
+          || started.isEmpty()) {
+        continue;
+      }
+      Optional<Ipv4> address;
+      try {
+        address = Optional.of(Ipv4.of(env.getOrDefault("SERVICE_IP", "")));
+      } catch (RuntimeException e) {
+        address = Optional.empty();
+      }
+      RunRecord r =
+          new RunRecord(
+              service,
+              env.getOrDefault("SERVICE_VERSION", ""),
+              Optional.empty(),
+              0,
+              "",
+              Map.of(),
+              address,
+              Optional.empty(),
+              ExecutionType.MANAGED_PROCESS,
+              Optional.of(new ProcessRef(pid, started.get())),
+              Optional.empty(),
+              "",
+              RunRecord.State.RUNNING,
+              started.get());
+      found.merge(service, r, (a, b) -> a.writtenAt().isAfter(b.writtenAt()) ? b : a); // the oldest
+    }
+    return List.copyOf(found.values());
   }
 
   @Override

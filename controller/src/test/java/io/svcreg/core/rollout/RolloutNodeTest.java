@@ -112,10 +112,20 @@ class RolloutNodeTest {
                 .crashes(0)
                 .next("none")),
         row(
-            "start recorded without its process: strays stopped, stopped",
+            "start recorded without its process: still starting until its strays are stopped",
             given().phase(Phase.STARTING).noProcess().probe(ALIVE),
             observe(),
-            then().steps("stop strays").phase(Phase.STOPPED).next("none")));
+            then().steps("stop strays").phase(Phase.STARTING).next("none")),
+        row(
+            "start recorded without its process: strays stopped, stopped",
+            given().phase(Phase.STARTING).noProcess().probe(ALIVE),
+            observe(StepResult.DONE),
+            then().steps("stop strays").phase(Phase.STOPPED).next("none")),
+        row(
+            "start recorded without its process, strays not stopped: still starting, retried",
+            given().phase(Phase.STARTING).noProcess().probe(ALIVE),
+            observe(failed("NodeUnreachable")),
+            then().steps("stop strays").phase(Phase.STARTING).next("retry")));
   }
 
   static Stream<Arguments> generations() {
