@@ -835,6 +835,31 @@ public final class Store implements AutoCloseable {
     return low;
   }
 
+  /** The operators' intents, by service. */
+  Map<String, Intent> intents() {
+    return copied(intents);
+  }
+
+  /** The loop's ledgers, by service. */
+  Map<String, Ledger> ledgers() {
+    return copied(ledgers);
+  }
+
+  /** The small key/values. */
+  Map<String, String> meta() {
+    return copied(meta);
+  }
+
+  /** A copy of one of the maps of the view, as of now. */
+  private <T> Map<String, T> copied(Map<String, T> map) {
+    view.readLock().lock();
+    try {
+      return Map.copyOf(map);
+    } finally {
+      view.readLock().unlock();
+    }
+  }
+
   /** The value of a small key/value, if set. */
   public Optional<String> meta(String key) {
     view.readLock().lock();
@@ -991,12 +1016,39 @@ public final class Store implements AutoCloseable {
       Changes changes = changes(tx, new Overlay());
       checkSpace();
       events =
-          write(changes, List.of(tx), revision, tx.time().orElseGet(clock::instant)).getFirst();
+          write(changes, List.of(tx), revision, tx.time().orElseGet(clock::instant), false)
+              .getFirst();
       notifyListeners(events);
     } finally {
       commitLock.unlock();
     }
     return events;
+  }
+
+  /**
+   * Applies {@code tx}, which makes this store's state the one its replicated log held at {@code
+   * revision} (read there after the log's history was compacted away), as {@link #applyReplicated}
+   * applies a transaction, and drops the journal: the events between the last revision and {@code
+   * revision} are not known here, so {@link #eventsSince} any earlier revision says {@link
+   * EventsSince.Expired} (clients list again). A revision not above {@link #lastRevision} is
+   * ignored.
+   */
+  public void applyRebuilt(Transaction tx, long revision) {
+    commitLock.lock();
+    try {
+      SvcregException unusable = unusable();
+      if (unusable != null) {
+        throw unusable;
+      }
+      if (revision <= lastRevision) {
+        return;
+      }
+      Changes changes = changes(tx, new Overlay());
+      checkSpace();
+      write(changes, List.of(tx), revision, tx.time().orElseGet(clock::instant), true);
+    } finally {
+      commitLock.unlock();
+    }
   }
 
   /** Why the store takes no commit now (closed, or failed), or null. */
@@ -1055,7 +1107,7 @@ public final class Store implements AutoCloseable {
         checkSpace();
         Instant now = clock.instant();
         long revision = replicator == null ? 0 : replicate(txs, now);
-        List<List<Event>> events = write(overlay.changes(), txs, revision, now);
+        List<List<Event>> events = write(overlay.changes(), txs, revision, now, false);
         for (int i = 0; i < accepted.size(); i++) {
           accepted.get(i).events = events.get(i);
         }
@@ -1112,11 +1164,12 @@ public final class Store implements AutoCloseable {
 
   /**
    * Persists and applies validated changes with the events of {@code txs} at {@code time}, all at
-   * revision {@code replicated}, or (0) each at one more than the one before; returns the events of
-   * each transaction. A failed write leaves the store failed.
+   * revision {@code replicated}, or (0) each at one more than the one before, dropping the journal
+   * before them if {@code rebuilt}; returns the events of each transaction. A failed write leaves
+   * the store failed.
    */
   private List<List<Event>> write(
-      Changes changes, List<Transaction> txs, long replicated, Instant time) {
+      Changes changes, List<Transaction> txs, long replicated, Instant time, boolean rebuilt) {
     List<List<Event>> each = new ArrayList<>(txs.size());
     List<Event> added = new ArrayList<>();
     long revision = lastRevision;
@@ -1131,12 +1184,12 @@ public final class Store implements AutoCloseable {
     }
     int dropped;
     try {
-      dropped = persist(changes, added, replicated);
+      dropped = persist(changes, added, replicated, rebuilt);
     } catch (RuntimeException e) {
       failure = describe(e);
       throw new SvcregException("store " + dir + ": a commit failed: " + failure, e);
     }
-    apply(changes, added, dropped, replicated);
+    apply(changes, added, dropped, replicated, rebuilt);
     return each;
   }
 
@@ -1364,10 +1417,10 @@ public final class Store implements AutoCloseable {
   }
 
   /**
-   * Writes the changes to EclipseStore in one commit (with the replicated revision, if not 0);
-   * returns how many old events it dropped.
+   * Writes the changes to EclipseStore in one commit (with the replicated revision, if not 0, the
+   * journal dropped before it if {@code rebuilt}); returns how many old events it dropped.
    */
-  private int persist(Changes changes, List<Event> added, long replicated) {
+  private int persist(Changes changes, List<Event> added, long replicated, boolean rebuilt) {
     Set<Object> toStore = Collections.newSetFromMap(new IdentityHashMap<>());
     persistIndex(root.services, changes.services(), toStore);
     persistIndex(root.networks, changes.networks(), toStore);
@@ -1385,6 +1438,12 @@ public final class Store implements AutoCloseable {
         }
       }
       toStore.add(root.meta);
+    }
+    if (rebuilt) {
+      root.journal.clear();
+      root.droppedThrough = replicated;
+      toStore.add(root.journal);
+      toStore.add(root);
     }
     Set<Object> fresh = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Event e : added) {
@@ -1407,7 +1466,7 @@ public final class Store implements AutoCloseable {
               e.key(),
               e.dataJson()));
     }
-    long total = events.size() + added.size();
+    long total = (rebuilt ? 0 : events.size()) + added.size();
     int dropped = 0;
     while (root.journal.size() > 1
         && total - root.journal.getFirst().size() >= options.retainedEvents()) {
@@ -1465,9 +1524,14 @@ public final class Store implements AutoCloseable {
   }
 
   /** Applies a persisted commit to the in-memory view. */
-  private void apply(Changes changes, List<Event> added, int dropped, long replicated) {
+  private void apply(
+      Changes changes, List<Event> added, int dropped, long replicated, boolean rebuilt) {
     view.writeLock().lock();
     try {
+      if (rebuilt) {
+        events.clear();
+        droppedThrough = replicated;
+      }
       applyIndex(changes.services(), services);
       applyIndex(changes.networks(), networks);
       for (Map.Entry<String, Change<Lease>> e : changes.leases().entrySet()) {
