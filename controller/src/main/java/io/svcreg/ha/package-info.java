@@ -8,5 +8,10 @@
  * revision), so the write of a deposed leader fails with {@link io.svcreg.ha.FencedWrite.Deposed}
  * instead of overwriting its successor's. Closing resigns: the lease is revoked and a standby takes
  * over at once.
+ *
+ * <p>etcd is also the replicated, fenced log in front of each member's store: the leader's store
+ * replicates every commit through an {@link io.svcreg.ha.EtcdReplicator} (the log and the state
+ * under {@code /svcreg/}, in one transaction), and every member's {@link io.svcreg.ha.EtcdFollower}
+ * applies the log to its own store, or rebuilds it from the state once the log was compacted.
  */
 package io.svcreg.ha;

@@ -32,15 +32,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Test data: services, networks, leases and inventory entries, and a clock tests move. */
-final class Fixtures {
+/**
+ * Test data: services, networks, leases and inventory entries, and a clock tests move; the data is
+ * public for the tests of replication in other packages.
+ */
+public final class Fixtures {
 
   static final Instant T0 = Instant.parse("2026-03-01T12:00:00Z");
 
   private Fixtures() {}
 
   /** A running service named {@code name}. */
-  static ObservedService service(String name) {
+  public static ObservedService service(String name) {
     return service(name, Phase.RUNNING);
   }
 
@@ -94,7 +97,7 @@ final class Fixtures {
         status);
   }
 
-  static ObservedNetwork network(String name) {
+  public static ObservedNetwork network(String name) {
     return new ObservedNetwork(
         Metadata.named(name),
         1,
@@ -104,11 +107,11 @@ final class Fixtures {
         new NetworkStatus(1, 0, 16_777_214, true, List.of()));
   }
 
-  static Lease lease(String network, String address, String service) {
+  public static Lease lease(String network, String address, String service) {
     return new Lease(network, Ipv4.of(address), service);
   }
 
-  static InventoryEntry installed(String service, String version) {
+  public static InventoryEntry installed(String service, String version) {
     return new InventoryEntry(
         service, "local", version, "/opt/" + service + "-" + version, T0.plusSeconds(1));
   }
@@ -131,7 +134,7 @@ final class Fixtures {
         .withStartedFor("hash");
   }
 
-  static Map<String, Object> data(String name) {
+  public static Map<String, Object> data(String name) {
     return Map.of("name", name);
   }
 
