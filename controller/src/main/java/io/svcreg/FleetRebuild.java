@@ -372,11 +372,13 @@ public final class FleetRebuild {
                         + ") no longer runs; the controller starts it"));
         continue;
       }
-      if (r.state() == RunRecord.State.STOPPING) {
-        unaccounted.add(what + ": a stop was under way (pid " + process.get().pid() + " runs)");
-        continue;
-      }
-      adopted.add(adopt(place, want, r, process.get(), tx, services, clock));
+      // a stop that was under way and did not happen: it runs, as a store would record it too;
+      // the next serve decides again whether it is to stop
+      adopted.add(
+          adopt(place, want, r, process.get(), tx, services, clock)
+              + (r.state() == RunRecord.State.STOPPING
+                  ? "; a stop was under way and did not happen"
+                  : ""));
     }
   }
 
