@@ -425,6 +425,31 @@ class FleetRebuildIT {
     assertNothingElseRuns(both.loc(), both.rem());
   }
 
+  @Test
+  void recoverFromFleet_aStoppedServiceNoLongerDeclared_recordedForTheNextServeToRemove()
+      throws Exception {
+    runBothWithABackup();
+    String stopped = remote().replace("  version:", "  state: stopped\n  version:");
+    rig.write(
+        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), stopped);
+    rig.await(LONG, "rem", "stopped", o -> o.status().phase() == Phase.STOPPED);
+    rig.stopController();
+    Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
+    rig.write("all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan());
+
+    StringWriter out = new StringWriter();
+    assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
+
+    assertThat(out.toString())
+        .contains(
+            "not running: rem 1 on node node-0 of network lan: no longer declared and not"
+                + " running: the controller removes what it left")
+        .doesNotContain("not accounted for");
+    rig.start();
+    Waits.atMost(LONG).alias("rem is removed").until(() -> rig.find("rem").isEmpty());
+    assertThat(tmp.resolve("install-0")).as("nothing of rem on the node").isEmptyDirectory();
+  }
+
   /**
    * No orphan: the processes started from the install roots of this host and of the node (found in
    * {@code /proc} by their {@code SERVICE_HOME}) are exactly the process groups of {@code services}
