@@ -210,11 +210,7 @@ public final class FleetRebuild {
         recorded.add(r.service());
         tx.putService(record(st.place(), st.want(), r, Optional.empty(), false, true, tx));
         notRunning.add(
-            r.service()
-                + " "
-                + r.version()
-                + " on "
-                + st.place().label()
+            at(r, st.place())
                 + ", address "
                 + r.address().get()
                 + ": stopped; the controller starts it as declared");
@@ -338,11 +334,7 @@ public final class FleetRebuild {
           // its address may be another service's by now: no lease
           tx.putService(record(place, gone.service(), r, Optional.empty(), false, false, tx));
           notRunning.add(
-              r.service()
-                  + " "
-                  + r.version()
-                  + " on "
-                  + place.label()
+              at(r, place)
                   + ": no longer declared and not running: the controller removes what it left");
         }
         continue;
@@ -369,11 +361,7 @@ public final class FleetRebuild {
         boolean interrupted = r.state() == RunRecord.State.STARTING && r.process().isEmpty();
         tx.putService(record(place, want, r, Optional.empty(), interrupted, true, tx));
         notRunning.add(
-            r.service()
-                + " "
-                + r.version()
-                + " on "
-                + place.label()
+            at(r, place)
                 + ", address "
                 + r.address().get()
                 + ": "
@@ -392,6 +380,11 @@ public final class FleetRebuild {
                   ? "; a stop was under way and did not happen"
                   : ""));
     }
+  }
+
+  /** {@code SERVICE VERSION on PLACE}, how a report line names what {@code r} records. */
+  private static String at(RunRecord r, Place place) {
+    return r.service() + " " + r.version() + " on " + place.label();
   }
 
   /** The process {@code r} names (or the unit's main process), when it runs. */
