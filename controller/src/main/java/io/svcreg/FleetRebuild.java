@@ -208,13 +208,9 @@ public final class FleetRebuild {
           continue;
         }
         recorded.add(r.service());
-        tx.putService(record(st.place(), st.want(), r, Optional.empty(), false, tx));
+        tx.putService(record(st.place(), st.want(), r, Optional.empty(), false, true, tx));
         notRunning.add(
-            r.service()
-                + " "
-                + r.version()
-                + " on "
-                + st.place().label()
+            at(r, st.place())
                 + ", address "
                 + r.address().get()
                 + ": stopped; the controller starts it as declared");
@@ -258,8 +254,8 @@ public final class FleetRebuild {
         .toList();
   }
 
-  /** A service no longer declared whose process runs: adopted for removal. */
-  private record Gone(Service service, ProcessRef process) {}
+  /** A service no longer declared, and its process if it runs: adopted for removal. */
+  private record Gone(Service service, Optional<ProcessRef> process) {}
 
   /** A run record that says its service was stopped, read at {@code place}. */
   private record Stopped(Place place, Service want, RunRecord record) {}
@@ -286,20 +282,20 @@ public final class FleetRebuild {
     // and remove as it would with its store: never left running without an inventory entry
     Map<String, Gone> removed = new LinkedHashMap<>();
     for (RunRecord r : records.runs()) {
-      if (declared.containsKey(r.service())
-          || r.state() == RunRecord.State.STOPPED
-          || r.address().isEmpty()) {
+      if (declared.containsKey(r.service()) || r.address().isEmpty()) {
         continue;
       }
       Optional<Network> network = place.networkOf(r.address().get());
+      if (network.isEmpty()) {
+        continue; // reported with the record below
+      }
       Optional<ProcessRef> process;
       try {
-        process = network.isPresent() ? live(place, r) : Optional.empty();
+        process = r.state() == RunRecord.State.STOPPED ? Optional.empty() : live(place, r);
       } catch (NodeUnavailable e) {
         continue; // reported with the record below
       }
-      process.ifPresent(
-          p -> removed.put(r.service(), new Gone(undeclared(r, network.get(), place.node()), p)));
+      removed.put(r.service(), new Gone(undeclared(r, network.get(), place.node()), process));
     }
     for (NodeRecords.Installed i : records.installs()) {
       String service = i.marker().service();
@@ -328,6 +324,21 @@ public final class FleetRebuild {
         }
         continue;
       }
+      if (gone != null) {
+        if (gone.process().isPresent()) {
+          leased.add(gone.service().spec().network() + "/" + r.address().get());
+          adopted.add(
+              adopt(place, gone.service(), r, gone.process().get(), tx, services, clock)
+                  + "; no longer declared: the controller stops and removes it");
+        } else {
+          // its address may be another service's by now: no lease
+          tx.putService(record(place, gone.service(), r, Optional.empty(), false, false, tx));
+          notRunning.add(
+              at(r, place)
+                  + ": no longer declared and not running: the controller removes what it left");
+        }
+        continue;
+      }
       if (r.address().isEmpty()) {
         if (r.state() != RunRecord.State.STOPPED) {
           unaccounted.add(what + ": its run record has no address");
@@ -336,13 +347,6 @@ public final class FleetRebuild {
       }
       if (r.state() == RunRecord.State.STOPPED) {
         stopped.add(new Stopped(place, want, r)); // nothing runs: recorded once all are read
-        continue;
-      }
-      if (gone != null) {
-        leased.add(gone.service().spec().network() + "/" + r.address().get());
-        adopted.add(
-            adopt(place, gone.service(), r, gone.process(), tx, services, clock)
-                + "; no longer declared: the controller stops and removes it");
         continue;
       }
       Optional<ProcessRef> process;
@@ -355,13 +359,9 @@ public final class FleetRebuild {
       leased.add(want.spec().network() + "/" + r.address().get());
       if (process.isEmpty()) {
         boolean interrupted = r.state() == RunRecord.State.STARTING && r.process().isEmpty();
-        tx.putService(record(place, want, r, Optional.empty(), interrupted, tx));
+        tx.putService(record(place, want, r, Optional.empty(), interrupted, true, tx));
         notRunning.add(
-            r.service()
-                + " "
-                + r.version()
-                + " on "
-                + place.label()
+            at(r, place)
                 + ", address "
                 + r.address().get()
                 + ": "
@@ -372,12 +372,19 @@ public final class FleetRebuild {
                         + ") no longer runs; the controller starts it"));
         continue;
       }
-      if (r.state() == RunRecord.State.STOPPING) {
-        unaccounted.add(what + ": a stop was under way (pid " + process.get().pid() + " runs)");
-        continue;
-      }
-      adopted.add(adopt(place, want, r, process.get(), tx, services, clock));
+      // a stop that was under way and did not happen: it runs, as a store would record it too;
+      // the next serve decides again whether it is to stop
+      adopted.add(
+          adopt(place, want, r, process.get(), tx, services, clock)
+              + (r.state() == RunRecord.State.STOPPING
+                  ? "; a stop was under way and did not happen"
+                  : ""));
     }
+  }
+
+  /** {@code SERVICE VERSION on PLACE}, how a report line names what {@code r} records. */
+  private static String at(RunRecord r, Place place) {
+    return r.service() + " " + r.version() + " on " + place.label();
   }
 
   /** The process {@code r} names (or the unit's main process), when it runs. */
@@ -412,10 +419,10 @@ public final class FleetRebuild {
   }
 
   /**
-   * The record of {@code want} as {@code r} says it was started, its address leased in {@code tx}:
-   * running as {@code process}; without one, stopped (its process ended while no controller
-   * watched), or starting without a process when {@code interrupted} (the loop then stops what that
-   * start may have left and starts it again).
+   * The record of {@code want} as {@code r} says it was started, its address leased in {@code tx}
+   * when {@code lease}: running as {@code process}; without one, stopped (its process ended while
+   * no controller watched), or starting without a process when {@code interrupted} (the loop then
+   * stops what that start may have left and starts it again).
    */
   private static ObservedService record(
       Place place,
@@ -423,6 +430,7 @@ public final class FleetRebuild {
       RunRecord r,
       Optional<ProcessRef> process,
       boolean interrupted,
+      boolean lease,
       Transaction tx) {
     Ipv4 ip = r.address().orElseThrow();
     long generation = r.generation() > 0 ? r.generation() : 1;
@@ -446,7 +454,9 @@ public final class FleetRebuild {
             List.of(),
             Optional.empty(),
             Optional.empty());
-    tx.addLease(new Lease(want.spec().network(), ip, want.name()));
+    if (lease) {
+      tx.addLease(new Lease(want.spec().network(), ip, want.name()));
+    }
     return new ObservedService(want.metadata(), generation, specHash, want.spec(), status);
   }
 
@@ -464,7 +474,7 @@ public final class FleetRebuild {
       InstantSource clock) {
     String name = want.name();
     Ipv4 ip = r.address().orElseThrow();
-    ObservedService adopted = record(place, want, r, Optional.of(process), false, tx);
+    ObservedService adopted = record(place, want, r, Optional.of(process), false, true, tx);
     long generation = adopted.generation();
     String specHash = adopted.specHash();
     List<String> endpoints = adopted.status().endpoints();

@@ -26,8 +26,11 @@ import picocli.CommandLine.Option;
           + " store is moved aside, and a store that opens is left alone. --from-fleet rebuilds"
           + " the store from the specs (--specs) and the nodes they declare: every service whose"
           + " run record on its node names a process that still runs is adopted as it runs (same"
-          + " address, process, version, previous version), with its lease; install directories"
-          + " of declared services are recorded; the rest is listed. Published registry entries"
+          + " address, process, version, previous version), with its lease; on this host a"
+          + " process found by its environment when its run record is gone too; one no longer"
+          + " declared is adopted for the next serve to remove; services that are stopped or"
+          + " whose process ended keep their addresses; install directories of declared services"
+          + " are recorded; the rest is listed. Published registry entries"
           + " are not on the nodes and cannot be rebuilt. Run it while no controller uses the"
           + " data directory.",
       "Exit codes: 0 recovered, 2 nothing to recover, no backup, the backup is unreadable too,"

@@ -203,7 +203,7 @@ public final class SvcregClient implements AutoCloseable {
     watch.set(w);
     CompletableFuture<Subscription> started = new CompletableFuture<>();
     try {
-      w.attach(since)
+      w.attach(since, () -> {})
           .whenComplete(
               (r, e) -> {
                 if (e == null) {
@@ -477,8 +477,11 @@ public final class SvcregClient implements AutoCloseable {
       this.listener = listener;
     }
 
-    /** Subscribes on the current connection (opening one); the future is the response data. */
-    CompletableFuture<JsonNode> attach(OptionalLong since) {
+    /**
+     * Subscribes on the current connection (opening one); the future is the response data. {@code
+     * answered} runs when the response comes, before any event of the subscription.
+     */
+    CompletableFuture<JsonNode> attach(OptionalLong since, Runnable answered) {
       Session s = session();
       ObjectNode params = MAPPER.createObjectNode();
       if (!filter.isEmpty()) {
@@ -490,7 +493,11 @@ public final class SvcregClient implements AutoCloseable {
       s.events = this::deliver;
       CompletableFuture<JsonNode> f = new CompletableFuture<>();
       // Runs on the reading thread before any event of this subscription (sent after the response).
-      f.thenAccept(data -> last = Math.max(last, data.path("revision").asLong(-1)));
+      f.thenAccept(
+          data -> {
+            last = Math.max(last, data.path("revision").asLong(-1));
+            answered.run();
+          });
       s.request(nextId(), "subscribe", params, f);
       if (s.closed.isDone()) {
         ended(s, s.closed.getNow("closed")); // it ended before this subscription was attached
@@ -542,7 +549,14 @@ public final class SvcregClient implements AutoCloseable {
       long after = last;
       CompletableFuture<JsonNode> f;
       try {
-        f = attach(OptionalLong.of(after));
+        // said before the events that follow the response, on the thread that delivers them
+        f =
+            attach(
+                OptionalLong.of(after),
+                () -> {
+                  failures = 0;
+                  listener.onResumed(after);
+                });
       } catch (ConnectionException e) {
         if (e.permanent()) {
           finish(e);
@@ -554,10 +568,7 @@ public final class SvcregClient implements AutoCloseable {
       }
       f.whenComplete(
           (data, error) -> {
-            if (error == null) {
-              failures = 0;
-              listener.onResumed(after);
-            } else if (Failures.unwrap(error) instanceof ApiException api) {
+            if (error != null && Failures.unwrap(error) instanceof ApiException api) {
               finish(api);
             }
             // a ConnectionException: the session's end already scheduled the next attempt

@@ -404,6 +404,52 @@ class FleetRebuildIT {
     assertNothingElseRuns(again, rem);
   }
 
+  @Test
+  void recoverFromFleet_aStopThatDidNotHappen_adoptedAsRunning() throws Exception {
+    Both both = runBothWithABackupThenStop();
+    // as a controller killed after recording a stop of rem, before it stopped it, leaves it
+    Path record = tmp.resolve("install-0").resolve(io.svcreg.deploy.RunRecord.fileName("rem"));
+    Files.writeString(record, Files.readString(record).replace("state=running", "state=stopping"));
+    Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
+
+    StringWriter out = new StringWriter();
+    assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
+
+    assertThat(out.toString())
+        .contains(
+            "adopted rem 1 on node node-0 of network lan: pid " + both.rem().status().pid().get())
+        .contains("a stop was under way and did not happen");
+    rig.start();
+    rig.awaitRunning(LONG, "loc", "rem");
+    assertThat(rig.service("rem").status().pid()).isEqualTo(both.rem().status().pid());
+    assertNothingElseRuns(both.loc(), both.rem());
+  }
+
+  @Test
+  void recoverFromFleet_aStoppedServiceNoLongerDeclared_recordedForTheNextServeToRemove()
+      throws Exception {
+    runBothWithABackup();
+    String stopped = remote().replace("  version:", "  state: stopped\n  version:");
+    rig.write(
+        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), stopped);
+    rig.await(LONG, "rem", "stopped", o -> o.status().phase() == Phase.STOPPED);
+    rig.stopController();
+    Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
+    rig.write("all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan());
+
+    StringWriter out = new StringWriter();
+    assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
+
+    assertThat(out.toString())
+        .contains(
+            "not running: rem 1 on node node-0 of network lan: no longer declared and not"
+                + " running: the controller removes what it left")
+        .doesNotContain("not accounted for");
+    rig.start();
+    Waits.atMost(LONG).alias("rem is removed").until(() -> rig.find("rem").isEmpty());
+    assertThat(tmp.resolve("install-0")).as("nothing of rem on the node").isEmptyDirectory();
+  }
+
   /**
    * No orphan: the processes started from the install roots of this host and of the node (found in
    * {@code /proc} by their {@code SERVICE_HOME}) are exactly the process groups of {@code services}
