@@ -16,6 +16,7 @@ import io.svcreg.core.Lease;
 import io.svcreg.core.SvcregException;
 import io.svcreg.store.ReplicatedState;
 import io.svcreg.store.ReplicatedState.LeaseChange;
+import io.svcreg.store.ReplicationRefused;
 import io.svcreg.store.Replicator;
 import io.svcreg.store.Store;
 import io.svcreg.store.StoreFenced;
@@ -144,7 +145,7 @@ public final class EtcdReplicator implements Replicator {
           refuseTaken(leases, actual);
           refuseBehind(applied, deadline);
           if (attempt > 1) {
-            throw new SvcregException(
+            throw new ReplicationRefused(
                 "commit refused, nothing was replicated: the replicated log or the leases it"
                     + " changes were changed in etcd meanwhile");
           }
@@ -202,7 +203,7 @@ public final class EtcdReplicator implements Replicator {
   private void checkSize(int conditions, int ops) {
     int needed = 1 + Math.max(conditions, ops);
     if (needed > maxTxnOps) {
-      throw new SvcregException(
+      throw new ReplicationRefused(
           "commit refused, nothing was replicated: it needs "
               + needed
               + " operations in one etcd transaction and etcd takes "
@@ -217,7 +218,7 @@ public final class EtcdReplicator implements Replicator {
     GetResponse log = await(kv.get(keys.log()), deadline);
     long head = log.getKvs().isEmpty() ? 0 : log.getKvs().getFirst().getModRevision();
     if (head > applied) {
-      throw new SvcregException(
+      throw new ReplicationRefused(
           "commit refused, nothing was replicated: this member's store has applied the replicated"
               + " log up to revision "
               + applied
@@ -251,7 +252,7 @@ public final class EtcdReplicator implements Replicator {
       String key = ReplicatedState.leaseKey(l);
       Optional<Lease> held = holders.getOrDefault(key, Optional.empty());
       if (held.isPresent() && !held.get().service().equals(l.service())) {
-        throw new SvcregException(
+        throw new ReplicationRefused(
             "commit refused, nothing was replicated: address "
                 + l.address()
                 + " in network "

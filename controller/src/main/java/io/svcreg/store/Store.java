@@ -1136,8 +1136,8 @@ public final class Store implements AutoCloseable {
     long revision;
     try {
       revision = replicator.replicate(txs.stream().map(tx -> tx.at(now)).toList());
-    } catch (StoreFenced e) {
-      throw e;
+    } catch (ReplicationRefused e) {
+      throw e; // nothing written anywhere: the store goes on
     } catch (RuntimeException e) {
       inDoubt = describe(e);
       throw new SvcregException(

@@ -19,6 +19,7 @@ import io.svcreg.core.rollout.Intent;
 import io.svcreg.store.Event;
 import io.svcreg.store.EventsSince;
 import io.svcreg.store.ReplicatedState;
+import io.svcreg.store.ReplicationRefused;
 import io.svcreg.store.Store;
 import io.svcreg.store.StoreFenced;
 import io.svcreg.store.StoreOptions;
@@ -200,11 +201,15 @@ class EtcdReplicationIT {
     long log = etcd(leader.client, "/svcreg/log").orElseThrow().getModRevision();
 
     assertThatThrownBy(() -> leader.store.commit(services(63, 64)))
-        .isInstanceOf(SvcregException.class)
+        .isInstanceOf(ReplicationRefused.class)
         .hasMessageContaining("--max-txn-ops");
     assertThat(etcd(leader.client, "/svcreg/log").orElseThrow().getModRevision()).isEqualTo(log);
     assertThat(etcd(leader.client, "/svcreg/state/services/svc-63")).isEmpty();
     assertThat(leader.store.observed().services()).hasSize(63);
+    // nothing was written anywhere: the store goes on taking commits
+    leader.store.commit(services(63, 1));
+    follower.awaitRevision(leader.store.lastRevision());
+    assertThat(follower.store.observed()).isEqualTo(leader.store.observed());
   }
 
   /** A transaction that registers {@code n} services from {@code first} on, each with a lease. */
@@ -233,7 +238,7 @@ class EtcdReplicationIT {
     long log = etcd(b.client, "/svcreg/log").orElseThrow().getModRevision();
     ObservedState before = b.store.observed();
     assertThatThrownBy(() -> b.store.commit(registered("api", "127.1.0.2")))
-        .isInstanceOf(SvcregException.class)
+        .isInstanceOf(ReplicationRefused.class)
         .isNotInstanceOf(StoreFenced.class)
         .hasMessageContaining("address 127.1.0.2 in network local is held by service web");
 
