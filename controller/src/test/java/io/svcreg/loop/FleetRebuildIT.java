@@ -318,6 +318,14 @@ class FleetRebuildIT {
     rig.stopController();
     Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
 
+    // an empty store would not know rem's address, which rem still holds on its node
+    assertThatThrownBy(rig::start)
+        .isInstanceOf(SvcregException.class)
+        .hasMessageContaining(
+            "rem 1 on node node-0 of network lan, address "
+                + rem.status().address().get()
+                + ": stopped");
+
     StringWriter out = new StringWriter();
     assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
 
