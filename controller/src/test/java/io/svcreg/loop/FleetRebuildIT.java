@@ -313,12 +313,7 @@ class FleetRebuildIT {
   void recoverFromFleet_aStoppedService_keepsTheAddressItWasStoppedWith() throws Exception {
     runBothWithABackup();
     ObservedService rem = rig.service("rem");
-    String stopped = remote().replace("  version:", "  state: stopped\n  version:");
-    rig.write(
-        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), stopped);
-    rig.await(LONG, "rem", "stopped", o -> o.status().phase() == Phase.STOPPED);
-    rig.stopController();
-    Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
+    stopRemThenLoseTheStore();
 
     // an empty store would not know rem's address, which rem still holds on its node
     assertThatThrownBy(rig::start)
@@ -438,14 +433,7 @@ class FleetRebuildIT {
   @Test
   void recoverFromFleet_aStoppedServiceNoLongerDeclared_recordedForTheNextServeToRemove()
       throws Exception {
-    runBothWithABackup();
-    String stopped = remote().replace("  version:", "  state: stopped\n  version:");
-    rig.write(
-        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), stopped);
-    rig.await(LONG, "rem", "stopped", o -> o.status().phase() == Phase.STOPPED);
-    rig.stopController();
-    Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
-    rig.write("all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan());
+    stopRemThenLoseTheStoreAndItsSpec();
 
     StringWriter out = new StringWriter();
     assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
@@ -468,14 +456,7 @@ class FleetRebuildIT {
   @Test
   void recoverFromFleet_onlyTheRunRecordLeftOfAServiceNoLongerDeclared_removedByTheNextServe()
       throws Exception {
-    runBothWithABackup();
-    String stopped = remote().replace("  version:", "  state: stopped\n  version:");
-    rig.write(
-        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), stopped);
-    rig.await(LONG, "rem", "stopped", o -> o.status().phase() == Phase.STOPPED);
-    rig.stopController();
-    Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
-    rig.write("all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan());
+    stopRemThenLoseTheStoreAndItsSpec();
     try (Stream<Path> installs = Files.list(tmp.resolve("install-0"))) {
       for (Path p : installs.toList()) {
         if (!p.getFileName().toString().startsWith(RunRecord.PREFIX)) {
@@ -492,6 +473,26 @@ class FleetRebuildIT {
     Waits.atMost(LONG)
         .alias("its run record is removed from the node")
         .until(() -> isEmptyDirectory(tmp.resolve("install-0")));
+  }
+
+  /**
+   * rem stopped by its spec, then the controller stopped, its store and backup lost, and rem no
+   * longer declared.
+   */
+  private void stopRemThenLoseTheStoreAndItsSpec() throws Exception {
+    runBothWithABackup();
+    stopRemThenLoseTheStore();
+    rig.write("all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan());
+  }
+
+  /** rem stopped by its spec, then the controller stopped and its store and backup lost. */
+  private void stopRemThenLoseTheStore() throws Exception {
+    String stopped = remote().replace("  version:", "  state: stopped\n  version:");
+    rig.write(
+        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), stopped);
+    rig.await(LONG, "rem", "stopped", o -> o.status().phase() == Phase.STOPPED);
+    rig.stopController();
+    Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
   }
 
   private static boolean isEmptyDirectory(Path dir) throws IOException {
