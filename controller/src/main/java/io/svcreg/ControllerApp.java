@@ -560,10 +560,11 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
 
   /**
    * Fails when there is no store yet (a first start, or a data directory that was deleted) but the
-   * declared nodes, the controller's host included, run declared services whose run records name
-   * live processes: an empty store would start each a second time. The operator adopts them ({@code
-   * svcreg recover --from-fleet}) or says to start empty ({@code --empty}). Nodes that do not
-   * answer are not waited for; an existing store (or one that cannot be read) skips the check.
+   * declared nodes, the controller's host included, hold services of the specs ({@link
+   * FleetRebuild#onNodes}): an empty store would start running ones a second time and could give
+   * their addresses to others. The operator adopts them ({@code svcreg recover --from-fleet}) or
+   * says to start empty ({@code --empty}). Nodes that do not answer are not waited for; an existing
+   * store (or one that cannot be read) skips the check.
    */
   private static void refuseToStartTwice(Config config, InstantSource clock) {
     Path dir = config.data().resolve("store");
@@ -576,7 +577,7 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
     }
     List<String> running;
     try {
-      running = FleetRebuild.running(config.specs(), config.installRoot(), clock);
+      running = FleetRebuild.onNodes(config.specs(), config.installRoot(), clock);
     } catch (SvcregException e) {
       return; // the loop reports what is wrong with the spec directory
     }
@@ -586,7 +587,7 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
     throw new SvcregException(
         "store "
             + dir.toAbsolutePath().normalize()
-            + " is new, but services it declares already run (a lost data directory?): "
+            + " is new, but the nodes hold services it declares (a lost data directory?): "
             + String.join("; ", running)
             + "; run `svcreg recover --data "
             + config.data()
@@ -596,7 +597,8 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
             + config.installRoot()
             + " --from-fleet` to adopt them, or `svcreg recover --data "
             + config.data()
-            + " --empty` to start empty anyway (they would then be started a second time)");
+            + " --empty` to start empty anyway (running ones would then be started a second time,"
+            + " and their addresses could be given to others)");
   }
 
   /**

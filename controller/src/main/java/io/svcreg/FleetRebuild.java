@@ -116,16 +116,16 @@ public final class FleetRebuild {
   }
 
   /**
-   * What a controller with a new store would start a second time: one line for each declared
-   * service that runs on its node (its run record names a live process), and for each whose start
-   * was interrupted before its process was recorded (what it started may run), from the specs in
-   * {@code specs}; nodes that do not answer are left out. Empty when the fleet runs nothing of
-   * svcreg's.
+   * What a controller with a new store would not know of, from the specs in {@code specs}: one line
+   * for each declared service that runs on its node (its run record names a live process; it would
+   * be started a second time), and for each the nodes keep the address or the installs of (stopped,
+   * its process ended, a start interrupted, or no longer declared; the address could be given
+   * again). Nodes that do not answer are left out. Empty when the fleet holds nothing of svcreg's.
    */
-  public static List<String> running(Path specs, Path installRoot, InstantSource clock) {
+  public static List<String> onNodes(Path specs, Path installRoot, InstantSource clock) {
     Found f = scan(specs(specs), installRoot, new Transaction(), clock);
     List<String> all = new ArrayList<>(f.adopted());
-    f.notRunning().stream().filter(l -> l.endsWith(INTERRUPTED)).forEach(all::add);
+    all.addAll(f.notRunning());
     return all;
   }
 

@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 
 /**
  * Reconciles one service: reads what the loop knows of it and asks its node ({@link Executor}),
@@ -126,7 +127,14 @@ final class ServiceReconciler {
     List<String> leftovers = List.of();
     if (want.isEmpty()) {
       removingDependent = removingDependent(name);
-      leftovers = store.inventory(name).stream().map(InventoryEntry::node).distinct().toList();
+      // the node the service was on too: its run record is removed with the installs, and may be
+      // all that is left there (a controller killed after it deleted the directories)
+      leftovers =
+          Stream.concat(
+                  store.inventory(name).stream().map(InventoryEntry::node),
+                  have.map(h -> h.spec().node()).stream())
+              .distinct()
+              .toList();
     }
     Map<String, Cidr> bound = executor.bound(want, have);
     Probe probe = have.map(h -> executor.probe(name, h, ledger, bound)).orElse(Probe.NOT_ASKED);

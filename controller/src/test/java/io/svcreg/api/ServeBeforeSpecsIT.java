@@ -6,8 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.svcreg.ControllerApp;
 import io.svcreg.Waits;
 import io.svcreg.registry.Registry;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
@@ -47,11 +51,11 @@ class ServeBeforeSpecsIT {
     Process mkfifo = new ProcessBuilder("mkfifo", late.toString()).inheritIO().start();
     assertThat(mkfifo.waitFor()).isZero();
 
-    try (ControllerApp app = ControllerApp.open(config);
-        ApiServer server =
-            app.startApi(
-                ApiServer.Options.defaults("test").withListen("127.0.0.1", 0),
-                Registry.Options.DEFAULTS)) {
+    ControllerApp app = ControllerApp.open(config);
+    try (ApiServer server =
+        app.startApi(
+            ApiServer.Options.defaults("test").withListen("127.0.0.1", 0),
+            Registry.Options.DEFAULTS)) {
       SSLContext ssl = TestClient.trusting(data.resolve("tls/ca.crt"));
       String admin = Files.readString(data.resolve("tokens/admin.token"));
       try (TestClient c = TestClient.connect(ssl, server.url(), admin);
@@ -80,6 +84,17 @@ class ServeBeforeSpecsIT {
       }
       app.specsRead().get(60, TimeUnit.SECONDS);
       assertThat(app.store().observed().services()).hasSize(SERVICES);
+    } finally {
+      // a failure above must be reported, not leave the reading (and so the close) waiting for
+      // the pipe: opened for reading and writing, it does not wait for a reader
+      if (Files.exists(late)) {
+        try (FileChannel pipe =
+            FileChannel.open(late, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+          pipe.write(ByteBuffer.wrap("# nothing declared here\n".getBytes(StandardCharsets.UTF_8)));
+        }
+        Files.delete(late);
+      }
+      app.close();
     }
   }
 

@@ -8,6 +8,7 @@ import io.svcreg.Waits;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.SvcregException;
 import io.svcreg.crash.ServiceProcesses;
+import io.svcreg.deploy.RunRecord;
 import io.svcreg.deploy.ssh.OpenSshd;
 import io.svcreg.schema.Phase;
 import io.svcreg.store.Event;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -311,12 +313,15 @@ class FleetRebuildIT {
   void recoverFromFleet_aStoppedService_keepsTheAddressItWasStoppedWith() throws Exception {
     runBothWithABackup();
     ObservedService rem = rig.service("rem");
-    String stopped = remote().replace("  version:", "  state: stopped\n  version:");
-    rig.write(
-        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), stopped);
-    rig.await(LONG, "rem", "stopped", o -> o.status().phase() == Phase.STOPPED);
-    rig.stopController();
-    Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
+    stopRemThenLoseTheStore();
+
+    // an empty store would not know rem's address, which rem still holds on its node
+    assertThatThrownBy(rig::start)
+        .isInstanceOf(SvcregException.class)
+        .hasMessageContaining(
+            "rem 1 on node node-0 of network lan, address "
+                + rem.status().address().get()
+                + ": stopped");
 
     StringWriter out = new StringWriter();
     assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
@@ -428,14 +433,7 @@ class FleetRebuildIT {
   @Test
   void recoverFromFleet_aStoppedServiceNoLongerDeclared_recordedForTheNextServeToRemove()
       throws Exception {
-    runBothWithABackup();
-    String stopped = remote().replace("  version:", "  state: stopped\n  version:");
-    rig.write(
-        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), stopped);
-    rig.await(LONG, "rem", "stopped", o -> o.status().phase() == Phase.STOPPED);
-    rig.stopController();
-    Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
-    rig.write("all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan());
+    stopRemThenLoseTheStoreAndItsSpec();
 
     StringWriter out = new StringWriter();
     assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
@@ -448,6 +446,59 @@ class FleetRebuildIT {
     rig.start();
     Waits.atMost(LONG).alias("rem is removed").until(() -> rig.find("rem").isEmpty());
     assertThat(tmp.resolve("install-0")).as("nothing of rem on the node").isEmptyDirectory();
+  }
+
+  /**
+   * A controller killed while it removed a service, after it deleted the install directories and
+   * before the run record: the record is all that is left of it on the node, and the next
+   * controller removes it too.
+   */
+  @Test
+  void recoverFromFleet_onlyTheRunRecordLeftOfAServiceNoLongerDeclared_removedByTheNextServe()
+      throws Exception {
+    stopRemThenLoseTheStoreAndItsSpec();
+    try (Stream<Path> installs = Files.list(tmp.resolve("install-0"))) {
+      for (Path p : installs.toList()) {
+        if (!p.getFileName().toString().startsWith(RunRecord.PREFIX)) {
+          deleteTree(p);
+        }
+      }
+    }
+    assertThat(tmp.resolve("install-0").resolve(RunRecord.fileName("rem"))).isRegularFile();
+
+    StringWriter out = new StringWriter();
+    assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
+    rig.start();
+    Waits.atMost(LONG).alias("rem is removed").until(() -> rig.find("rem").isEmpty());
+    Waits.atMost(LONG)
+        .alias("its run record is removed from the node")
+        .until(() -> isEmptyDirectory(tmp.resolve("install-0")));
+  }
+
+  /**
+   * rem stopped by its spec, then the controller stopped, its store and backup lost, and rem no
+   * longer declared.
+   */
+  private void stopRemThenLoseTheStoreAndItsSpec() throws Exception {
+    runBothWithABackup();
+    stopRemThenLoseTheStore();
+    rig.write("all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan());
+  }
+
+  /** rem stopped by its spec, then the controller stopped and its store and backup lost. */
+  private void stopRemThenLoseTheStore() throws Exception {
+    String stopped = remote().replace("  version:", "  state: stopped\n  version:");
+    rig.write(
+        "all.yaml", rig.network(), rig.service("loc", "1", "loc-1").toString(), lan(), stopped);
+    rig.await(LONG, "rem", "stopped", o -> o.status().phase() == Phase.STOPPED);
+    rig.stopController();
+    Loss.STORE_AND_BACKUP_DELETED.apply(rig.data);
+  }
+
+  private static boolean isEmptyDirectory(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.findAny().isEmpty();
+    }
   }
 
   /**
