@@ -11,6 +11,8 @@ import io.svcreg.deploy.InstallMarker;
 import io.svcreg.deploy.local.LocalDeployer;
 import io.svcreg.deploy.ssh.RemoteDeployers;
 import io.svcreg.deploy.ssh.SshDeployer;
+import io.svcreg.ha.EtcdOptions;
+import io.svcreg.ha.HaMember;
 import io.svcreg.loop.ActionReceipt;
 import io.svcreg.loop.Controller;
 import io.svcreg.loop.ServiceCommand;
@@ -72,7 +74,29 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
       Path installRoot,
       Duration debounce,
       Duration rescan,
-      Controller.Options loop) {
+      Controller.Options loop,
+      Optional<EtcdOptions> etcd,
+      Optional<String> advertise) {
+
+    /** A single controller's config (no etcd). */
+    public Config(
+        Path specs,
+        Path data,
+        Path installRoot,
+        Duration debounce,
+        Duration rescan,
+        Controller.Options loop) {
+      this(specs, data, installRoot, debounce, rescan, loop, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * This config as a member of a high-availability group on etcd, reached by the others and by
+     * clients at {@code advertise} (default: the API's own URL).
+     */
+    public Config withEtcd(EtcdOptions options, Optional<String> advertise) {
+      return new Config(
+          specs, data, installRoot, debounce, rescan, loop, Optional.of(options), advertise);
+    }
 
     /** The defaults of {@code serve}: install root {@code {data}/opt}, debounce 100 ms. */
     public static Config of(Path specs, Path data) {
@@ -87,12 +111,12 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
 
     /** This config with another install root. */
     public Config withInstallRoot(Path root) {
-      return new Config(specs, data, root, debounce, rescan, loop);
+      return new Config(specs, data, root, debounce, rescan, loop, etcd, advertise);
     }
 
     /** This config with other loop options. */
     public Config withLoop(Controller.Options options) {
-      return new Config(specs, data, installRoot, debounce, rescan, options);
+      return new Config(specs, data, installRoot, debounce, rescan, options, etcd, advertise);
     }
   }
 
@@ -106,6 +130,12 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
   private FutureTask<SpecSource> reading;
   private final AtomicReference<ControllerPort.Desired> desired;
   private final AtomicBoolean snapshotPending = new AtomicBoolean();
+
+  /** This member of a high-availability group, once it joined (null for a single controller). */
+  private final AtomicReference<HaMember> member;
+
+  /** Completes with why this member stopped leading (high availability only). */
+  private final CompletableFuture<String> deposed = new CompletableFuture<>();
 
   /** When the last snapshot write ended and how long it took (timer thread only). */
   private volatile long lastSnapshotEnd;
@@ -127,8 +157,10 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
       LocalDeployer local,
       RemoteDeployers remote,
       Controller controller,
-      AtomicReference<ControllerPort.Desired> desired) {
+      AtomicReference<ControllerPort.Desired> desired,
+      AtomicReference<HaMember> member) {
     this.config = config;
+    this.member = member;
     this.desired = desired;
     this.remote = remote;
     this.store = store;
@@ -191,12 +223,67 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
             : CompletableFuture.failedFuture(
                 new SvcregException("spec directory " + config.specs() + " does not exist"));
     ControllerApp app = open(config);
+    ApiServer api = null;
     try {
-      return new Serving(app, app.startApi(apiOptions, registryOptions, prepared));
+      api = app.startApi(apiOptions, registryOptions, prepared);
+      if (config.etcd().isPresent()) {
+        app.join(config.etcd().get(), config.advertise().orElse(api.url()));
+      }
+      return new Serving(app, api);
     } catch (RuntimeException | Error e) {
+      if (api != null) {
+        api.close();
+      }
       app.close();
       throw e;
     }
+  }
+
+  /**
+   * Joins the high-availability group on etcd as {@code advertise}: a standby (reads served, writes
+   * refused with the leader's address) until elected, then the leader (the loop reconciles, node
+   * commands carry its epoch) until it loses the leadership, which completes {@link #deposed}.
+   */
+  private void join(EtcdOptions options, String advertise) {
+    Controller loop = controller;
+    member.set(
+        HaMember.join(
+            options,
+            store,
+            advertise,
+            new HaMember.Part() {
+              @Override
+              public void lead(long epoch) {
+                LOG.log(Level.INFO, "HA: leading at epoch {0}: reconciling", epoch);
+                loop.queue().release();
+                loop.resync();
+              }
+
+              @Override
+              public void stepDown(String why) {
+                loop.queue().hold();
+                deposed.complete(why);
+              }
+            }));
+  }
+
+  /**
+   * Completes with why this member stopped leading: it acts no more (its store refuses commits, its
+   * loop is held) and must be restarted to stand by again. Never completes for a single controller.
+   */
+  public CompletableFuture<String> deposed() {
+    return deposed;
+  }
+
+  @Override
+  public boolean highAvailability() {
+    return config.etcd().isPresent();
+  }
+
+  /** The high-availability group as this member sees it, when it is a member of one. */
+  @Override
+  public Optional<Map<String, Object>> cluster() {
+    return Optional.ofNullable(member.get()).map(m -> m.cluster().toMap());
   }
 
   /**
@@ -268,8 +355,12 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
                               });
                     }));
     Store store;
+    boolean ha = config.etcd().isPresent();
     try {
-      refuseToStartTwice(config, clock);
+      if (!ha) {
+        // a member's store is a replica of etcd's state: a new one is filled from there
+        refuseToStartTwice(config, clock);
+      }
       try {
         store = Store.open(config.data().resolve("store"), StoreOptions.defaults(), clock);
         if (store.lastRevision() == 0 && Files.exists(snapshotFile(config.data()))) {
@@ -277,7 +368,17 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
           StoreRecovery.replaceSnapshot(store, config.data().resolve("store"));
         }
       } catch (SvcregException unreadable) {
-        store = restoreConsistentBackup(config, clock, unreadable);
+        if (!ha) {
+          store = restoreConsistentBackup(config, clock, unreadable);
+        } else {
+          // moved aside by now: a new replica is rebuilt from etcd
+          LOG.log(Level.WARNING, unreadable.getMessage() + "; a new one is filled from etcd");
+          store = Store.open(config.data().resolve("store"), StoreOptions.defaults(), clock);
+        }
+      }
+      if (ha) {
+        // nothing is written before the member knows whether it leads
+        store.follow(Optional::empty);
       }
     } catch (RuntimeException | Error e) {
       reading.cancel(false); // never started: nothing to close
@@ -286,26 +387,37 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
     long storeOpened = System.nanoTime();
     Thread.ofPlatform().name("svcreg-spec-read").daemon().start(reading);
     LocalDeployer local = LocalDeployer.create(config.installRoot());
-    RemoteDeployers remote = new RemoteDeployers(SshDeployer::create);
-    // of installs a killed controller interrupted; none runs yet
-    List<DirectoryInUse> leftovers = local.removeLeftovers();
+    AtomicReference<HaMember> member = new AtomicReference<>();
+    RemoteDeployers remote =
+        new RemoteDeployers(
+            ha
+                ? target ->
+                    SshDeployer.create(
+                        target,
+                        () -> Optional.ofNullable(member.get()).map(HaMember::epoch).orElse(0L))
+                : SshDeployer::create);
     ControllerApp app = null;
     try {
-      reportInUse(store, leftovers, "left by an interrupted install or a replaced copy");
-      recordUnrecordedInstalls(store, local);
+      if (!ha) {
+        // of installs a killed controller interrupted; none runs yet
+        reportInUse(
+            store, local.removeLeftovers(), "left by an interrupted install or a replaced copy");
+        recordUnrecordedInstalls(store, local);
+      }
       Controller controller =
           new Controller(
               store,
               new Controller.Deployers() {
                 @Override
                 public Optional<Deployer> forNode(NetworkType type, String network, String node) {
-                  return type == NetworkType.LOCAL ? Optional.of(local) : Optional.empty();
+                  return type == NetworkType.LOCAL && !ha ? Optional.of(local) : Optional.empty();
                 }
 
                 @Override
                 public Optional<Deployer> forNode(String network, NetworkSpec spec, String node) {
                   if (spec.type() == NetworkType.LOCAL) {
-                    return Optional.of(local);
+                    // a local network is one controller's host: a group has no one host
+                    return ha ? Optional.empty() : Optional.of(local);
                   }
                   return spec.node(node).flatMap(n -> remote.forNode(network, n));
                 }
@@ -317,7 +429,11 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
               },
               clock,
               config.loop());
-      app = new ControllerApp(config, store, local, remote, controller, desired);
+      app = new ControllerApp(config, store, local, remote, controller, desired, member);
+      if (config.etcd().isPresent()) {
+        // a standby until elected: the loop takes readings but reconciles nothing
+        controller.queue().hold();
+      }
       ControllerApp self = app;
       controller.addListener(events -> self.snapshotSoon());
       LOG.log(
@@ -628,6 +744,9 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
     try {
       timer.scheduleAtFixedRate(
           () -> {
+            if (store.following()) {
+              return; // a standby: the leader does this
+            }
             try {
               controller.checkTopology();
               controller.resync();
@@ -642,6 +761,9 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
       // not at the next resync; the check reads the host's interfaces and records only changes
       timer.scheduleWithFixedDelay(
           () -> {
+            if (store.following()) {
+              return;
+            }
             try {
               controller.checkTopology();
             } catch (RuntimeException e) {
@@ -819,6 +941,11 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
     closeQuietly(reading);
     controller.close();
     controller.queue().awaitTermination(Duration.ofSeconds(30));
+    HaMember m = member.get();
+    if (m != null) {
+      // the loop acts no more: resign, so that a standby takes over at once
+      m.close();
+    }
     local.close();
     remote.close();
     writeSnapshot();

@@ -114,6 +114,7 @@ final class Actions {
     d.put("role", role.wireName());
     d.put("specs", server.specDir().toString());
     server.store().readOnly().ifPresent(why -> d.put("readOnly", why));
+    server.cluster().ifPresent(c -> d.set("cluster", Wire.mapper().valueToTree(c)));
     ObjectNode l = d.putObject("limits");
     ApiServer.Options o = server.options();
     l.put("maxMessageBytes", o.maxMessageBytes());
@@ -311,6 +312,13 @@ final class Actions {
   }
 
   private JsonNode apply(ObjectNode params) {
+    if (server.highAvailability()) {
+      throw new ApiError(
+          "unavailable",
+          "apply writes the spec directory of one controller, and each member of this"
+              + " high-availability group reads its own copy of the specs: commit the change to"
+              + " the Git repository the members check out (a dry run: svcreg plan)");
+    }
     String text = requiredString(params, "text");
     String name = optionalString(params, "name").orElse(SpecWriter.TEXT_SOURCE);
     try (PackageUploads.Staged staged = PackageUploads.stage(params.get("packages"))) {

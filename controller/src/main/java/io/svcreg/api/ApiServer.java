@@ -34,6 +34,7 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -554,6 +555,16 @@ public final class ApiServer implements AutoCloseable {
 
   Path specDir() {
     return app.specDirectory();
+  }
+
+  /** Whether this controller is a member of a high-availability group. */
+  boolean highAvailability() {
+    return app.highAvailability();
+  }
+
+  /** The high-availability group this controller is a member of, if any. */
+  Optional<Map<String, Object>> cluster() {
+    return app.cluster();
   }
 
   /**

@@ -17,6 +17,7 @@ import io.helidon.websocket.WsSession;
 import io.svcreg.registry.Registry;
 import io.svcreg.store.Event;
 import io.svcreg.store.EventsSince;
+import io.svcreg.store.StoreFollowing;
 import io.svcreg.store.StoreReadOnly;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
@@ -398,6 +399,14 @@ final class Connection implements WsListener {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       outcome = "internal";
+    } catch (StoreFollowing e) {
+      outcome = "not_leader";
+      send(
+          Wire.error(
+              id,
+              "not_leader",
+              e.getMessage(),
+              e.leader().<Map<String, Object>>map(l -> Map.of("leader", l)).orElse(Map.of())));
     } catch (StoreReadOnly e) {
       outcome = "unavailable";
       send(Wire.error(id, "unavailable", e.getMessage(), Map.of()));

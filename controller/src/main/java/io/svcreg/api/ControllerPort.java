@@ -7,6 +7,7 @@ import io.svcreg.schema.ResourceKey;
 import io.svcreg.schema.SpecSet;
 import io.svcreg.store.Store;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -46,4 +47,18 @@ public interface ControllerPort {
 
   /** Records a forced re-deploy of a declared service's package. */
   ActionReceipt deployPackage(String name);
+
+  /**
+   * The high-availability group this controller is a member of, as {@code server_info} shows it
+   * ({@code member}, {@code role}, {@code leader}, {@code epoch}, {@code members}, {@code etcd}),
+   * or empty for a single controller.
+   */
+  default Optional<Map<String, Object>> cluster() {
+    return Optional.empty();
+  }
+
+  /** Whether this controller is (or is joining) a member of a high-availability group. */
+  default boolean highAvailability() {
+    return false;
+  }
 }

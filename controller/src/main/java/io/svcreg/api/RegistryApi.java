@@ -16,6 +16,7 @@ import io.svcreg.schema.HealthState;
 import io.svcreg.schema.Phase;
 import io.svcreg.schema.SpecDuration;
 import io.svcreg.store.RegistryEntry;
+import io.svcreg.store.StoreFollowing;
 import io.svcreg.store.StoreReadOnly;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +24,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -234,6 +236,16 @@ final class RegistryApi {
     } catch (ApiError e) {
       outcome = e.code();
       a = new Answer(status(e.code()), failure(e.code(), e.getMessage()));
+    } catch (StoreFollowing e) {
+      // a standby: the client is sent to the leader (307 keeps the method and the body)
+      outcome = "not_leader";
+      ObjectNode body = failure(outcome, e.getMessage());
+      e.leader().ifPresent(l -> body.put("leader", l));
+      a =
+          new Answer(
+              e.leader().isPresent() ? Status.TEMPORARY_REDIRECT_307 : status(outcome), body);
+      e.leader()
+          .ifPresent(l -> res.header(HeaderNames.LOCATION, httpsOrigin(l) + req.path().rawPath()));
     } catch (StoreReadOnly e) {
       outcome = "unavailable";
       a = new Answer(status(outcome), failure(outcome, e.getMessage()));
@@ -272,9 +284,15 @@ final class RegistryApi {
       case "conflict" -> Status.CONFLICT_409;
       case "too_large" -> Status.REQUEST_ENTITY_TOO_LARGE_413;
       case "rate_limited" -> Status.TOO_MANY_REQUESTS_429;
-      case "unavailable" -> Status.SERVICE_UNAVAILABLE_503;
+      case "unavailable", "not_leader" -> Status.SERVICE_UNAVAILABLE_503;
       default -> Status.INTERNAL_SERVER_ERROR_500;
     };
+  }
+
+  /** {@code https://HOST:PORT} of a member's API URL ({@code wss://HOST:PORT/v1/ws}). */
+  private static String httpsOrigin(String apiUrl) {
+    URI u = URI.create(apiUrl);
+    return "https://" + u.getRawAuthority();
   }
 
   private static ObjectNode failure(String code, String message) {

@@ -28,6 +28,12 @@ public final class Cli {
   /** Problems in the specs, a usage mistake, unreadable input, or an internal error. */
   public static final int ERROR = 2;
 
+  /**
+   * {@code serve}: this member of a high-availability group lost its leadership and stopped acting;
+   * its supervisor starts it again as a standby.
+   */
+  public static final int DEPOSED = 3;
+
   private Cli() {}
 
   /** The command tree, writing to {@code output}. */

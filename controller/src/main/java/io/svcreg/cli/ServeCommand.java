@@ -3,6 +3,7 @@ package io.svcreg.cli;
 import io.svcreg.ControllerApp;
 import io.svcreg.api.ApiServer;
 import io.svcreg.core.SvcregException;
+import io.svcreg.ha.EtcdOptions;
 import io.svcreg.registry.Registry;
 import io.svcreg.schema.SpecDuration;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import picocli.CommandLine.Command;
@@ -105,6 +107,63 @@ final class ServeCommand implements Callable<Integer> {
   boolean discoverRefreshes;
 
   @Option(
+      names = "--etcd",
+      paramLabel = "URL[,URL...]",
+      description =
+          "Run as one member of a high-availability group sharing this etcd cluster (its client"
+              + " URLs, comma-separated): one member leads and reconciles, the others serve reads"
+              + " and take over when it goes. Off by default: a single controller.")
+  String etcd;
+
+  @Option(
+      names = "--etcd-ca",
+      paramLabel = "FILE",
+      description = "The CA certificate (PEM) of etcd's https:// endpoints.")
+  Path etcdCa;
+
+  @Option(
+      names = "--etcd-cert",
+      paramLabel = "FILE",
+      description = "This member's client certificate (PEM), for etcd's --client-cert-auth.")
+  Path etcdCert;
+
+  @Option(
+      names = "--etcd-key",
+      paramLabel = "FILE",
+      description = "The private key (PEM, PKCS#8) of --etcd-cert.")
+  Path etcdKey;
+
+  @Option(
+      names = "--etcd-user",
+      paramLabel = "NAME",
+      description =
+          "etcd's user name, when etcd has authentication on (with --etcd-password-file).")
+  String etcdUser;
+
+  @Option(
+      names = "--etcd-password-file",
+      paramLabel = "FILE",
+      description = "The file whose first line is --etcd-user's password.")
+  Path etcdPasswordFile;
+
+  @Option(
+      names = "--leader-ttl",
+      defaultValue = "10s",
+      paramLabel = "DURATION",
+      description =
+          "The leader's etcd lease: how long a dead leader goes unnoticed (default:"
+              + " ${DEFAULT-VALUE}; whole seconds, at least 2s).")
+  String leaderTtl;
+
+  @Option(
+      names = "--advertise",
+      paramLabel = "URL",
+      description =
+          "The API URL the other members and clients reach this member at (default: the URL it"
+              + " listens at, as in {data}/api.url).")
+  String advertise;
+
+  @Option(
       names = "--log-format",
       defaultValue = "text",
       paramLabel = "FORMAT",
@@ -165,6 +224,12 @@ final class ServeCommand implements Callable<Integer> {
     if (tlsCert != null) {
       apiOptions = apiOptions.withTls(tlsCert, tlsKey);
     }
+    Optional<EtcdOptions> group;
+    try {
+      group = etcdOptions();
+    } catch (SvcregException e) {
+      return fail(e.getMessage());
+    }
     Logs.configure(logFormat, level);
     ControllerApp.Config config = ControllerApp.Config.of(specs, data);
     if (installRoot != null) {
@@ -178,6 +243,9 @@ final class ServeCommand implements Callable<Integer> {
             debounceFor.get().toDuration(),
             config.rescan(),
             config.loop().withResyncInterval(resyncEvery.get().toDuration()));
+    if (group.isPresent()) {
+      config = config.withEtcd(group.get(), Optional.ofNullable(advertise));
+    }
     // the API serves the store as soon as it is open; the spec directory may still be read (the
     // loop reconciles once it is; /readyz says so, and a plan waits for it)
     ControllerApp.Serving serving;
@@ -210,18 +278,81 @@ final class ServeCommand implements Callable<Integer> {
             + "; stop with Ctrl-C (services keep running). State: svcreg status --data "
             + data);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  serving.close();
-                  // java.util.logging is already shut down here: say it directly
-                  say(json, "svcreg: controller stopped; the services it manages keep running");
-                  stopped.countDown();
-                },
-                "svcreg-shutdown"));
+    AtomicBoolean closing = new AtomicBoolean();
+    Thread hook =
+        new Thread(
+            () -> {
+              if (closing.compareAndSet(false, true)) {
+                serving.close();
+                // java.util.logging is already shut down here: say it directly
+                say(json, "svcreg: controller stopped; the services it manages keep running");
+              }
+              stopped.countDown();
+            },
+            "svcreg-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    app.deposed().thenRun(stopped::countDown);
     stopped.await();
+    if (app.deposed().isDone() && closing.compareAndSet(false, true)) {
+      // as Kubernetes' controller managers do: a member that lost its leadership exits, and its
+      // supervisor starts it again as a standby
+      String why = app.deposed().join();
+      serving.close();
+      Runtime.getRuntime().removeShutdownHook(hook);
+      return fail(
+          "this member stopped leading ("
+              + why
+              + ") and exits; start it again to rejoin as a standby (the services keep running)",
+          Cli.DEPOSED);
+    }
     return Cli.OK;
+  }
+
+  /** The etcd options of a high-availability member, or empty for a single controller. */
+  private Optional<EtcdOptions> etcdOptions() {
+    boolean any =
+        etcdCa != null
+            || etcdCert != null
+            || etcdKey != null
+            || etcdUser != null
+            || etcdPasswordFile != null
+            || advertise != null;
+    if (etcd == null) {
+      if (any) {
+        throw new SvcregException(
+            "--etcd-ca, --etcd-cert, --etcd-key, --etcd-user, --etcd-password-file and"
+                + " --advertise are for a member of a high-availability group: add --etcd URL");
+      }
+      return Optional.empty();
+    }
+    var ttl = SpecDuration.parse(leaderTtl);
+    if (ttl.isEmpty()) {
+      throw new SvcregException("--leader-ttl " + leaderTtl + ": expected a duration like 10s");
+    }
+    if ((etcdUser == null) != (etcdPasswordFile == null)) {
+      throw new SvcregException(
+          "--etcd-user and --etcd-password-file go together; give both or neither");
+    }
+    EtcdOptions o =
+        EtcdOptions.of(etcd)
+            .withLeaderTtl(ttl.get().toDuration())
+            .withTls(
+                Optional.ofNullable(etcdCa),
+                Optional.ofNullable(etcdCert),
+                Optional.ofNullable(etcdKey));
+    if (etcdUser != null) {
+      o = o.withUser(etcdUser, etcdPasswordFile);
+    }
+    try {
+      o.check();
+    } catch (IllegalArgumentException e) {
+      throw new SvcregException("--leader-ttl " + leaderTtl + ": " + e.getMessage());
+    }
+    if (advertise != null && !advertise.startsWith("wss://")) {
+      throw new SvcregException(
+          "--advertise " + advertise + ": expected the API URL, wss://HOST:PORT/v1/ws");
+    }
+    return Optional.of(o);
   }
 
   /** A line for the user on stderr: plain, or as one JSON log object with --log-format json. */
@@ -237,8 +368,12 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private int fail(String message) {
+    return fail(message, Cli.ERROR);
+  }
+
+  private int fail(String message, int code) {
     output.err().println("svcreg serve: " + message.replaceAll("\\s*\\R\\s*", " "));
     output.err().flush();
-    return Cli.ERROR;
+    return code;
   }
 }

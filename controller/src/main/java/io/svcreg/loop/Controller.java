@@ -26,6 +26,7 @@ import io.svcreg.source.SpecUpdate;
 import io.svcreg.source.TopologyChange;
 import io.svcreg.store.Event;
 import io.svcreg.store.Store;
+import io.svcreg.store.StoreFollowing;
 import io.svcreg.store.StoreReadOnly;
 import io.svcreg.store.Transaction;
 import java.lang.System.Logger;
@@ -246,6 +247,8 @@ public final class Controller implements AutoCloseable {
     }
     try {
       committer.commit(tx);
+    } catch (StoreFollowing e) {
+      // a standby of a high-availability group: the leader journals its own reading
     } catch (StoreReadOnly e) {
       // the spec errors are not journaled; the reading is reconciled as usual, and whatever the
       // loop would record (and so do) is refused until there is space

@@ -48,6 +48,7 @@ public final class WorkQueue<K> implements AutoCloseable {
   private final Map<K, Long> enqueuedAt = new HashMap<>();
   private long reconciles;
   private boolean closed;
+  private boolean held;
   private volatile LongConsumer waitObserver = nanos -> {};
 
   /**
@@ -126,6 +127,25 @@ public final class WorkQueue<K> implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs no more reconciles until {@link #release}: keys are still queued (and coalesced), and
+   * those running finish. A standby member of a high-availability group holds its queue while
+   * another member leads.
+   */
+  public void hold() {
+    synchronized (lock) {
+      held = true;
+    }
+  }
+
+  /** Runs the queued reconciles again, after {@link #hold}. */
+  public void release() {
+    synchronized (lock) {
+      held = false;
+      lock.notifyAll();
+    }
+  }
+
   /** Keys waiting to run (not counting delayed ones). */
   public int depth() {
     synchronized (lock) {
@@ -170,7 +190,7 @@ public final class WorkQueue<K> implements AutoCloseable {
       K key;
       long waited;
       synchronized (lock) {
-        while (queue.isEmpty() && !closed) {
+        while ((queue.isEmpty() || held) && !closed) {
           try {
             lock.wait();
           } catch (InterruptedException e) {

@@ -39,6 +39,7 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.eclipse.serializer.persistence.types.Storer;
 import org.eclipse.store.storage.embedded.types.EmbeddedStorage;
 import org.eclipse.store.storage.embedded.types.EmbeddedStorageManager;
@@ -113,6 +114,9 @@ public final class Store implements AutoCloseable {
 
   /** Where commits are replicated before they are persisted, or null; under the commit lock. */
   private Replicator replicator;
+
+  /** While this store follows a leader's log: the leader's API address; null when it leads. */
+  private volatile Supplier<Optional<String>> following;
 
   /** Why commits wait for a new replicator (a replication that may or may not have happened). */
   private String inDoubt;
@@ -991,9 +995,30 @@ public final class Store implements AutoCloseable {
     try {
       replicator = r;
       inDoubt = null;
+      following = null;
     } finally {
       commitLock.unlock();
     }
+  }
+
+  /**
+   * From now on refuses every commit with {@link StoreFollowing} (a read-only store, whose reason
+   * is that another member leads, at the address {@code leader} gives when one does), until {@link
+   * #replicateTo}; {@link #applyReplicated} and {@link #applyRebuilt} go on.
+   */
+  public void follow(Supplier<Optional<String>> leader) {
+    Objects.requireNonNull(leader, "leader");
+    commitLock.lock();
+    try {
+      following = leader;
+    } finally {
+      commitLock.unlock();
+    }
+  }
+
+  /** Whether commits are refused because this store follows a leader's log ({@link #follow}). */
+  public boolean following() {
+    return following != null;
   }
 
   /**
@@ -1104,6 +1129,7 @@ public final class Store implements AutoCloseable {
     if (!accepted.isEmpty()) {
       List<Transaction> txs = accepted.stream().map(p -> p.tx).toList();
       try {
+        checkLeading();
         checkSpace();
         Instant now = clock.instant();
         long revision = replicator == null ? 0 : replicate(txs, now);
@@ -1120,6 +1146,19 @@ public final class Store implements AutoCloseable {
       if (p.refused == null) {
         notifyListeners(p.events);
       }
+    }
+  }
+
+  /** Refuses a commit ({@link StoreFollowing}) while this store follows a leader's log. */
+  private void checkLeading() {
+    Supplier<Optional<String>> leader = following;
+    if (leader != null) {
+      Optional<String> at = leader.get();
+      throw new StoreFollowing(
+          "this controller is a standby of its high-availability group and does not write; "
+              + at.map(a -> "the leader is " + a + ": send writes there")
+                  .orElse("no member leads at the moment: retry in a few seconds"),
+          at);
     }
   }
 

@@ -18,7 +18,7 @@ import java.util.stream.Stream;
  * {@code svcreg} run as its own JVM, like a user runs it: the test's classpath, {@code
  * io.svcreg.Main} and the given arguments, with stdout and stderr in files of the test's directory.
  */
-final class ServeProcess implements AutoCloseable {
+public final class ServeProcess implements AutoCloseable {
 
   private static final AtomicInteger RUNS = new AtomicInteger();
 
@@ -33,7 +33,7 @@ final class ServeProcess implements AutoCloseable {
   }
 
   /** The command line of {@code svcreg args...} in a new JVM. */
-  static List<String> command(List<String> args) {
+  public static List<String> command(List<String> args) {
     String java =
         ProcessHandle.current()
             .info()
@@ -57,7 +57,7 @@ final class ServeProcess implements AutoCloseable {
   }
 
   /** Starts {@code svcreg args...}; its output goes to {@code logs/<n>.out|err}. */
-  static ServeProcess start(Path logs, List<String> args) {
+  public static ServeProcess start(Path logs, List<String> args) {
     try {
       Files.createDirectories(logs);
       int n = RUNS.incrementAndGet();
@@ -76,7 +76,7 @@ final class ServeProcess implements AutoCloseable {
   }
 
   /** Runs {@code svcreg args...} to its end (at most {@code timeout}, scaled). */
-  static Result run(Path logs, Duration timeout, String... args) {
+  public static Result run(Path logs, Duration timeout, String... args) {
     try (ServeProcess p = start(logs, List.of(args))) {
       int code = p.awaitExit(timeout);
       return new Result(code, p.stdout(), p.stderr());
@@ -84,47 +84,47 @@ final class ServeProcess implements AutoCloseable {
   }
 
   /** What a finished run printed, and its exit code. */
-  record Result(int exitCode, String stdout, String stderr) {}
+  public record Result(int exitCode, String stdout, String stderr) {}
 
   /** The process. */
-  Process process() {
+  public Process process() {
     return process;
   }
 
   /** Whether it still runs. */
-  boolean alive() {
+  public boolean alive() {
     return process.isAlive();
   }
 
   /** What it wrote to stdout so far. */
-  String stdout() {
+  public String stdout() {
     return read(out);
   }
 
   /** What it wrote to stderr so far (the log). */
-  String stderr() {
+  public String stderr() {
     return read(err);
   }
 
   /** Its log lines (stderr) so far. */
-  List<String> logLines() {
+  public List<String> logLines() {
     return stderr().lines().toList();
   }
 
   /** SIGKILL, like {@code kill -9}; returns once it is gone. */
-  void kill() {
+  public void kill() {
     process.destroyForcibly();
     awaitExit(Duration.ofSeconds(30));
   }
 
   /** SIGTERM, like systemd's stop; returns the exit code, failing if it takes over {@code max}. */
-  int terminate(Duration max) {
+  public int terminate(Duration max) {
     process.destroy();
     return awaitExit(max);
   }
 
   /** Waits for the exit (at most {@code max}, scaled); its exit code. */
-  int awaitExit(Duration max) {
+  public int awaitExit(Duration max) {
     try {
       if (!process.waitFor(Waits.scaled(max).toMillis(), TimeUnit.MILLISECONDS)) {
         throw new AssertionError(
@@ -141,7 +141,7 @@ final class ServeProcess implements AutoCloseable {
    * Asks a running JVM for a thread dump (SIGQUIT; it goes to its stdout) and waits until it is
    * there, for diagnosing a controller that got stuck.
    */
-  void dumpThreads() {
+  public void dumpThreads() {
     if (!process.isAlive()) {
       return;
     }
@@ -178,7 +178,7 @@ final class ServeProcess implements AutoCloseable {
    * Copies the logs of a test's runs to {@code target/serve-logs/<name>} (the module's build
    * directory), where they outlive the test's temporary directory.
    */
-  static void keepLogs(Path logs, String name) {
+  public static void keepLogs(Path logs, String name) {
     if (!Files.isDirectory(logs)) {
       return;
     }

@@ -61,21 +61,7 @@ class FleetRebuildIT {
   }
 
   private String lan() {
-    return "apiVersion: svcreg.io/v1\nkind: Network\nmetadata: {name: lan}\nspec:\n"
-        + "  type: lan\n  subnet: 127.0.0.0/24\n  reserved: [127.0.0.1]\n  nodes:\n"
-        + "    - name: node-0\n      address: "
-        + node.host
-        + "\n      ssh: {user: "
-        + USER
-        + ", port: "
-        + node.port
-        + ", identityFile: "
-        + node.clientKey
-        + ", knownHosts: "
-        + node.knownHosts
-        + "}\n      installRoot: "
-        + tmp.resolve("install-0")
-        + "\n";
+    return node.lanNetwork("lan", USER, tmp.resolve("install-0"));
   }
 
   private static String remote() {

@@ -57,20 +57,30 @@ class WorkQueueTest {
   @Test
   void add_manyKeys_runInParallelOncePerKey() {
     Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
-    try (WorkQueue<String> q =
-        new WorkQueue<>(
-            "t",
-            3,
-            Duration.ofMillis(10),
-            Duration.ofSeconds(1),
-            k -> {
-              counts.computeIfAbsent(k, x -> new AtomicInteger()).incrementAndGet();
-              return Outcome.DONE;
-            })) {
+    try (WorkQueue<String> q = counting(counts, 3)) {
       for (int i = 0; i < 100; i++) {
         q.add("k" + i);
       }
       Waits.atMost(Duration.ofSeconds(5)).until(() -> q.idle() && counts.size() == 100);
+      assertThat(counts.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
+    }
+  }
+
+  @Test
+  void hold_keysQueuedMeanwhile_runOnceEachAfterRelease() throws Exception {
+    Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+    try (WorkQueue<String> q = counting(counts, 2)) {
+      q.hold();
+      for (int i = 0; i < 3; i++) {
+        q.add("a");
+        q.add("b");
+      }
+      // the dispatcher had every chance to run them
+      Thread.sleep(200);
+      assertThat(counts).as("nothing runs while held").isEmpty();
+      assertThat(q.depth()).isEqualTo(2);
+      q.release();
+      Waits.atMost(Duration.ofSeconds(5)).until(() -> q.idle() && counts.size() == 2);
       assertThat(counts.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
     }
   }
@@ -127,5 +137,18 @@ class WorkQueueTest {
           .during(Duration.ofMillis(400))
           .until(() -> runs.get() == 1);
     }
+  }
+
+  /** A queue of {@code concurrency} that counts the runs of each key in {@code counts}. */
+  private static WorkQueue<String> counting(Map<String, AtomicInteger> counts, int concurrency) {
+    return new WorkQueue<>(
+        "t",
+        concurrency,
+        Duration.ofMillis(10),
+        Duration.ofSeconds(1),
+        k -> {
+          counts.computeIfAbsent(k, x -> new AtomicInteger()).incrementAndGet();
+          return Outcome.DONE;
+        });
   }
 }

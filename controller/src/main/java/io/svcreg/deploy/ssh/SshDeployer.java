@@ -204,6 +204,18 @@ public final class SshDeployer implements Deployer {
         Options.DEFAULTS.withAgent(Options.agentOf(System.getenv())));
   }
 
+  /**
+   * A deployer as {@link #create(SshTarget)} makes one, fenced by {@code epoch} (the leader's epoch
+   * of a high-availability group; see {@link Options#withEpoch}).
+   */
+  public static SshDeployer create(SshTarget target, LongSupplier epoch) {
+    return new SshDeployer(
+        target,
+        DeployTimeouts.DEFAULTS,
+        InstantSource.system(),
+        Options.DEFAULTS.withAgent(Options.agentOf(System.getenv())).withEpoch(epoch));
+  }
+
   /** The node this deployer acts on. */
   public SshTarget target() {
     return target;

@@ -173,6 +173,30 @@ public final class OpenSshd implements AutoCloseable {
     }
   }
 
+  /**
+   * A {@code lan} network {@code network} on 127.0.0.0/24 whose one node, {@code node-0}, is this
+   * server, reached as {@code user}, installing into {@code installRoot}: spec YAML.
+   */
+  public String lanNetwork(String network, String user, Path installRoot) {
+    return "apiVersion: svcreg.io/v1\nkind: Network\nmetadata: {name: "
+        + network
+        + "}\nspec:\n"
+        + "  type: lan\n  subnet: 127.0.0.0/24\n  reserved: [127.0.0.1]\n  nodes:\n"
+        + "    - name: node-0\n      address: "
+        + host
+        + "\n      ssh: {user: "
+        + user
+        + ", port: "
+        + port
+        + ", identityFile: "
+        + clientKey
+        + ", knownHosts: "
+        + knownHosts
+        + "}\n      installRoot: "
+        + installRoot
+        + "\n";
+  }
+
   /** The SHA256 fingerprint of the host key, as {@code ssh-keygen -l} prints it. */
   public String fingerprint() {
     String out = run(List.of("ssh-keygen", "-l", "-E", "sha256", "-f", hostKey + ".pub"));

@@ -1,0 +1,337 @@
+package io.svcreg.ha;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.svcreg.Waits;
+import io.svcreg.client.ClientConfig;
+import io.svcreg.client.SvcregClient;
+import io.svcreg.crash.ServeProcess;
+import io.svcreg.crash.ServiceProcesses;
+import io.svcreg.deploy.ssh.OpenSshd;
+import io.svcreg.deploy.ssh.SshDeployer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Controllers as a high-availability group ({@code serve --etcd}), each its own JVM with its own
+ * data directory, sharing a three-member etcd cluster on loopback and one spec directory; their
+ * services run on a {@code lan} node that is a real {@code sshd} on 127.0.0.2. Failover, fencing of
+ * a paused leader and the loss of etcd's raft leader are checked against the processes on the node,
+ * the addresses and the install root.
+ */
+class ControllerGroupIT {
+
+  private static final String USER = System.getProperty("user.name");
+  private static final Duration LONG = Duration.ofSeconds(120);
+
+  @TempDir Path tmp;
+  private EtcdCluster etcd;
+  private OpenSshd node;
+  private Path specs;
+  private Path packages;
+  private Path installRoot;
+  private final List<Member> members = new ArrayList<>();
+  private String testName;
+
+  /** One controller of the group: its data directory and its process. */
+  private final class Member implements AutoCloseable {
+    final String name;
+    final Path data;
+    ServeProcess process;
+    private SvcregClient client;
+
+    Member(String name) {
+      this.name = name;
+      this.data = tmp.resolve(name);
+    }
+
+    void start(String... more) {
+      closeClient();
+      deleteQuietly(data.resolve("api.url"));
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "serve",
+                  "--specs",
+                  specs.toString(),
+                  "--data",
+                  data.toString(),
+                  "--listen",
+                  "127.0.0.1:0",
+                  "--etcd",
+                  etcd.endpoints()));
+      args.addAll(List.of(more));
+      process = ServeProcess.start(tmp.resolve("logs").resolve(name), args);
+      Waits.atMost(Duration.ofSeconds(60))
+          .alias(name + " serves its API")
+          .failFast(() -> !process.alive())
+          .until(() -> Files.exists(data.resolve("api.url")));
+    }
+
+    SvcregClient client() throws IOException {
+      if (client == null) {
+        URI url = URI.create(Files.readString(data.resolve("api.url")).strip());
+        client =
+            SvcregClient.connect(
+                ClientConfig.of(
+                    url,
+                    ClientConfig.trusting(data.resolve("tls/ca.crt")),
+                    "the test CA",
+                    Files.readString(data.resolve("tokens/admin.token")).strip()));
+      }
+      return client;
+    }
+
+    JsonNode cluster() {
+      try {
+        return client().call("server_info", Map.of()).path("cluster");
+      } catch (IOException | RuntimeException e) {
+        closeClient();
+        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+      }
+    }
+
+    boolean leads() {
+      return cluster().path("role").asText().equals("leader");
+    }
+
+    JsonNode services() throws IOException {
+      return client().call("list_services", Map.of()).path("services");
+    }
+
+    void closeClient() {
+      if (client != null) {
+        client.close();
+        client = null;
+      }
+    }
+
+    @Override
+    public void close() {
+      closeClient();
+      if (process != null) {
+        if (process.alive()) {
+          process.terminate(Duration.ofSeconds(30));
+        }
+        process.close();
+      }
+    }
+  }
+
+  @BeforeEach
+  void setUp(TestInfo info) throws IOException {
+    testName = info.getTestMethod().orElseThrow().getName();
+    etcd = EtcdCluster.start(tmp.resolve("etcd"));
+    node = OpenSshd.start("127.0.0.2", tmp.resolve("node"), tmp.resolve("id_ed25519")).trusted();
+    specs = Files.createDirectories(tmp.resolve("specs"));
+    packages = Files.createDirectories(tmp.resolve("packages"));
+    installRoot = tmp.resolve("install");
+  }
+
+  @AfterEach
+  void tearDown() {
+    try {
+      members.forEach(Member::close);
+      ServeProcess.keepLogs(tmp.resolve("logs").resolve("a"), "ControllerGroupIT-" + testName);
+    } finally {
+      try {
+        node.close();
+      } finally {
+        ServiceProcesses.below(installRoot)
+            .forEach(f -> ProcessHandle.of(f.pid()).ifPresent(ProcessHandle::destroyForcibly));
+        etcd.close();
+      }
+    }
+  }
+
+  @Test
+  void leaderKilledWhileItDeploysTwentyServices_aStandbyFinishes_nothingTwiceNothingHalfDone()
+      throws Exception {
+    Member a = member("a");
+    a.start("--leader-ttl", "4s");
+    Waits.atMost(LONG).alias("a leads").until(a::leads);
+    Member b = standby("b", a, "--leader-ttl", "4s");
+    long firstEpoch = a.cluster().path("epoch").asLong();
+
+    writeSpecs(20);
+    Waits.atMost(LONG).alias("a has started some of the 20 services").until(() -> running(a) >= 2);
+    a.process.kill();
+
+    Waits.atMost(LONG).alias("b leads after a was killed").until(b::leads);
+    long epoch = b.cluster().path("epoch").asLong();
+    assertThat(epoch).as("b's epoch").isGreaterThan(firstEpoch);
+    Waits.atMost(Duration.ofSeconds(240))
+        .alias("b finishes the 20 services")
+        .failFast(() -> !b.process.alive())
+        .until(() -> running(b) == 20);
+
+    JsonNode services = b.services();
+    Set<String> addresses = new HashSet<>();
+    Map<String, Long> pids = new TreeMap<>();
+    for (JsonNode s : services) {
+      String name = s.path("metadata").path("name").asText();
+      String address = s.path("status").path("address").asText();
+      assertThat(addresses.add(address))
+          .as(name + "'s address " + address + " is its own")
+          .isTrue();
+      pids.put(name, s.path("status").path("pid").asLong());
+    }
+    assertOneProcessPerService(pids);
+    assertInstallRootComplete(20);
+    assertThat(Files.readString(installRoot.resolve(SshDeployer.EPOCH_FILE)).strip())
+        .as("the node's highest epoch seen")
+        .isEqualTo(Long.toString(epoch));
+  }
+
+  private int running(Member m) {
+    try {
+      int n = 0;
+      for (JsonNode s : m.services()) {
+        JsonNode st = s.path("status");
+        if (st.path("phase").asText().equals("running")
+            && st.path("health").path("state").asText().equals("passing")) {
+          n++;
+        }
+      }
+      return n;
+    } catch (IOException | RuntimeException e) {
+      m.closeClient();
+      return -1;
+    }
+  }
+
+  /** Exactly one live service process per service, the one its status records. */
+  private void assertOneProcessPerService(Map<String, Long> pids) {
+    Map<String, List<Long>> found = new TreeMap<>();
+    for (ServiceProcesses.Found f : ServiceProcesses.below(installRoot)) {
+      if (f.commandLine().startsWith("sleep")) {
+        found.computeIfAbsent(f.service(), k -> new ArrayList<>()).add(f.pid());
+      }
+    }
+    Map<String, List<Long>> expected = new TreeMap<>();
+    pids.forEach((k, v) -> expected.put(k, List.of(v)));
+    assertThat(found).as("the service processes on the node").isEqualTo(expected);
+  }
+
+  /** The install root holds one complete version directory per service and nothing half made. */
+  private void assertInstallRootComplete(int services) throws IOException {
+    List<String> dirs = new ArrayList<>();
+    try (Stream<Path> s = Files.list(installRoot)) {
+      for (Path p : s.toList()) {
+        String n = p.getFileName().toString();
+        if (Files.isDirectory(p)) {
+          dirs.add(n);
+          assertThat(p.resolve(".svcreg-install")).as(n + " is a complete install").isRegularFile();
+        }
+      }
+    }
+    assertThat(dirs).as("the version directories on the node").hasSize(services);
+  }
+
+  private Member member(String name) {
+    Member m = new Member(name);
+    members.add(m);
+    return m;
+  }
+
+  /**
+   * A member that shares {@code first}'s CA and tokens (as an operator copies them), started as a
+   * standby.
+   */
+  private Member standby(String name, Member first, String... more) throws IOException {
+    Member m = member(name);
+    Files.createDirectories(m.data.resolve("tls"));
+    for (String f : List.of("ca.crt", "ca.key")) {
+      Files.copy(
+          first.data.resolve("tls").resolve(f),
+          m.data.resolve("tls").resolve(f),
+          StandardCopyOption.COPY_ATTRIBUTES);
+    }
+    copyTree(first.data.resolve("tokens"), m.data.resolve("tokens"));
+    m.start(more);
+    Waits.atMost(LONG)
+        .alias(name + " stands by")
+        .until(() -> m.cluster().path("role").asText().equals("standby"));
+    return m;
+  }
+
+  private void writeSpecs(int n) throws IOException {
+    for (int i = 0; i < n; i++) {
+      if (!Files.exists(packages.resolve("s" + i + "-1"))) {
+        lightPackage("s" + i, "1");
+      }
+    }
+    StringBuilder b = new StringBuilder(node.lanNetwork("lan", USER, installRoot));
+    for (int i = 0; i < n; i++) {
+      b.append("---\napiVersion: svcreg.io/v1\nkind: Service\nmetadata: {name: s")
+          .append(i)
+          .append("}\nspec:\n  version: \"1\"\n  package: ../packages/s")
+          .append(i)
+          .append("-1\n  network: lan\n")
+          .append("  node: node-0\n  endpoints: [{name: http, port: 9000}]\n")
+          .append("  health: {script: scripts/health.sh, interval: 1s, timeout: 2s}\n");
+    }
+    Path tmpFile = specs.resolve(".all.yaml.tmp");
+    Files.writeString(tmpFile, b.toString());
+    Files.move(tmpFile, specs.resolve("all.yaml"), StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private void lightPackage(String name, String version) throws IOException {
+    Path p = Files.createDirectories(packages.resolve(name + "-" + version).resolve("scripts"));
+    Files.writeString(
+        p.getParent().resolve("manifest.yaml"),
+        "name: " + name + "\nversion: \"" + version + "\"\n");
+    script(
+        p.resolve("start.sh"),
+        "mkdir -p \"$SERVICE_HOME/run\"\necho \"$$\" >\"$SERVICE_HOME/run/service.pid\"\n"
+            + "exec sleep 100000");
+    script(
+        p.resolve("stop.sh"),
+        "kill -TERM \"$SERVICE_PID\" 2>/dev/null || true\nrm -f \"$SERVICE_HOME/run/service.pid\"");
+    script(p.resolve("health.sh"), "kill -0 \"$(cat \"$SERVICE_HOME/run/service.pid\")\"");
+  }
+
+  private static void script(Path file, String body) throws IOException {
+    Files.writeString(file, "#!/usr/bin/env bash\n" + body + "\n");
+    file.toFile().setExecutable(true, false);
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> walk = Files.walk(from)) {
+      for (Path p : walk.toList()) {
+        Path t = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(t);
+        } else {
+          Files.copy(p, t, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
