@@ -10,6 +10,12 @@
 // event's revision and must get exactly the events after it (and none more before the answer to a
 // request sent after them). Each step is one JSON line on
 // stdout: {"step": ..., "message": ...}. Exit status 0 when every step completed, 1 otherwise.
+//
+// The events of one revision come in one message: an "event" message, or an "events" message
+// when several events share the revision (a replicated, HA controller). Each event of an "events"
+// message is printed as the "event" message it stands for, and a revision is counted only whole:
+// the live events may end after COUNT (the rest of that revision), and the resume uses the
+// revision of the message that held the second live event.
 import fs from "node:fs";
 import WebSocket from "ws";
 
@@ -23,6 +29,10 @@ const ca = fs.readFileSync(caFile);
 const token = fs.readFileSync(tokenFile, "utf8").trim();
 
 const print = (step, message) => console.log(JSON.stringify({ step, message }));
+const isEvents = (m) => m.type === "event" || m.type === "events";
+/** The events of an "event" or "events" message (one whole revision), each as an event message. */
+const eventsOf = (m) =>
+  m.type === "events" ? m.events.map((e) => ({ type: "event", ...e })) : [m];
 const deadline = setTimeout(() => {
   console.error("ws-client-check: timed out");
   process.exit(1);
@@ -73,9 +83,10 @@ print("event", await first.next((m) => m.type === "event"));
 print("ready", {});
 const live = [];
 while (live.length < count) {
-  const e = await first.next((m) => m.type === "event");
-  live.push(e);
-  print("event", e);
+  for (const e of eventsOf(await first.next(isEvents))) {
+    live.push(e);
+    print("event", e);
+  }
 }
 print("get_service", await first.call("get_service", { name: service }));
 print("unknown_action", await first.call("reboot"));
@@ -86,12 +97,16 @@ const since = live[1].revision;
 const second = open();
 await second.opened;
 print("resume", await second.call("subscribe", { events: ["reconcile_diff"], since }));
-for (let i = 2; i < count; i++) {
-  print("replayed", await second.next((m) => m.type === "event"));
+let replayed = 0;
+while (replayed < live.filter((e) => e.revision > since).length) {
+  for (const e of eventsOf(await second.next(isEvents))) {
+    replayed++;
+    print("replayed", e);
+  }
 }
 // A request after the replay: any event that arrives before its response came twice or unasked.
 await second.call("server_info");
-print("extra", second.skipped.filter((m) => m.type === "event"));
+print("extra", second.skipped.filter(isEvents));
 second.ws.close(1000, "done");
 await new Promise((resolve) => second.ws.once("close", resolve));
 clearTimeout(deadline);

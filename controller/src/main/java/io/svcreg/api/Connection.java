@@ -459,9 +459,10 @@ final class Connection implements WsListener {
   }
 
   /**
-   * Takes one live event from the hub (never blocks). While the subscription replays or catches up,
-   * live events are not queued: the replay reads them from the journal before it switches to live
-   * (so a replay holds no growing list of live events, and is never cut off for them).
+   * Takes the live events of one revision from the hub (never blocks). While the subscription
+   * replays or catches up, live events are not queued: the replay reads them from the journal
+   * before it switches to live (so a replay holds no growing list of live events, and is never cut
+   * off for them).
    */
   void deliver(Hub.Pushed p) {
     synchronized (subLock) {
@@ -469,7 +470,7 @@ final class Connection implements WsListener {
         return;
       }
       if (replaying) {
-        liveSeen = Math.max(liveSeen, p.event().revision());
+        liveSeen = Math.max(liveSeen, p.revision());
         return;
       }
       push(p);
@@ -477,23 +478,24 @@ final class Connection implements WsListener {
   }
 
   /**
-   * Queues a live event unless already sent or filtered out; when the queue has no room for it, the
-   * watcher catches up from the journal instead. Called with subLock held.
+   * Queues the live events of a revision as one message, those the filter leaves, unless the
+   * revision was already sent; when the queue has no room for it, the watcher catches up from the
+   * journal instead. Called with subLock held.
    */
   private void push(Hub.Pushed p) {
-    Event e = p.event();
-    if (e.revision() <= lastDelivered) {
+    if (p.revision() <= lastDelivered) {
       return;
     }
-    lastDelivered = e.revision();
-    if ((filter.isEmpty() || filter.contains(e.type())) && !out.offer(p.frame(), e.revision())) {
-      fallBehind(e.revision());
+    lastDelivered = p.revision();
+    byte[] frame = p.frame(filter);
+    if (frame != null && !out.offer(frame, p.revision())) {
+      fallBehind(p.revision());
     }
   }
 
   /**
-   * The queue had no room for live event {@code revision}. A full queue alone is no reason to cut
-   * the watcher off: on a busy machine its writer may just not have run for a while, or a burst
+   * The queue had no room for live revision {@code revision}. A full queue alone is no reason to
+   * cut the watcher off: on a busy machine its writer may just not have run for a while, or a burst
    * came. It catches up from that event on, reading the journal on a thread of its own, paced by
    * what the watcher reads, like a replay; it is cut off only when it reads nothing for the replay
    * timeout (or falls behind the journal). Called with subLock held, on the hub's thread, which
@@ -507,6 +509,7 @@ final class Connection implements WsListener {
     liveSeen = revision;
     long gen = generation;
     Set<String> names = filter;
+    // every revision after revision - 1 is this one or a later one, even where revisions skip
     catchingUp =
         Thread.ofVirtual()
             .name("svcreg-ws-catch-up")
@@ -593,24 +596,26 @@ final class Connection implements WsListener {
   /**
    * Replays {@code events} (the journal after {@code after}), then whatever the journal gained
    * meanwhile, until the replay has reached every live event the hub offered since the replay
-   * began; then switches to live events. Paced by the writer: each frame waits for room in the
-   * bounded queue (at most the replay timeout; a watcher that reads nothing is cut off). Ends
-   * without a word when subscription {@code gen} has been replaced or ended.
+   * began; then switches to live events. Each revision is one message (as live), of the events
+   * {@code names} leaves. Paced by the writer: each frame waits for room in the bounded queue (at
+   * most the replay timeout; a watcher that reads nothing is cut off). Ends without a word when
+   * subscription {@code gen} has been replaced or ended.
    */
   private void catchUp(long gen, List<Event> events, long after, Set<String> names)
       throws InterruptedException {
     long reached = after;
     List<Event> next = events;
     while (true) {
-      for (Event e : next) {
-        if (e.revision() <= reached) {
+      // the journal holds whole revisions: a revision is never split between two readings
+      for (List<Event> revision : Hub.byRevision(next)) {
+        long r = revision.getFirst().revision();
+        if (r <= reached) {
           continue;
         }
-        reached = e.revision();
-        if (names.isEmpty() || names.contains(e.type())) {
-          if (!out.put(server.hub().pushed(e).frame(), e.revision(), options.replayTimeout())) {
-            return;
-          }
+        reached = r;
+        byte[] frame = server.hub().pushed(revision).frame(names);
+        if (frame != null && !out.put(frame, r, options.replayTimeout())) {
+          return;
         }
       }
       synchronized (subLock) {

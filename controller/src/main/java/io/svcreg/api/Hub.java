@@ -4,7 +4,9 @@ import io.svcreg.store.Event;
 import io.svcreg.store.Store;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -12,26 +14,80 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 
 /**
- * Fans the store's committed events out to the connected watchers. The store hands each commit's
- * events over without waiting (inside its commit lock, so in revision order); one dispatcher thread
- * encodes each event once into a WebSocket frame and offers those bytes to every watcher's bounded
- * outbound queue, which never blocks: a watcher whose queue is full catches up from the journal at
- * its own pace, and one that reads nothing is cut off, never the controller or the other watchers.
- * The frames of the newest {@link #RECENT} events (the small ones) are kept for replays, so that
- * watchers resuming together do not encode the same events again each.
+ * Fans the store's committed events out to the connected watchers. The store hands each write's
+ * events over without waiting (inside its commit lock, so in revision order, every event of a
+ * revision in one hand-over); one dispatcher thread encodes the events of each revision once into
+ * one WebSocket frame ({@link Wire#revision}: an {@code event} message, or an {@code events}
+ * message when several events share the revision, as in a replicated store) and offers those bytes
+ * to every watcher's bounded outbound queue, which never blocks: a watcher whose queue is full
+ * catches up from the journal at its own pace, and one that reads nothing is cut off, never the
+ * controller or the other watchers. The frames of the newest {@link #RECENT} revisions (the small
+ * ones) are kept for replays, so that watchers resuming together do not encode the same events
+ * again each.
  */
 final class Hub implements AutoCloseable {
 
   private static final Logger LOG = System.getLogger(Hub.class.getName());
 
-  /** How many of the newest events' frames are kept for replays (a power of two). */
+  /** How many of the newest revisions' frames are kept for replays (a power of two). */
   static final int RECENT = 4096;
 
   /** Frames larger than this are not kept (so the kept ones hold at most 8 MiB). */
   static final int RECENT_MAX_BYTES = 2048;
 
-  /** An event and its frame ({@link Frames#text} of its message; shared, never changed). */
-  record Pushed(Event event, byte[] frame) {}
+  /** How many filters' frames a {@link Pushed} keeps at most (more are encoded each time). */
+  private static final int MAX_FILTERS = 16;
+
+  /** What {@link Pushed#frame(Set)} keeps for a filter that leaves none of the events. */
+  private static final byte[] NOTHING = new byte[0];
+
+  /**
+   * The events of one revision (all of them, in journal order) and the frame of their message
+   * ({@link Frames#text} of {@link Wire#revision}; shared, never changed), with the frames of what
+   * the filters of subscriptions leave of them, made when first asked for.
+   */
+  static final class Pushed {
+    private final long revision;
+    private final List<Event> events;
+    private final byte[] frame;
+    private final Map<Set<String>, byte[]> filtered = new ConcurrentHashMap<>();
+
+    /** Encodes {@code events}, which must be all the events of one revision, in journal order. */
+    Pushed(List<Event> events) {
+      this.events = List.copyOf(events);
+      this.revision = this.events.getFirst().revision();
+      this.frame = Frames.text(Wire.revision(this.events));
+    }
+
+    /** The revision. */
+    long revision() {
+      return revision;
+    }
+
+    /** The frame of every event of the revision (what a watcher of all events gets). */
+    byte[] frame() {
+      return frame;
+    }
+
+    /**
+     * The frame for a watcher of the event names {@code names} (empty: all of them): what remains
+     * once the others are left out, in one message; null when it watches none of these events.
+     */
+    byte[] frame(Set<String> names) {
+      if (names.isEmpty() || events.stream().allMatch(e -> names.contains(e.type()))) {
+        return frame;
+      }
+      byte[] f = filtered.get(names);
+      if (f == null) {
+        List<Event> kept = events.stream().filter(e -> names.contains(e.type())).toList();
+        f = kept.isEmpty() ? NOTHING : Frames.text(Wire.revision(kept));
+        if (filtered.size() < MAX_FILTERS) {
+          filtered.putIfAbsent(names, f);
+        }
+      }
+      return f == NOTHING ? null : f;
+    }
+  }
 
   private final Store store;
   private final Consumer<List<Event>> observer;
@@ -64,14 +120,36 @@ final class Hub implements AutoCloseable {
     connections.remove(c);
   }
 
-  /** An event with its frame: the one already encoded for the watchers, or a new one. */
-  Pushed pushed(Event e) {
-    int slot = (int) (e.revision() & (RECENT - 1));
-    Pushed p = recent.get(slot);
-    if (p != null && p.event().revision() == e.revision()) {
+  /**
+   * The events of one revision (all of them) with their frame: the one already encoded for the
+   * watchers, or a new one.
+   */
+  Pushed pushed(List<Event> revision) {
+    Pushed p = recent.get(slot(revision.getFirst().revision()));
+    if (p != null && p.revision() == revision.getFirst().revision()) {
       return p;
     }
-    return new Pushed(e, Frames.text(Wire.event(e)));
+    return new Pushed(revision);
+  }
+
+  private static int slot(long revision) {
+    return (int) (revision & (RECENT - 1));
+  }
+
+  /**
+   * {@code events} (in revision order, whole revisions) cut into revisions: each run of events that
+   * share one, as views of {@code events}.
+   */
+  static List<List<Event>> byRevision(List<Event> events) {
+    List<List<Event>> revisions = new ArrayList<>();
+    int start = 0;
+    for (int i = 1; i <= events.size(); i++) {
+      if (i == events.size() || events.get(i).revision() != events.get(start).revision()) {
+        revisions.add(events.subList(start, i));
+        start = i;
+      }
+    }
+    return revisions;
   }
 
   /** The open connections. */
@@ -89,15 +167,14 @@ final class Hub implements AutoCloseable {
       }
       try {
         observer.accept(batch);
-        for (Event e : batch) {
+        for (List<Event> revision : byRevision(batch)) {
           Pushed p = null;
           for (Connection c : connections) {
             if (c.subscribed()) {
               if (p == null) {
                 // encoded only when someone watches; kept for the replays of resuming watchers
-                p = new Pushed(e, Frames.text(Wire.event(e)));
-                int slot = (int) (e.revision() & (RECENT - 1));
-                recent.set(slot, p.frame().length <= RECENT_MAX_BYTES ? p : null);
+                p = new Pushed(revision);
+                recent.set(slot(p.revision()), p.frame().length <= RECENT_MAX_BYTES ? p : null);
               }
               c.deliver(p);
             }

@@ -3,6 +3,7 @@ package io.svcreg.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
 import io.svcreg.core.SvcregException;
@@ -11,6 +12,7 @@ import io.svcreg.store.Event;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Map;
 
 /** The JSON of protocol v1 messages: responses, errors and events. */
@@ -38,6 +40,25 @@ final class Wire {
     ObjectNode n = MAPPER.createObjectNode();
     n.put("type", "event");
     fill(n, e);
+    return write(n);
+  }
+
+  /**
+   * The events of one revision as pushed: one {@link #event} message for a single event, else one
+   * {@code events} message, {@code {"type": "events", "revision": R, "events": [...]}}, with each
+   * event as {@link #listed} (so a client never gets part of a revision).
+   */
+  static String revision(List<Event> events) {
+    if (events.size() == 1) {
+      return event(events.getFirst());
+    }
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("type", "events");
+    n.put("revision", events.getFirst().revision());
+    ArrayNode list = n.putArray("events");
+    for (Event e : events) {
+      list.add(listed(e));
+    }
     return write(n);
   }
 

@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
     versionProvider = Version.class,
     description = {
       "Print the controller's events as they happen, one line each: time, revision, event,"
-          + " resource and a summary (-o json: one JSON object per line, as the server sends it).",
+          + " resource and a summary (-o json: one JSON object per line, as the server sends a"
+          + " single event; events that share a revision are printed one by one the same way).",
       "Starts with a registry_loaded snapshot, or with every event after --since N. A dropped"
           + " connection is resumed where it stopped (no gap, no duplicate).",
       "A controller that is not up yet (or restarting) is tried again after 1s, 2s, 4s, ... up"

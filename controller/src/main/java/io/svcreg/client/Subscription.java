@@ -5,7 +5,11 @@ import java.util.concurrent.CompletableFuture;
 /** A live event stream of a {@link SvcregClient}; resumes by itself after a dropped connection. */
 public interface Subscription extends AutoCloseable {
 
-  /** The revision of the last event delivered (or the revision the stream started after). */
+  /**
+   * The revision of the last event delivered (or the revision the stream started after): every
+   * event of that revision was delivered (several events that share a revision come and are
+   * delivered together), so a stream resumed after it misses and repeats nothing.
+   */
   long lastRevision();
 
   /**

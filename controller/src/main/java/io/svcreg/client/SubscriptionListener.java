@@ -9,7 +9,10 @@ import java.time.Duration;
  */
 public interface SubscriptionListener {
 
-  /** One event; never a revision delivered before. */
+  /**
+   * One event; never a revision delivered before. Events that share a revision (a replicated
+   * controller's commit) come one after the other, in journal order, and all of them.
+   */
   void onEvent(Event event);
 
   /** The connection dropped ({@code why}); the client reconnects after {@code retryIn}. */

@@ -32,7 +32,9 @@ import java.util.function.Consumer;
 /**
  * A client of the svcreg WebSocket API (protocol v1) over {@code wss://}: requests answered by
  * futures (correlated by {@code id}), and one event subscription that survives dropped connections
- * by resubscribing with {@code since} = the last revision delivered (no gap, no duplicate).
+ * by resubscribing with {@code since} = the last revision delivered (no gap, no duplicate). The
+ * events of one revision come in one message ({@code event}, or {@code events} when several share
+ * it) and are delivered whole before the revision counts as delivered.
  *
  * <p>One connection at a time; it is opened by {@link #connect} and re-opened on demand after a
  * drop. Requests in flight when a connection drops fail with a {@link ConnectionException} (they
@@ -231,6 +233,17 @@ public final class SvcregClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Handles {@code text} as if the server had sent it on the current connection (for tests: a
+   * message the server in this version never sends, such as a revision again).
+   */
+  void received(String text) {
+    Session s = session;
+    if (s != null) {
+      s.dispatch(text);
+    }
+  }
+
   /** Closes the connection (normal closure) and stops any subscription. */
   @Override
   public void close() {
@@ -315,7 +328,10 @@ public final class SvcregClient implements AutoCloseable {
     final CompletableFuture<String> closed = new CompletableFuture<>();
     final Object sendLock = new Object();
     CompletableFuture<?> sendTail = CompletableFuture.completedFuture(null);
-    volatile Consumer<Event> events = e -> {};
+
+    /** Takes the events of one revision: an {@code event} message, or an {@code events} one. */
+    volatile Consumer<List<Event>> events = e -> {};
+
     final java.util.concurrent.atomic.AtomicBoolean dropHandled =
         new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -449,19 +465,16 @@ public final class SvcregClient implements AutoCloseable {
         }
         case "event" -> {
           if (n instanceof ObjectNode o) {
-            try {
-              events.accept(new Event(o));
-            } catch (RuntimeException e) {
-              LOG.log(System.Logger.Level.WARNING, "event listener failed", e);
-            }
+            events.accept(List.of(new Event(o)));
           }
         }
+        case "events" -> events.accept(Event.of(n));
         default -> LOG.log(System.Logger.Level.DEBUG, "ignored message of type " + n.get("type"));
       }
     }
   }
 
-  /** The one subscription: what it asked for and the last revision it delivered. */
+  /** The one subscription: what it asked for and the last revision it delivered all of. */
   private final class Watch implements Subscription {
 
     final List<String> filter;
@@ -505,23 +518,43 @@ public final class SvcregClient implements AutoCloseable {
       return f;
     }
 
-    private void deliver(Event e) {
-      if (done.isDone()) {
+    /**
+     * Delivers the events of one revision, in order, then records the revision as reached: a
+     * revision comes whole in one message, so one at or before the last is already delivered (the
+     * server resent it after a reconnect) and is dropped whole.
+     */
+    private void deliver(List<Event> revision) {
+      if (done.isDone() || revision.isEmpty()) {
         return;
       }
-      if (e.event().equals("registry_loaded")) {
+      Event first = revision.getFirst();
+      if (first.event().equals("registry_loaded")) {
         if (snapshotExpected) {
           snapshotExpected = false;
-          last = Math.max(last, e.revision());
-          listener.onEvent(e);
+          last = Math.max(last, first.revision());
+          tell(first);
         }
         return;
       }
-      if (e.revision() <= last) {
+      if (first.revision() <= last) {
         return; // already delivered before a reconnect
       }
-      last = e.revision();
-      listener.onEvent(e);
+      for (Event e : revision) {
+        if (done.isDone()) {
+          return; // closed meanwhile: nothing more is delivered
+        }
+        tell(e);
+      }
+      last = first.revision();
+    }
+
+    /** Hands one event to the listener; its failure does not keep the next events from it. */
+    private void tell(Event e) {
+      try {
+        listener.onEvent(e);
+      } catch (RuntimeException failure) {
+        LOG.log(System.Logger.Level.WARNING, "event listener failed", failure);
+      }
     }
 
     /** The connection dropped: reconnect after a backoff. */

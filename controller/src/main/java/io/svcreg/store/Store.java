@@ -124,7 +124,7 @@ public final class Store implements AutoCloseable {
   /** Refuses commits while the file system is (nearly) full. */
   private final SpaceGuard space;
 
-  /** Called with the events of each commit, in revision order, inside the commit lock. */
+  /** Called with the events of each write, in revision order, inside the commit lock. */
   private final List<Consumer<List<Event>>> commitListeners = new CopyOnWriteArrayList<>();
 
   private Store(
@@ -919,9 +919,11 @@ public final class Store implements AutoCloseable {
   // ---------------------------------------------------------------- writes
 
   /**
-   * Calls {@code listener} with the events of every later commit that journals any, in revision
-   * order, inside the commit lock right after the commit is applied: it must return at once (hand
-   * the events off), never block or call back into commits.
+   * Calls {@code listener} with the events of every later write that journals any, in revision
+   * order, inside the commit lock right after the write is applied: it must return at once (hand
+   * the events off), never block or call back into commits. A write is one commit, or the commits
+   * written together (a group commit): all the events of one revision come in one call, also when a
+   * replicated batch of several commits shares it.
    */
   public void addCommitListener(Consumer<List<Event>> listener) {
     commitListeners.add(Objects.requireNonNull(listener, "listener"));
@@ -1141,12 +1143,15 @@ public final class Store implements AutoCloseable {
         accepted.forEach(p -> p.refused = e);
       }
     }
+    // one call for the whole batch: replicated, all its events share one revision
+    List<Event> written = new ArrayList<>();
     for (Pending p : batch) {
       p.done = true;
       if (p.refused == null) {
-        notifyListeners(p.events);
+        written.addAll(p.events);
       }
     }
+    notifyListeners(written);
   }
 
   /** Refuses a commit ({@link StoreFollowing}) while this store follows a leader's log. */
@@ -1232,7 +1237,7 @@ public final class Store implements AutoCloseable {
     return each;
   }
 
-  /** Calls the commit listeners with the events of one commit, if it journaled any. */
+  /** Calls the commit listeners with the events of one write, if it journaled any. */
   private void notifyListeners(List<Event> events) {
     if (events.isEmpty()) {
       return;

@@ -131,7 +131,7 @@ final class TestClient implements AutoCloseable {
     }
   }
 
-  /** The next event, waiting for it. */
+  /** The next event message ({@code event}, or {@code events}: a revision's events), waiting. */
   JsonNode event() throws Exception {
     long deadline = System.nanoTime() + Waits.scaled(WAIT).toNanos();
     while (listener.events.isEmpty()) {
@@ -147,7 +147,7 @@ final class TestClient implements AutoCloseable {
     return listener.events.removeFirst();
   }
 
-  /** Events received so far (moved out of the incoming queue). */
+  /** Event messages received so far (moved out of the incoming queue). */
   List<JsonNode> drainEvents() {
     JsonNode n;
     while ((n = listener.incoming.poll()) != null) {
@@ -207,7 +207,8 @@ final class TestClient implements AutoCloseable {
     }
 
     void take(JsonNode n) {
-      if (n.path("type").asText().equals("event")) {
+      String type = n.path("type").asText();
+      if (type.equals("event") || type.equals("events")) {
         events.add(n);
       } else {
         responses.add(n);

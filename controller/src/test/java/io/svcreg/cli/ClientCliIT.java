@@ -171,6 +171,32 @@ class ClientCliIT {
   }
 
   @Test
+  void watch_revisionOfSeveralEvents_printsEachAsASingleEvent() {
+    long before = live.emit(1);
+    long shared = live.emitShared(2);
+    String since = Long.toString(before);
+
+    CliRun json = svcreg("watch", "--since", since, "-o", "json", "--count", "2");
+    CliRun text = svcreg("watch", "--since", since, "--count", "2");
+
+    assertThat(json.exitCode()).as(json.toString()).isZero();
+    assertThat(json.out().lines().toList())
+        .hasSize(2)
+        .allMatch(
+            l ->
+                l.startsWith(
+                    "{\"type\":\"event\",\"event\":\"reconcile_diff\",\"revision\":"
+                        + shared
+                        + ","))
+        .anyMatch(l -> l.contains("\"generation\":0"))
+        .anyMatch(l -> l.contains("\"generation\":1"));
+    assertThat(text.exitCode()).as(text.toString()).isZero();
+    assertThat(text.out().lines().toList())
+        .hasSize(2)
+        .allMatch(l -> l.matches(".*\\s" + shared + "\\s+reconcile_diff\\s+Service/web.*"));
+  }
+
+  @Test
   void watch_withoutSince_startsWithTheSnapshot() {
     CliRun run = svcreg("watch", "--count", "1");
 

@@ -141,17 +141,38 @@ public final class LiveApi implements AutoCloseable {
   public long emit(int n) {
     long last = -1;
     for (int i = 0; i < n; i++) {
-      var events =
-          app.store()
-              .commit(
-                  new Transaction()
-                      .event(
-                          "reconcile_diff",
-                          "Service/web",
-                          Map.of("change", "update", "generation", i, "fields", List.of())));
+      var events = app.store().commit(diffs(1, i));
       last = events.get(events.size() - 1).revision();
     }
     return last;
+  }
+
+  /**
+   * Journals {@code n} events that share one revision, as a replicated (HA) controller's commit
+   * does ({@link io.svcreg.store.Store#applyReplicated}): {@code reconcile_diff} events of
+   * generations 0 to n - 1. Returns that revision.
+   */
+  public long emitShared(int n) {
+    Transaction tx = diffs(n, 0);
+    while (true) {
+      long revision = app.store().lastRevision() + 1;
+      if (!app.store().applyReplicated(tx, revision).isEmpty()) {
+        return revision;
+      }
+      // the controller committed meanwhile and took that revision
+    }
+  }
+
+  /** A transaction of {@code n} {@code reconcile_diff} events of web, from generation {@code g}. */
+  private static Transaction diffs(int n, int g) {
+    Transaction tx = new Transaction();
+    for (int i = g; i < g + n; i++) {
+      tx.event(
+          "reconcile_diff",
+          "Service/web",
+          Map.of("change", "update", "generation", i, "fields", List.of()));
+    }
+    return tx;
   }
 
   /** Stops the API server (connections drop) and starts it again on the same port. */

@@ -111,6 +111,22 @@ class PythonClientIT {
   }
 
   @Test
+  void python_revisionOfSeveralEvents_getsThemAllInOrder() throws Exception {
+    long since = live.emit(1);
+    long shared = live.emitShared(3);
+
+    List<JsonNode> events =
+        python("read", "header", since, 3).stream()
+            .filter(l -> l.path("step").asText().equals("event"))
+            .map(l -> l.path("message"))
+            .toList();
+
+    assertThat(events)
+        .extracting(e -> e.path("revision").asLong() + "/" + e.at("/data/generation").asInt())
+        .containsExactly(shared + "/0", shared + "/1", shared + "/2");
+  }
+
+  @Test
   void python_authRequestWithReadToken_isReadOnly() throws Exception {
     long since = live.emit(1);
     live.emit(1);

@@ -16,7 +16,11 @@ import java.util.OptionalLong;
 import java.util.Random;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -181,27 +185,124 @@ class SvcregClientIT {
   }
 
   @Test
+  void subscribe_sharedRevisionsAndDroppedConnections_deliversEveryEventOnceRevisionsWhole()
+      throws Exception {
+    Random random = new Random(43);
+    List<String> got = Collections.synchronizedList(new ArrayList<>());
+    List<String> expected = new ArrayList<>();
+    AtomicReference<Subscription> sub = new AtomicReference<>();
+    List<String> early = new CopyOnWriteArrayList<>();
+    try (SvcregClient c = SvcregClient.connect(live.config("read"))) {
+      long start = live.emit(1);
+      SubscriptionListener listener =
+          e -> {
+            Subscription s = sub.get();
+            if (s != null && s.lastRevision() >= e.revision()) {
+              early.add(e.revision() + " counted as delivered before its events were");
+            }
+            got.add(revisionAndGeneration(e));
+          };
+      sub.set(
+          c.subscribe(List.of("reconcile_diff"), OptionalLong.of(start), listener)
+              .get(10, TimeUnit.SECONDS));
+      long last = start;
+      for (int round = 0; round < 25; round++) {
+        int n = 1 + random.nextInt(4);
+        last = live.emitShared(n);
+        for (int g = 0; g < n; g++) {
+          expected.add(last + "/" + g);
+        }
+        if (random.nextBoolean()) {
+          c.abortConnection(); // at once: maybe mid-replay, maybe between messages
+        } else {
+          long target = last;
+          Waits.atMost(Duration.ofSeconds(10)).until(() -> sub.get().lastRevision() >= target);
+          c.abortConnection();
+        }
+      }
+      long end = live.emitShared(3);
+      expected.addAll(List.of(end + "/0", end + "/1", end + "/2"));
+
+      Waits.atMost(Duration.ofSeconds(30)).until(() -> sub.get().lastRevision() >= end);
+      assertThat(sub.get().done()).isNotDone();
+      assertThat(got).containsExactlyElementsOf(expected);
+      assertThat(early).isEmpty();
+    }
+  }
+
+  @Test
+  void subscribe_revisionDeliveredAlready_droppedWhetherItComesAgainAsEventOrEvents()
+      throws Exception {
+    List<Event> got = new CopyOnWriteArrayList<>();
+    CountDownLatch resumed = new CountDownLatch(1);
+    try (SvcregClient c = SvcregClient.connect(live.config("read"))) {
+      long start = live.emit(1);
+      Subscription s = watchDiffs(c, start, got::add, after -> resumed.countDown());
+      long shared = live.emitShared(3);
+      Waits.atMost(Duration.ofSeconds(10)).until(() -> s.lastRevision() >= shared);
+      c.abortConnection();
+      assertThat(resumed.await(10, TimeUnit.SECONDS)).isTrue();
+
+      // that revision again, whole or a part of it, in either message: none of it is delivered
+      String entry =
+          "{\"event\":\"reconcile_diff\",\"revision\":%d,\"time\":\"2026-11-22T10:00:00.000Z\","
+              + "\"key\":\"Service/web\",\"data\":{\"generation\":%d}}";
+      c.received("{\"type\":\"event\"," + entry.formatted(shared, 7).substring(1));
+      c.received(
+          "{\"type\":\"events\",\"revision\":%d,\"events\":[%s,%s]}"
+              .formatted(shared, entry.formatted(shared, 8), entry.formatted(shared, 9)));
+      long next = live.emitShared(2);
+
+      Waits.atMost(Duration.ofSeconds(10)).until(() -> s.lastRevision() >= next);
+      assertThat(got)
+          .extracting(SvcregClientIT::revisionAndGeneration)
+          .containsExactly(shared + "/0", shared + "/1", shared + "/2", next + "/0", next + "/1");
+      // each event of an events message is as a single event message would have it
+      assertThat(got.get(1).json().path("type").asText()).isEqualTo("event");
+      assertThat(got.get(1).json().fieldNames())
+          .toIterable()
+          .containsExactly("type", "event", "revision", "time", "key", "data");
+      assertThat(got.get(1).key()).isEqualTo("Service/web");
+      assertThat(got.get(1).event()).isEqualTo("reconcile_diff");
+    }
+  }
+
+  private static String revisionAndGeneration(Event e) {
+    return e.revision() + "/" + e.data().path("generation").asInt();
+  }
+
+  /**
+   * Subscribes {@code c} to the {@code reconcile_diff} events after {@code start}: each event to
+   * {@code events}, each resumption (with the revision it resumed after) to {@code resumed}.
+   */
+  private static Subscription watchDiffs(
+      SvcregClient c, long start, Consumer<Event> events, LongConsumer resumed) throws Exception {
+    return c.subscribe(
+            List.of("reconcile_diff"),
+            OptionalLong.of(start),
+            new SubscriptionListener() {
+              @Override
+              public void onEvent(Event e) {
+                events.accept(e);
+              }
+
+              @Override
+              public void onResumed(long after) {
+                resumed.accept(after);
+              }
+            })
+        .get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
   void subscribe_serverRestarted_resumesWithoutGap() throws Exception {
     List<Long> got = Collections.synchronizedList(new ArrayList<>());
     List<String> notices = new CopyOnWriteArrayList<>();
     try (SvcregClient c = SvcregClient.connect(live.config("read"))) {
       long start = live.emit(1);
       Subscription s =
-          c.subscribe(
-                  List.of("reconcile_diff"),
-                  OptionalLong.of(start),
-                  new SubscriptionListener() {
-                    @Override
-                    public void onEvent(Event e) {
-                      got.add(e.revision());
-                    }
-
-                    @Override
-                    public void onResumed(long after) {
-                      notices.add("resumed after " + after);
-                    }
-                  })
-              .get(10, TimeUnit.SECONDS);
+          watchDiffs(
+              c, start, e -> got.add(e.revision()), after -> notices.add("resumed after " + after));
       live.emit(3);
       live.restartServer();
       long end = live.emit(4); // committed while the client may still be reconnecting

@@ -200,9 +200,11 @@ class StoreReplicationIT {
   }
 
   @Test
-  void commit_concurrentTransactions_replicatedOncePerBatch() throws Exception {
+  void commit_concurrentTransactions_replicatedOncePerBatchAndHeardInOneCall() throws Exception {
     int writers = 8;
     try (Store store = leader("leader")) {
+      List<List<Event>> heard = new CopyOnWriteArrayList<>();
+      store.addCommitListener(heard::add);
       log.hold = new CountDownLatch(1);
       Thread first = Thread.ofPlatform().start(() -> store.commit(registered("first")));
       Waits.atMost(Duration.ofSeconds(10)).until(() -> log.calls.get() == 1);
@@ -226,6 +228,8 @@ class StoreReplicationIT {
       assertThat(events.stream().flatMap(List::stream).map(Event::revision)).containsOnly(6L);
       assertThat(store.observed().services()).hasSize(writers + 1);
       assertThat(store.lastRevision()).isEqualTo(6);
+      // the events of one revision reach a listener together (the API sends them as one message)
+      assertThat(heard).extracting(List::size).containsExactly(2, 2 * writers);
     }
   }
 

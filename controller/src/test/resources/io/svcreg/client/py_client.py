@@ -1,7 +1,8 @@
 """An independent client of the svcreg API (Python websockets), driven by PythonClientIT.
 
 usage: py_client.py URL CA_FILE TOKEN header|auth SERVICE SINCE COUNT
-Prints one JSON object per line: {"step": ..., "message": <what the server sent>}.
+Prints one JSON object per line: {"step": ..., "message": <what the server sent>}; the events of
+an "events" message (several events of one revision) each as the "event" message it stands for.
 """
 import asyncio
 import json
@@ -25,6 +26,13 @@ async def main(url, cafile, token, mode, service, since, count):
         def out(step, message):
             print(json.dumps({"step": step, "message": message}), flush=True)
 
+        def take(m):
+            """Keeps the events of an event or events message (one whole revision), in order."""
+            if m.get("type") == "event":
+                events.append(m)
+            elif m.get("type") == "events":
+                events.extend({"type": "event", **e} for e in m["events"])
+
         async def call(action, params=None):
             nonlocal counter
             counter += 1
@@ -33,10 +41,9 @@ async def main(url, cafile, token, mode, service, since, count):
                                       "params": params or {}}))
             while True:
                 m = json.loads(await ws.recv())
-                if m.get("type") == "event":
-                    events.append(m)
-                elif m.get("id") == rid:
+                if m.get("id") == rid:
                     return m
+                take(m)
 
         if mode == "auth":
             out("before_auth", await call("server_info"))
@@ -46,9 +53,7 @@ async def main(url, cafile, token, mode, service, since, count):
         out("service_action", await call("service_action", {"name": service, "action": "bogus"}))
         out("subscribe", await call("subscribe", {"since": since}))
         while len(events) < count:
-            m = json.loads(await ws.recv())
-            if m.get("type") == "event":
-                events.append(m)
+            take(json.loads(await ws.recv()))
         for m in events[:count]:
             out("event", m)
 
