@@ -260,6 +260,11 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
               }
 
               @Override
+              public void resumed() {
+                loop.resync();
+              }
+
+              @Override
               public void stepDown(String why) {
                 loop.queue().hold();
                 deposed.complete(why);

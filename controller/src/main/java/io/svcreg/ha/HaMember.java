@@ -9,6 +9,7 @@ import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.maintenance.StatusResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.svcreg.core.SvcregException;
+import io.svcreg.store.ReplicationRefused;
 import io.svcreg.store.Replicator;
 import io.svcreg.store.Store;
 import io.svcreg.store.StoreFenced;
@@ -49,6 +50,12 @@ public final class HaMember implements AutoCloseable {
 
     /** This member no longer leads ({@code why}): stop acting at once. Called at most once. */
     void stepDown(String why);
+
+    /**
+     * The store takes commits again after a write etcd did not confirm (it caught up with the log):
+     * what was refused meanwhile can be done now.
+     */
+    void resumed();
   }
 
   private final EtcdOptions options;
@@ -57,6 +64,8 @@ public final class HaMember implements AutoCloseable {
   private final String advertise;
   private final Part part;
   private final AtomicBoolean deposed = new AtomicBoolean();
+  private final AtomicBoolean recovering = new AtomicBoolean();
+  private volatile boolean closed;
   private volatile EtcdFollower follower;
   private volatile Leadership leadership;
   private volatile long epoch;
@@ -170,8 +179,7 @@ public final class HaMember implements AutoCloseable {
     }
     follower.close();
     epoch = leading.epoch();
-    Replicator etcd = EtcdReplicator.of(client, leadership::fence, store, options.timeout());
-    store.replicateTo(new Fenced(etcd));
+    store.replicateTo(fenced());
     led = true;
     part.lead(epoch);
   }
@@ -184,6 +192,63 @@ public final class HaMember implements AutoCloseable {
     store.follow(this::leader);
     LOG.log(Level.WARNING, "HA: {0} stopped leading (epoch {1}): {2}", advertise, epoch, why);
     part.stepDown(why);
+  }
+
+  /** A replicator of the store's commits to etcd, fenced by this member's leadership. */
+  private Replicator fenced() {
+    return new Fenced(EtcdReplicator.of(client, leadership::fence, store, options.timeout()));
+  }
+
+  /**
+   * After a write whose outcome etcd did not tell (e.g. its raft leader died while it was asked),
+   * the store takes no commits: this catches it up with the log (the write is there or it is not),
+   * then lets it write again, on a thread of its own, retrying with a backoff while etcd does not
+   * answer.
+   */
+  private void recoverSoon() {
+    if (!recovering.compareAndSet(false, true)) {
+      return;
+    }
+    Thread.ofPlatform().daemon().name("svcreg-catch-up").start(this::recover);
+  }
+
+  private void recover() {
+    try {
+      long delay = 200;
+      while (!deposed.get() && !closed) {
+        EtcdFollower f = null;
+        try {
+          f = EtcdFollower.start(client, store, options.timeout());
+          long head = f.catchUp(options.timeout());
+          store.replicateTo(fenced());
+          LOG.log(
+              Level.INFO,
+              "HA: caught up with the replicated log at revision {0} after a write etcd did not"
+                  + " confirm; writing again",
+              head);
+          part.resumed();
+          return;
+        } catch (RuntimeException e) {
+          LOG.log(
+              Level.WARNING,
+              "HA: cannot catch up with the replicated log yet ({0}); retrying in {1} ms",
+              e.getMessage(),
+              delay);
+        } finally {
+          if (f != null) {
+            f.close();
+          }
+        }
+        try {
+          Thread.sleep(delay);
+        } catch (InterruptedException e) {
+          return;
+        }
+        delay = Math.min(delay * 2, 5_000);
+      }
+    } finally {
+      recovering.set(false);
+    }
   }
 
   /** The etcd replicator, stepping this member down as soon as etcd says it no longer leads. */
@@ -203,6 +268,12 @@ public final class HaMember implements AutoCloseable {
         Thread.ofPlatform()
             .name("svcreg-step-down")
             .start(() -> stepDown("a write was refused: " + e.getMessage()));
+        throw e;
+      } catch (ReplicationRefused e) {
+        throw e; // nothing written: the store goes on
+      } catch (RuntimeException e) {
+        // in doubt: the store refuses commits until it is given a replicator again
+        recoverSoon();
         throw e;
       }
     }
@@ -284,6 +355,7 @@ public final class HaMember implements AutoCloseable {
    */
   @Override
   public void close() {
+    closed = true;
     if (leadership != null) {
       leadership.close();
     }

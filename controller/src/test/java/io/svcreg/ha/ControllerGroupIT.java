@@ -128,10 +128,15 @@ class ControllerGroupIT {
     public void close() {
       closeClient();
       if (process != null) {
-        if (process.alive()) {
-          process.terminate(Duration.ofSeconds(30));
+        try {
+          if (process.alive()) {
+            process.terminate(Duration.ofSeconds(30));
+          }
+        } catch (AssertionError stuck) {
+          // paused, or stuck: killed below
+        } finally {
+          process.close();
         }
-        process.close();
       }
     }
   }
@@ -150,7 +155,10 @@ class ControllerGroupIT {
   void tearDown() {
     try {
       members.forEach(Member::close);
-      ServeProcess.keepLogs(tmp.resolve("logs").resolve("a"), "ControllerGroupIT-" + testName);
+      for (Member m : members) {
+        ServeProcess.keepLogs(
+            tmp.resolve("logs").resolve(m.name), "ControllerGroupIT-" + testName + "-" + m.name);
+      }
     } finally {
       try {
         node.close();
@@ -199,6 +207,102 @@ class ControllerGroupIT {
     assertThat(Files.readString(installRoot.resolve(SshDeployer.EPOCH_FILE)).strip())
         .as("the node's highest epoch seen")
         .isEqualTo(Long.toString(epoch));
+  }
+
+  @Test
+  void leaderPausedPastItsLease_stepsDownWhenResumedWithoutTouchingANode() throws Exception {
+    Member a = member("a");
+    a.start("--leader-ttl", "3s");
+    Waits.atMost(LONG).alias("a leads").until(a::leads);
+    Member b = standby("b", a, "--leader-ttl", "3s");
+    writeSpecs(3);
+    Waits.atMost(LONG).alias("a runs the 3 services").until(() -> running(a) == 3);
+    Map<String, Long> pids = pids(a);
+
+    signal(a, "STOP");
+    Waits.atMost(LONG).alias("b leads while a is paused").until(b::leads);
+    long epoch = b.cluster().path("epoch").asLong();
+    // b's health checks reach the node with its epoch
+    Waits.atMost(LONG)
+        .alias("the node has seen b's epoch " + epoch)
+        .until(() -> nodeEpoch().equals(Long.toString(epoch)));
+    List<String> installed = installRootEntries();
+    signal(a, "CONT");
+
+    assertThat(a.process.awaitExit(Duration.ofSeconds(60)))
+        .as("a exits once it finds it no longer leads (3: deposed); log:%n%s", a.process.stderr())
+        .isEqualTo(3);
+    assertThat(a.process.stderr()).contains("stopped leading");
+    assertThat(b.leads()).as("b still leads").isTrue();
+    assertThat(b.cluster().path("epoch").asLong()).as("b's epoch").isEqualTo(epoch);
+    assertThat(nodeEpoch()).as("the node's highest epoch seen").isEqualTo(Long.toString(epoch));
+    assertThat(pids(b)).as("the services' processes, as b records them").isEqualTo(pids);
+    assertOneProcessPerService(pids);
+    assertThat(installRootEntries()).as("the node's install root").isEqualTo(installed);
+  }
+
+  @Test
+  void etcdRaftLeaderKilled_noControllerFailover_writesResume() throws Exception {
+    Member a = member("a");
+    a.start();
+    Waits.atMost(LONG).alias("a leads").until(a::leads);
+    Member b = standby("b", a);
+    long epoch = a.cluster().path("epoch").asLong();
+    writeSpecs(2);
+    Waits.atMost(LONG).alias("a runs the 2 services").until(() -> running(a) == 2);
+
+    etcd.kill(etcd.leader());
+    writeSpecs(3);
+    Waits.atMost(LONG)
+        .alias("a deploys a third service once etcd has a new raft leader")
+        .failFast(() -> !a.process.alive())
+        .until(() -> running(a) == 3);
+    a.client()
+        .publish(
+            "billing",
+            java.util.Optional.empty(),
+            List.of(new SvcregClient.PublishedApi("http", "127.0.0.1", 8080, "http")),
+            java.util.Optional.empty());
+    Waits.atMost(LONG)
+        .alias("the standby has the publish too")
+        .ignoreExceptions()
+        .until(
+            () ->
+                b.client().call("discover", Map.of("module", "billing")).path("endpoints").size()
+                    == 1);
+
+    assertThat(a.process.alive()).as("a still runs").isTrue();
+    assertThat(a.leads()).as("a still leads").isTrue();
+    assertThat(a.cluster().path("epoch").asLong()).as("a's epoch").isEqualTo(epoch);
+    assertThat(b.cluster().path("role").asText()).as("b's role").isEqualTo("standby");
+    assertOneProcessPerService(pids(a));
+  }
+
+  private Map<String, Long> pids(Member m) throws IOException {
+    Map<String, Long> pids = new TreeMap<>();
+    for (JsonNode s : m.services()) {
+      pids.put(s.path("metadata").path("name").asText(), s.path("status").path("pid").asLong());
+    }
+    return pids;
+  }
+
+  private String nodeEpoch() throws IOException {
+    Path f = installRoot.resolve(SshDeployer.EPOCH_FILE);
+    return Files.exists(f) ? Files.readString(f).strip() : "";
+  }
+
+  private List<String> installRootEntries() throws IOException {
+    try (Stream<Path> s = Files.list(installRoot)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  private static void signal(Member m, String signal) throws Exception {
+    Process p =
+        new ProcessBuilder("kill", "-" + signal, Long.toString(m.process.process().pid()))
+            .inheritIO()
+            .start();
+    assertThat(p.waitFor()).as("kill -" + signal).isZero();
   }
 
   private int running(Member m) {
