@@ -11,6 +11,7 @@ import io.svcreg.deploy.InstallMarker;
 import io.svcreg.deploy.local.LocalDeployer;
 import io.svcreg.deploy.ssh.RemoteDeployers;
 import io.svcreg.deploy.ssh.SshDeployer;
+import io.svcreg.ha.Cluster;
 import io.svcreg.ha.EtcdOptions;
 import io.svcreg.ha.HaMember;
 import io.svcreg.loop.ActionReceipt;
@@ -18,6 +19,7 @@ import io.svcreg.loop.Controller;
 import io.svcreg.loop.ServiceCommand;
 import io.svcreg.loop.WorkQueue;
 import io.svcreg.registry.Registry;
+import io.svcreg.schema.Json;
 import io.svcreg.schema.NetworkSpec;
 import io.svcreg.schema.NetworkType;
 import io.svcreg.schema.ResourceKey;
@@ -147,6 +149,12 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
 
   /** Name of the observed-state snapshot in the data directory. */
   static final String SNAPSHOT_FILE = Snapshot.FILE;
+
+  /**
+   * Name of the file in the data directory where a member of a high-availability group writes the
+   * group as it sees it ({@link Cluster#toMap}), every {@link #TOPOLOGY_CHECK}.
+   */
+  public static final String CLUSTER_FILE = "cluster.json";
 
   /** Name of the file in the data directory that keeps package manifests across restarts. */
   static final String MANIFEST_CACHE_FILE = "manifests.cache";
@@ -283,6 +291,27 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
   @Override
   public boolean highAvailability() {
     return config.etcd().isPresent();
+  }
+
+  /**
+   * Writes the group as this member sees it to {@link #CLUSTER_FILE}, for {@code svcreg status} (a
+   * member of a high-availability group only).
+   */
+  private void writeClusterFile() {
+    HaMember m = member.get();
+    if (m == null) {
+      return;
+    }
+    Path file = config.data().resolve(CLUSTER_FILE);
+    Path tmp = config.data().resolve("." + CLUSTER_FILE + ".tmp");
+    try {
+      Map<String, Object> c = new LinkedHashMap<>(m.cluster().toMap());
+      c.put("at", java.time.Instant.now().toString());
+      Files.writeString(tmp, Json.mapper().writeValueAsString(c));
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException | RuntimeException e) {
+      LOG.log(Level.DEBUG, "cannot write " + file + ": " + e.getMessage());
+    }
   }
 
   /** The high-availability group as this member sees it, when it is a member of one. */
@@ -441,6 +470,10 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
       }
       ControllerApp self = app;
       controller.addListener(events -> self.snapshotSoon());
+      if (ha) {
+        // a standby's store changes by what it applies from the leader's log
+        store.addCommitListener(events -> self.snapshotSoon());
+      }
       LOG.log(
           Level.INFO,
           "svcreg controller: specs "
@@ -766,6 +799,7 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
       // not at the next resync; the check reads the host's interfaces and records only changes
       timer.scheduleWithFixedDelay(
           () -> {
+            writeClusterFile();
             if (store.following()) {
               return;
             }

@@ -26,7 +26,7 @@ import picocli.CommandLine.Parameters;
     versionProvider = Version.class,
     description = {
       "Show services, networks or endpoints as a running controller sees them (over its"
-          + " WebSocket API).",
+          + " WebSocket API), or the high-availability group it is a member of (cluster).",
       "`get services -o json` prints the observed-state snapshot that `plan --state FILE` reads.",
       "Exit codes: 0 shown, 2 not found, cannot connect, or bad usage."
     })
@@ -37,7 +37,7 @@ final class GetCommand implements Callable<Integer> {
   @Parameters(
       index = "0",
       paramLabel = "KIND",
-      description = "services, networks or endpoints (singular works too).")
+      description = "services, networks, endpoints (singular works too) or cluster.")
   String kind;
 
   @Parameters(
@@ -70,16 +70,19 @@ final class GetCommand implements Callable<Integer> {
           case "services", "service", "svc" -> "services";
           case "networks", "network", "net" -> "networks";
           case "endpoints", "endpoint", "ep" -> "endpoints";
+          case "cluster" -> "cluster";
           default -> "";
         };
     if (k.isEmpty()) {
-      return usage("unknown kind '" + kind + "'; expected services, networks or endpoints");
+      return usage(
+          "unknown kind '" + kind + "'; expected services, networks, endpoints or cluster");
     }
     try (SvcregClient c = Remote.connect(client)) {
       JsonNode shown =
           switch (k) {
             case "services" -> services(c);
             case "networks" -> networks(c);
+            case "cluster" -> cluster(c);
             default -> endpoints(c);
           };
       switch (format) {
@@ -123,6 +126,64 @@ final class GetCommand implements Callable<Integer> {
     return new ObservedState(read.revision(), read.networks(), read.services(), leases);
   }
 
+  /** The group the controller is a member of, as its {@code server_info} shows it. */
+  private static JsonNode cluster(SvcregClient c) {
+    JsonNode cluster = c.call("server_info", Map.of()).path("cluster");
+    if (cluster.isMissingNode()) {
+      throw new SvcregException(
+          "the controller at "
+              + c.config().server()
+              + " is a single controller, not a member of a high-availability group (serve"
+              + " --etcd)");
+    }
+    return cluster;
+  }
+
+  /**
+   * The group as a summary line, its members and etcd's members as aligned columns: what {@code get
+   * cluster} and {@code status} print.
+   */
+  static String clusterTable(JsonNode c) {
+    String nl = System.lineSeparator();
+    StringBuilder b = new StringBuilder();
+    b.append("member ")
+        .append(c.path("member").asText())
+        .append(" (")
+        .append(c.path("role").asText())
+        .append("), leader ")
+        .append(c.path("leader").isTextual() ? c.path("leader").asText() : "none")
+        .append(", epoch ")
+        .append(c.path("epoch").asLong())
+        .append(nl)
+        .append(nl);
+    List<String[]> members = new ArrayList<>();
+    members.add(new String[] {"MEMBER", "ROLE", "SINCE"});
+    for (JsonNode m : c.path("members")) {
+      members.add(
+          new String[] {
+            m.path("address").asText(),
+            m.path("leader").asBoolean() ? "leader" : "standby",
+            m.path("since").asText()
+          });
+    }
+    b.append(StatusCommand.columns(members)).append(nl);
+    List<String[]> etcd = new ArrayList<>();
+    etcd.add(new String[] {"ETCD", "HEALTHY", "RAFT LEADER", "REVISION", "DB SIZE", "ERROR"});
+    for (JsonNode e : c.path("etcd")) {
+      etcd.add(
+          new String[] {
+            e.path("endpoint").asText(),
+            e.path("healthy").asBoolean() ? "yes" : "no",
+            e.path("raftLeader").asBoolean() ? "yes" : "no",
+            e.path("revision").asText(),
+            e.path("dbSize").asText(),
+            e.path("error").asText("")
+          });
+    }
+    b.append(StatusCommand.columns(etcd));
+    return b.toString();
+  }
+
   private JsonNode networks(SvcregClient c) {
     if (name != null) {
       return c.call("get_network", Map.of("name", name));
@@ -156,6 +217,7 @@ final class GetCommand implements Callable<Integer> {
         String list = name != null ? wrap("networks", shown) : Remote.json(shown);
         yield StatusCommand.networksTable(Snapshot.fromJson(list, "server").networks());
       }
+      case "cluster" -> clusterTable(shown);
       default -> endpointsTable(shown.path("endpoints"));
     };
   }

@@ -1,11 +1,16 @@
 package io.svcreg.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.svcreg.ControllerApp;
 import io.svcreg.core.ObservedNetwork;
 import io.svcreg.core.ObservedService;
 import io.svcreg.core.ObservedState;
 import io.svcreg.core.Snapshot;
 import io.svcreg.core.SvcregException;
 import io.svcreg.schema.Condition;
+import io.svcreg.schema.Json;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,6 +69,22 @@ final class StatusCommand implements Callable<Integer> {
     output.out().print(table(read.state()));
     output.out().println();
     output.out().println("revision " + read.state().revision() + ", from the " + read.source());
+    Path cluster = data.resolve(ControllerApp.CLUSTER_FILE);
+    if (Files.isRegularFile(cluster)) {
+      try {
+        JsonNode c = Json.mapper().readTree(Files.readString(cluster));
+        output.out().println();
+        output.out().print(GetCommand.clusterTable(c));
+        output
+            .out()
+            .println(
+                "the group as this member saw it at "
+                    + c.path("at").asText()
+                    + " (live: svcreg get cluster)");
+      } catch (IOException e) {
+        output.err().println("svcreg status: cannot read " + cluster + ": " + e.getMessage());
+      }
+    }
     output.out().flush();
     return Cli.OK;
   }

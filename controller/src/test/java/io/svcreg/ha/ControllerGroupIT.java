@@ -186,6 +186,12 @@ class ControllerGroupIT {
     Waits.atMost(LONG).alias("b leads after a was killed").until(b::leads);
     long epoch = b.cluster().path("epoch").asLong();
     assertThat(epoch).as("b's epoch").isGreaterThan(firstEpoch);
+    ServeProcess.Result get = cli("get", "cluster", "--data", b.data.toString());
+    assertThat(get.exitCode()).as(get.stderr()).isZero();
+    assertThat(get.stdout())
+        .as("svcreg get cluster")
+        .contains("(leader), leader " + b.cluster().path("member").asText() + ", epoch " + epoch)
+        .contains("RAFT LEADER");
     Waits.atMost(Duration.ofSeconds(240))
         .alias("b finishes the 20 services")
         .failFast(() -> !b.process.alive())
@@ -275,7 +281,20 @@ class ControllerGroupIT {
     assertThat(a.leads()).as("a still leads").isTrue();
     assertThat(a.cluster().path("epoch").asLong()).as("a's epoch").isEqualTo(epoch);
     assertThat(b.cluster().path("role").asText()).as("b's role").isEqualTo("standby");
+    JsonNode health = a.cluster().path("etcd");
+    assertThat(health.findValues("healthy").stream().filter(JsonNode::asBoolean).count())
+        .as("etcd members that answer, as a sees them: %s", health)
+        .isEqualTo(2);
+    Waits.atMost(LONG)
+        .alias("svcreg status shows the group as a sees it")
+        .until(
+            () -> cli("status", "--data", a.data.toString()).stdout(),
+            out -> out.contains("(leader), leader") && out.contains("HEALTHY"));
     assertOneProcessPerService(pids(a));
+  }
+
+  private ServeProcess.Result cli(String... args) {
+    return ServeProcess.run(tmp.resolve("logs").resolve("cli"), Duration.ofSeconds(60), args);
   }
 
   private Map<String, Long> pids(Member m) throws IOException {
