@@ -248,6 +248,26 @@ class ControllerGroupIT {
   }
 
   @Test
+  void leaderStopped_resignsAndAStandbyLeadsBeforeTheLeaseWouldExpire() throws Exception {
+    Member a = member("a");
+    a.start("--leader-ttl", "30s");
+    Waits.atMost(LONG).alias("a leads").until(a::leads);
+    Member b = standby("b", a, "--leader-ttl", "30s");
+    writeSpecs(1);
+    Waits.atMost(LONG).alias("a runs the service").until(() -> running(a) == 1);
+    Map<String, Long> pids = pids(a);
+
+    long stopped = System.nanoTime();
+    assertThat(a.process.terminate(Duration.ofSeconds(30))).as("a's exit code").isIn(0, 143);
+    Waits.atMost(Duration.ofSeconds(15)).alias("b leads once a resigned").until(b::leads);
+    assertThat(Duration.ofNanos(System.nanoTime() - stopped))
+        .as("b took over well before a's 30 s lease could have expired")
+        .isLessThan(Duration.ofSeconds(20));
+    Waits.atMost(LONG).alias("b sees the service running").until(() -> running(b) == 1);
+    assertThat(pids(b)).as("the service keeps its process").isEqualTo(pids);
+  }
+
+  @Test
   void etcdRaftLeaderKilled_noControllerFailover_writesResume() throws Exception {
     Member a = member("a");
     a.start();
