@@ -453,9 +453,6 @@ public final class SvcregClient implements AutoCloseable {
 
     /** Sends the request on the client's connection (opened now if there is none). */
     void send() {
-      if (result.isDone()) {
-        return; // the caller stopped waiting
-      }
       Session s;
       try {
         s = session();
@@ -521,10 +518,16 @@ public final class SvcregClient implements AutoCloseable {
       retry(Math.min(backoff, leftMillis), this::send);
     }
 
-    /** Runs {@code step} after {@code millis} on the client's thread; its failure is the result. */
+    /**
+     * Runs {@code step} after {@code millis} on the client's thread, unless the caller stopped
+     * waiting meanwhile; its failure is the result.
+     */
     private void retry(long millis, Runnable step) {
       Runnable guarded =
           () -> {
+            if (result.isDone()) {
+              return;
+            }
             try {
               step.run();
             } catch (SvcregException e) {
