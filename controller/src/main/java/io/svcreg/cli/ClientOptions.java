@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import picocli.CommandLine.Option;
@@ -16,16 +18,20 @@ import picocli.CommandLine.Option;
 /**
  * How client commands find the controller: {@code --server}, {@code --ca}, {@code --token}, or
  * {@code SVCREG_SERVER}, {@code SVCREG_CA}, {@code SVCREG_TOKEN}, else the files {@code svcreg
- * serve} writes into its data directory ({@code --data}, default {@code .svcreg}).
+ * serve} writes into its data directory ({@code --data}, default {@code .svcreg}). {@code --server}
+ * and {@code SVCREG_SERVER} may list the members of a high-availability group, comma-separated.
  */
 final class ClientOptions {
 
   @Option(
       names = "--server",
-      paramLabel = "URL",
+      paramLabel = "URL[,URL...]",
       description =
-          "The controller's API, wss://HOST:PORT/v1/ws (default: $SVCREG_SERVER, else the URL"
-              + " in {data}/api.url that a running `svcreg serve` writes).")
+          "The controller's API, wss://HOST:PORT/v1/ws, or the APIs of the members of a"
+              + " high-availability group, comma-separated: tried in order until one answers, the"
+              + " next one when a connection drops; writes go to the leader (default:"
+              + " $SVCREG_SERVER, else the URL in {data}/api.url that a running `svcreg serve`"
+              + " writes).")
   String server;
 
   @Option(
@@ -60,7 +66,7 @@ final class ClientOptions {
   /** The client configuration for explicit values (null = not given) and the environment. */
   static ClientConfig resolve(
       String server, Path ca, Path token, Path data, Map<String, String> env) {
-    URI url = serverUrl(server, data, env);
+    List<URI> urls = serverUrls(server, data, env);
     SSLContext ssl;
     String trust;
     String envCa = env.getOrDefault("SVCREG_CA", "");
@@ -85,17 +91,17 @@ final class ClientOptions {
       trust =
           "the system trust store (no --ca, no SVCREG_CA, no " + data.resolve("tls/ca.crt") + ")";
     }
-    return ClientConfig.of(url, ssl, trust, token(token, data, env))
+    return ClientConfig.of(urls, ssl, trust, token(token, data, env))
         .withHint("(data dir " + data + ")");
   }
 
-  private static URI serverUrl(String server, Path data, Map<String, String> env) {
+  private static List<URI> serverUrls(String server, Path data, Map<String, String> env) {
     String envServer = env.getOrDefault("SVCREG_SERVER", "");
     if (server != null) {
-      return uri(server, "--server");
+      return uris(server, "--server");
     }
     if (!envServer.isBlank()) {
-      return uri(envServer.strip(), "SVCREG_SERVER");
+      return uris(envServer, "SVCREG_SERVER");
     }
     Path file = data.resolve("api.url");
     if (!Files.isRegularFile(file)) {
@@ -105,10 +111,27 @@ final class ClientOptions {
               + " (a running `svcreg serve --data "
               + data
               + "` writes it); start the controller, or pass --server wss://HOST:PORT/v1/ws"
-              + " or set SVCREG_SERVER",
+              + " (several, comma-separated, for the members of a group) or set SVCREG_SERVER",
           "no " + file + " yet (the controller in " + data + " is not running)");
     }
-    return uri(read(file, "the server URL file").strip(), file.toString());
+    return List.of(uri(read(file, "the server URL file").strip(), file.toString()));
+  }
+
+  /** The comma-separated URLs of {@code text}, in order ({@code what} names where it is from). */
+  private static List<URI> uris(String text, String what) {
+    List<URI> urls = new ArrayList<>();
+    for (String part : text.split(",", -1)) {
+      if (part.isBlank()) {
+        throw new SvcregException(
+            what
+                + ": '"
+                + text
+                + "' has an empty URL; expected one URL or several, comma-separated, e.g."
+                + " wss://host1:9443/v1/ws,wss://host2:9443/v1/ws");
+      }
+      urls.add(uri(part.strip(), what));
+    }
+    return urls;
   }
 
   private static URI uri(String text, String what) {

@@ -47,10 +47,12 @@ final class PlanCommand implements Callable<Integer> {
 
   @Option(
       names = "--server",
-      paramLabel = "URL",
+      paramLabel = "URL[,URL...]",
       description =
-          "Plan against a running controller's live state, wss://HOST:PORT/v1/ws (default"
-              + " without --specs: $SVCREG_SERVER, else {data}/api.url).")
+          "Plan against a running controller's live state, wss://HOST:PORT/v1/ws, or against"
+              + " one of the members of a high-availability group: their URLs, comma-separated,"
+              + " tried in order (default without --specs: $SVCREG_SERVER, else"
+              + " {data}/api.url).")
   String server;
 
   @Option(

@@ -32,7 +32,9 @@ import picocli.CommandLine.Option;
           + " resource and a summary (-o json: one JSON object per line, as the server sends a"
           + " single event; events that share a revision are printed one by one the same way).",
       "Starts with a registry_loaded snapshot, or with every event after --since N. A dropped"
-          + " connection is resumed where it stopped (no gap, no duplicate).",
+          + " connection is resumed where it stopped (no gap, no duplicate); with several"
+          + " --server URLs (the members of a high-availability group), on the next member in"
+          + " turn, so the watch goes on when the member it watches goes away.",
       "A controller that is not up yet (or restarting) is tried again after 1s, 2s, 4s, ... up"
           + " to 30s, with one line on stderr per attempt; a refused token, an untrusted"
           + " certificate or a refused upgrade ends it at once.",
@@ -100,6 +102,7 @@ final class WatchCommand implements java.util.concurrent.Callable<Integer> {
     CompletableFuture<Integer> finished = new CompletableFuture<>();
     AtomicLong seen = new AtomicLong();
     AtomicBoolean printed = new AtomicBoolean();
+    AtomicReference<SvcregClient> connected = new AtomicReference<>();
     SubscriptionListener listener =
         new SubscriptionListener() {
           @Override
@@ -122,7 +125,12 @@ final class WatchCommand implements java.util.concurrent.Callable<Integer> {
 
           @Override
           public void onResumed(long after) {
-            notice("reconnected; resumed after revision " + after);
+            SvcregClient c = connected.get();
+            notice(
+                "reconnected"
+                    + (c == null ? "" : " to " + c.server())
+                    + "; resumed after revision "
+                    + after);
           }
         };
     ConnectRetry retry = new ConnectRetry(RETRY_BASE, RETRY_CAP);
@@ -130,8 +138,9 @@ final class WatchCommand implements java.util.concurrent.Callable<Integer> {
       String unreachable;
       SvcregException failure;
       try (SvcregClient c = Remote.connect(client)) {
+        connected.set(c);
         if (retry.failures() > 0) {
-          notice("connected to " + c.config().server());
+          notice("connected to " + c.server());
         }
         return stream(c, listener, finished);
       } catch (ClientOptions.NotRunning e) {

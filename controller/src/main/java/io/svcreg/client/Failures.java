@@ -2,12 +2,15 @@ package io.svcreg.client;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.URI;
 import java.net.http.HttpTimeoutException;
 import java.net.http.WebSocketHandshakeException;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
 import javax.net.ssl.SSLException;
 
 /** Turns the JDK's connection failures into one line that says what to do. */
@@ -15,10 +18,10 @@ final class Failures {
 
   private Failures() {}
 
-  /** Why opening a connection to the configured server failed. */
-  static ConnectionException connect(Throwable failure, ClientConfig c) {
+  /** Why opening a connection to {@code server} failed. */
+  static ConnectionException connect(Throwable failure, URI server, ClientConfig c) {
     Throwable t = unwrap(failure);
-    String url = c.server().toString();
+    String url = server.toString();
     String hint = c.hint().isEmpty() ? "" : " " + c.hint();
     if (find(t, WebSocketHandshakeException.class) instanceof WebSocketHandshakeException h) {
       int status = h.getResponse().statusCode();
@@ -88,6 +91,24 @@ final class Failures {
       return new ConnectionException(reason + hint, reason, false, t);
     }
     return new ConnectionException("cannot connect to " + url + ": " + deepest(t), false, t);
+  }
+
+  /**
+   * Why none of several servers could be reached: each failure's reason, in the order they were
+   * tried; permanent when every one is. A single failure is returned as it is.
+   */
+  static ConnectionException noneAnswered(List<ConnectionException> failures, ClientConfig c) {
+    if (failures.size() == 1) {
+      return failures.getFirst();
+    }
+    String reason =
+        "none of the "
+            + failures.size()
+            + " servers answered: "
+            + failures.stream().map(ConnectionException::reason).collect(Collectors.joining("; "));
+    boolean permanent = failures.stream().allMatch(ConnectionException::permanent);
+    String hint = c.hint().isEmpty() ? "" : " " + c.hint();
+    return new ConnectionException(reason + hint, reason, permanent, failures.getLast());
   }
 
   /** The cause of an {@link ExecutionException} or {@link CompletionException}. */

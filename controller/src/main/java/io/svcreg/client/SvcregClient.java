@@ -8,22 +8,30 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.svcreg.core.SvcregException;
 import io.svcreg.schema.Json;
 import io.svcreg.schema.SpecDuration;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
+import java.net.http.HttpTimeoutException;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
@@ -39,11 +47,29 @@ import java.util.function.Consumer;
  * <p>One connection at a time; it is opened by {@link #connect} and re-opened on demand after a
  * drop. Requests in flight when a connection drops fail with a {@link ConnectionException} (they
  * are not retried: a mutation may have been done).
+ *
+ * <p>With several servers (the members of a high-availability group, {@link ClientConfig#servers}),
+ * a connection goes to the first of them that answers, in order; after a drop, the next connection
+ * tries the server after the one that dropped first, in turn, so a subscription resumes on another
+ * member when its member goes away. A request answered {@code not_leader} (a write on a standby;
+ * nothing was written) is sent again once on the leader that the answer names: the client connects
+ * there (a member of the same group: same CA, same token), keeps that connection for what follows,
+ * and closes the one before once its requests are answered (a subscription on it resumes on the
+ * leader). Answered {@code not_leader} while no member leads, the request is sent again after a
+ * short backoff for at most {@link ClientConfig#failoverWait}, then fails with that error.
  */
 public final class SvcregClient implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(SvcregClient.class.getName());
   private static final ObjectMapper MAPPER = Json.mapper();
+
+  /** The error code of a write sent to a standby member of a high-availability group. */
+  public static final String NOT_LEADER = "not_leader";
+
+  /** The first delay before sending a request again while no member leads (doubles up to 1 s). */
+  private static final long LEADERLESS_RETRY_MILLIS = 100;
+
+  private static final long LEADERLESS_RETRY_CAP_MILLIS = 1000;
 
   private final ClientConfig config;
   private final HttpClient http;
@@ -51,11 +77,22 @@ public final class SvcregClient implements AutoCloseable {
   private final AtomicLong ids = new AtomicLong();
   private final ReentrantLock connectLock = new ReentrantLock();
   private final AtomicReference<Watch> watch = new AtomicReference<>();
+
+  /** Where connections go: the configuration's servers, then each leader a not_leader named. */
+  private final CopyOnWriteArrayList<URI> servers;
+
+  /** Connections replaced by one to the leader, open until their requests are answered. */
+  private final Set<Session> retiring = ConcurrentHashMap.newKeySet();
+
+  /** The index in {@link #servers} of the server the next connection tries first. */
+  private volatile int next;
+
   private volatile Session session;
   private volatile boolean closed;
 
   private SvcregClient(ClientConfig config) {
     this.config = config;
+    this.servers = new CopyOnWriteArrayList<>(config.servers());
     this.http =
         HttpClient.newBuilder()
             .sslContext(config.ssl())
@@ -88,19 +125,26 @@ public final class SvcregClient implements AutoCloseable {
   }
 
   /**
+   * The server of the open connection, else the one the next connection tries first: one of the
+   * configured servers, or a leader that a {@code not_leader} answer named.
+   */
+  public URI server() {
+    Session s = session;
+    if (s != null && s.open()) {
+      return s.server;
+    }
+    return servers.get(next % servers.size());
+  }
+
+  /**
    * Sends a request; the future completes with the response's {@code data}, or exceptionally with
-   * an {@link ApiException} (an error response) or a {@link ConnectionException}.
+   * an {@link ApiException} (an error response) or a {@link ConnectionException}. A request
+   * answered {@code not_leader} is sent again as the class comment says.
    */
   public CompletableFuture<JsonNode> request(String action, ObjectNode params) {
-    Session s;
-    try {
-      s = session();
-    } catch (SvcregException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-    CompletableFuture<JsonNode> f = new CompletableFuture<>();
-    s.request(nextId(), action, params, f);
-    return f;
+    CompletableFuture<JsonNode> result = new CompletableFuture<>();
+    new Outgoing(action, params, result).send();
+    return result;
   }
 
   /** Sends a request whose params are a map (converted to JSON); see {@link #request}. */
@@ -129,7 +173,7 @@ public final class SvcregClient implements AutoCloseable {
     } catch (TimeoutException e) {
       f.cancel(false);
       throw new ConnectionException(
-          config.server()
+          server()
               + ": no response to "
               + action
               + " within "
@@ -252,12 +296,18 @@ public final class SvcregClient implements AutoCloseable {
     if (w != null) {
       w.done.complete(null);
     }
+    for (Session r : List.copyOf(retiring)) {
+      if (r.ws != null) {
+        r.ws.abort();
+      }
+      r.end("client closed");
+    }
     Session s = session;
     if (s != null && s.ws != null && !s.closed.isDone()) {
       try {
         s.ws.sendClose(WebSocket.NORMAL_CLOSURE, "").get(1, TimeUnit.SECONDS);
       } catch (ExecutionException | TimeoutException e) {
-        LOG.log(System.Logger.Level.DEBUG, "close of " + config.server() + ": " + e);
+        LOG.log(System.Logger.Level.DEBUG, "close of " + s.server + ": " + e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -272,7 +322,10 @@ public final class SvcregClient implements AutoCloseable {
     return "c" + ids.incrementAndGet();
   }
 
-  /** The open connection, opened now if there is none. */
+  /**
+   * The open connection, else a new one to the first server that answers, trying each in turn from
+   * {@link #next}; fails naming each server and why when none does.
+   */
   private Session session() {
     Session s = session;
     if (s != null && s.open()) {
@@ -280,35 +333,95 @@ public final class SvcregClient implements AutoCloseable {
     }
     connectLock.lock();
     try {
-      if (closed) {
-        throw new ConnectionException("the client is closed", true, null);
-      }
+      checkOpen();
       s = session;
       if (s != null && s.open()) {
         return s;
       }
-      Session fresh = new Session();
-      WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(config.connectTimeout());
-      if (!config.token().isEmpty()) {
-        b.header("Authorization", "Bearer " + config.token());
+      List<URI> all = List.copyOf(servers);
+      int first = next % all.size();
+      List<ConnectionException> failures = new ArrayList<>();
+      for (int i = 0; i < all.size(); i++) {
+        int index = (first + i) % all.size();
+        try {
+          Session fresh = open(all.get(index));
+          session = fresh;
+          next = index;
+          return fresh;
+        } catch (ConnectionException e) {
+          if (Thread.currentThread().isInterrupted()) {
+            throw e;
+          }
+          failures.add(e);
+        }
       }
-      try {
-        fresh.ws =
-            b.buildAsync(config.server(), fresh)
-                .get(config.connectTimeout().toMillis() + 5000, TimeUnit.MILLISECONDS);
-      } catch (ExecutionException e) {
-        throw Failures.connect(e, config);
-      } catch (TimeoutException e) {
-        throw Failures.connect(new java.net.http.HttpTimeoutException("timed out"), config);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new ConnectionException(
-            "interrupted while connecting to " + config.server(), true, e);
+      throw Failures.noneAnswered(failures, config);
+    } finally {
+      connectLock.unlock();
+    }
+  }
+
+  /**
+   * Makes a connection to {@code leader}, which a {@code not_leader} answer named, the client's
+   * connection (unless it is already): the leader becomes one more server of the group, and the
+   * connection before closes once its requests are answered.
+   */
+  private Session switchTo(URI leader) {
+    connectLock.lock();
+    try {
+      checkOpen();
+      Session before = session;
+      if (before != null && before.open() && before.server.equals(leader)) {
+        return before;
       }
+      servers.addIfAbsent(leader);
+      Session fresh = open(leader);
       session = fresh;
+      next = servers.indexOf(leader);
+      if (before != null) {
+        before.retire("moved to the leader " + leader);
+      }
       return fresh;
     } finally {
       connectLock.unlock();
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new ConnectionException("the client is closed", true, null);
+    }
+  }
+
+  /** Opens a connection to {@code server}; fails with a one-line {@link ConnectionException}. */
+  private Session open(URI server) {
+    Session fresh = new Session(server);
+    WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(config.connectTimeout());
+    if (!config.token().isEmpty()) {
+      b.header("Authorization", "Bearer " + config.token());
+    }
+    try {
+      fresh.ws =
+          b.buildAsync(server, fresh)
+              .get(config.connectTimeout().toMillis() + 5000, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw Failures.connect(e, server, config);
+    } catch (TimeoutException e) {
+      throw Failures.connect(new HttpTimeoutException("timed out"), server, config);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ConnectionException("interrupted while connecting to " + server, true, e);
+    }
+    return fresh;
+  }
+
+  /** Runs {@code step} on the client's thread after {@code millis}; false once it is closed. */
+  private boolean later(long millis, Runnable step) {
+    try {
+      scheduler.schedule(step, millis, TimeUnit.MILLISECONDS);
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false;
     }
   }
 
@@ -319,8 +432,133 @@ public final class SvcregClient implements AutoCloseable {
     }
   }
 
+  /**
+   * One request until its final answer. Its steps run one after the other (each hands over to the
+   * next through a future or the client's thread).
+   */
+  private final class Outgoing {
+
+    private final String action;
+    private final ObjectNode params;
+    private final CompletableFuture<JsonNode> result;
+    private boolean redirected;
+    private int leaderless;
+    private long leaderlessSince;
+
+    Outgoing(String action, ObjectNode params, CompletableFuture<JsonNode> result) {
+      this.action = action;
+      this.params = params;
+      this.result = result;
+    }
+
+    /** Sends the request on the client's connection (opened now if there is none). */
+    void send() {
+      Session s;
+      try {
+        s = session();
+      } catch (SvcregException e) {
+        result.completeExceptionally(e);
+        return;
+      }
+      sendOn(s);
+    }
+
+    private void sendOn(Session s) {
+      CompletableFuture<JsonNode> answer = new CompletableFuture<>();
+      answer.whenComplete(
+          (data, error) -> {
+            if (error == null) {
+              result.complete(data);
+            } else if (error instanceof ApiException api && api.code().equals(NOT_LEADER)) {
+              notLeader(s.server, api);
+            } else {
+              result.completeExceptionally(error);
+            }
+          });
+      s.request(nextId(), action, params, answer);
+    }
+
+    /**
+     * {@code server} is a standby and wrote nothing: sends the request again once on the leader it
+     * names, or, while no member leads, after a backoff until the failover wait is over.
+     */
+    private void notLeader(URI server, ApiException refusal) {
+      String named = refusal.details().path("leader").asText("");
+      if (!named.isEmpty()) {
+        URI leader = leaderUrl(named);
+        if (redirected || leader == null) {
+          result.completeExceptionally(refusal);
+          return;
+        }
+        redirected = true;
+        retry(0, () -> sendOn(switchTo(leader)));
+        return;
+      }
+      long now = System.nanoTime();
+      if (leaderless++ == 0) {
+        leaderlessSince = now;
+      }
+      long leftMillis = (config.failoverWait().toNanos() - (now - leaderlessSince)) / 1_000_000;
+      if (leftMillis <= 0) {
+        result.completeExceptionally(
+            new ApiException(
+                NOT_LEADER,
+                action
+                    + " refused: "
+                    + server
+                    + " is a standby and no member of its group took the lead within "
+                    + seconds(config.failoverWait())
+                    + "; nothing was written, try again later",
+                refusal.details()));
+        return;
+      }
+      long backoff =
+          Math.min(
+              LEADERLESS_RETRY_CAP_MILLIS, LEADERLESS_RETRY_MILLIS << Math.min(leaderless - 1, 10));
+      retry(Math.min(backoff, leftMillis), this::send);
+    }
+
+    /**
+     * Runs {@code step} after {@code millis} on the client's thread, unless the caller stopped
+     * waiting meanwhile; its failure is the result.
+     */
+    private void retry(long millis, Runnable step) {
+      Runnable guarded =
+          () -> {
+            if (result.isDone()) {
+              return;
+            }
+            try {
+              step.run();
+            } catch (SvcregException e) {
+              result.completeExceptionally(e);
+            }
+          };
+      if (!later(millis, guarded)) {
+        result.completeExceptionally(new ConnectionException("the client is closed", true, null));
+      }
+    }
+  }
+
+  /** The leader's URL of a {@code not_leader} answer, or null when it is not a wss:// URL. */
+  private static URI leaderUrl(String text) {
+    try {
+      return ClientConfig.checkUrl(new URI(text));
+    } catch (URISyntaxException | SvcregException e) {
+      return null;
+    }
+  }
+
+  /** A duration as {@code 10 s} or {@code 1500 ms}. */
+  private static String seconds(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+  }
+
   /** One WebSocket connection: its pending requests, partial message and serialized sends. */
   private final class Session implements WebSocket.Listener {
+
+    /** The server it is connected to. */
+    final URI server;
 
     volatile WebSocket ws;
     final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
@@ -332,8 +570,16 @@ public final class SvcregClient implements AutoCloseable {
     /** Takes the events of one revision: an {@code event} message, or an {@code events} one. */
     volatile Consumer<List<Event>> events = e -> {};
 
-    final java.util.concurrent.atomic.AtomicBoolean dropHandled =
-        new java.util.concurrent.atomic.AtomicBoolean();
+    final AtomicBoolean dropHandled = new AtomicBoolean();
+
+    /** Why it closes once no request waits on it; null while it is the client's connection. */
+    private volatile String retiredWhy;
+
+    private final AtomicBoolean shutting = new AtomicBoolean();
+
+    Session(URI server) {
+      this.server = server;
+    }
 
     boolean open() {
       WebSocket w = ws;
@@ -375,8 +621,46 @@ public final class SvcregClient implements AutoCloseable {
     }
 
     private ConnectionException lost(String why) {
-      return new ConnectionException(
-          "lost the connection to " + config.server() + ": " + why, false, null);
+      return new ConnectionException("lost the connection to " + server + ": " + why, false, null);
+    }
+
+    /**
+     * No longer the client's connection: it closes once no request waits on it, at the latest after
+     * the request timeout.
+     */
+    void retire(String why) {
+      retiredWhy = why;
+      retiring.add(this);
+      closeIfIdle();
+      if (!later(config.requestTimeout().toMillis(), () -> shut(why))) {
+        shut(why);
+      }
+    }
+
+    /** Closes a retired connection on which no request waits any more. */
+    void closeIfIdle() {
+      String why = retiredWhy;
+      if (why != null && pending.isEmpty()) {
+        shut(why);
+      }
+    }
+
+    /** Closes the connection (normal closure); it ends with {@code why}. */
+    private void shut(String why) {
+      WebSocket w = ws;
+      if (!shutting.compareAndSet(false, true)) {
+        return;
+      }
+      if (w == null || closed.isDone()) {
+        end(why);
+        return;
+      }
+      w.sendClose(WebSocket.NORMAL_CLOSURE, "")
+          .whenComplete(
+              (x, e) -> {
+                w.abort();
+                end(why);
+              });
     }
 
     /** Sends one text message after the previous send completed (the JDK allows one at a time). */
@@ -393,6 +677,11 @@ public final class SvcregClient implements AutoCloseable {
     void end(String why) {
       if (!closed.complete(why)) {
         return;
+      }
+      retiring.remove(this);
+      if (session == this) {
+        // the next connection tries the next server first
+        next = (servers.indexOf(server) + 1) % servers.size();
       }
       for (String id : List.copyOf(pending.keySet())) {
         fail(id, why);
@@ -444,8 +733,7 @@ public final class SvcregClient implements AutoCloseable {
       try {
         n = MAPPER.readTree(text);
       } catch (JsonProcessingException e) {
-        LOG.log(
-            System.Logger.Level.WARNING, config.server() + ": ignored a message that is not JSON");
+        LOG.log(System.Logger.Level.WARNING, server + ": ignored a message that is not JSON");
         return;
       }
       switch (n.path("type").asText("")) {
@@ -455,13 +743,14 @@ public final class SvcregClient implements AutoCloseable {
             if (n.has("error")) {
               LOG.log(
                   System.Logger.Level.WARNING,
-                  config.server() + ": error without a request: " + n.get("error"));
+                  server + ": error without a request: " + n.get("error"));
             }
           } else if (n.hasNonNull("error")) {
             f.completeExceptionally(ApiException.of(n.get("error")));
           } else {
             f.complete(n.path("data"));
           }
+          closeIfIdle();
         }
         case "event" -> {
           if (n instanceof ObjectNode o) {
@@ -484,6 +773,9 @@ public final class SvcregClient implements AutoCloseable {
     volatile long last = -1;
     volatile boolean snapshotExpected;
     int failures;
+
+    /** When a member first answered that it has not reached the stream's revision; 0: none did. */
+    long behindSince;
 
     Watch(List<String> filter, SubscriptionListener listener) {
       this.filter = filter;
@@ -570,7 +862,7 @@ public final class SvcregClient implements AutoCloseable {
       listener.onDisconnected(why, Duration.ofMillis(delay));
       try {
         scheduler.schedule(this::resume, delay, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      } catch (RejectedExecutionException e) {
         done.complete(null); // the client is closing
       }
     }
@@ -588,6 +880,7 @@ public final class SvcregClient implements AutoCloseable {
                 OptionalLong.of(after),
                 () -> {
                   failures = 0;
+                  behindSince = 0;
                   listener.onResumed(after);
                 });
       } catch (ConnectionException e) {
@@ -599,13 +892,37 @@ public final class SvcregClient implements AutoCloseable {
         }
         return;
       }
+      Session s = on;
       f.whenComplete(
           (data, error) -> {
             if (error != null && Failures.unwrap(error) instanceof ApiException api) {
-              finish(api);
+              if (catchingUp(api, after)) {
+                on = null;
+                dropped(s.server + " has not reached revision " + after + " yet");
+              } else {
+                finish(api);
+              }
             }
             // a ConnectionException: the session's end already scheduled the next attempt
           });
+    }
+
+    /**
+     * Whether {@code refusal} of a resumption after {@code after} comes from a member of a group
+     * that has not applied that revision yet (standbys follow the leader's log a little behind),
+     * and the failover wait for it to catch up is not over: the resumption is tried again.
+     */
+    private boolean catchingUp(ApiException refusal, long after) {
+      if (servers.size() < 2
+          || !refusal.code().equals(ApiException.REVISION_EXPIRED)
+          || refusal.details().path("revision").asLong(Long.MAX_VALUE) >= after) {
+        return false;
+      }
+      long now = System.nanoTime();
+      if (behindSince == 0) {
+        behindSince = now;
+      }
+      return now - behindSince < config.failoverWait().toNanos();
     }
 
     private void finish(SvcregException e) {

@@ -3,6 +3,7 @@ package io.svcreg.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.svcreg.Waits;
+import io.svcreg.api.ApiServer;
 import io.svcreg.client.LiveApi;
 import io.svcreg.core.Snapshot;
 import io.svcreg.schema.Json;
@@ -14,8 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -216,35 +219,81 @@ class ClientCliIT {
   }
 
   @Test
-  void watch_serverRestarts_resumesAndSaysSo() throws Exception {
+  void get_severalServersTheFirstDown_answersFromTheNext() {
+    CliRun run = svcreg("get", "services", "--server", "wss://127.0.0.1:1/v1/ws," + live.url());
+
+    assertThat(run.exitCode()).as(run.toString()).isZero();
+    assertThat(run.out()).containsPattern("(?m)^web +running +1\\.0\\.0");
+  }
+
+  @Test
+  void watch_severalServers_goesOnWhenItsMemberGoesAway() throws Exception {
     long start = live.emit(1);
+    ApiServer member = live.startAnotherServer(); // the same journal on another port
+    try (member) {
+      Watching watch = watchSixDiffs(start, "--server", member.url() + "," + live.url());
+      live.emit(3);
+      Waits.atMost(Duration.ofSeconds(20)).until(() -> watch.out().toString().lines().count() >= 3);
+      member.close();
+      long end = live.emit(3);
+
+      assertThat(watch.exit().get(60, TimeUnit.SECONDS)).as(watch.err().toString()).isZero();
+      assertThat(watch.out().toString().lines().toList())
+          .hasSize(6)
+          .last()
+          .asString()
+          .containsPattern("\\s" + end + "\\s+reconcile_diff");
+      assertThat(watch.err().toString())
+          .contains("reconnecting")
+          .contains("reconnected to " + live.url() + "; resumed after revision " + (start + 3));
+    }
+  }
+
+  /** A {@code svcreg watch} running in the background: its exit code, what it prints. */
+  private record Watching(CompletableFuture<Integer> exit, StringWriter out, StringWriter err) {}
+
+  /**
+   * Starts {@code svcreg watch} of the live controller's {@code reconcile_diff} events after {@code
+   * since}, until 6, with {@code more} options.
+   */
+  private static Watching watchSixDiffs(long since, String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "watch",
+                "--since",
+                Long.toString(since),
+                "--events",
+                "reconcile_diff",
+                "--count",
+                "6",
+                "--data",
+                live.data().toString()));
+    args.addAll(List.of(more));
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CompletableFuture<Integer> run =
+    CompletableFuture<Integer> exit =
         CompletableFuture.supplyAsync(
             () ->
                 io.svcreg.Main.run(
-                    new String[] {
-                      "watch",
-                      "--since",
-                      Long.toString(start),
-                      "--events",
-                      "reconcile_diff",
-                      "--count",
-                      "6",
-                      "--data",
-                      live.data().toString()
-                    },
+                    args.toArray(String[]::new),
                     new PrintWriter(out, true),
                     new PrintWriter(err, true)));
+    return new Watching(exit, out, err);
+  }
+
+  @Test
+  void watch_serverRestarts_resumesAndSaysSo() throws Exception {
+    long start = live.emit(1);
+    Watching watch = watchSixDiffs(start);
     live.emit(3);
-    Waits.atMost(Duration.ofSeconds(20)).until(() -> out.toString().lines().count() >= 3);
+    Waits.atMost(Duration.ofSeconds(20)).until(() -> watch.out().toString().lines().count() >= 3);
     live.restartServer();
     live.emit(3);
 
-    assertThat(run.get(60, java.util.concurrent.TimeUnit.SECONDS)).isZero();
-    assertThat(out.toString().lines().toList()).hasSize(6);
-    assertThat(err.toString()).contains("reconnecting").contains("resumed after revision");
+    assertThat(watch.exit().get(60, TimeUnit.SECONDS)).isZero();
+    assertThat(watch.out().toString().lines().toList()).hasSize(6);
+    assertThat(watch.err().toString()).contains("reconnecting").contains("resumed after revision");
   }
 
   @Test

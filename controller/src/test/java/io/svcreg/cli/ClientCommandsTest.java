@@ -110,6 +110,42 @@ class ClientCommandsTest {
   }
 
   @Test
+  void resolve_severalServers_keepsTheirOrder() throws IOException {
+    ClientConfig flag =
+        ClientOptions.resolve(
+            "wss://127.0.0.1:7000/v1/ws, wss://127.0.0.1:7001", null, null, data(), Map.of());
+    ClientConfig env =
+        ClientOptions.resolve(
+            null,
+            null,
+            null,
+            data(),
+            Map.of("SVCREG_SERVER", "wss://b.local:9443/v1/ws,wss://a.local:9443/v1/ws"));
+
+    assertThat(flag.servers())
+        .extracting(Object::toString)
+        .containsExactly("wss://127.0.0.1:7000/v1/ws", "wss://127.0.0.1:7001/v1/ws");
+    assertThat(env.servers())
+        .extracting(Object::toString)
+        .containsExactly("wss://b.local:9443/v1/ws", "wss://a.local:9443/v1/ws");
+  }
+
+  @Test
+  void resolve_serverListWithAnEmptyEntry_saysWhatIsExpected() throws IOException {
+    assertThatThrownBy(
+            () ->
+                ClientOptions.resolve(
+                    "wss://127.0.0.1:7000/v1/ws,,wss://127.0.0.1:7001/v1/ws",
+                    null,
+                    null,
+                    data(),
+                    Map.of()))
+        .hasMessageStartingWith(
+            "--server: 'wss://127.0.0.1:7000/v1/ws,,wss://127.0.0.1:7001/v1/ws' has an empty URL;")
+        .hasMessageContaining("comma-separated");
+  }
+
+  @Test
   void resolve_noServerAnywhere_saysWhereItLookedAndWhatToDo() {
     assertThatThrownBy(() -> ClientOptions.resolve(null, null, null, tmp, Map.of()))
         .isInstanceOf(SvcregException.class)
@@ -143,10 +179,7 @@ class ClientCommandsTest {
 
   @Test
   void get_serverNotRunning_isOneLineNamingTheUrlAndDataDir() throws IOException {
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
+    int port = freePort();
     Path data = data();
     Files.writeString(data.resolve("api.url"), "wss://127.0.0.1:" + port + "/v1/ws");
 
@@ -160,6 +193,34 @@ class ClientCommandsTest {
                 + "/v1/ws: connection refused; is `svcreg serve` running? (data dir "
                 + data
                 + ")");
+  }
+
+  @Test
+  void get_noneOfSeveralServersRunning_isOneLineNamingEach() throws IOException {
+    String first = "wss://127.0.0.1:" + freePort() + "/v1/ws";
+    String second = "wss://127.0.0.1:" + freePort() + "/v1/ws";
+    Path data = data();
+
+    CliRun run =
+        CliRun.of("get", "services", "--server", first + "," + second, "--data", data.toString());
+
+    assertThat(run.exitCode()).as(run.toString()).isEqualTo(Cli.ERROR);
+    assertThat(run.errLines())
+        .containsExactly(
+            "svcreg get: none of the 2 servers answered: cannot reach "
+                + first
+                + ": connection refused; cannot reach "
+                + second
+                + ": connection refused (data dir "
+                + data
+                + ")");
+  }
+
+  /** A loopback port nothing listens on (it was free a moment ago). */
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
   }
 
   @Test

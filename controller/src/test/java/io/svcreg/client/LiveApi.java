@@ -1,5 +1,7 @@
 package io.svcreg.client;
 
+import static java.nio.file.StandardCopyOption.COPY_ATTRIBUTES;
+
 import io.svcreg.ControllerApp;
 import io.svcreg.Waits;
 import io.svcreg.api.ApiServer;
@@ -95,6 +97,45 @@ public final class LiveApi implements AutoCloseable {
                     .map(s -> s.status().phase() == Phase.RUNNING)
                     .orElse(false));
     return live;
+  }
+
+  /**
+   * Starts another controller (data directory {@code root/data}) as {@link #start(Path)} does, with
+   * the CA and the tokens of {@code group}, as the members of a high-availability group share them:
+   * a client of one trusts and is let in by the other.
+   */
+  public static LiveApi startMember(Path root, LiveApi group) {
+    try {
+      Path tls = Files.createDirectories(root.resolve("data/tls"));
+      for (String f : List.of("ca.crt", "ca.key")) {
+        Files.copy(group.data().resolve("tls").resolve(f), tls.resolve(f), COPY_ATTRIBUTES);
+      }
+      Path tokens = Files.createDirectories(root.resolve("data/tokens"));
+      for (String role : List.of("admin", "read")) {
+        String f = role + ".token";
+        Files.copy(group.data().resolve("tokens").resolve(f), tokens.resolve(f), COPY_ATTRIBUTES);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return start(root);
+  }
+
+  /**
+   * Starts one more API server of this controller on another port: the same store (so the same
+   * journal), CA and tokens, as another member of a group serves the same log. {@code api.url}
+   * keeps naming the first server. The caller closes it.
+   */
+  public ApiServer startAnotherServer() {
+    ApiServer another =
+        app.startApi(options().withListen("127.0.0.1", 0), Registry.Options.DEFAULTS);
+    try {
+      Files.writeString(data.resolve(ApiServer.URL_FILE), server.url());
+    } catch (IOException e) {
+      another.close();
+      throw new UncheckedIOException(e);
+    }
+    return another;
   }
 
   private static ApiServer.Options options() {
