@@ -245,7 +245,7 @@ final class RegistryApi {
           new Answer(
               e.leader().isPresent() ? Status.TEMPORARY_REDIRECT_307 : status(outcome), body);
       e.leader()
-          .ifPresent(l -> res.header(HeaderNames.LOCATION, httpsOrigin(l) + req.path().rawPath()));
+          .ifPresent(l -> res.header(HeaderNames.LOCATION, httpsOrigin(l) + pathAndQuery(req)));
     } catch (StoreReadOnly e) {
       outcome = "unavailable";
       a = new Answer(status(outcome), failure(outcome, e.getMessage()));
@@ -287,6 +287,12 @@ final class RegistryApi {
       case "unavailable", "not_leader" -> Status.SERVICE_UNAVAILABLE_503;
       default -> Status.INTERNAL_SERVER_ERROR_500;
     };
+  }
+
+  /** The request's raw path, with its raw query when it has one. */
+  private static String pathAndQuery(ServerRequest req) {
+    String query = req.query().rawValue();
+    return req.path().rawPath() + (query.isEmpty() ? "" : "?" + query);
   }
 
   /** {@code https://HOST:PORT} of a member's API URL ({@code wss://HOST:PORT/v1/ws}). */

@@ -10,9 +10,13 @@ import io.svcreg.crash.ServeProcess;
 import io.svcreg.crash.ServiceProcesses;
 import io.svcreg.deploy.ssh.OpenSshd;
 import io.svcreg.deploy.ssh.SshDeployer;
+import io.svcreg.schema.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -21,8 +25,11 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -84,6 +91,10 @@ class ControllerGroupIT {
           .alias(name + " serves its API")
           .failFast(() -> !process.alive())
           .until(() -> Files.exists(data.resolve("api.url")));
+    }
+
+    URI url() throws IOException {
+      return URI.create(Files.readString(data.resolve("api.url")).strip());
     }
 
     SvcregClient client() throws IOException {
@@ -178,6 +189,15 @@ class ControllerGroupIT {
     Waits.atMost(LONG).alias("a leads").until(a::leads);
     Member b = standby("b", a, "--leader-ttl", "4s");
     long firstEpoch = a.cluster().path("epoch").asLong();
+    // a watcher of the group: a first, b next
+    List<String> seen = new CopyOnWriteArrayList<>();
+    long since = a.client().call("server_info", Map.of()).path("revision").asLong();
+    SvcregClient watcher =
+        SvcregClient.connect(
+            a.client().config().withServers(List.of(a.url(), b.url())).withFailoverWait(LONG));
+    watcher
+        .subscribe(List.of(), OptionalLong.of(since), e -> seen.add(e.json().toString()))
+        .get(30, TimeUnit.SECONDS);
 
     writeSpecs(20);
     Waits.atMost(LONG).alias("a has started some of the 20 services").until(() -> running(a) >= 2);
@@ -210,6 +230,25 @@ class ControllerGroupIT {
     }
     assertOneProcessPerService(pids);
     assertInstallRootComplete(20);
+
+    // the watcher moved to b when a died: every event of the journal since it subscribed, once
+    long last = b.client().call("server_info", Map.of()).path("revision").asLong();
+    Waits.atMost(LONG)
+        .alias("the watcher has every event up to revision " + last)
+        .until(() -> !seen.isEmpty() && revisionOf(seen.getLast()) >= last);
+    watcher.close();
+    JsonNode journal =
+        b.client().call("list_events", Map.of("since", since, "limit", 1000)).path("events");
+    assertThat(journal.size()).as("events listed").isLessThan(1000);
+    List<String> expected = new ArrayList<>();
+    for (JsonNode e : journal) {
+      if (e.path("revision").asLong() <= last) {
+        expected.add(e.toString());
+      }
+    }
+    assertThat(seen.stream().map(ControllerGroupIT::withoutType).toList())
+        .as("what the watcher got, across a's death, is b's journal: no gap, no duplicate")
+        .isEqualTo(expected.stream().map(ControllerGroupIT::withoutType).toList());
     assertThat(Files.readString(installRoot.resolve(SshDeployer.EPOCH_FILE)).strip())
         .as("the node's highest epoch seen")
         .isEqualTo(Long.toString(epoch));
@@ -286,7 +325,7 @@ class ControllerGroupIT {
     a.client()
         .publish(
             "billing",
-            java.util.Optional.empty(),
+            java.util.Optional.of("7"),
             List.of(new SvcregClient.PublishedApi("http", "127.0.0.1", 8080, "http")),
             java.util.Optional.empty());
     Waits.atMost(LONG)
@@ -296,6 +335,26 @@ class ControllerGroupIT {
             () ->
                 b.client().call("discover", Map.of("module", "billing")).path("endpoints").size()
                     == 1);
+
+    // the registry's HTTP routes send writes on a standby to the leader, query and all
+    HttpClient http =
+        HttpClient.newBuilder()
+            .sslContext(ClientConfig.trusting(b.data.resolve("tls/ca.crt")))
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+    String path = "/api/v1/unpublish/billing?processID=7";
+    HttpResponse<String> redirect =
+        http.send(
+            HttpRequest.newBuilder(URI.create("https://" + b.url().getRawAuthority() + path))
+                .DELETE()
+                .header(
+                    "Authorization",
+                    "Bearer " + Files.readString(b.data.resolve("tokens/admin.token")).strip())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(redirect.statusCode()).as(redirect.body()).isEqualTo(307);
+    assertThat(redirect.headers().firstValue("Location"))
+        .contains("https://" + a.url().getRawAuthority() + path);
 
     assertThat(a.process.alive()).as("a still runs").isTrue();
     assertThat(a.leads()).as("a still leads").isTrue();
@@ -311,6 +370,26 @@ class ControllerGroupIT {
             () -> cli("status", "--data", a.data.toString()).stdout(),
             out -> out.contains("(leader), leader") && out.contains("HEALTHY"));
     assertOneProcessPerService(pids(a));
+  }
+
+  private static long revisionOf(String event) {
+    try {
+      return Json.mapper().readTree(event).path("revision").asLong();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** An event's JSON as {@code list_events} has it (pushed events carry a {@code type}). */
+  private static String withoutType(String event) {
+    try {
+      com.fasterxml.jackson.databind.node.ObjectNode n =
+          (com.fasterxml.jackson.databind.node.ObjectNode) Json.mapper().readTree(event);
+      n.remove("type");
+      return Json.mapper().writeValueAsString(Json.mapper().treeToValue(n, Object.class));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private ServeProcess.Result cli(String... args) {
