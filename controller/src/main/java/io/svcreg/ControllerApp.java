@@ -27,6 +27,7 @@ import io.svcreg.schema.ServiceStatus;
 import io.svcreg.source.SpecSource;
 import io.svcreg.store.Event;
 import io.svcreg.store.InventoryEntry;
+import io.svcreg.store.RegistryEntry;
 import io.svcreg.store.Store;
 import io.svcreg.store.StoreOptions;
 import io.svcreg.store.StoreReadOnly;
@@ -135,6 +136,9 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
 
   /** This member of a high-availability group, once it joined (null for a single controller). */
   private final AtomicReference<HaMember> member;
+
+  /** The registry, once the API started. */
+  private final AtomicReference<Registry> registry = new AtomicReference<>();
 
   /** Completes with why this member stopped leading (high availability only). */
   private final CompletableFuture<String> deposed = new CompletableFuture<>();
@@ -268,6 +272,12 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
               }
 
               @Override
+              public boolean registryEntryExpired(RegistryEntry entry) {
+                Registry r = registry.get();
+                return r != null && r.expiredInEtcd(entry);
+              }
+
+              @Override
               public void resumed() {
                 loop.resync();
               }
@@ -333,6 +343,11 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
       Registry.Options registryOptions,
       CompletableFuture<ApiServer.Prepared> prepared) {
     Registry registry = Registry.start(store, InstantSource.system(), registryOptions);
+    if (config.etcd().isPresent()) {
+      // each entry is on an etcd lease: etcd expires it, the leader records that
+      registry.leaveExpiryToEtcd();
+    }
+    this.registry.set(registry);
     try {
       return ApiServer.start(apiOptions, this, registry, prepared);
     } catch (RuntimeException | Error e) {

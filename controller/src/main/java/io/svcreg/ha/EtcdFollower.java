@@ -27,7 +27,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -346,28 +345,19 @@ public final class EtcdFollower implements AutoCloseable {
 
   /** Hands {@code task} to the driver; dropped once closed. */
   private void run(Runnable task) {
-    try {
-      driver.execute(task);
-    } catch (RejectedExecutionException e) {
-      // closed: nothing is applied any more
-    }
+    Drivers.run(driver, task);
   }
 
   /** Stops following (what is being applied is finished first); the client stays open. */
   @Override
   public void close() {
-    run(
+    Runnable last =
         () -> {
           closed = true;
           closeWatch();
-        });
-    driver.shutdown();
-    try {
-      if (!driver.awaitTermination(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        LOG.log(Level.WARNING, "store {0}: the follower did not stop in time", store.directory());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+        };
+    if (!Drivers.stop(driver, last, CLOSE_TIMEOUT)) {
+      LOG.log(Level.WARNING, "store {0}: the follower did not stop in time", store.directory());
     }
   }
 }

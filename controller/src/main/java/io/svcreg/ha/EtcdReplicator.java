@@ -7,6 +7,7 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.lease.LeaseGrantResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
@@ -14,6 +15,7 @@ import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.PutOption;
 import io.svcreg.core.Lease;
 import io.svcreg.core.SvcregException;
+import io.svcreg.store.RegistryEntry;
 import io.svcreg.store.ReplicatedState;
 import io.svcreg.store.ReplicatedState.LeaseChange;
 import io.svcreg.store.ReplicationRefused;
@@ -23,6 +25,7 @@ import io.svcreg.store.StoreFenced;
 import io.svcreg.store.Transaction;
 import io.svcreg.store.TransactionCodec;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -54,6 +57,7 @@ public final class EtcdReplicator implements Replicator {
   public static final int MAX_TXN_OPS = 128;
 
   private final KV kv;
+  private final io.etcd.jetcd.Lease lease;
   private final Supplier<Optional<Fence>> fence;
   private final LongSupplier applied;
   private final LogKeys keys;
@@ -62,12 +66,14 @@ public final class EtcdReplicator implements Replicator {
 
   private EtcdReplicator(
       KV kv,
+      io.etcd.jetcd.Lease lease,
       Supplier<Optional<Fence>> fence,
       LongSupplier applied,
       LogKeys keys,
       Duration timeout,
       int maxTxnOps) {
     this.kv = kv;
+    this.lease = lease;
     this.fence = fence;
     this.applied = applied;
     this.keys = keys;
@@ -94,6 +100,7 @@ public final class EtcdReplicator implements Replicator {
       Duration timeout) {
     return new EtcdReplicator(
         client.getKVClient(),
+        client.getLeaseClient(),
         fence,
         store::lastRevision,
         new LogKeys(prefix),
@@ -103,7 +110,7 @@ public final class EtcdReplicator implements Replicator {
 
   /** This replicator for an etcd whose {@code --max-txn-ops} is {@code max}. */
   public EtcdReplicator withMaxTxnOps(int max) {
-    return new EtcdReplicator(kv, fence, applied, keys, timeout, max);
+    return new EtcdReplicator(kv, lease, fence, applied, keys, timeout, max);
   }
 
   @Override
@@ -114,7 +121,8 @@ public final class EtcdReplicator implements Replicator {
             .orElseThrow(
                 () -> new StoreFenced("this member does not lead: nothing was replicated"));
     Transaction merged = Transaction.merge(batch);
-    List<Op> ops = ops(merged);
+    long deadline0 = System.nanoTime() + timeout.toNanos();
+    List<Op> ops = ops(merged, registryLeases(merged, deadline0));
     List<LeaseChange> leases = ReplicatedState.leaseChanges(merged);
     long applied = this.applied.getAsLong();
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -156,8 +164,32 @@ public final class EtcdReplicator implements Replicator {
     }
   }
 
+  /**
+   * For each registry entry the batch puts, a new etcd lease of the entry's remaining TTL (whole
+   * seconds, rounded up, at least 1): etcd deletes the entry's key when it expires, which the
+   * leader then records ({@link EtcdRegistryExpiry}). A refreshed entry gets a new lease; the old
+   * one then expires holding nothing.
+   */
+  private Map<String, Long> registryLeases(Transaction merged, long deadline) {
+    Map<String, CompletableFuture<LeaseGrantResponse>> granted = new LinkedHashMap<>();
+    Instant now = Instant.now();
+    ReplicatedState.writes(merged)
+        .forEach(
+            (key, value) -> {
+              if (key.startsWith(ReplicatedState.REGISTRY_PREFIX) && value.isPresent()) {
+                RegistryEntry e = ReplicatedState.registryEntry(key, value.get());
+                long millis = Duration.between(now, e.expiresAt()).toMillis();
+                long seconds = Math.max(1, (millis + 999) / 1000);
+                granted.put(key, lease.grant(seconds));
+              }
+            });
+    Map<String, Long> ids = new HashMap<>();
+    granted.forEach((key, f) -> ids.put(key, await(f, deadline).getID()));
+    return ids;
+  }
+
   /** The puts of the log and the batch's writes under the state. */
-  private List<Op> ops(Transaction merged) {
+  private List<Op> ops(Transaction merged, Map<String, Long> leases) {
     List<Op> ops = new ArrayList<>();
     ops.add(
         Op.put(
@@ -169,7 +201,12 @@ public final class EtcdReplicator implements Replicator {
             (key, value) ->
                 ops.add(
                     value.isPresent()
-                        ? Op.put(keys.state(key), ByteSequence.from(value.get()), PutOption.DEFAULT)
+                        ? Op.put(
+                            keys.state(key),
+                            ByteSequence.from(value.get()),
+                            leases.containsKey(key)
+                                ? PutOption.builder().withLeaseId(leases.get(key)).build()
+                                : PutOption.DEFAULT)
                         : Op.delete(keys.state(key), DeleteOption.DEFAULT)));
     return ops;
   }

@@ -9,6 +9,7 @@ import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.maintenance.StatusResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.svcreg.core.SvcregException;
+import io.svcreg.store.RegistryEntry;
 import io.svcreg.store.ReplicationRefused;
 import io.svcreg.store.Replicator;
 import io.svcreg.store.Store;
@@ -56,6 +57,12 @@ public final class HaMember implements AutoCloseable {
      * what was refused meanwhile can be done now.
      */
     void resumed();
+
+    /**
+     * etcd expired the lease of registry entry {@code entry}: remove it if the store still holds
+     * exactly it; whether it did.
+     */
+    boolean registryEntryExpired(RegistryEntry entry);
   }
 
   private final EtcdOptions options;
@@ -68,6 +75,7 @@ public final class HaMember implements AutoCloseable {
   private volatile boolean closed;
   private volatile EtcdFollower follower;
   private volatile Leadership leadership;
+  private volatile EtcdRegistryExpiry expiry;
   private volatile long epoch;
   private volatile boolean led;
 
@@ -181,6 +189,13 @@ public final class HaMember implements AutoCloseable {
     epoch = leading.epoch();
     store.replicateTo(fenced());
     led = true;
+    expiry =
+        EtcdRegistryExpiry.start(
+            client,
+            store,
+            new LogKeys(LogKeys.DEFAULT_PREFIX),
+            options.timeout(),
+            part::registryEntryExpired);
     part.lead(epoch);
   }
 
@@ -190,6 +205,10 @@ public final class HaMember implements AutoCloseable {
       return;
     }
     store.follow(this::leader);
+    EtcdRegistryExpiry e = expiry;
+    if (e != null) {
+      e.close();
+    }
     LOG.log(Level.WARNING, "HA: {0} stopped leading (epoch {1}): {2}", advertise, epoch, why);
     part.stepDown(why);
   }
@@ -356,6 +375,9 @@ public final class HaMember implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    if (expiry != null) {
+      expiry.close();
+    }
     if (leadership != null) {
       leadership.close();
     }

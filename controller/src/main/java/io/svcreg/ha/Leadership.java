@@ -488,11 +488,7 @@ public final class Leadership implements AutoCloseable {
 
   /** Hands {@code task} to the driver; dropped once closed. */
   private void run(Runnable task) {
-    try {
-      driver.execute(task);
-    } catch (RejectedExecutionException e) {
-      // closed: nothing is acted on any more
-    }
+    Drivers.run(driver, task);
   }
 
   /**

@@ -132,6 +132,9 @@ public final class Registry implements AutoCloseable {
   private ScheduledFuture<?> wake;
   private Instant wakeAt;
 
+  /** Whether entries are removed when etcd expires their leases, not by the timer. */
+  private volatile boolean expiredByEtcd;
+
   private Registry(Store store, InstantSource clock, Options options) {
     this.store = store;
     this.clock = clock;
@@ -302,12 +305,53 @@ public final class Registry implements AutoCloseable {
     }
   }
 
+  /**
+   * From now on the timer removes nothing: a member of a high-availability group keeps each entry
+   * on an etcd lease of its TTL, and its leader removes an entry when etcd expired its lease
+   * ({@link #expiredInEtcd}), whichever member published it and whoever leads.
+   */
+  public void leaveExpiryToEtcd() {
+    expiredByEtcd = true;
+    synchronized (wakeLock) {
+      if (wake != null) {
+        wake.cancel(false);
+      }
+      wake = null;
+      wakeAt = null;
+    }
+  }
+
+  /**
+   * Removes {@code seen}'s module, with a {@code service_removed} event (reason {@code expired}),
+   * if the store still holds exactly {@code seen}: etcd expired the lease of that entry (a publish
+   * since then is a newer entry, on a lease of its own). Whether it removed it.
+   */
+  public boolean expiredInEtcd(RegistryEntry seen) {
+    lock.lock();
+    try {
+      Optional<RegistryEntry> stored = store.registryEntry(seen.module());
+      if (stored.isEmpty() || !stored.get().equals(seen)) {
+        return false;
+      }
+      Transaction tx = new Transaction();
+      tx.removeRegistryEntry(seen.module());
+      tx.event(Event.SERVICE_REMOVED, key(seen.module()), removed(seen, "expired"));
+      store.commit(tx);
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   // ------------------------------------------------------------------ expiry timer
 
   private void tick() {
     synchronized (wakeLock) {
       wake = null;
       wakeAt = null;
+    }
+    if (expiredByEtcd) {
+      return;
     }
     try {
       int n = expire();
@@ -334,6 +378,9 @@ public final class Registry implements AutoCloseable {
 
   /** Makes the timer run no later than {@code at}. */
   private void wakeBy(Instant at) {
+    if (expiredByEtcd) {
+      return;
+    }
     synchronized (wakeLock) {
       if (wakeAt != null && !at.isBefore(wakeAt)) {
         return;

@@ -61,6 +61,17 @@ public final class ReplicatedState {
     return read(key, value, Lease.class);
   }
 
+  /** The prefix of the keys registry entries are kept under ({@code registry/MODULE}). */
+  public static final String REGISTRY_PREFIX = REGISTRY;
+
+  /**
+   * The registry entry a {@link #REGISTRY_PREFIX} key's value holds; refused with a {@link
+   * SvcregException} if unreadable.
+   */
+  public static RegistryEntry registryEntry(String key, byte[] value) {
+    return read(key, value, RegistryEntry.class);
+  }
+
   /**
    * What {@code tx} writes: for each key it touches, in the order first touched, its last value, or
    * empty where it removes the key.

@@ -307,6 +307,56 @@ class ControllerGroupIT {
   }
 
   @Test
+  void publishedEntry_expiresOnItsEtcdLease_afterItsLeaderDied() throws Exception {
+    Member a = member("a");
+    a.start("--leader-ttl", "3s");
+    Waits.atMost(LONG).alias("a leads").until(a::leads);
+    Member b = standby("b", a, "--leader-ttl", "3s");
+    a.client()
+        .publish(
+            "billing",
+            java.util.Optional.empty(),
+            List.of(new SvcregClient.PublishedApi("http", "127.0.0.1", 8080, "http")),
+            java.util.Optional.of(Duration.ofSeconds(6)));
+    try (io.etcd.jetcd.Client c = etcd.client()) {
+      List<io.etcd.jetcd.KeyValue> kvs =
+          c.getKVClient()
+              .get(
+                  io.etcd.jetcd.ByteSequence.from(
+                      "/svcreg/state/registry/billing", java.nio.charset.StandardCharsets.UTF_8))
+              .get(10, TimeUnit.SECONDS)
+              .getKvs();
+      assertThat(kvs).as("billing's key in etcd").hasSize(1);
+      assertThat(kvs.getFirst().getLease()).as("billing's key is on an etcd lease").isNotZero();
+    }
+    Waits.atMost(LONG)
+        .alias("the standby has the entry")
+        .ignoreExceptions()
+        .until(
+            () ->
+                b.client().call("discover", Map.of("module", "billing")).path("endpoints").size()
+                    == 1);
+    a.process.kill();
+
+    Waits.atMost(LONG).alias("b leads").until(b::leads);
+    Waits.atMost(LONG)
+        .alias("billing's removal is recorded once etcd expired it")
+        .until(
+            () ->
+                b.client()
+                    .call("list_events", Map.of("events", List.of("service_removed")))
+                    .path("events"),
+            events -> events.size() == 1);
+    JsonNode removed =
+        b.client()
+            .call("list_events", Map.of("events", List.of("service_removed")))
+            .path("events")
+            .get(0);
+    assertThat(removed.path("key").asText()).isEqualTo("Published/billing");
+    assertThat(removed.path("data").path("reason").asText()).isEqualTo("expired");
+  }
+
+  @Test
   void etcdRaftLeaderKilled_noControllerFailover_writesResume() throws Exception {
     Member a = member("a");
     a.start();
