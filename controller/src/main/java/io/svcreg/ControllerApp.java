@@ -24,6 +24,7 @@ import io.svcreg.schema.NetworkSpec;
 import io.svcreg.schema.NetworkType;
 import io.svcreg.schema.ResourceKey;
 import io.svcreg.schema.ServiceStatus;
+import io.svcreg.schema.SpecSet;
 import io.svcreg.source.SpecSource;
 import io.svcreg.store.Event;
 import io.svcreg.store.InventoryEntry;
@@ -392,6 +393,9 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
                     Optional.of(config.data().resolve(MANIFEST_CACHE_FILE)),
                     update -> {
                       specsReadAt.compareAndSet(0, System.nanoTime());
+                      if (config.etcd().isPresent()) {
+                        warnOfLocalNetworks(update.effective());
+                      }
                       loop.join()
                           .ifPresent(
                               c -> {
@@ -518,6 +522,24 @@ public final class ControllerApp implements ControllerPort, AutoCloseable {
         store.close();
       }
       throw e;
+    }
+  }
+
+  /**
+   * Warns of each {@code local} network the specs declare: a member of a high-availability group
+   * has no deployer for one (a local network is one controller's host), so its services are
+   * reported unreachable.
+   */
+  private static void warnOfLocalNetworks(SpecSet specs) {
+    for (var n : specs.networks()) {
+      if (n.spec().type() == NetworkType.LOCAL) {
+        LOG.log(
+            Level.WARNING,
+            "Network/{0}: a local network is one controller''s host, and a high-availability group"
+                + " (--etcd) has none: its services are not deployed; declare a lan or wireguard"
+                + " network for them",
+            n.metadata().name());
+      }
     }
   }
 

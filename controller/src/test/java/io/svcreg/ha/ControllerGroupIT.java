@@ -1,9 +1,11 @@
 package io.svcreg.ha;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.svcreg.Waits;
+import io.svcreg.client.ApiException;
 import io.svcreg.client.ClientConfig;
 import io.svcreg.client.SvcregClient;
 import io.svcreg.crash.ServeProcess;
@@ -288,6 +290,10 @@ class ControllerGroupIT {
 
   @Test
   void leaderStopped_resignsAndAStandbyLeadsBeforeTheLeaseWouldExpire() throws Exception {
+    Files.writeString(
+        specs.resolve("here.yaml"),
+        "apiVersion: svcreg.io/v1\nkind: Network\nmetadata: {name: here}\n"
+            + "spec: {type: local, subnet: 127.0.9.0/24}\n");
     Member a = member("a");
     a.start("--leader-ttl", "30s");
     Waits.atMost(LONG).alias("a leads").until(a::leads);
@@ -295,6 +301,14 @@ class ControllerGroupIT {
     writeSpecs(1);
     Waits.atMost(LONG).alias("a runs the service").until(() -> running(a) == 1);
     Map<String, Long> pids = pids(a);
+    // apply would write one member's spec directory only
+    assertThatThrownBy(() -> a.client().call("apply", Map.of("text", "kind: Service\n")))
+        .isInstanceOfSatisfying(
+            ApiException.class, e -> assertThat(e.code()).isEqualTo("unavailable"))
+        .hasMessageContaining("high-availability group");
+    assertThat(a.process.stderr())
+        .as("a warns that a group has no local network")
+        .contains("Network/here: a local network is one controller's host");
 
     long stopped = System.nanoTime();
     assertThat(a.process.terminate(Duration.ofSeconds(30))).as("a's exit code").isIn(0, 143);
