@@ -257,7 +257,7 @@ class ClientCommandsTest {
     assertThat(run.exitCode()).isEqualTo(Cli.ERROR);
     assertThat(run.errLines())
         .containsExactly(
-            "svcreg get: unknown kind 'pods'; expected services, networks or endpoints");
+            "svcreg get: unknown kind 'pods'; expected services, networks, endpoints or cluster");
   }
 
   @Test
