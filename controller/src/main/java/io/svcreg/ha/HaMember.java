@@ -108,16 +108,25 @@ public final class HaMember implements AutoCloseable {
   }
 
   /**
-   * A store that applied revisions this etcd's log never had is another controller's (a single
-   * controller's store, or a replica of another etcd): its revisions would clash with etcd's.
+   * Reads etcd once (a clear error when it cannot be reached or refuses this member's credentials),
+   * and refuses a store that applied revisions this etcd's log never had: another controller's (a
+   * single controller's store, or a replica of another etcd), whose revisions would clash.
    */
   private void checkStore() {
+    LogKeys keys = new LogKeys(LogKeys.DEFAULT_PREFIX);
+    GetResponse log;
+    try {
+      log = await(client.getKVClient().get(keys.log()), "read the replicated log");
+    } catch (SvcregException e) {
+      throw new SvcregException(
+          e.getMessage()
+              + "; check --etcd (the client URLs), --etcd-ca, --etcd-cert and --etcd-key (https),"
+              + " and --etcd-user and --etcd-password-file (etcd's authentication)");
+    }
     long applied = store.lastRevision();
     if (applied == 0) {
       return;
     }
-    LogKeys keys = new LogKeys(LogKeys.DEFAULT_PREFIX);
-    GetResponse log = await(client.getKVClient().get(keys.log()), "read the replicated log");
     long head = log.getKvs().isEmpty() ? 0 : log.getKvs().getFirst().getModRevision();
     if (head == 0 || applied > head) {
       throw new SvcregException(
