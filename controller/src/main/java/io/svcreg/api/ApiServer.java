@@ -49,8 +49,8 @@ import javax.net.ssl.SSLContext;
 
 /**
  * The TLS WebSocket API of a running controller (protocol v1 at {@code wss://HOST:PORT/v1/ws}),
- * with {@code /healthz}, {@code /readyz} and {@code /metrics} on the same port. Writes {@code
- * {data}/api.url} once listening and removes it on close.
+ * with {@code /healthz}, {@code /readyz}, {@code /metrics} and the dashboard ({@code /ui/}) on the
+ * same port. Writes {@code {data}/api.url} once listening and removes it on close.
  */
 public final class ApiServer implements AutoCloseable {
 
@@ -411,7 +411,8 @@ public final class ApiServer implements AutoCloseable {
                               res.header(HeaderNames.CONTENT_TYPE, metrics.contentType());
                               res.send(metrics.scrape());
                             })
-                        .register(registryApi::routes))
+                        .register(registryApi::routes)
+                        .register(new Dashboard()::routes))
             .addRouting(WsRouting.builder().endpoint(PATH, () -> new Connection(this)))
             .build()
             .start();
