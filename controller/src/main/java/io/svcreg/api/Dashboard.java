@@ -40,8 +40,11 @@ final class Dashboard {
           "png", "image/png",
           "svg", "image/svg+xml");
 
-  /** The files read so far (they never change while the jar is in use); absent: no such file. */
-  private final Map<String, Optional<byte[]>> files = new ConcurrentHashMap<>();
+  /**
+   * The files found so far (they never change while the jar is in use); a name that is not there is
+   * looked up again each time, so that requests for made-up names cannot fill this map.
+   */
+  private final Map<String, byte[]> files = new ConcurrentHashMap<>();
 
   /** Adds the dashboard's routes. */
   void routes(HttpRules r) {
@@ -58,12 +61,15 @@ final class Dashboard {
 
   private void serve(String name, ServerResponse res) {
     Matcher m = NAME.matcher(name);
-    Optional<byte[]> body = m.matches() ? files.computeIfAbsent(name, Dashboard::read) : null;
+    Optional<byte[]> body =
+        m.matches()
+            ? Optional.ofNullable(files.computeIfAbsent(name, n -> read(n).orElse(null)))
+            : Optional.empty();
     res.header("Content-Security-Policy", CSP);
     res.header("X-Content-Type-Options", "nosniff");
     res.header("Referrer-Policy", "no-referrer");
     res.header(HeaderNames.CACHE_CONTROL, "no-cache");
-    if (body == null || body.isEmpty()) {
+    if (body.isEmpty()) {
       res.status(Status.NOT_FOUND_404);
       res.header(HeaderNames.CONTENT_TYPE, "text/plain; charset=UTF-8");
       res.send("no such file; the dashboard is at /ui/\n");
