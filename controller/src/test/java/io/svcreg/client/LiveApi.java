@@ -31,7 +31,7 @@ public final class LiveApi implements AutoCloseable {
 
   private final Path root;
   private final Path data;
-  private final ControllerApp app;
+  private ControllerApp app;
   private ApiServer server;
   private int port;
 
@@ -222,6 +222,18 @@ public final class LiveApi implements AutoCloseable {
     server = app.startApi(options().withListen("127.0.0.1", port), Registry.Options.DEFAULTS);
   }
 
+  /**
+   * Stops the API server and the controller (the services keep running) and starts both again on
+   * the same data directory and port, as a restart of {@code svcreg serve} does.
+   */
+  public void restartController() {
+    ControllerApp.Config config = app.config();
+    server.close();
+    app.close();
+    app = ControllerApp.start(config);
+    server = app.startApi(options().withListen("127.0.0.1", port), Registry.Options.DEFAULTS);
+  }
+
   @Override
   public void close() {
     try {
@@ -232,7 +244,11 @@ public final class LiveApi implements AutoCloseable {
     }
   }
 
-  private static void pkg(Path dir, String name) throws IOException {
+  /**
+   * Writes a package {@code name} 1.0.0 into {@code dir} whose service sleeps (and is killed when
+   * this closes), with a health script that prints "ok".
+   */
+  public static void pkg(Path dir, String name) throws IOException {
     Files.createDirectories(dir.resolve("scripts"));
     Files.writeString(
         dir.resolve("manifest.yaml"),

@@ -1,0 +1,388 @@
+package io.svcreg.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.svcreg.Waits;
+import io.svcreg.client.LiveApi;
+import io.svcreg.schema.Phase;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.NoAlertPresentException;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+
+/**
+ * The dashboard at {@code /ui/} in Debian's headless Chromium (driven by chromedriver; {@code
+ * tools/test} installs both), against a real controller and API on port 0 running real services:
+ * {@code web} and {@code shop}, whose label and health output hold markup. One browser and one
+ * controller for the class; the tests run in order, the controller restart last. Screenshots of
+ * every view go to {@code target/failsafe-reports/screenshots/}.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DashboardIT {
+
+  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  private static final Path SCREENSHOTS = Path.of("target/failsafe-reports/screenshots");
+  private static final String MARKUP_LABEL = "<img src=x onerror=alert(1)>";
+  private static final String MARKUP_OUTPUT = "<b>ok</b><script>alert(2)</script>";
+
+  @TempDir static Path tmp;
+  static LiveApi live;
+  static ChromeDriver browser;
+  static String page;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assertThat(CHROMIUM)
+        .as("Debian's chromium is missing; run tools/test, which installs it")
+        .isExecutable();
+    assertThat(CHROMEDRIVER)
+        .as("Debian's chromium-driver is missing; run tools/test, which installs it")
+        .isExecutable();
+    live = LiveApi.start(tmp);
+    LiveApi.pkg(tmp.resolve("packages/shop"), "shop");
+    Files.writeString(
+        tmp.resolve("packages/shop/scripts/health.sh"),
+        "#!/usr/bin/env bash\necho '" + MARKUP_OUTPUT + "'\n");
+    Files.writeString(
+        live.specs().resolve("shop.yaml"),
+        """
+        apiVersion: svcreg.io/v1
+        kind: Service
+        metadata:
+          name: shop
+          labels: {note: "%s"}
+        spec:
+          version: "1.0.0"
+          package: ../packages/shop
+          network: local
+          endpoints: [{name: http, port: 8081, protocol: http}]
+          health: {script: scripts/health.sh, interval: 1s}
+        """
+            .formatted(MARKUP_LABEL));
+    Waits.atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                live.app()
+                    .store()
+                    .service("shop")
+                    .map(s -> s.status().phase() == Phase.RUNNING)
+                    .orElse(false));
+    page = live.url().toString().replace("wss://", "https://").replace(ApiServer.PATH, "") + "/ui/";
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toFile());
+    options.addArguments(
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--ignore-certificate-errors",
+        "--window-size=1400,900",
+        "--user-data-dir=" + tmp.resolve("chromium"));
+    LoggingPreferences logs = new LoggingPreferences();
+    logs.enable(LogType.BROWSER, java.util.logging.Level.ALL);
+    options.setCapability("goog:loggingPrefs", logs);
+    browser =
+        new ChromeDriver(
+            new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .build(),
+            options);
+    Files.createDirectories(SCREENSHOTS);
+  }
+
+  @AfterAll
+  static void stop() {
+    try {
+      if (browser != null) {
+        browser.quit();
+      }
+    } finally {
+      if (live != null) {
+        live.close();
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ the tests
+
+  @Test
+  @Order(1)
+  void ui_servedWithAStrictPolicy_fromTheApisListener() throws Exception {
+    var http = TestClient.http(TestClient.trusting(live.data().resolve("tls/ca.crt")));
+    var index =
+        http.send(
+            HttpRequest.newBuilder(URI.create(page)).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(index.statusCode()).isEqualTo(200);
+    assertThat(index.headers().firstValue("content-security-policy")).hasValue(Dashboard.CSP);
+    assertThat(index.headers().firstValue("content-type")).hasValue("text/html; charset=UTF-8");
+    assertThat(index.body()).contains("<script type=\"module\" src=\"app.js\">");
+    var module =
+        http.send(
+            HttpRequest.newBuilder(URI.create(page + "app.js")).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(module.headers().firstValue("content-type"))
+        .hasValue("text/javascript; charset=UTF-8");
+    var bare =
+        http.send(
+            HttpRequest.newBuilder(URI.create(page.substring(0, page.length() - 1))).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(bare.statusCode()).isEqualTo(301);
+    assertThat(bare.headers().firstValue("location")).hasValue("/ui/");
+    for (String missing : List.of("nope.js", "..%2Fapi.url", "app.js.map")) {
+      var r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(page + missing)).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(missing).isEqualTo(404);
+    }
+  }
+
+  @Test
+  @Order(2)
+  void servicesView_adminToken_listsTheRunningServices() throws Exception {
+    login("admin");
+    Waits.atMost(Duration.ofSeconds(10))
+        .until(() -> "running".equals(text("tr[data-service=web] td.phase")));
+    Waits.atMost(Duration.ofSeconds(10))
+        .until(() -> "running".equals(text("tr[data-service=shop] td.phase")));
+    assertThat(text("tr[data-service=web] td.version")).isEqualTo("1.0.0 / 1.0.0");
+    assertThat(text("tr[data-service=web] td.address")).startsWith("127.0.0.");
+    assertThat(text("#role")).isEqualTo("role: admin");
+    screenshot("services");
+  }
+
+  @Test
+  @Order(3)
+  void specChange_appearsWithoutReload_withinASecond() throws Exception {
+    js("window.notReloaded = true");
+    Path spec = live.specs().resolve("web.yaml");
+    Files.writeString(
+        spec,
+        Files.readString(spec)
+            .replace("metadata: {name: web}", "metadata: {name: web, labels: {tier: green}}"));
+    Waits.atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                live.app()
+                    .store()
+                    .service("web")
+                    .map(s -> s.metadata().labels().containsKey("tier"))
+                    .orElse(false));
+    Waits.atMost(Duration.ofSeconds(1))
+        .until(() -> text("tr[data-service=web] .labels").contains("tier=green"));
+    assertThat(js("return window.notReloaded === true")).isEqualTo(true);
+  }
+
+  @Test
+  @Order(4)
+  void markup_inALabelAndInHealthOutput_showsAsTextAndRunsNothing() throws Exception {
+    assertThat(text("tr[data-service=shop] .label")).isEqualTo("note=" + MARKUP_LABEL);
+    assertThat(js("return document.querySelectorAll('img, main script').length")).isEqualTo(0L);
+    open("#/service/shop");
+    Waits.atMost(Duration.ofSeconds(20))
+        .until(() -> text("#health-output").contains(MARKUP_OUTPUT));
+    assertThat(js("return document.querySelectorAll('#view img, #view script, #view b').length"))
+        .isEqualTo(0L);
+    assertThatThrownBy(() -> browser.switchTo().alert())
+        .isInstanceOf(NoAlertPresentException.class);
+  }
+
+  @Test
+  @Order(5)
+  void adminRestart_fromTheServicePage_showsStoppingThenRunning() throws Exception {
+    open("#/service/web");
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> "running".equals(text("#service-phase")));
+    browser.findElement(By.cssSelector("button[data-action=restart]")).click();
+    Waits.atMost(Duration.ofSeconds(10))
+        .until(() -> text("#action-result").startsWith("restart: accepted (revision "));
+    // newest first: a "→ running" above the "→ stopping" of this restart
+    Waits.atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              List<String> lines = texts("#timeline li");
+              int stopping = indexOf(lines, "→ stopping");
+              int running = indexOf(lines, "→ running");
+              return stopping > 0 && running >= 0 && running < stopping;
+            });
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> "running".equals(text("#service-phase")));
+    screenshot("service");
+  }
+
+  @Test
+  @Order(6)
+  void otherViews_planNetworksRegistryEvents_showTheControllersState() throws Exception {
+    open("#/plan");
+    Waits.atMost(Duration.ofSeconds(10))
+        .until(() -> text("#plan").contains("No changes. Desired state matches observed state."));
+    screenshot("plan");
+
+    open("#/networks");
+    String address =
+        live.app().store().service("web").orElseThrow().status().address().orElseThrow().toString();
+    Waits.atMost(Duration.ofSeconds(10))
+        .until(() -> text("article[data-network=local]").contains(address + "web"));
+    screenshot("networks");
+
+    try (TestClient admin =
+        TestClient.connect(
+            TestClient.trusting(live.data().resolve("tls/ca.crt")),
+            live.url().toString(),
+            live.token("admin"))) {
+      admin.request(
+          "publish",
+          Map.of(
+              "module",
+              "echo",
+              "process",
+              "4242",
+              "ttl",
+              "60s",
+              "apis",
+              List.of(
+                  Map.of(
+                      "name", "grpc", "address", "127.0.0.1", "port", 50051, "protocol", "grpc"))));
+      open("#/registry");
+      Waits.atMost(Duration.ofSeconds(5))
+          .until(() -> text("tr[data-module=echo] td.ttl").matches("(59|60)s|1m 00s"));
+      String before = text("tr[data-module=echo] td.ttl");
+      Waits.atMost(Duration.ofSeconds(5))
+          .until(() -> !text("tr[data-module=echo] td.ttl").equals(before));
+      assertThat(text("tr[data-module=echo]")).contains("grpc 127.0.0.1:50051 grpc");
+      screenshot("registry");
+
+      open("#/events");
+      browser.findElement(By.id("events-pause")).click();
+      int held = held();
+      String newest = texts("#events li").getFirst();
+      admin.request("unpublish", Map.of("module", "echo"));
+      Waits.atMost(Duration.ofSeconds(5)).until(() -> held() > held);
+      assertThat(texts("#events li").getFirst()).isEqualTo(newest);
+      assertThat(texts("#events li")).noneMatch(l -> l.contains("service_removed Published/echo"));
+      browser.findElement(By.id("events-pause")).click();
+      assertThat(text("#events-status")).isEqualTo("live");
+      assertThat(texts("#events li"))
+          .anyMatch(l -> l.contains("service_removed Published/echo unpublished process 4242"));
+      screenshot("events");
+    }
+  }
+
+  @Test
+  @Order(7)
+  void readToken_seesNoActionButtons() throws Exception {
+    login("read");
+    assertThat(text("#role")).isEqualTo("role: read");
+    open("#/service/web");
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> "running".equals(text("#service-phase")));
+    assertThat(browser.findElements(By.cssSelector("button.action"))).isEmpty();
+  }
+
+  @Test
+  @Order(8)
+  void controllerRestart_pageReconnectsAndResumes() throws Exception {
+    open("#/services");
+    js("window.notReloaded = true");
+    live.restartController();
+    Path spec = live.specs().resolve("web.yaml");
+    Files.writeString(spec, Files.readString(spec).replace("tier: green", "tier: blue"));
+    Waits.atMost(Duration.ofSeconds(30))
+        .until(() -> text("tr[data-service=web] .labels").contains("tier=blue"));
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> "live".equals(text("#conn")));
+    assertThat(js("return window.notReloaded === true")).isEqualTo(true);
+    // the page is a client of the new server
+    var metrics =
+        TestClient.http(TestClient.trusting(live.data().resolve("tls/ca.crt")))
+            .send(
+                HttpRequest.newBuilder(URI.create(page.replace("/ui/", "/metrics"))).build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(metrics.body()).containsPattern("(?m)^svcreg_api_connections 1(\\.0)?$");
+    // the events view holds no event twice across the reconnect
+    open("#/events");
+    assertThat(texts("#events li")).doesNotHaveDuplicates();
+    List<LogEntry> problems =
+        browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+            .filter(e -> e.getMessage().contains("Content Security Policy"))
+            .toList();
+    assertThat(problems).isEmpty();
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** Opens the page with an empty session, gives the token of {@code role}, waits until live. */
+  private static void login(String role) {
+    browser.get(page);
+    js("sessionStorage.clear()");
+    browser.navigate().refresh();
+    Waits.atMost(Duration.ofSeconds(10))
+        .until(() -> browser.findElement(By.id("login")).isDisplayed());
+    browser.findElement(By.id("token")).sendKeys(live.token(role));
+    browser.findElement(By.cssSelector("#login button[type=submit]")).click();
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> "live".equals(text("#conn")));
+    assertThat(browser.findElement(By.id("login")).isDisplayed()).isFalse();
+  }
+
+  private static void open(String hash) {
+    js("location.hash = arguments[0]", hash);
+  }
+
+  private static Object js(String script, Object... args) {
+    return ((JavascriptExecutor) browser).executeScript(script, args);
+  }
+
+  /**
+   * The text of the first element {@code css} selects, or null (read in the page: no stale refs).
+   */
+  private static String text(String css) {
+    Object t =
+        js("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", css);
+    return t == null ? "" : t.toString();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> texts(String css) {
+    return (List<String>)
+        js("return [...document.querySelectorAll(arguments[0])].map(e => e.textContent);", css);
+  }
+
+  /** How many events a paused events view holds back. */
+  private static int held() {
+    String status = text("#events-status");
+    assertThat(status).startsWith("paused: ");
+    return Integer.parseInt(status.split(" ")[1]);
+  }
+
+  private static int indexOf(List<String> lines, String part) {
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).contains(part)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static void screenshot(String view) throws Exception {
+    Files.write(SCREENSHOTS.resolve(view + ".png"), browser.getScreenshotAs(OutputType.BYTES));
+  }
+}
