@@ -63,6 +63,7 @@ async function ready(role, reconnected) {
         await Promise.all([refreshServices(), refreshNetworks(), refreshEndpoints()]);
       } catch (e) {
         if (e.code !== "revision_expired") throw e;
+        notice(`The events after revision ${state.revision} are no longer kept: listed everything again.`);
         await relist();
       }
     } else {
@@ -89,6 +90,13 @@ async function relist() {
   for (const e of recent.events) if (e.revision <= services.revision) remember(e);
   setRevision(services.revision);
   await api.request("subscribe", { since: services.revision });
+}
+
+/** A line above the view that stays until the next one. */
+function notice(text) {
+  const el = document.getElementById("notice");
+  el.textContent = `${new Date().toLocaleTimeString()}: ${text}`;
+  el.hidden = false;
 }
 
 function setRevision(r) {

@@ -56,8 +56,10 @@ export function eventsView(app) {
     pause.textContent = pausedAt < 0 ? "Pause" : "Resume";
     render();
   });
-  type.addEventListener("input", render);
-  text.addEventListener("input", render);
+  for (const input of [type, text]) {
+    input.addEventListener("input", render);
+    input.addEventListener("change", render);
+  }
 
   function render() {
     const all = app.state.events;

@@ -17,7 +17,10 @@ export function servicesView(app) {
   const body = h("div");
   const el = h("section", { class: "services" }, h("h2", null, "Services ", count),
     h("div", { class: "filters" }, Object.values(f)), body);
-  for (const input of Object.values(f)) input.addEventListener("input", render);
+  for (const input of Object.values(f)) {
+    input.addEventListener("input", render);
+    input.addEventListener("change", render);
+  }
 
   function render() {
     const all = [...app.state.services.values()];
