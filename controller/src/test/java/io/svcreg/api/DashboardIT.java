@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.svcreg.Waits;
 import io.svcreg.client.LiveApi;
 import io.svcreg.schema.Phase;
+import io.svcreg.store.Transaction;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -172,6 +175,15 @@ class DashboardIT {
     assertThat(text("tr[data-service=web] td.address")).startsWith("127.0.0.");
     assertThat(text("#role")).isEqualTo("role: admin");
     screenshot("services");
+    browser.findElement(By.id("filter-text")).sendKeys("sho");
+    assertThat(texts("tbody tr")).hasSize(1).first().asString().startsWith("shop");
+    browser.findElement(By.id("filter-label")).sendKeys("note");
+    assertThat(texts("tbody tr")).hasSize(1);
+    browser.findElement(By.id("filter-text")).clear();
+    browser.findElement(By.id("filter-label")).sendKeys("=x");
+    assertThat(texts("tbody tr")).isEmpty();
+    browser.findElement(By.id("filter-label")).clear();
+    assertThat(texts("tbody tr")).hasSize(2);
   }
 
   @Test
@@ -301,12 +313,50 @@ class DashboardIT {
 
   @Test
   @Order(8)
+  void eventsNoLongerKept_afterADisconnection_pageListsEverythingAgain() throws Exception {
+    open("#/services");
+    js("window.notReloaded = true");
+    Path spec = live.specs().resolve("web.yaml");
+    live.whileServerStopped(
+        () -> {
+          Waits.atMost(Duration.ofSeconds(10)).until(() -> !"live".equals(text("#conn")));
+          try {
+            Files.writeString(spec, Files.readString(spec).replace("tier: green", "tier: red"));
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+          Waits.atMost(Duration.ofSeconds(30))
+              .until(
+                  () ->
+                      live.app()
+                          .store()
+                          .service("web")
+                          .map(s -> "red".equals(s.metadata().labels().get("tier")))
+                          .orElse(false));
+          // more than the journal keeps: the page's revision is no longer there to resume after
+          for (int done = 0; done < 10_500; done += 100) {
+            Transaction tx = new Transaction();
+            for (int i = 0; i < 100; i++) {
+              tx.event("service_updated", "Service/web", Map.of("n", done + i));
+            }
+            live.app().store().commit(tx);
+          }
+        });
+    Waits.atMost(Duration.ofSeconds(30))
+        .until(() -> text("#notice").contains("no longer kept: listed everything again"));
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> "live".equals(text("#conn")));
+    assertThat(text("tr[data-service=web] .labels")).contains("tier=red");
+    assertThat(js("return window.notReloaded === true")).isEqualTo(true);
+  }
+
+  @Test
+  @Order(9)
   void controllerRestart_pageReconnectsAndResumes() throws Exception {
     open("#/services");
     js("window.notReloaded = true");
     live.restartController();
     Path spec = live.specs().resolve("web.yaml");
-    Files.writeString(spec, Files.readString(spec).replace("tier: green", "tier: blue"));
+    Files.writeString(spec, Files.readString(spec).replace("tier: red", "tier: blue"));
     Waits.atMost(Duration.ofSeconds(30))
         .until(() -> text("tr[data-service=web] .labels").contains("tier=blue"));
     Waits.atMost(Duration.ofSeconds(10)).until(() -> "live".equals(text("#conn")));

@@ -218,8 +218,20 @@ public final class LiveApi implements AutoCloseable {
 
   /** Stops the API server (connections drop) and starts it again on the same port. */
   public void restartServer() {
+    whileServerStopped(() -> {});
+  }
+
+  /**
+   * Stops the API server (connections drop), runs {@code meanwhile} (the controller goes on), and
+   * starts the server again on the same port.
+   */
+  public void whileServerStopped(Runnable meanwhile) {
     server.close();
-    server = app.startApi(options().withListen("127.0.0.1", port), Registry.Options.DEFAULTS);
+    try {
+      meanwhile.run();
+    } finally {
+      server = app.startApi(options().withListen("127.0.0.1", port), Registry.Options.DEFAULTS);
+    }
   }
 
   /**
