@@ -190,19 +190,7 @@ class DashboardIT {
   @Order(3)
   void specChange_appearsWithoutReload_withinASecond() throws Exception {
     js("window.notReloaded = true");
-    Path spec = live.specs().resolve("web.yaml");
-    Files.writeString(
-        spec,
-        Files.readString(spec)
-            .replace("metadata: {name: web}", "metadata: {name: web, labels: {tier: green}}"));
-    Waits.atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                live.app()
-                    .store()
-                    .service("web")
-                    .map(s -> s.metadata().labels().containsKey("tier"))
-                    .orElse(false));
+    setWebTier("green");
     Waits.atMost(Duration.ofSeconds(1))
         .until(() -> text("tr[data-service=web] .labels").contains("tier=green"));
     assertThat(js("return window.notReloaded === true")).isEqualTo(true);
@@ -316,23 +304,10 @@ class DashboardIT {
   void eventsNoLongerKept_afterADisconnection_pageListsEverythingAgain() throws Exception {
     open("#/services");
     js("window.notReloaded = true");
-    Path spec = live.specs().resolve("web.yaml");
     live.whileServerStopped(
         () -> {
           Waits.atMost(Duration.ofSeconds(10)).until(() -> !"live".equals(text("#conn")));
-          try {
-            Files.writeString(spec, Files.readString(spec).replace("tier: green", "tier: red"));
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-          Waits.atMost(Duration.ofSeconds(30))
-              .until(
-                  () ->
-                      live.app()
-                          .store()
-                          .service("web")
-                          .map(s -> "red".equals(s.metadata().labels().get("tier")))
-                          .orElse(false));
+          setWebTier("red");
           // more than the journal keeps: the page's revision is no longer there to resume after
           for (int done = 0; done < 10_500; done += 100) {
             Transaction tx = new Transaction();
@@ -355,8 +330,7 @@ class DashboardIT {
     open("#/services");
     js("window.notReloaded = true");
     live.restartController();
-    Path spec = live.specs().resolve("web.yaml");
-    Files.writeString(spec, Files.readString(spec).replace("tier: red", "tier: blue"));
+    setWebTier("blue");
     Waits.atMost(Duration.ofSeconds(30))
         .until(() -> text("tr[data-service=web] .labels").contains("tier=blue"));
     Waits.atMost(Duration.ofSeconds(10)).until(() -> "live".equals(text("#conn")));
@@ -414,6 +388,30 @@ class DashboardIT {
   private static List<String> texts(String css) {
     return (List<String>)
         js("return [...document.querySelectorAll(arguments[0])].map(e => e.textContent);", css);
+  }
+
+  /** Sets web's label {@code tier} in its spec file; waits until the controller has read it. */
+  private static void setWebTier(String tier) {
+    Path spec = live.specs().resolve("web.yaml");
+    try {
+      String text = Files.readString(spec);
+      Files.writeString(
+          spec,
+          text.contains("tier: ")
+              ? text.replaceAll("tier: \\w+", "tier: " + tier)
+              : text.replace(
+                  "metadata: {name: web}", "metadata: {name: web, labels: {tier: " + tier + "}}"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Waits.atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                live.app()
+                    .store()
+                    .service("web")
+                    .map(s -> tier.equals(s.metadata().labels().get("tier")))
+                    .orElse(false));
   }
 
   /** How many events a paused events view holds back. */
