@@ -8,6 +8,8 @@ import io.svcreg.client.LiveApi;
 import io.svcreg.schema.Phase;
 import io.svcreg.store.Transaction;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -291,6 +293,56 @@ class DashboardIT {
 
   @Test
   @Order(7)
+  void planText_ofAPlanWithWaves_isWhatSvcregPlanPrints() throws Exception {
+    // other specs beside the live ones (the same ../packages): web changed, shop gone, cart new
+    Path other = Files.createDirectories(live.specs().resolveSibling("other-specs"));
+    Files.copy(live.specs().resolve("network.yaml"), other.resolve("network.yaml"));
+    Files.writeString(
+        other.resolve("web.yaml"),
+        Files.readString(live.specs().resolve("web.yaml")).replace("8080", "9090"));
+    Files.writeString(
+        other.resolve("cart.yaml"),
+        Files.readString(live.specs().resolve("shop.yaml"))
+            .replace("shop", "cart")
+            .replace("8081", "8082"));
+    LiveApi.pkg(tmp.resolve("packages/cart"), "cart");
+    String[] plan = {
+      "plan",
+      "--specs",
+      other.toString(),
+      "--server",
+      live.url().toString(),
+      "--data",
+      live.data().toString()
+    };
+    StringWriter text = new StringWriter();
+    StringWriter json = new StringWriter();
+    StringWriter err = new StringWriter();
+    io.svcreg.Main.run(plan, new PrintWriter(text), new PrintWriter(err));
+    String[] asJson = java.util.Arrays.copyOf(plan, plan.length + 2);
+    asJson[plan.length] = "-o";
+    asJson[plan.length + 1] = "json";
+    io.svcreg.Main.run(asJson, new PrintWriter(json), new PrintWriter(err));
+    assertThat(err.toString()).isEmpty();
+    assertThat(text.toString())
+        .contains("+ Service/cart")
+        .contains("~ Service/web")
+        .contains("- Service/shop")
+        .contains("Wave 2:");
+
+    Object shown =
+        ((JavascriptExecutor) browser)
+            .executeAsyncScript(
+                "const done = arguments[arguments.length - 1];"
+                    + "import(new URL('plan.js', location.href).href)"
+                    + ".then(m => done(m.lines(JSON.parse(arguments[0])).join('\\n')))"
+                    + ".catch(e => done('error: ' + e));",
+                json.toString());
+    assertThat(shown).isEqualTo(text.toString().strip());
+  }
+
+  @Test
+  @Order(8)
   void readToken_seesNoActionButtons() throws Exception {
     login("read");
     assertThat(text("#role")).isEqualTo("role: read");
@@ -300,7 +352,7 @@ class DashboardIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void eventsNoLongerKept_afterADisconnection_pageListsEverythingAgain() throws Exception {
     open("#/services");
     js("window.notReloaded = true");
@@ -325,7 +377,7 @@ class DashboardIT {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void controllerRestart_pageReconnectsAndResumes() throws Exception {
     open("#/services");
     js("window.notReloaded = true");
