@@ -235,6 +235,26 @@ class DashboardIT {
 
   @Test
   @Order(6)
+  void adminRedeploy_fromTheServicePage_showsTheDeploymentToRunning() throws Exception {
+    open("#/service/web");
+    long installed = texts("#timeline li").stream().filter(l -> l.contains(" installed ")).count();
+    browser.findElement(By.cssSelector("button[data-action=redeploy]")).click();
+    Waits.atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                text("#action-result")
+                    .matches("redeploy: accepted \\(revision \\d+, version 1.0.0\\)"));
+    Waits.atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                texts("#timeline li").stream().filter(l -> l.contains(" installed ")).count()
+                        > installed
+                    && "1.0.0: running".equals(text("#deploy-step")));
+    assertThat(js("return document.getElementById('deploy-progress').value")).isEqualTo(4L);
+  }
+
+  @Test
+  @Order(7)
   void otherViews_planNetworksRegistryEvents_showTheControllersState() throws Exception {
     open("#/plan");
     Waits.atMost(Duration.ofSeconds(10))
@@ -288,11 +308,17 @@ class DashboardIT {
       assertThat(texts("#events li"))
           .anyMatch(l -> l.contains("service_removed Published/echo unpublished process 4242"));
       screenshot("events");
+      js(
+          "const s = document.getElementById('events-type'); s.value = 'service_registered';"
+              + " s.dispatchEvent(new Event('change'));");
+      assertThat(texts("#events li"))
+          .isNotEmpty()
+          .allMatch(l -> l.contains(" service_registered "));
     }
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void planText_ofAPlanWithWaves_isWhatSvcregPlanPrints() throws Exception {
     // other specs beside the live ones (the same ../packages): web changed, shop gone, cart new
     Path other = Files.createDirectories(live.specs().resolveSibling("other-specs"));
@@ -342,7 +368,7 @@ class DashboardIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void readToken_seesNoActionButtons() throws Exception {
     login("read");
     assertThat(text("#role")).isEqualTo("role: read");
@@ -352,7 +378,7 @@ class DashboardIT {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void eventsNoLongerKept_afterADisconnection_pageListsEverythingAgain() throws Exception {
     open("#/services");
     js("window.notReloaded = true");
@@ -377,7 +403,7 @@ class DashboardIT {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void controllerRestart_pageReconnectsAndResumes() throws Exception {
     open("#/services");
     js("window.notReloaded = true");
