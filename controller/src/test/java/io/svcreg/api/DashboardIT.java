@@ -186,6 +186,21 @@ class DashboardIT {
     assertThat(texts("tbody tr")).isEmpty();
     browser.findElement(By.id("filter-label")).clear();
     assertThat(texts("tbody tr")).hasSize(2);
+    // the order of the rows, on made-up services: degraded, then out of sync, then by name
+    Object order =
+        browser.executeAsyncScript(
+            "const done = arguments[arguments.length - 1];"
+                + "const svc = (name, phase, health, generation, observed) => ({metadata: {name},"
+                + " generation, spec: {version: '1', state: 'running'}, status: {phase,"
+                + " observedGeneration: observed, deployedVersion: '1', health: {state: health},"
+                + " conditions: []}});"
+                + "import(new URL('model.js', location.href).href).then(m => done(["
+                + " svc('a', 'running', 'passing', 1, 1), svc('b', 'running', 'failing', 1, 1),"
+                + " svc('c', 'running', 'passing', 2, 1), svc('d', 'failed', 'unknown', 1, 1),"
+                + " svc('e', 'starting', 'unknown', 1, 1)]"
+                + ".sort(m.byAttention).map(s => s.metadata.name).join(' ')))"
+                + ".catch(e => done('error: ' + e));");
+    assertThat(order).isEqualTo("b d c e a");
   }
 
   @Test
