@@ -221,12 +221,15 @@ final class Actions {
     ObjectNode d = Wire.mapper().createObjectNode();
     d.put("revision", server.store().lastRevision());
     ArrayNode list = d.putArray("events");
+    long lastListed = Long.MIN_VALUE;
     for (Event e : ((EventsSince.Events) r).events()) {
-      if (list.size() >= limit) {
+      // a revision's events are listed whole: a client pages on with since = the last revision
+      if (list.size() >= limit && e.revision() != lastListed) {
         break;
       }
       if (names.isEmpty() || names.contains(e.type())) {
         list.add(Wire.listed(e));
+        lastListed = e.revision();
       }
     }
     return d;

@@ -809,13 +809,15 @@ public final class Store implements AutoCloseable {
   /**
    * The retained events after {@code revision}, or {@link EventsSince.Expired} if events after it
    * may have been dropped (it is older than the newest dropped one) or {@code revision} is newer
-   * than {@link #lastRevision}.
+   * than {@link #lastRevision}. The oldest revision it then names is the first whose events are all
+   * retained: a revision that several events share may have lost some of them to the retention.
    */
   public EventsSince eventsSince(long revision) {
     view.readLock().lock();
     try {
       if (revision < droppedThrough || revision > lastRevision) {
-        long oldest = events.isEmpty() ? lastRevision + 1 : events.getFirst().revision();
+        int first = firstAfter(droppedThrough);
+        long oldest = first < events.size() ? events.get(first).revision() : lastRevision + 1;
         return new EventsSince.Expired(oldest);
       }
       return new EventsSince.Events(events.subList(firstAfter(revision), events.size()));

@@ -85,10 +85,16 @@ class SharedRevisionsIT {
     return revision;
   }
 
-  /** The event messages that arrive before the answer to a request sent now. */
-  private static List<JsonNode> upToNow(TestClient c) throws Exception {
-    c.request("server_info", null);
-    return c.drainEvents();
+  /**
+   * The event messages up to the one of revision {@code last}, each waited for: live events reach a
+   * connection after the commit returns, not necessarily before the answer to a later request.
+   */
+  private static List<JsonNode> through(TestClient c, long last) throws Exception {
+    List<JsonNode> got = new ArrayList<>();
+    while (got.isEmpty() || got.getLast().path("revision").asLong() < last) {
+      got.add(c.event());
+    }
+    return got;
   }
 
   /** A message's revision and the names of its events: "R a,b" for {@code events}, "R a" else. */
@@ -135,6 +141,25 @@ class SharedRevisionsIT {
   }
 
   @Test
+  void listEvents_pagedWithALimit_endsOnAWholeRevision() throws Exception {
+    try (TestClient c = connect(server)) {
+      long before = c.request("server_info", null).path("data").path("revision").asLong();
+      long first = commit("reconcile_diff", "service_updated", "reconcile_diff");
+      long second = commit("service_updated", "reconcile_diff");
+
+      JsonNode page = c.request("list_events", Map.of("since", before, "limit", 2));
+      // the limit falls inside the first revision: its third event comes along
+      assertThat(page.path("data").path("events").findValues("revision"))
+          .extracting(JsonNode::asLong)
+          .containsExactly(first, first, first);
+      JsonNode next = c.request("list_events", Map.of("since", first, "limit", 2));
+      assertThat(next.path("data").path("events").findValues("revision"))
+          .extracting(JsonNode::asLong)
+          .containsExactly(second, second);
+    }
+  }
+
+  @Test
   void subscribeSince_replaysEachRevisionAsOneMessage_andSinceItGetsNoneOfItAgainNorAGap()
       throws Exception {
     long before = app.store().lastRevision();
@@ -145,7 +170,7 @@ class SharedRevisionsIT {
     try (TestClient c = connect(server)) {
       assertThat(c.request("subscribe", Map.of("since", before)).path("data").path("revision"))
           .hasToString(Long.toString(before));
-      assertThat(upToNow(c))
+      assertThat(through(c, c1))
           .extracting(SharedRevisionsIT::described)
           .containsExactly(
               a + " reconcile_diff,service_updated,reconcile_diff",
@@ -155,11 +180,11 @@ class SharedRevisionsIT {
     // resuming with since = a revision whose message came whole: the rest, nothing of it again
     try (TestClient c = connect(server)) {
       c.request("subscribe", Map.of("since", a));
-      assertThat(upToNow(c))
+      assertThat(through(c, c1))
           .extracting(SharedRevisionsIT::described)
           .containsExactly(b + " service_updated,reconcile_diff", c1 + " reconcile_diff");
       long d = commit("service_updated", "service_updated");
-      assertThat(upToNow(c))
+      assertThat(through(c, d))
           .extracting(SharedRevisionsIT::described)
           .as("then live, without a gap")
           .containsExactly(d + " service_updated,service_updated");
@@ -167,7 +192,7 @@ class SharedRevisionsIT {
     // between two revisions (they skip numbers): the next one whole
     try (TestClient c = connect(server)) {
       c.request("subscribe", Map.of("since", a + 1));
-      assertThat(upToNow(c).getFirst().path("revision").asLong()).isEqualTo(b);
+      assertThat(c.event().path("revision").asLong()).isEqualTo(b);
     }
   }
 
@@ -182,7 +207,7 @@ class SharedRevisionsIT {
     try (TestClient replayed = connect(server);
         TestClient live = connect(server)) {
       replayed.request("subscribe", Map.of("since", before, "events", List.of("reconcile_diff")));
-      assertThat(upToNow(replayed)).extracting(SharedRevisionsIT::described).isEqualTo(expected);
+      assertThat(through(replayed, b)).extracting(SharedRevisionsIT::described).isEqualTo(expected);
 
       live.request(
           "subscribe",
@@ -191,9 +216,9 @@ class SharedRevisionsIT {
       long d = commit("service_updated", "reconcile_diff");
       commit("service_updated", "service_updated");
       List<String> both = List.of(c + " reconcile_diff,reconcile_diff", d + " reconcile_diff");
-      assertThat(upToNow(live)).extracting(SharedRevisionsIT::described).isEqualTo(both);
+      assertThat(through(live, d)).extracting(SharedRevisionsIT::described).isEqualTo(both);
       // the live watcher that had replayed: the same
-      assertThat(upToNow(replayed)).extracting(SharedRevisionsIT::described).isEqualTo(both);
+      assertThat(through(replayed, d)).extracting(SharedRevisionsIT::described).isEqualTo(both);
     }
   }
 
