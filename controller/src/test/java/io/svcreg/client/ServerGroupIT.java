@@ -251,8 +251,10 @@ class ServerGroupIT {
     named.set(Optional.empty());
     try (SvcregClient c = SvcregClient.connect(standby.config("admin"))) {
       var published = CompletableFuture.supplyAsync(() -> publish(c, "echo-later"));
-      Thread.sleep(400);
-      assertThat(published).isNotDone();
+      Waits.atMost(Duration.ofSeconds(5))
+          .alias("the write waits while no member leads")
+          .during(Duration.ofMillis(400))
+          .until(() -> !published.isDone());
 
       named.set(Optional.of(leader.url().toString()));
 

@@ -75,9 +75,10 @@ class WorkQueueTest {
         q.add("a");
         q.add("b");
       }
-      // the dispatcher had every chance to run them
-      Thread.sleep(200);
-      assertThat(counts).as("nothing runs while held").isEmpty();
+      Waits.atMost(Duration.ofSeconds(5))
+          .alias("nothing runs while held")
+          .during(Duration.ofMillis(200))
+          .until(counts::isEmpty);
       assertThat(q.depth()).isEqualTo(2);
       q.release();
       Waits.atMost(Duration.ofSeconds(5)).until(() -> q.idle() && counts.size() == 2);
