@@ -22,6 +22,7 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -508,6 +509,10 @@ public final class ApiServer implements AutoCloseable {
             + " (admin), "
             + tokens.file(Role.READ).toAbsolutePath()
             + " (read)");
+    lines.add(
+        "svcreg dashboard: https://"
+            + URI.create(url).getRawAuthority()
+            + "/ui/ (sign in with one of those tokens)");
     return lines;
   }
 

@@ -67,7 +67,8 @@ class ServeProcessIT {
         .contains("specs " + fleet.specs.toAbsolutePath(), "data " + fleet.data.toAbsolutePath());
     assertThat(first.stderr())
         .as("serve says where its API listens, its CA and its tokens")
-        .contains("svcreg API: wss://127.0.0.1:", "ca.crt, SHA-256 ", "admin.token (admin)");
+        .contains("svcreg API: wss://127.0.0.1:", "ca.crt, SHA-256 ", "admin.token (admin)")
+        .containsPattern("svcreg dashboard: https://127\\.0\\.0\\.1:\\d+/ui/");
     assertThat(fleet.data.resolve("api.url")).as("written once listening").exists();
     Map<String, Long> pids = servicePids();
     assertThat(pids).containsOnlyKeys("store", "api");
