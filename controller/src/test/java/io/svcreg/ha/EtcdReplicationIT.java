@@ -24,46 +24,24 @@ import io.svcreg.store.Store;
 import io.svcreg.store.StoreFenced;
 import io.svcreg.store.StoreOptions;
 import io.svcreg.store.Transaction;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Stores of several members kept in step through a real three-member etcd cluster: the leader's
  * commits go through an {@link EtcdReplicator} fenced by its {@link Leadership}, the others apply
  * them with an {@link EtcdFollower}.
  */
-class EtcdReplicationIT {
+class EtcdReplicationIT extends EtcdTestBase {
 
   private static final Duration TTL = Duration.ofSeconds(10);
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
   private static final Duration CONVERGED = Duration.ofSeconds(20);
-
-  @TempDir Path tmp;
-  private EtcdCluster cluster;
-  private final List<AutoCloseable> closing = new ArrayList<>();
-
-  @BeforeEach
-  void startEtcd() {
-    cluster = EtcdCluster.start(tmp.resolve("etcd"));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    for (AutoCloseable c : closing.reversed()) {
-      c.close();
-    }
-    cluster.close();
-  }
 
   /** A controller of the group: its own etcd client and store, following the log once asked. */
   private final class Member {

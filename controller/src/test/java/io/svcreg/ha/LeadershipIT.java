@@ -10,44 +10,22 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.PutOption;
 import io.svcreg.Waits;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Leader election and fenced writes against a real three-member etcd cluster, each candidate with a
  * jetcd client of its own, as separate controllers would have.
  */
-class LeadershipIT {
+class LeadershipIT extends EtcdTestBase {
 
   private static final Duration TTL = Duration.ofSeconds(5);
-
-  @TempDir Path tmp;
-  private EtcdCluster cluster;
-  private final List<AutoCloseable> closing = new ArrayList<>();
-
-  @BeforeEach
-  void startEtcd() {
-    cluster = EtcdCluster.start(tmp.resolve("etcd"));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    for (AutoCloseable c : closing.reversed()) {
-      c.close();
-    }
-    cluster.close();
-  }
 
   /** A member campaigning with a client of its own; every role it was told of, in order. */
   private record Candidate(String member, Client client, Leadership leadership, List<Role> roles) {
