@@ -104,7 +104,16 @@ class DashboardIT {
         "--disable-dev-shm-usage",
         "--ignore-certificate-errors",
         "--window-size=1400,900",
-        "--user-data-dir=" + tmp.resolve("chromium"));
+        "--user-data-dir=" + tmp.resolve("chromium"),
+        // the browser talks to the controller on loopback and to nothing else: no background
+        // services, no name lookups, and any other request goes to a closed local port
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        "--proxy-server=http://127.0.0.1:9");
     LoggingPreferences logs = new LoggingPreferences();
     logs.enable(LogType.BROWSER, java.util.logging.Level.ALL);
     options.setCapability("goog:loggingPrefs", logs);
