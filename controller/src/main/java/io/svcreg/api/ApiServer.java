@@ -58,6 +58,15 @@ public final class ApiServer implements AutoCloseable {
   /** The path of the WebSocket endpoint (protocol version 1). */
   public static final String PATH = "/v1/ws";
 
+  /**
+   * Requests a second per role by default: above what one client, or 16 connections of one, send at
+   * full speed, so the limit never slows a normal client and only stops a runaway one.
+   */
+  public static final int DEFAULT_REQUESTS_PER_SECOND = 20_000;
+
+  /** Requests a role may send at once by default. */
+  public static final int DEFAULT_REQUEST_BURST = 40_000;
+
   /** The file in the data directory that holds the URL the server listens on. */
   public static final String URL_FILE = "api.url";
 
@@ -75,8 +84,9 @@ public final class ApiServer implements AutoCloseable {
    * @param version the svcreg version that {@code server_info} reports
    * @param maxMessageBytes the largest inbound message (larger: close 1009)
    * @param maxConnections open WebSocket connections at most (more: HTTP 503)
-   * @param requestsPerSecond requests a connection may send per second on average
-   * @param requestBurst requests a connection may send at once
+   * @param requestsPerSecond requests a second on average that all connections and HTTPS requests
+   *     with one role's token may send together (0: no limit)
+   * @param requestBurst requests they may send at once
    * @param outboundQueue events waiting for one connection at most (more: it catches up from the
    *     journal), and responses waiting at most (more: close 1008)
    * @param outboundBytes bytes of events waiting for one connection at most (more: it catches up
@@ -112,8 +122,8 @@ public final class ApiServer implements AutoCloseable {
           version,
           1 << 20,
           1024,
-          100,
-          200,
+          DEFAULT_REQUESTS_PER_SECOND,
+          DEFAULT_REQUEST_BURST,
           1024,
           4L << 20,
           Duration.ofSeconds(30),
@@ -215,6 +225,7 @@ public final class ApiServer implements AutoCloseable {
   private final ControllerPort app;
   private final InstantSource clock;
   private final Tokens tokens;
+  private final RateLimits rateLimits;
   private final TlsMaterial.Loaded tls;
   private final Metrics metrics;
   private final Hub hub;
@@ -293,6 +304,7 @@ public final class ApiServer implements AutoCloseable {
     this.app = app;
     this.clock = clock;
     this.tokens = prepared.tokens;
+    this.rateLimits = new RateLimits(options.requestsPerSecond(), options.requestBurst());
     this.tls = prepared.tls;
     this.serverTls = prepared.serverTls;
     this.metrics = new Metrics(app.store(), app.queue());
@@ -528,6 +540,10 @@ public final class ApiServer implements AutoCloseable {
 
   Metrics metrics() {
     return metrics;
+  }
+
+  RateLimits rateLimits() {
+    return rateLimits;
   }
 
   FrameFailures frameFailures() {

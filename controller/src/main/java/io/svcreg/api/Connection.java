@@ -52,7 +52,10 @@ final class Connection implements WsListener {
 
   private volatile Role role;
   private int failedAuths;
+
+  /** Limits the messages of this connection until it authenticates (then its role's limit). */
   private TokenBucket bucket;
+
   private StringBuilder fragments;
   private boolean fragmentsTooBig;
   private long fragmentBytes;
@@ -116,8 +119,7 @@ final class Connection implements WsListener {
   @Override
   public void onOpen(WsSession s) {
     this.session = s;
-    this.bucket =
-        new TokenBucket(options.requestsPerSecond(), options.requestBurst(), System.nanoTime());
+    this.bucket = RateLimits.unauthenticated();
     this.out =
         new Outbound(
             new SessionSink(s),
@@ -349,17 +351,18 @@ final class Connection implements WsListener {
     String id = idNode.asText();
     String action = msg.path("action").isTextual() ? msg.get("action").asText() : null;
     String label = action == null ? "invalid" : Actions.label(action);
-    if (!bucket.tryTake(System.nanoTime())) {
+    Role limitedAs = role;
+    if (limitedAs == null
+        ? !bucket.tryTake(System.nanoTime())
+        : !server.rateLimits().tryTake(limitedAs)) {
       server.metrics().request(label, "rate_limited");
       send(
           Wire.error(
               id,
               "rate_limited",
-              "more than "
-                  + options.requestBurst()
-                  + " requests in a burst or "
-                  + options.requestsPerSecond()
-                  + " a second; slow down",
+              limitedAs == null
+                  ? RateLimits.unauthenticatedRefusal()
+                  : server.rateLimits().refusal(limitedAs),
               Map.of()));
       return;
     }

@@ -232,6 +232,10 @@ final class RegistryApi {
       if (needed == Role.ADMIN && role.get() != Role.ADMIN) {
         throw new ApiError("forbidden", label + " needs the admin role; this token has read");
       }
+      if (!server.rateLimits().tryTake(role.get())) {
+        res.header(HeaderNames.RETRY_AFTER, "1");
+        throw new ApiError("rate_limited", server.rateLimits().refusal(role.get()));
+      }
       a = route.handle(req);
     } catch (ApiError e) {
       outcome = e.code();

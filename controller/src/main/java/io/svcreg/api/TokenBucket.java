@@ -2,8 +2,8 @@ package io.svcreg.api;
 
 /**
  * A token bucket: {@code ratePerSecond} tokens a second, at most {@code burst} saved up. Time is
- * passed in (nanoseconds of a monotonic clock). Not thread-safe: one per connection, used by its
- * reading thread.
+ * passed in (nanoseconds of a monotonic clock). Thread-safe: a role's bucket is shared by all its
+ * connections and HTTPS requests.
  */
 final class TokenBucket {
 
@@ -20,9 +20,9 @@ final class TokenBucket {
   }
 
   /** Takes one token if there is one. */
-  boolean tryTake(long nowNanos) {
+  synchronized boolean tryTake(long nowNanos) {
     long elapsed = Math.max(0, nowNanos - last);
-    last = nowNanos;
+    last = Math.max(last, nowNanos);
     tokens = Math.min(burst, tokens + elapsed * ratePerNano);
     if (tokens >= 1) {
       tokens -= 1;

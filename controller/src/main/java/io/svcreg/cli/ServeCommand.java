@@ -164,6 +164,57 @@ final class ServeCommand implements Callable<Integer> {
   String advertise;
 
   @Option(
+      names = "--requests-per-second",
+      defaultValue = "" + ApiServer.DEFAULT_REQUESTS_PER_SECOND,
+      paramLabel = "N",
+      description =
+          "Requests a second that all clients with one role's token (admin or read) may send"
+              + " together, over WebSocket and HTTPS (default: ${DEFAULT-VALUE}; 0: no limit)."
+              + " More get rate_limited (HTTP 429).")
+  double requestsPerSecond;
+
+  @Option(
+      names = "--request-burst",
+      defaultValue = "" + ApiServer.DEFAULT_REQUEST_BURST,
+      paramLabel = "N",
+      description = "Requests one role's clients may send at once (default: ${DEFAULT-VALUE}).")
+  int requestBurst;
+
+  @Option(
+      names = "--max-connections",
+      defaultValue = "1024",
+      paramLabel = "N",
+      description =
+          "Open WebSocket connections at most (default: ${DEFAULT-VALUE}; more: HTTP 503).")
+  int maxConnections;
+
+  @Option(
+      names = "--max-message-bytes",
+      defaultValue = "1048576",
+      paramLabel = "N",
+      description =
+          "The largest message a client may send (default: ${DEFAULT-VALUE}, 1 MiB; larger: the"
+              + " connection is closed with 1009).")
+  int maxMessageBytes;
+
+  @Option(
+      names = "--outbound-queue",
+      defaultValue = "1024",
+      paramLabel = "N",
+      description =
+          "Events waiting for one watcher at most (default: ${DEFAULT-VALUE}); a watcher further"
+              + " behind catches up from the journal.")
+  int outboundQueue;
+
+  @Option(
+      names = "--outbound-bytes",
+      defaultValue = "4194304",
+      paramLabel = "N",
+      description =
+          "Bytes of events waiting for one watcher at most (default: ${DEFAULT-VALUE}, 4 MiB).")
+  long outboundBytes;
+
+  @Option(
       names = "--log-format",
       defaultValue = "text",
       paramLabel = "FORMAT",
@@ -224,6 +275,18 @@ final class ServeCommand implements Callable<Integer> {
     if (tlsCert != null) {
       apiOptions = apiOptions.withTls(tlsCert, tlsKey);
     }
+    String limits = checkLimits();
+    if (limits != null) {
+      return fail(limits);
+    }
+    apiOptions =
+        apiOptions.withLimits(
+            maxMessageBytes,
+            maxConnections,
+            requestsPerSecond,
+            requestBurst,
+            outboundQueue,
+            outboundBytes);
     Optional<EtcdOptions> group;
     try {
       group = etcdOptions();
@@ -309,6 +372,35 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   /** The etcd options of a high-availability member, or empty for a single controller. */
+  private String requestsPerSecondText() {
+    return requestsPerSecond == Math.rint(requestsPerSecond)
+        ? Long.toString((long) requestsPerSecond)
+        : Double.toString(requestsPerSecond);
+  }
+
+  /** What is wrong with the API limits given, or null. */
+  private String checkLimits() {
+    if (!(requestsPerSecond >= 0) || Double.isInfinite(requestsPerSecond)) {
+      return "--requests-per-second " + requestsPerSecondText() + ": expected 0 (no limit) or more";
+    }
+    if (requestBurst < 1) {
+      return "--request-burst " + requestBurst + ": expected 1 or more";
+    }
+    if (maxConnections < 1) {
+      return "--max-connections " + maxConnections + ": expected 1 or more";
+    }
+    if (maxMessageBytes < 1024) {
+      return "--max-message-bytes " + maxMessageBytes + ": expected 1024 or more";
+    }
+    if (outboundQueue < 16) {
+      return "--outbound-queue " + outboundQueue + ": expected 16 or more";
+    }
+    if (outboundBytes < 65_536) {
+      return "--outbound-bytes " + outboundBytes + ": expected 65536 or more";
+    }
+    return null;
+  }
+
   private Optional<EtcdOptions> etcdOptions() {
     boolean any =
         etcdCa != null

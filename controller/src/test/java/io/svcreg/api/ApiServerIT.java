@@ -801,7 +801,7 @@ class ApiServerIT {
   }
 
   @Test
-  void limits_requestRate_rateLimitedThenServedAgain() throws Exception {
+  void limits_requestRate_sharedByTheRoleAcrossConnectionsAndHttps() throws Exception {
     ApiServer slow =
         app.startApi(
             options().withLimits(1 << 20, 1024, 0.001, 5, 1024, 4L << 20),
@@ -812,10 +812,33 @@ class ApiServerIT {
       }
       JsonNode limited = c.request("server_info", null);
       assertThat(code(limited)).isEqualTo("rate_limited");
+      assertThat(limited.path("error").path("message").asText())
+          .contains("admin token", "--requests-per-second");
       assertThat(limited.path("id").asText()).startsWith("r");
       assertThat(c.isClosed()).isFalse();
+      // another connection with the same token shares the limit; so does HTTPS
       try (TestClient other = connect(slow, admin)) {
-        assertThat(other.request("server_info", null).has("data")).isTrue();
+        assertThat(code(other.request("server_info", null))).isEqualTo("rate_limited");
+      }
+      HttpResponse<String> http =
+          java.net.http.HttpClient.newBuilder()
+              .sslContext(ssl)
+              .build()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create(
+                              slow.url()
+                                  .replace("wss://", "https://")
+                                  .replace("/v1/ws", "/api/v1/discover/x")))
+                      .header("Authorization", "Bearer " + admin)
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(http.statusCode()).isEqualTo(429);
+      assertThat(http.headers().firstValue("Retry-After")).contains("1");
+      assertThat(http.body()).contains("rate_limited");
+      // the read role has a bucket of its own
+      try (TestClient reader = connect(slow, read)) {
+        assertThat(reader.request("server_info", null).has("data")).isTrue();
       }
     } finally {
       slow.close();

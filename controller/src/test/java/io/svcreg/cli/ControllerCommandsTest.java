@@ -119,6 +119,23 @@ class ControllerCommandsTest {
   }
 
   @Test
+  void serve_badLimits_isOneLineErrorEach() {
+    SpecDir dir = SpecDir.write(tmp);
+
+    CliRun rate =
+        CliRun.of("serve", "--specs", dir.specs().toString(), "--requests-per-second", "-1");
+    CliRun connections =
+        CliRun.of("serve", "--specs", dir.specs().toString(), "--max-connections", "0");
+
+    assertThat(rate.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(rate.errLines())
+        .containsExactly("svcreg serve: --requests-per-second -1: expected 0 (no limit) or more");
+    assertThat(connections.exitCode()).isEqualTo(Cli.ERROR);
+    assertThat(connections.errLines())
+        .containsExactly("svcreg serve: --max-connections 0: expected 1 or more");
+  }
+
+  @Test
   void serve_listenPortTaken_isOneLineErrorBeforeAnythingStarts() throws Exception {
     SpecDir dir = SpecDir.write(tmp);
     try (java.net.ServerSocket taken =

@@ -198,6 +198,56 @@ class ServeProcessIT {
     assertThat(status.exitCode()).as(status.stderr()).isZero();
   }
 
+  @Test
+  void serve_limitFlags_sharedByTheTokenOverHttpsAndReportedByServerInfo() throws Exception {
+    fleet.write(); // a network, no services
+    ServeProcess p = serve("--requests-per-second", "0.01", "--request-burst", "3");
+    Path url = fleet.data.resolve("api.url");
+    Waits.atMost(Duration.ofSeconds(60))
+        .alias("serve writes its API URL")
+        .failFast(() -> assertThat(p.alive()).as(p::stderr).isTrue())
+        .until(() -> java.nio.file.Files.exists(url));
+    String base =
+        java.nio.file.Files.readString(url)
+            .strip()
+            .replace("wss://", "https://")
+            .replace("/v1/ws", "");
+    String admin = java.nio.file.Files.readString(fleet.data.resolve("tokens/admin.token")).strip();
+    String read = java.nio.file.Files.readString(fleet.data.resolve("tokens/read.token")).strip();
+
+    List<Integer> codes = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      codes.add(curlStatus(base + "/api/v1/health", admin));
+    }
+
+    assertThat(codes).containsExactly(200, 200, 200, 429);
+    assertThat(curlStatus(base + "/api/v1/health", read))
+        .as("the read role's own budget")
+        .isEqualTo(200);
+  }
+
+  private int curlStatus(String url, String token) throws Exception {
+    Process c =
+        new ProcessBuilder(
+                "/usr/bin/curl",
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--cacert",
+                fleet.data.resolve("tls/ca.crt").toString(),
+                "-H",
+                "Authorization: Bearer " + token,
+                url)
+            .redirectErrorStream(true)
+            .start();
+    String out =
+        new String(c.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(c.waitFor()).as(out).isZero();
+    return Integer.parseInt(out.strip());
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private ServeProcess serve(String... more) {
