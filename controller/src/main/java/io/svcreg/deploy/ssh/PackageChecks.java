@@ -1,5 +1,7 @@
 package io.svcreg.deploy.ssh;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.svcreg.deploy.PackageRejected;
 import io.svcreg.deploy.PackageSources;
 import io.svcreg.deploy.Requirements;
@@ -8,10 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The results of checking {@code .tar.gz} packages on the controller's host, kept per file (path,
@@ -38,21 +36,26 @@ final class PackageChecks {
 
   private record Key(Path path, long size, FileTime modified, Object fileKey) {}
 
+  /** A failed check, carried through the cache's loader. */
+  private static final class Failed extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Failed(Exception cause) {
+      super(cause);
+    }
+  }
+
   private static final int MAX = 64;
 
   /** The checks shared by every deployer of this controller. */
   static final PackageChecks SHARED = new PackageChecks();
 
-  private final Map<Key, Checked> done =
-      new LinkedHashMap<>(16, 0.75f, true) {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Key, Checked> eldest) {
-          return size() > MAX;
-        }
-      };
-  private final ConcurrentHashMap<Key, ReentrantLock> locks = new ConcurrentHashMap<>();
+  /**
+   * The checks made, the least recently used dropped beyond {@link #MAX}. A lookup of a key being
+   * checked waits for that check (Caffeine computes each key once); a failed check keeps nothing.
+   */
+  private final Cache<Key, Checked> done =
+      Caffeine.newBuilder().maximumSize(MAX).executor(Runnable::run).build();
 
   /** The check of {@code source}: kept from before for an unchanged archive, else run now. */
   Checked get(Path source, Check check) throws IOException, PackageRejected {
@@ -60,28 +63,29 @@ final class PackageChecks {
       return check.run(); // a directory's files may change without its own time changing
     }
     Key key = key(source);
-    ReentrantLock lock = locks.computeIfAbsent(key, k -> new ReentrantLock());
-    lock.lock();
+    Checked c;
     try {
-      synchronized (done) {
-        Checked c = done.get(key);
-        if (c != null) {
-          return c;
-        }
-      }
-      Checked c = check.run();
-      if (key(source).equals(key)) { // not changed while it was read
-        synchronized (done) {
-          done.put(key, c);
-        }
-      }
-      return c;
-    } finally {
-      lock.unlock();
-      if (!lock.hasQueuedThreads()) {
-        locks.remove(key, lock);
+      c =
+          done.get(
+              key,
+              k -> {
+                try {
+                  return check.run();
+                } catch (IOException | PackageRejected e) {
+                  throw new Failed(e);
+                }
+              });
+    } catch (Failed f) {
+      switch (f.getCause()) {
+        case IOException e -> throw e;
+        case PackageRejected e -> throw e;
+        default -> throw f;
       }
     }
+    if (!key(source).equals(key)) { // changed while it was read: not kept
+      done.invalidate(key);
+    }
+    return c;
   }
 
   private static Key key(Path source) throws IOException {
