@@ -19,7 +19,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * message. Live events never wait for it: when the queue is full, {@link #offer} refuses the event
  * and the caller catches the watcher up from the journal with {@link #put}, which waits for room. A
  * watcher is cut off (what is queued dropped, then close 1008 with the revision to resume from)
- * only when no room comes within the put's timeout: it really does not read.
+ * only when no room comes within the put's timeout: it really does not read. A reply to a request
+ * is written by the request's own thread when nothing is queued before it ({@link #reply}), so
+ * answers never queue behind the delivery of events to other watchers.
  */
 final class Outbound {
 
@@ -85,6 +87,12 @@ final class Outbound {
   private final ReentrantLock sending = new ReentrantLock();
   private boolean closeSent;
 
+  /** Whether the writer took frames from the queue that it has not sent yet; under the lock. */
+  private boolean taken;
+
+  /** Replies up to this size may be written by the request's thread ({@link #reply}). */
+  static final int DIRECT_REPLY_BYTES = 16 * 1024;
+
   /**
    * A writer for {@code sink}, holding at most {@code maxMessages} messages or {@code maxBytes}
    * bytes; {@code onClosing} runs once when a close is queued (it must not block: a send may be
@@ -140,6 +148,16 @@ final class Outbound {
    */
   boolean reply(String text, long revision) {
     byte[] frame = Frames.text(text);
+    if (revision < 0 && frame.length <= DIRECT_REPLY_BYTES && sending.tryLock()) {
+      try {
+        Boolean sent = sendDirectly(frame);
+        if (sent != null) {
+          return sent;
+        }
+      } finally {
+        sending.unlock();
+      }
+    }
     lock.lock();
     try {
       if (closing) {
@@ -153,6 +171,35 @@ final class Outbound {
       return true;
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * Writes a reply on the calling (request) thread, holding {@link #sending}, when nothing is
+   * queued or being sent before it: the answer to a request then never waits for the writer thread
+   * to be scheduled, behind the writers of every watcher a burst of events woke. Returns null when
+   * it must be queued instead, else whether it was sent.
+   */
+  private Boolean sendDirectly(byte[] frame) {
+    lock.lock();
+    try {
+      if (closing) {
+        return false;
+      }
+      if (!queue.isEmpty() || taken || closeSent) {
+        return null;
+      }
+    } finally {
+      lock.unlock();
+    }
+    try {
+      sink.write(frame, frame.length);
+      return true;
+    } catch (Exception e) {
+      LOG.log(Level.DEBUG, "a WebSocket write failed; dropping the connection: " + e);
+      sink.abort();
+      stopped(); // the writer stops (and reports it) when it wakes
+      return false;
     }
   }
 
@@ -347,6 +394,7 @@ final class Outbound {
               bytes += next.bytes();
             }
           }
+          taken = true;
           notFull.signalAll();
         } finally {
           lock.unlock();
@@ -380,6 +428,12 @@ final class Outbound {
           }
         } finally {
           sending.unlock();
+          lock.lock();
+          try {
+            taken = false;
+          } finally {
+            lock.unlock();
+          }
         }
       }
     } catch (InterruptedException e) {
@@ -388,18 +442,24 @@ final class Outbound {
       LOG.log(Level.DEBUG, "a WebSocket write failed; dropping the connection: " + e);
       sink.abort();
     } finally {
-      lock.lock();
-      try {
-        done = true;
-        closing = true;
-        queue.clear();
-        queuedBytes = 0;
-        queuedReplies = 0;
-        notFull.signalAll();
-      } finally {
-        lock.unlock();
-      }
+      stopped();
       onDone.run();
+    }
+  }
+
+  /** Nothing more is written: what is queued is dropped, and every waiter wakes. */
+  private void stopped() {
+    lock.lock();
+    try {
+      done = true;
+      closing = true;
+      queue.clear();
+      queuedBytes = 0;
+      queuedReplies = 0;
+      notEmpty.signalAll();
+      notFull.signalAll();
+    } finally {
+      lock.unlock();
     }
   }
 

@@ -19,6 +19,7 @@ class OutboundTest {
   static final class RecordingSink implements Outbound.Sink {
     final CountDownLatch release = new CountDownLatch(1);
     final List<byte[]> writes = new CopyOnWriteArrayList<>();
+    final List<Thread> writers = new CopyOnWriteArrayList<>();
     final List<String> closes = new CopyOnWriteArrayList<>();
     final ByteArrayOutputStream stream = new ByteArrayOutputStream();
 
@@ -29,6 +30,7 @@ class OutboundTest {
         stream.write(frames, 0, length);
       }
       writes.add(java.util.Arrays.copyOf(frames, length));
+      writers.add(Thread.currentThread());
     }
 
     @Override
@@ -135,7 +137,7 @@ class OutboundTest {
   void reply_moreRepliesWaitingThanTheBound_cutOff() {
     RecordingSink sink = new RecordingSink();
     Outbound out = new Outbound(sink, 4, 1 << 20, () -> {}, () -> {});
-    out.reply("m0", -1);
+    out.offer(Frames.text("m0"), 0);
     Waits.atMost(Duration.ofSeconds(10)).until(() -> out.depth() == 0);
     for (int i = 1; i <= 4; i++) {
       assertThat(out.reply("m" + i, -1)).isTrue();
@@ -145,6 +147,30 @@ class OutboundTest {
     sink.release.countDown();
     Waits.atMost(Duration.ofSeconds(10)).until(() -> sink.closes.size() == 1);
     assertThat(sink.messages()).containsExactly("m0");
+  }
+
+  @Test
+  void reply_nothingQueuedOrInFlight_writtenByTheRequestsThreadAtOnce() {
+    RecordingSink sink = new RecordingSink();
+    sink.release.countDown();
+    Outbound out = new Outbound(sink, 4, 1 << 20, () -> {}, () -> {});
+
+    assertThat(out.reply("m0", -1)).isTrue();
+
+    assertThat(sink.messages()).containsExactly("m0");
+    assertThat(sink.writers).containsExactly(Thread.currentThread());
+  }
+
+  @Test
+  void reply_withARevision_queuedBehindTheEventsBeforeIt() {
+    RecordingSink sink = new RecordingSink();
+    sink.release.countDown();
+    Outbound out = new Outbound(sink, 4, 1 << 20, () -> {}, () -> {});
+
+    assertThat(out.reply("m0", 3)).isTrue();
+
+    Waits.atMost(Duration.ofSeconds(10)).until(() -> out.lastRevision() == 3);
+    assertThat(sink.writers).doesNotContain(Thread.currentThread());
   }
 
   @Test
