@@ -106,6 +106,13 @@ public final class Store implements AutoCloseable {
   /** Serializes commits; the persisted graph is touched only while holding it. */
   private final ReentrantLock commitLock = new ReentrantLock();
 
+  /**
+   * The one storer of every commit, under the commit lock (cleared by each commit). EclipseStore
+   * checks each new object against every storer not yet collected, so a storer per commit made that
+   * check, and with it a commit's CPU, grow with the commits since the last GC.
+   */
+  private Storer storer;
+
   /** Transactions waiting for the commit lock: its holder writes them all (a group commit). */
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
 
@@ -1528,11 +1535,18 @@ public final class Store implements AutoCloseable {
       root.replicatedRevision = replicated;
       toStore.add(root);
     }
-    Storer storer = manager.createStorer();
-    for (Object o : toStore) {
-      storer.store(o);
+    if (storer == null) {
+      storer = manager.createStorer();
     }
-    storer.commit();
+    try {
+      for (Object o : toStore) {
+        storer.store(o);
+      }
+      storer.commit();
+    } catch (RuntimeException e) {
+      storer = null; // what it holds of the failed commit is not carried into the next one
+      throw e;
+    }
     return dropped;
   }
 
