@@ -68,6 +68,10 @@ public final class Store implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(Store.class.getName());
 
+  static {
+    initializeEclipseStoreLogging();
+  }
+
   private final Path dir;
   private final StoreOptions options;
   private final InstantSource clock;
@@ -1548,6 +1552,35 @@ public final class Store implements AutoCloseable {
       throw e;
     }
     return dropped;
+  }
+
+  /**
+   * Initializes EclipseStore's logging with a context class loader that lists no jar manifests.
+   * EclipseStore looks up its own version there, reading the manifest of every jar on the class
+   * path in search of a bundle name that none of them has (2.1.3 asks for "serializer-base"); for
+   * the signed Bouncy Castle jars that means verifying their signatures, a few hundred milliseconds
+   * of CPU at every start. Without manifests it takes its version from its pom.properties at once.
+   */
+  private static void initializeEclipseStoreLogging() {
+    Thread t = Thread.currentThread();
+    ClassLoader before = t.getContextClassLoader();
+    ClassLoader own = Store.class.getClassLoader();
+    t.setContextClassLoader(
+        new ClassLoader(own) {
+          @Override
+          public java.util.Enumeration<java.net.URL> getResources(String name) throws IOException {
+            return name.equals("META-INF/MANIFEST.MF")
+                ? Collections.emptyEnumeration()
+                : super.getResources(name);
+          }
+        });
+    try {
+      Class.forName("org.eclipse.serializer.util.logging.Logging", true, own);
+    } catch (ClassNotFoundException e) {
+      throw new ExceptionInInitializerError(e);
+    } finally {
+      t.setContextClassLoader(before);
+    }
   }
 
   private static <T> void persistIndex(
