@@ -92,12 +92,22 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--lease-ttl",
-      defaultValue = "30s",
       paramLabel = "DURATION",
       description =
-          "The registry's lease for a publish that gives no ttl (default: ${DEFAULT-VALUE};"
-              + " 1s to 24h).")
+          "The registry's lease for a publish that gives no ttl (default: 30s, 10m with"
+              + " --registry-profile hsu; 1s to 24h).")
   String leaseTtl;
+
+  @Option(
+      names = "--registry-profile",
+      defaultValue = "svcreg",
+      paramLabel = "PROFILE",
+      description =
+          "svcreg (default): leases of --lease-ttl that only a publish refreshes; hsu: the HSU"
+              + " reference registry's semantics for its clients: an entry is stale 10m after it"
+              + " was last seen, and a discover refreshes it (like --lease-ttl 10m"
+              + " --discover-refreshes).")
+  String registryProfile;
 
   @Option(
       names = "--discover-refreshes",
@@ -200,14 +210,19 @@ final class ServeCommand implements Callable<Integer> {
     if (debounceFor.isEmpty()) {
       return fail("--debounce " + debounce + ": expected a duration like 100ms");
     }
-    var ttl = SpecDuration.parse(leaseTtl);
+    boolean hsu = registryProfile.equals("hsu");
+    if (!hsu && !registryProfile.equals("svcreg")) {
+      return fail("--registry-profile " + registryProfile + ": expected svcreg or hsu");
+    }
+    String lease = leaseTtl != null ? leaseTtl : hsu ? "10m" : "30s";
+    var ttl = SpecDuration.parse(lease);
     if (ttl.isEmpty() || ttl.get().millis() < 1000 || ttl.get().millis() > 86_400_000) {
-      return fail("--lease-ttl " + leaseTtl + ": expected a duration from 1s to 24h, like 30s");
+      return fail("--lease-ttl " + lease + ": expected a duration from 1s to 24h, like 30s");
     }
     Registry.Options registryOptions =
         Registry.Options.DEFAULTS
             .withDefaultTtl(ttl.get().toDuration())
-            .withDiscoverRefreshes(discoverRefreshes);
+            .withDiscoverRefreshes(discoverRefreshes || hsu);
     Optional<HostPort> address = HostPort.parse(listen);
     if (address.isEmpty()) {
       return fail(
