@@ -78,6 +78,11 @@ final class Actions {
     this.server = server;
   }
 
+  /** Whether {@code action} changes something (needs the admin role). */
+  static boolean changes(String action) {
+    return MUTATIONS.contains(action);
+  }
+
   /** The metrics label of an action name (bounded: unknown names are one label). */
   static String label(String action) {
     return KNOWN.contains(action) ? action : "unknown";

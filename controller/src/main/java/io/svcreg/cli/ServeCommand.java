@@ -2,6 +2,7 @@ package io.svcreg.cli;
 
 import io.svcreg.ControllerApp;
 import io.svcreg.api.ApiServer;
+import io.svcreg.api.UnixSocket;
 import io.svcreg.core.SvcregException;
 import io.svcreg.ha.EtcdOptions;
 import io.svcreg.registry.Registry;
@@ -108,6 +109,34 @@ final class ServeCommand implements Callable<Integer> {
               + " was last seen, and a discover refreshes it (like --lease-ttl 10m"
               + " --discover-refreshes).")
   String registryProfile;
+
+  @Option(
+      names = "--unix-socket",
+      paramLabel = "PATH",
+      description =
+          "Also serve the API (HTTP routes and WebSocket) on this Unix-domain socket, without TLS"
+              + " and without tokens: the socket file's owner, group and mode decide who connects."
+              + " Its directory must exist and be writable only by svcreg's user or root (or be"
+              + " sticky, like /tmp).")
+  Path unixSocket;
+
+  @Option(
+      names = "--unix-socket-mode",
+      defaultValue = "0660",
+      paramLabel = "MODE",
+      description =
+          "The socket file's permission bits (default: ${DEFAULT-VALUE}: svcreg's user and"
+              + " group; never writable by others).")
+  String unixSocketMode;
+
+  @Option(
+      names = "--unix-socket-role",
+      defaultValue = "admin",
+      paramLabel = "ROLE",
+      description =
+          "What a process connected to --unix-socket may do: admin (default: publish, unpublish"
+              + " and every other action) or read.")
+  String unixSocketRole;
 
   @Option(
       names = "--discover-refreshes",
@@ -240,8 +269,13 @@ final class ServeCommand implements Callable<Integer> {
       apiOptions = apiOptions.withTls(tlsCert, tlsKey);
     }
     Optional<EtcdOptions> group;
+    Optional<UnixSocket.Options> unix = Optional.empty();
     try {
       group = etcdOptions();
+      if (unixSocket != null) {
+        unix = Optional.of(UnixSocket.Options.parse(unixSocket, unixSocketMode, unixSocketRole));
+        UnixSocket.check(unix.get());
+      }
     } catch (SvcregException e) {
       return fail(e.getMessage());
     }
@@ -271,6 +305,14 @@ final class ServeCommand implements Callable<Integer> {
     }
     ControllerApp app = serving.app();
     ApiServer api = serving.api();
+    if (unix.isPresent()) {
+      try {
+        api.listenUnix(unix.get());
+      } catch (SvcregException e) {
+        serving.close();
+        return fail(e.getMessage());
+      }
+    }
     try {
       app.specsRead().join();
     } catch (CompletionException e) {
