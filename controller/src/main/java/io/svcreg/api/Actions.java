@@ -91,7 +91,7 @@ final class Actions {
   /** Runs one action for a caller with {@code role}; the response's data. */
   JsonNode handle(String action, ObjectNode params, Role role) {
     if (MUTATIONS.contains(action) && role != Role.ADMIN) {
-      throw new ApiError("forbidden", action + " needs the admin role; this token has read");
+      throw new ApiError("forbidden", action + " needs the admin role; this connection has read");
     }
     return switch (action) {
       case "server_info" -> serverInfo(role);

@@ -1,6 +1,7 @@
 package io.svcreg.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.svcreg.Main;
@@ -24,7 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -247,8 +247,7 @@ class UnixSocketIT {
           .isEqualTo("7");
       assertThat(c.call("server_info", Json.mapper().createObjectNode()).path("role").asText())
           .isEqualTo("admin");
-      ThrowableAssert.ThrowingCallable missing = () -> c.discover("no-such-module");
-      org.assertj.core.api.Assertions.assertThatThrownBy(missing)
+      assertThatThrownBy(() -> c.discover("no-such-module"))
           .isInstanceOfSatisfying(
               ApiException.class, e -> assertThat(e.code()).isEqualTo("not_found"));
     }
@@ -317,7 +316,8 @@ class UnixSocketIT {
   }
 
   @Test
-  void staleSocketOfAKilledController_replaced_andTheSocketRemovedOnSigterm() throws Exception {
+  void staleSocketOfAKilledController_replaced_readRole_andTheSocketRemovedOnSigterm()
+      throws Exception {
     Path dir = tmp.resolve("stale");
     Files.createDirectories(dir);
     Path stale = dir.resolve("r.sock");
@@ -326,7 +326,9 @@ class UnixSocketIT {
     }
     assertThat(stale).exists(); // a SIGKILL leaves the file behind: nobody listens on it
 
-    ServeProcess next = startServe(stale, dir.resolve("data"), "--unix-socket-mode", "0600");
+    ServeProcess next =
+        startServe(
+            stale, dir.resolve("data"), "--unix-socket-mode", "0600", "--unix-socket-role", "read");
     try {
       Curl health =
           run(
@@ -335,6 +337,31 @@ class UnixSocketIT {
       assertThat(health.out()).as(health.toString()).isEqualTo("ok\n");
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(stale)))
           .isEqualTo("rw-------");
+      // a read socket: reads answered, writes refused
+      Curl publish =
+          run(
+              List.of(
+                  "curl",
+                  "-sS",
+                  "--unix-socket",
+                  stale.toString(),
+                  "-X",
+                  "POST",
+                  "-d",
+                  "{\"moduleID\":\"x\",\"apis\":[]}",
+                  "http://localhost/api/v1/publish"));
+      assertThat(publish.json().path("code").asText())
+          .as(publish.toString())
+          .isEqualTo("forbidden");
+      assertThat(publish.json().path("error").asText())
+          .isEqualTo("publish needs the admin role; this socket gives read");
+      try (UnixSocketClient c = UnixSocketClient.connect("unix:" + stale, Duration.ofSeconds(10))) {
+        assertThat(c.call("server_info", Json.mapper().createObjectNode()).path("role").asText())
+            .isEqualTo("read");
+        assertThatThrownBy(() -> c.unpublish("x", Optional.empty()))
+            .isInstanceOfSatisfying(
+                ApiException.class, e -> assertThat(e.code()).isEqualTo("forbidden"));
+      }
 
       next.terminate(Duration.ofSeconds(30));
 
