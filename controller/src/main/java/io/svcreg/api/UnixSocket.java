@@ -315,7 +315,7 @@ public final class UnixSocket implements AutoCloseable {
 
   /** Copies {@code from} to {@code to} until the end, then ends {@code to}'s output. */
   private void pump(SocketChannel from, SocketChannel to) {
-    ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+    ByteBuffer buf = ByteBuffer.allocate(16 * 1024);
     try {
       while (from.read(buf) >= 0) {
         buf.flip();
