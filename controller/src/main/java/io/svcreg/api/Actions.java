@@ -78,6 +78,11 @@ final class Actions {
     this.server = server;
   }
 
+  /** Whether {@code action} changes something (needs the admin role). */
+  static boolean changes(String action) {
+    return MUTATIONS.contains(action);
+  }
+
   /** The metrics label of an action name (bounded: unknown names are one label). */
   static String label(String action) {
     return KNOWN.contains(action) ? action : "unknown";
@@ -86,7 +91,7 @@ final class Actions {
   /** Runs one action for a caller with {@code role}; the response's data. */
   JsonNode handle(String action, ObjectNode params, Role role) {
     if (MUTATIONS.contains(action) && role != Role.ADMIN) {
-      throw new ApiError("forbidden", action + " needs the admin role; this token has read");
+      throw new ApiError("forbidden", action + " needs the admin role; this connection has read");
     }
     return switch (action) {
       case "server_info" -> serverInfo(role);

@@ -7,6 +7,7 @@ import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.websocket.WsConfig;
 import io.helidon.webserver.websocket.WsRouting;
@@ -22,7 +23,9 @@ import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.SocketAddress;
 import java.net.URI;
+import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -243,6 +246,9 @@ public final class ApiServer implements AutoCloseable {
 
   private final Tls serverTls;
 
+  // the Unix-domain socket, when serve has --unix-socket
+  private volatile UnixSocket unix;
+
   /**
    * What the API needs before it can listen and that does not depend on the controller: its tokens,
    * its TLS material (created when missing) and the TLS context made of them. {@code serve} loads
@@ -395,39 +401,7 @@ public final class ApiServer implements AutoCloseable {
   private void listen() {
     checkListen(options);
     server =
-        WebServer.builder()
-            .host(options.host())
-            .port(options.port())
-            .tls(serverTls)
-            .shutdownGracePeriod(Duration.ofMillis(200))
-            .directHandlers(
-                DirectHandlers.builder()
-                    .addHandler(DirectHandler.EventType.INTERNAL_ERROR, frameFailures)
-                    .build())
-            .addProtocol(WsConfig.builder().maxFrameLength(options.maxMessageBytes()).build())
-            .routing(
-                r ->
-                    r.get("/healthz", (req, res) -> res.send("ok\n"))
-                        .get(
-                            "/readyz",
-                            (req, res) -> {
-                              Optional<String> why = notReady();
-                              if (why.isEmpty()) {
-                                res.send("ok\n");
-                              } else {
-                                res.status(Status.SERVICE_UNAVAILABLE_503).send(why.get() + "\n");
-                              }
-                            })
-                        .get(
-                            "/metrics",
-                            (req, res) -> {
-                              res.header(HeaderNames.CONTENT_TYPE, metrics.contentType());
-                              res.send(metrics.scrape());
-                            })
-                        .register(registryApi::routes)
-                        .register(new Dashboard()::routes))
-            .addRouting(WsRouting.builder().endpoint(PATH, () -> new Connection(this)))
-            .build()
+        serving(WebServer.builder().host(options.host()).port(options.port()).tls(serverTls), null)
             .start();
     if (server.port() < 0) {
       server.stop();
@@ -449,6 +423,70 @@ public final class ApiServer implements AutoCloseable {
     long ping = options.pingInterval().toMillis();
     timer.scheduleAtFixedRate(
         () -> hub.connections().forEach(Connection::ping), ping, ping, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * {@code b} serving the API: the HTTP routes and the WebSocket endpoint, with the dashboard on
+   * the TLS port; on {@code unixSocket} (null: the TLS port) without tokens.
+   */
+  private WebServer serving(WebServerConfig.Builder b, UnixSocket unixSocket) {
+    return b.shutdownGracePeriod(Duration.ofMillis(200))
+        .directHandlers(
+            DirectHandlers.builder()
+                .addHandler(DirectHandler.EventType.INTERNAL_ERROR, frameFailures)
+                .build())
+        .addProtocol(WsConfig.builder().maxFrameLength(options.maxMessageBytes()).build())
+        .routing(
+            r -> {
+              r.get("/healthz", (req, res) -> res.send("ok\n"))
+                  .get(
+                      "/readyz",
+                      (req, res) -> {
+                        Optional<String> why = notReady();
+                        if (why.isEmpty()) {
+                          res.send("ok\n");
+                        } else {
+                          res.status(Status.SERVICE_UNAVAILABLE_503).send(why.get() + "\n");
+                        }
+                      })
+                  .get(
+                      "/metrics",
+                      (req, res) -> {
+                        res.header(HeaderNames.CONTENT_TYPE, metrics.contentType());
+                        res.send(metrics.scrape());
+                      })
+                  .register(registryApi::routes);
+              if (unixSocket == null) {
+                r.register(new Dashboard()::routes);
+              }
+            })
+        .addRouting(WsRouting.builder().endpoint(PATH, () -> new Connection(this, unixSocket)))
+        .build();
+  }
+
+  /**
+   * Serves the API on a Unix-domain socket too (no TLS, no token: the socket file's owner, group
+   * and mode decide who connects; see {@link UnixSocket}). Fails with one clear line, e.g. when a
+   * live server holds the path.
+   */
+  public void listenUnix(UnixSocket.Options unixOptions) {
+    UnixSocket u =
+        UnixSocket.open(
+            unixOptions,
+            (socket, inner) -> {
+              WebServer w =
+                  serving(
+                          WebServer.builder().bindAddress(UnixDomainSocketAddress.of(inner)),
+                          socket)
+                      .start();
+              if (!w.isRunning() || !Files.exists(inner)) {
+                w.stop();
+                throw new SvcregException("cannot listen on the private socket " + inner);
+              }
+              return w::stop;
+            });
+    unix = u;
+    u.accept();
   }
 
   private static List<String> aeadCipherSuites() {
@@ -525,6 +563,9 @@ public final class ApiServer implements AutoCloseable {
         "svcreg dashboard: https://"
             + URI.create(url).getRawAuthority()
             + "/ui/ (sign in with one of those tokens)");
+    if (unix != null) {
+      lines.add(unix.describe());
+    }
     return lines;
   }
 
@@ -560,6 +601,17 @@ public final class ApiServer implements AutoCloseable {
 
   RegistryApi registryApi() {
     return registryApi;
+  }
+
+  /**
+   * The role and peer of a request that came over the Unix-domain socket ({@code remote}: the
+   * request's remote address); empty for the TLS port.
+   */
+  Optional<UnixSocket> unixSocketOf(SocketAddress remote) {
+    UnixSocket u = unix;
+    return u != null && remote instanceof UnixDomainSocketAddress
+        ? Optional.of(u)
+        : Optional.empty();
   }
 
   /** The dynamic registry (publish, discover, unpublish with leases). */
@@ -731,6 +783,9 @@ public final class ApiServer implements AutoCloseable {
       } catch (IOException e) {
         // a stale api.url is overwritten by the next start
       }
+    }
+    if (unix != null) {
+      unix.close();
     }
     if (server != null) {
       server.stop();

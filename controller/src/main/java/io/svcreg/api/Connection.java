@@ -75,16 +75,28 @@ final class Connection implements WsListener {
   // the thread catching up a live watcher whose queue had no room (null: none started)
   private Thread catchingUp;
 
+  // on the Unix-domain socket: the role is the socket's, the peer from SO_PEERCRED (else null)
+  private final UnixSocket unixSocket;
+  private volatile UnixSocket.Peer peer;
+
   Connection(ApiServer server) {
+    this(server, null);
+  }
+
+  /** A connection on {@code unixSocket}: no token, the socket's role. */
+  Connection(ApiServer server, UnixSocket unixSocket) {
     this.server = server;
     this.options = server.options();
+    this.unixSocket = unixSocket;
   }
 
   // ------------------------------------------------------------------ lifecycle
 
   @Override
   public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) {
-    if (headers.contains(HeaderNames.AUTHORIZATION)) {
+    if (unixSocket != null) {
+      role = unixSocket.role();
+    } else if (headers.contains(HeaderNames.AUTHORIZATION)) {
       String value = headers.get(HeaderNames.AUTHORIZATION).get().strip();
       Optional<Role> r = Optional.empty();
       if (value.regionMatches(true, 0, "Bearer ", 0, 7)) {
@@ -119,6 +131,9 @@ final class Connection implements WsListener {
   @Override
   public void onOpen(WsSession s) {
     this.session = s;
+    if (unixSocket != null) {
+      peer = unixSocket.peer(s.socketContext().remotePeer().address()).orElse(null);
+    }
     this.bucket = RateLimits.unauthenticated();
     this.out =
         new Outbound(
@@ -393,8 +408,19 @@ final class Connection implements WsListener {
         case "auth" -> auth(id, (ObjectNode) params);
         case "subscribe" -> subscribe(id, (ObjectNode) params);
         case "unsubscribe" -> unsubscribe(id);
-        default ->
-            send(Wire.response(id, server.actions().handle(action, (ObjectNode) params, role)));
+        default -> {
+          if (unixSocket != null && Actions.changes(action)) {
+            LOG.log(
+                Level.INFO,
+                "unix socket: "
+                    + action
+                    + (params.path("module").isTextual() ? " " + params.get("module").asText() : "")
+                    + (params.path("name").isTextual() ? " " + params.get("name").asText() : "")
+                    + " by "
+                    + (peer == null ? "an unknown peer" : peer));
+          }
+          send(Wire.response(id, server.actions().handle(action, (ObjectNode) params, role)));
+        }
       }
     } catch (ApiError e) {
       outcome = e.code();

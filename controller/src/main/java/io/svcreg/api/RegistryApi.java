@@ -219,7 +219,8 @@ final class RegistryApi {
     Answer a;
     String outcome = "ok";
     try {
-      Optional<Role> role = bearer(req);
+      Optional<UnixSocket> unix = server.unixSocketOf(req.remotePeer().address());
+      Optional<Role> role = unix.isPresent() ? Optional.of(unix.get().role()) : bearer(req);
       if (role.isEmpty()) {
         res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
         throw new ApiError(
@@ -230,7 +231,11 @@ final class RegistryApi {
                     + " tokens/read.token in the data directory)");
       }
       if (needed == Role.ADMIN && role.get() != Role.ADMIN) {
-        throw new ApiError("forbidden", label + " needs the admin role; this token has read");
+        throw new ApiError(
+            "forbidden",
+            label
+                + " needs the admin role; "
+                + (unix.isPresent() ? "this socket gives read" : "this token has read"));
       }
       if (!server.rateLimits().tryTake(role.get())) {
         res.header(HeaderNames.RETRY_AFTER, "1");
@@ -345,6 +350,7 @@ final class RegistryApi {
               name, ids, address, port(a, "serverPort", where), protocolOf(a, where)));
     }
     Optional<Duration> ttl = ttlOf(body.get("ttl"), "ttl");
+    logUnixWrite(req, "publish", module, process);
     Registry.Published p =
         call(() -> registry.publish(new Registry.Publish(module, process, list, ttl)));
     ObjectNode d = Wire.mapper().createObjectNode();
@@ -353,6 +359,25 @@ final class RegistryApi {
     d.put("ttl", new SpecDuration(p.entry().ttlMillis()).toString());
     d.put("expiresAt", Wire.time(p.entry().expiresAt()));
     return new Answer(Status.OK_200, d);
+  }
+
+  /** Logs a write that came over the Unix-domain socket with its peer's credentials. */
+  private void logUnixWrite(
+      ServerRequest req, String what, String module, Optional<String> process) {
+    SocketAddress remote = req.remotePeer().address();
+    server
+        .unixSocketOf(remote)
+        .ifPresent(
+            u ->
+                LOG.log(
+                    Level.INFO,
+                    "unix socket: "
+                        + what
+                        + " "
+                        + module
+                        + process.map(p -> " (processID " + p + ")").orElse("")
+                        + " by "
+                        + u.peer(remote).map(String::valueOf).orElse("an unknown peer")));
   }
 
   private Answer httpDiscover(ServerRequest req) {
@@ -398,6 +423,7 @@ final class RegistryApi {
   private Answer httpUnpublish(ServerRequest req) {
     String module = req.path().pathParameters().get("module");
     Optional<String> process = req.query().first("processID").asOptional();
+    logUnixWrite(req, "unpublish", module, process);
     boolean removed = call(() -> registry.unpublish(module, process));
     ObjectNode d = Wire.mapper().createObjectNode();
     d.put("success", true);

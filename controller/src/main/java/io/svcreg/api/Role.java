@@ -1,7 +1,7 @@
 package io.svcreg.api;
 
 /** What a token may do: {@code read} state and events, or also change things ({@code admin}). */
-enum Role {
+public enum Role {
   READ("read"),
   ADMIN("admin");
 
@@ -12,7 +12,7 @@ enum Role {
   }
 
   /** The name on the wire and in the token file name. */
-  String wireName() {
+  public String wireName() {
     return wireName;
   }
 }

@@ -31,7 +31,8 @@ final class ClientOptions {
               + " high-availability group, comma-separated: tried in order until one answers, the"
               + " next one when a connection drops; writes go to the leader (default:"
               + " $SVCREG_SERVER, else the URL in {data}/api.url that a running `svcreg serve`"
-              + " writes).")
+              + " writes). publish, discover and unpublish also take unix:PATH, the controller's"
+              + " --unix-socket (no TLS, no token).")
   String server;
 
   @Option(

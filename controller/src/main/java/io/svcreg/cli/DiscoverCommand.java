@@ -1,7 +1,7 @@
 package io.svcreg.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.svcreg.client.SvcregClient;
+import io.svcreg.client.RegistryClient;
 import io.svcreg.core.SvcregException;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -47,7 +47,7 @@ final class DiscoverCommand implements Callable<Integer> {
       output.err().flush();
       return Cli.ERROR;
     }
-    try (SvcregClient c = Remote.connect(client)) {
+    try (RegistryClient c = Remote.registry(client)) {
       JsonNode r = c.discover(module);
       switch (format) {
         case "json" -> output.out().print(Remote.json(r));

@@ -1,6 +1,7 @@
 package io.svcreg.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.svcreg.client.RegistryClient;
 import io.svcreg.client.SvcregClient;
 import io.svcreg.core.SvcregException;
 import io.svcreg.schema.SpecDuration;
@@ -90,7 +91,7 @@ final class PublishCommand implements Callable<Integer> {
       }
       lease = Optional.of(d.get().toDuration());
     }
-    try (SvcregClient c = Remote.connect(client)) {
+    try (RegistryClient c = Remote.registry(client)) {
       JsonNode r = c.publish(module, Optional.ofNullable(process), list, lease);
       if (format.equals("json")) {
         output.out().print(Remote.json(r));

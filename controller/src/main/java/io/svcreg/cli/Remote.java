@@ -7,10 +7,13 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.svcreg.client.ApiException;
 import io.svcreg.client.ClientConfig;
+import io.svcreg.client.RegistryClient;
 import io.svcreg.client.SvcregClient;
+import io.svcreg.client.UnixSocketClient;
 import io.svcreg.core.SvcregException;
 import io.svcreg.schema.Json;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.Map;
 
 /** What the client commands share: connecting, one-line errors, JSON and YAML output. */
@@ -33,6 +36,20 @@ final class Remote {
   /** Connects with the options' configuration. */
   static SvcregClient connect(ClientOptions options) {
     return connect(options.config(env()));
+  }
+
+  /**
+   * Connects for the registry's actions: to the Unix-domain socket when the server ({@code
+   * --server} or {@code SVCREG_SERVER}) is {@code unix:PATH}, else as {@link
+   * #connect(ClientOptions)}.
+   */
+  static RegistryClient registry(ClientOptions options) {
+    String server =
+        options.server != null ? options.server : env().getOrDefault("SVCREG_SERVER", "");
+    if (UnixSocketClient.isUnix(server.strip())) {
+      return UnixSocketClient.connect(server.strip(), Duration.ofSeconds(30));
+    }
+    return connect(options);
   }
 
   /** Connects with a configuration. */

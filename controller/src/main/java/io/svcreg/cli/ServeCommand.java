@@ -2,6 +2,7 @@ package io.svcreg.cli;
 
 import io.svcreg.ControllerApp;
 import io.svcreg.api.ApiServer;
+import io.svcreg.api.UnixSocket;
 import io.svcreg.core.SvcregException;
 import io.svcreg.ha.EtcdOptions;
 import io.svcreg.registry.Registry;
@@ -92,12 +93,50 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--lease-ttl",
-      defaultValue = "30s",
       paramLabel = "DURATION",
       description =
-          "The registry's lease for a publish that gives no ttl (default: ${DEFAULT-VALUE};"
-              + " 1s to 24h).")
+          "The registry's lease for a publish that gives no ttl (default: 30s, 10m with"
+              + " --registry-profile hsu; 1s to 24h).")
   String leaseTtl;
+
+  @Option(
+      names = "--registry-profile",
+      defaultValue = "svcreg",
+      paramLabel = "PROFILE",
+      description =
+          "svcreg (default): leases of --lease-ttl that only a publish refreshes; hsu: the HSU"
+              + " reference registry's semantics for its clients: an entry is stale 10m after it"
+              + " was last seen, and a discover refreshes it (like --lease-ttl 10m"
+              + " --discover-refreshes).")
+  String registryProfile;
+
+  @Option(
+      names = "--unix-socket",
+      paramLabel = "PATH",
+      description =
+          "Also serve the API (HTTP routes and WebSocket) on this Unix-domain socket, without TLS"
+              + " and without tokens: the socket file's owner, group and mode decide who connects."
+              + " Its directory must exist and be writable only by svcreg's user or root (or be"
+              + " sticky, like /tmp).")
+  Path unixSocket;
+
+  @Option(
+      names = "--unix-socket-mode",
+      defaultValue = "0660",
+      paramLabel = "MODE",
+      description =
+          "The socket file's permission bits (default: ${DEFAULT-VALUE}: svcreg's user and"
+              + " group; never writable by others).")
+  String unixSocketMode;
+
+  @Option(
+      names = "--unix-socket-role",
+      defaultValue = "admin",
+      paramLabel = "ROLE",
+      description =
+          "What a process connected to --unix-socket may do: admin (default: publish, unpublish"
+              + " and every other action) or read.")
+  String unixSocketRole;
 
   @Option(
       names = "--discover-refreshes",
@@ -251,14 +290,19 @@ final class ServeCommand implements Callable<Integer> {
     if (debounceFor.isEmpty()) {
       return fail("--debounce " + debounce + ": expected a duration like 100ms");
     }
-    var ttl = SpecDuration.parse(leaseTtl);
+    boolean hsu = registryProfile.equals("hsu");
+    if (!hsu && !registryProfile.equals("svcreg")) {
+      return fail("--registry-profile " + registryProfile + ": expected svcreg or hsu");
+    }
+    String lease = leaseTtl != null ? leaseTtl : hsu ? "10m" : "30s";
+    var ttl = SpecDuration.parse(lease);
     if (ttl.isEmpty() || ttl.get().millis() < 1000 || ttl.get().millis() > 86_400_000) {
-      return fail("--lease-ttl " + leaseTtl + ": expected a duration from 1s to 24h, like 30s");
+      return fail("--lease-ttl " + lease + ": expected a duration from 1s to 24h, like 30s");
     }
     Registry.Options registryOptions =
         Registry.Options.DEFAULTS
             .withDefaultTtl(ttl.get().toDuration())
-            .withDiscoverRefreshes(discoverRefreshes);
+            .withDiscoverRefreshes(discoverRefreshes || hsu);
     Optional<HostPort> address = HostPort.parse(listen);
     if (address.isEmpty()) {
       return fail(
@@ -288,8 +332,13 @@ final class ServeCommand implements Callable<Integer> {
             outboundQueue,
             outboundBytes);
     Optional<EtcdOptions> group;
+    Optional<UnixSocket.Options> unix = Optional.empty();
     try {
       group = etcdOptions();
+      if (unixSocket != null) {
+        unix = Optional.of(UnixSocket.Options.parse(unixSocket, unixSocketMode, unixSocketRole));
+        UnixSocket.check(unix.get());
+      }
     } catch (SvcregException e) {
       return fail(e.getMessage());
     }
@@ -319,6 +368,14 @@ final class ServeCommand implements Callable<Integer> {
     }
     ControllerApp app = serving.app();
     ApiServer api = serving.api();
+    if (unix.isPresent()) {
+      try {
+        api.listenUnix(unix.get());
+      } catch (SvcregException e) {
+        serving.close();
+        return fail(e.getMessage());
+      }
+    }
     try {
       app.specsRead().join();
     } catch (CompletionException e) {

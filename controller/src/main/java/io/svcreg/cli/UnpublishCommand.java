@@ -1,7 +1,7 @@
 package io.svcreg.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.svcreg.client.SvcregClient;
+import io.svcreg.client.RegistryClient;
 import io.svcreg.core.SvcregException;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -41,7 +41,7 @@ final class UnpublishCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (SvcregClient c = Remote.connect(client)) {
+    try (RegistryClient c = Remote.registry(client)) {
       JsonNode r = c.unpublish(module, Optional.ofNullable(process));
       output
           .out()

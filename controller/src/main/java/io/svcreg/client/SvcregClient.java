@@ -3,11 +3,9 @@ package io.svcreg.client;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.svcreg.core.SvcregException;
 import io.svcreg.schema.Json;
-import io.svcreg.schema.SpecDuration;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
@@ -18,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -58,7 +55,7 @@ import java.util.function.Consumer;
  * leader). Answered {@code not_leader} while no member leads, the request is sent again after a
  * short backoff for at most {@link ClientConfig#failoverWait}, then fails with that error.
  */
-public final class SvcregClient implements AutoCloseable {
+public final class SvcregClient implements RegistryClient {
 
   private static final System.Logger LOG = System.getLogger(SvcregClient.class.getName());
   private static final ObjectMapper MAPPER = Json.mapper();
@@ -161,6 +158,7 @@ public final class SvcregClient implements AutoCloseable {
   }
 
   /** Sends a request whose params are a JSON object and waits for its data; see {@link #call}. */
+  @Override
   public JsonNode call(String action, ObjectNode params) {
     CompletableFuture<JsonNode> f = request(action, params);
     try {
@@ -189,49 +187,6 @@ public final class SvcregClient implements AutoCloseable {
 
   /** An API a module publishes: its name, the address and port it listens on, its protocol. */
   public record PublishedApi(String name, String address, int port, String protocol) {}
-
-  /**
-   * Publishes a module's APIs in the registry under a lease ({@code publish}, admin): {@code
-   * process} tells a restarted process from the one it replaces, {@code ttl} is the lease (empty:
-   * the server's default). Publishing again refreshes the lease. Returns the response data ({@code
-   * module, process?, outcome: registered|updated|refreshed, ttl, expiresAt, revision}).
-   */
-  public JsonNode publish(
-      String module, Optional<String> process, List<PublishedApi> apis, Optional<Duration> ttl) {
-    ObjectNode params = MAPPER.createObjectNode();
-    params.put("module", module);
-    process.ifPresent(p -> params.put("process", p));
-    ArrayNode list = params.putArray("apis");
-    for (PublishedApi a : apis) {
-      ObjectNode n = list.addObject();
-      n.put("name", a.name());
-      n.put("address", a.address());
-      n.put("port", a.port());
-      n.put("protocol", a.protocol());
-    }
-    ttl.ifPresent(t -> params.put("ttl", new SpecDuration(t.toMillis()).toString()));
-    return call("publish", params);
-  }
-
-  /**
-   * The live endpoints of a module ({@code discover}): those of a deployed service of that name and
-   * those published at run time, each with its {@code source}. Throws an {@link ApiException}
-   * {@code not_found} when there are none of either.
-   */
-  public JsonNode discover(String module) {
-    return call("discover", Map.of("module", module));
-  }
-
-  /**
-   * Removes a module's published entry ({@code unpublish}, admin); with a process, only that
-   * process's. An unknown module is no error: the data says {@code removed: false}.
-   */
-  public JsonNode unpublish(String module, Optional<String> process) {
-    ObjectNode params = MAPPER.createObjectNode();
-    params.put("module", module);
-    process.ifPresent(p -> params.put("process", p));
-    return call("unpublish", params);
-  }
 
   /**
    * Subscribes to {@code events} (all when empty). Without {@code since} the stream starts with a

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -175,6 +176,41 @@ class ControllerCommandsTest {
     assertThat(tls.errLines())
         .containsExactly(
             "svcreg serve: --tls-cert and --tls-key go together; give both or neither");
+  }
+
+  @Test
+  void serve_badRegistryProfileOrUnixSocket_isOneLineErrorBeforeAnythingStarts() {
+    SpecDir dir = SpecDir.write(tmp);
+    List<String> serve =
+        List.of(
+            "serve", "--specs", dir.specs().toString(), "--data", tmp.resolve("data").toString());
+
+    CliRun profile = serveWith(serve, "--registry-profile", "x");
+    CliRun mode =
+        serveWith(
+            serve, "--unix-socket", tmp.resolve("r.sock").toString(), "--unix-socket-mode", "0666");
+    CliRun noDir = serveWith(serve, "--unix-socket", tmp.resolve("missing/r.sock").toString());
+
+    assertThat(profile.errLines())
+        .containsExactly("svcreg serve: --registry-profile x: expected svcreg or hsu");
+    assertThat(mode.errLines()).hasSize(1);
+    assertThat(mode.err()).contains("--unix-socket-mode 0666: a socket writable by every user");
+    assertThat(noDir.errLines())
+        .containsExactly(
+            "svcreg serve: --unix-socket "
+                + tmp.resolve("missing/r.sock").toAbsolutePath()
+                + ": the directory "
+                + tmp.resolve("missing").toAbsolutePath()
+                + " does not exist; create it");
+    assertThat(List.of(profile.exitCode(), mode.exitCode(), noDir.exitCode()))
+        .containsOnly(Cli.ERROR);
+    assertThat(tmp.resolve("data")).doesNotExist();
+  }
+
+  private static CliRun serveWith(List<String> serve, String... more) {
+    List<String> all = new java.util.ArrayList<>(serve);
+    all.addAll(List.of(more));
+    return CliRun.of(all.toArray(String[]::new));
   }
 
   @Test
