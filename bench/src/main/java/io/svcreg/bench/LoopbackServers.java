@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * What the benchmarks that run servers as separate processes on loopback share: one member of
  * Debian's etcd on free ports, a client configuration with a controller's admin token and CA,
- * waiting for a condition.
+ * waiting for a condition, and the CPU time and RSS of a process.
  */
 final class LoopbackServers {
 
@@ -62,6 +62,48 @@ final class LoopbackServers {
         ClientConfig.trusting(data.resolve("tls/ca.crt")),
         "the controller's CA",
         Files.readString(data.resolve("tokens/admin.token")).strip());
+  }
+
+  /** The user + system CPU time a process has used so far, from /proc/PID/stat. */
+  static long cpuNanos(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    // the fields after the command's name in parentheses (which may hold spaces): state is the
+    // 3rd field, utime the 14th, stime the 15th
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    // the kernel's USER_HZ, 100 on every Linux architecture svcreg runs on
+    return ticks * 10_000_000L;
+  }
+
+  /** A process's resident set (VmRSS of /proc/PID/status) in bytes. */
+  static long rssBytes(long pid) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    throw new IOException("no VmRSS for process " + pid);
+  }
+
+  /** Stops a process with SIGTERM and waits for it (SIGKILL after a minute). */
+  static void terminate(Process p) throws InterruptedException {
+    p.destroy();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Kills a process, if there is one, and waits a moment for it to be gone. */
+  static void kill(Process p) {
+    if (p == null) {
+      return;
+    }
+    p.destroyForcibly();
+    try {
+      p.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** One member of {@code /usr/bin/etcd} on free loopback ports, plain http. */
@@ -126,9 +168,7 @@ final class LoopbackServers {
     }
 
     void kill() {
-      if (process != null) {
-        process.destroyForcibly();
-      }
+      LoopbackServers.kill(process);
     }
   }
 }
