@@ -682,7 +682,7 @@ public final class RegistryVersusEtcd {
         StringBuilder steps = new StringBuilder();
         for (int r = 10, step = 0; ; r *= 2, step++) {
           int n = r * 5;
-          Fan fan = new Fan("many" + step + "-", n, many, false);
+          Fan fan = new Fan("step" + step + "-", n, many, false);
           Paced p = paced(side, w, fan, r, BEHIND, () -> 0);
           boolean onTime = p.publishNanos() <= 5_500_000_000L;
           boolean ok = p.complete() && onTime;
