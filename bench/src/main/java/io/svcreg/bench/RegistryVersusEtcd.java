@@ -535,17 +535,17 @@ public final class RegistryVersusEtcd {
   record Paced(long publishNanos, boolean complete, long cpuNanos, long wallNanos) {}
 
   /**
-   * Publishes the fan's events at {@code perSecond} over enough connections (20 a second each, on
+   * Publishes the fan's events at {@code perSecond} over up to 16 connections (10 a second each, on
    * both sides), then waits at most {@code grace} for every watcher to have every event; the
    * server's CPU over that window.
    */
   private static Paced paced(
       VersusSide side, Watchers w, Fan fan, int perSecond, Duration grace, LongSupplier cpu)
       throws Exception {
-    // 20 a second per connection: each publish has 50 ms before the next is due, so that the
-    // publishers' round trips do not limit the rate (and svcreg's 100 requests/s per connection
-    // does not either)
-    int conns = Math.max(1, (perSecond + 19) / 20);
+    // 10 a second per connection (each publish has 100 ms before the next is due, so that a
+    // server slowed by its watchers still gets the rate), at most 16: svcreg takes 1,024
+    // connections by default, and --many watchers hold 1,000 of them
+    int conns = Math.min(16, Math.max(1, (perSecond + 9) / 10));
     long interval = 1_000_000_000L / perSecond;
     long[] cpu0 = new long[1];
     long[] t0 = new long[1];
