@@ -457,7 +457,7 @@ public final class RegistryVersusEtcd {
     }
 
     /** How many watchers have not received every event. */
-    int short_() {
+    int watchersShort() {
       int s = 0;
       for (AtomicInteger r : received) {
         s += r.get() < n ? 1 : 0;
@@ -601,7 +601,7 @@ public final class RegistryVersusEtcd {
                 "  %s round %d: %d of %d watchers missed events (%,d of %,d delivered)%n",
                 side.name(),
                 r,
-                fan.short_(),
+                fan.watchersShort(),
                 watchers,
                 fan.received(),
                 (long) n * watchers);
@@ -696,7 +696,7 @@ public final class RegistryVersusEtcd {
                 String.format(
                     Locale.ROOT,
                     "%d watchers short %s after (%,d of %,d delivered);",
-                    fan.short_(),
+                    fan.watchersShort(),
                     ms(BEHIND.toNanos()),
                     fan.received(),
                     (long) n * many));

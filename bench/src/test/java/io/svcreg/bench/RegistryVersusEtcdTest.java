@@ -18,7 +18,7 @@ class RegistryVersusEtcdTest {
     fan.arrived(1, "step1-0");
 
     assertThat(fan.received()).isEqualTo(3);
-    assertThat(fan.short_()).isEqualTo(1);
+    assertThat(fan.watchersShort()).isEqualTo(1);
     assertThat(fan.complete()).isFalse();
     fan.arrived(1, "step1-1");
     assertThat(fan.complete()).isTrue();
