@@ -1,5 +1,7 @@
 package io.svcreg.bench;
 
+import static io.svcreg.bench.LoopbackServers.await;
+import static io.svcreg.bench.LoopbackServers.sleep;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.etcd.jetcd.ByteSequence;
@@ -9,8 +11,6 @@ import io.svcreg.client.ClientConfig;
 import io.svcreg.client.SvcregClient;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +67,7 @@ public final class HaBench {
   private int ttlSeconds = 2;
   private Path dir;
 
-  private Process etcd;
+  private LoopbackServers.Etcd etcd;
   private String endpoint;
   private final Member[] members = new Member[2];
 
@@ -360,12 +360,7 @@ public final class HaBench {
   }
 
   private ClientConfig config(List<URI> servers) throws IOException {
-    Path a = members[0].data;
-    return ClientConfig.of(
-        servers,
-        ClientConfig.trusting(a.resolve("tls/ca.crt")),
-        "the group's CA",
-        Files.readString(a.resolve("tokens/admin.token")).strip());
+    return LoopbackServers.adminConfig(members[0].data, servers);
   }
 
   /** The first member's CA and tokens, for the other, as an operator copies them. */
@@ -386,42 +381,8 @@ public final class HaBench {
   }
 
   private void startEtcd() throws Exception {
-    int client = freePort();
-    int peer = freePort();
-    endpoint = "http://127.0.0.1:" + client;
-    etcd =
-        new ProcessBuilder(
-                "/usr/bin/etcd",
-                "--name",
-                "bench",
-                "--data-dir",
-                dir.resolve("etcd").toString(),
-                "--listen-client-urls",
-                endpoint,
-                "--advertise-client-urls",
-                endpoint,
-                "--listen-peer-urls",
-                "http://127.0.0.1:" + peer,
-                "--initial-advertise-peer-urls",
-                "http://127.0.0.1:" + peer,
-                "--initial-cluster",
-                "bench=http://127.0.0.1:" + peer)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("etcd.log").toFile())
-            .start();
-    try (Client c = Client.builder().endpoints(endpoint).build()) {
-      await(
-          "etcd answers",
-          Duration.ofSeconds(30),
-          () -> {
-            try {
-              c.getKVClient().get(ByteSequence.from("x", UTF_8)).get(2, TimeUnit.SECONDS);
-              return true;
-            } catch (Exception e) {
-              return false;
-            }
-          });
-    }
+    etcd = new LoopbackServers.Etcd(dir.resolve("etcd"), dir.resolve("etcd.log")).start();
+    endpoint = etcd.endpoint;
   }
 
   private void stop() {
@@ -431,7 +392,7 @@ public final class HaBench {
       }
     }
     if (etcd != null) {
-      etcd.destroyForcibly();
+      etcd.kill();
     }
     try (Stream<Path> walk = Files.walk(dir)) {
       for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
@@ -477,41 +438,12 @@ public final class HaBench {
     return cmd;
   }
 
-  private interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void await(String what, Duration max, Check check) throws Exception {
-    long deadline = System.nanoTime() + max.toNanos();
-    while (!check.holds()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out waiting until " + what);
-      }
-      sleep(20);
-    }
-  }
-
   /** Waits until the {@code i}th request of a round that began at {@code start} is due. */
   private static void pace(long start, int i) {
     long due = start + i * PACE_NANOS;
     long left;
     while ((left = due - System.nanoTime()) > 0) {
       java.util.concurrent.locks.LockSupport.parkNanos(left);
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress("127.0.0.1", 0));
-      return s.getLocalPort();
     }
   }
 
