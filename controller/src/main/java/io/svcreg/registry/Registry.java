@@ -22,6 +22,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The dynamic registry: modules publish their APIs under a lease, clients discover them, leases
@@ -124,8 +125,18 @@ public final class Registry implements AutoCloseable {
   private final Options options;
   private final Instant startedAt;
 
-  /** Serializes changes; fair, so requests get in between the expiry's batches. */
-  private final ReentrantLock lock = new ReentrantLock(true);
+  /**
+   * A change of one module holds the read lock and that module's stripe, so changes of different
+   * modules commit together (one durable write for all that arrive at once); an expiry batch, which
+   * reads and removes many, holds the write lock. Fair, so requests get in between the expiry's
+   * batches.
+   */
+  private final ReentrantReadWriteLock all = new ReentrantReadWriteLock(true);
+
+  private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+
+  /** How many stripes the modules' locks spread over. */
+  static final int STRIPES = 256;
 
   private final ScheduledExecutorService timer;
   private final Object wakeLock = new Object();
@@ -140,6 +151,9 @@ public final class Registry implements AutoCloseable {
     this.clock = clock;
     this.options = options;
     this.startedAt = clock.instant();
+    for (int i = 0; i < STRIPES; i++) {
+      stripes[i] = new ReentrantLock();
+    }
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("svcreg-registry").daemon().unstarted(r));
@@ -167,6 +181,19 @@ public final class Registry implements AutoCloseable {
 
   // ------------------------------------------------------------------ operations
 
+  /** Takes the read lock and {@code module}'s stripe; returns the stripe, for {@link #unlock}. */
+  private ReentrantLock lockModule(String module) {
+    all.readLock().lock();
+    ReentrantLock stripe = stripes[Math.floorMod(module.hashCode(), STRIPES)];
+    stripe.lock();
+    return stripe;
+  }
+
+  private void unlock(ReentrantLock stripe) {
+    stripe.unlock();
+    all.readLock().unlock();
+  }
+
   /**
    * Publishes a module's APIs: a new module is {@code service_registered}, changed APIs or another
    * process (a restarted one replaces the entry) are {@code service_updated}, the same content only
@@ -177,7 +204,7 @@ public final class Registry implements AutoCloseable {
   public Published publish(Publish p) {
     RegistryRules.check(p, options);
     Duration ttl = p.ttl().orElse(options.defaultTtl());
-    lock.lock();
+    ReentrantLock module = lockModule(p.module());
     try {
       Instant now = clock.instant();
       Optional<RegistryEntry> stored = store.registryEntry(p.module());
@@ -208,7 +235,7 @@ public final class Registry implements AutoCloseable {
       wakeBy(entry.expiresAt());
       return new Published(entry, outcome, events.isEmpty() ? 0 : events.getLast().revision());
     } finally {
-      lock.unlock();
+      unlock(module);
     }
   }
 
@@ -221,7 +248,7 @@ public final class Registry implements AutoCloseable {
     if (e.isEmpty() || !options.discoverRefreshes()) {
       return e;
     }
-    lock.lock();
+    ReentrantLock held = lockModule(module);
     try {
       Instant now = clock.instant();
       Optional<RegistryEntry> cur = live(store.registryEntry(module), now);
@@ -235,7 +262,7 @@ public final class Registry implements AutoCloseable {
       store.commit(new Transaction().putRegistryEntry(refreshed));
       return Optional.of(refreshed);
     } finally {
-      lock.unlock();
+      unlock(held);
     }
   }
 
@@ -257,7 +284,7 @@ public final class Registry implements AutoCloseable {
    * error, it removes nothing.
    */
   public boolean unpublish(String module, Optional<String> process) {
-    lock.lock();
+    ReentrantLock held = lockModule(module);
     try {
       Optional<RegistryEntry> e = store.registryEntry(module);
       if (e.isEmpty() || (process.isPresent() && !process.get().equals(e.get().process()))) {
@@ -268,7 +295,7 @@ public final class Registry implements AutoCloseable {
       store.commit(tx);
       return true;
     } finally {
-      lock.unlock();
+      unlock(held);
     }
   }
 
@@ -280,7 +307,7 @@ public final class Registry implements AutoCloseable {
   public int expire() {
     int removed = 0;
     while (true) {
-      lock.lock();
+      all.writeLock().lock();
       try {
         Instant now = clock.instant();
         Transaction tx = new Transaction();
@@ -300,7 +327,7 @@ public final class Registry implements AutoCloseable {
         store.commit(tx);
         removed += n;
       } finally {
-        lock.unlock();
+        all.writeLock().unlock();
       }
     }
   }
@@ -327,7 +354,7 @@ public final class Registry implements AutoCloseable {
    * since then is a newer entry, on a lease of its own). Whether it removed it.
    */
   public boolean expiredInEtcd(RegistryEntry seen) {
-    lock.lock();
+    ReentrantLock held = lockModule(seen.module());
     try {
       Optional<RegistryEntry> stored = store.registryEntry(seen.module());
       if (stored.isEmpty() || !stored.get().equals(seen)) {
@@ -339,7 +366,7 @@ public final class Registry implements AutoCloseable {
       store.commit(tx);
       return true;
     } finally {
-      lock.unlock();
+      unlock(held);
     }
   }
 

@@ -77,6 +77,50 @@ class RegistryIT {
   }
 
   @Test
+  void publish_manyModulesAtOnce_committedTogetherInOneDurableWrite() throws Exception {
+    List<List<Event>> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    store.addCommitListener(
+        events -> {
+          heard.add(events);
+          if (heard.size() == 1) {
+            try {
+              release.await(); // the first write holds the store while the others arrive
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        });
+    Thread first =
+        Thread.ofPlatform().start(() -> registry.publish(publish("m-first", null, 1, null)));
+    io.svcreg.Waits.atMost(Duration.ofSeconds(10)).until(() -> heard.size() == 1);
+    // modules on stripes of their own, and not the first one's
+    java.util.Set<Integer> taken = new java.util.HashSet<>();
+    taken.add(Math.floorMod("m-first".hashCode(), Registry.STRIPES));
+    List<String> modules = new ArrayList<>();
+    for (int i = 0; modules.size() < 8; i++) {
+      if (taken.add(Math.floorMod(("m-" + i).hashCode(), Registry.STRIPES))) {
+        modules.add("m-" + i);
+      }
+    }
+    List<Thread> threads = new ArrayList<>();
+    for (String m : modules) {
+      threads.add(Thread.ofPlatform().start(() -> registry.publish(publish(m, null, 2, null))));
+    }
+    io.svcreg.Waits.atMost(Duration.ofSeconds(10))
+        .until(() -> threads.stream().allMatch(t -> t.getState() == Thread.State.WAITING));
+
+    release.countDown();
+    first.join();
+    for (Thread t : threads) {
+      t.join();
+    }
+
+    assertThat(heard).extracting(List::size).containsExactly(1, 8);
+    assertThat(registry.entries()).hasSize(9);
+  }
+
+  @Test
   void publish_newModule_registeredWithEventAndDefaultLease() throws Exception {
     Registry.Published p = registry.publish(publish("echo", "1234", 50051, null));
 
