@@ -464,7 +464,7 @@ public final class Containers {
     Optional<State> st = state(service);
     boolean running = st.isPresent() && st.get().running() && st.get().version().equals(version);
     Optional<ProcessRef> now =
-        running && !process.equals(Optional.of(st.get().process()))
+        running && !(process.isPresent() && st.get().runs(process.get()))
             ? Optional.of(st.get().process())
             : Optional.empty();
     return new Observation(base.installed(), running, base.addressMissing(), now);
@@ -485,7 +485,7 @@ public final class Containers {
     } catch (NodeUnavailable e) {
       return new HealthResult.Failing(e.reason(), e.getMessage(), OptionalInt.empty(), "");
     }
-    boolean same = st.isPresent() && st.get().running() && st.get().process().equals(process.get());
+    boolean same = st.isPresent() && st.get().running() && st.get().runs(process.get());
     return HealthResult.withProcess(
         script,
         launch.service() + " " + launch.version() + " on " + node.describe(),
@@ -590,6 +590,15 @@ public final class Containers {
    * often Docker restarted it, its last exit code and the version it runs.
    */
   record State(boolean running, ProcessRef process, int restarts, int exitCode, String version) {
+
+    /**
+     * Whether its process is {@code p}: the same pid, started at the same time (within a
+     * millisecond: Docker gives nanoseconds, which not every record of a process keeps).
+     */
+    boolean runs(ProcessRef p) {
+      return p.pid() == process.pid()
+          && Duration.between(p.startTime(), process.startTime()).abs().toMillis() < 1;
+    }
 
     /** The {@code state ...} line of {@link #INSPECT} in {@code out}; empty when absent. */
     static Optional<State> parse(String out) {

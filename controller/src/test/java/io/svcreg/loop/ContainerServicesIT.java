@@ -7,8 +7,10 @@ import io.svcreg.core.ObservedService;
 import io.svcreg.deploy.ContainerImages;
 import io.svcreg.deploy.Containers;
 import io.svcreg.deploy.RunRecord;
+import io.svcreg.deploy.ssh.OpenSshd;
 import io.svcreg.schema.Phase;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,30 +27,30 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Services run as Docker containers ({@code execution: {type: docker}}) on the controller's own
- * host, end to end through the loop, on the local Docker daemon: images built here from busybox
- * ({@code FROM scratch}), carried in the packages as {@code image.tar} and loaded by svcreg. Every
- * container and image the test makes carries this run's prefix and is removed at the end.
+ * Services run as Docker containers ({@code execution: {type: docker}}) end to end through the
+ * loop, on the local Docker daemon: on the controller's own host, and on an SSH node (a real
+ * OpenSSH server on a loopback address of this host, whose Docker daemon it uses). Images are built
+ * here from busybox ({@code FROM scratch}), carried in the packages as {@code image.tar}, uploaded
+ * and loaded by svcreg. Every container and image a test makes carries this run's prefix, and
+ * svcreg leaves none of them when a test has removed its service.
  */
 class ContainerServicesIT {
 
   private static final Duration CONVERGE = Duration.ofSeconds(60);
 
+  private static final String USER = System.getProperty("user.name");
   private static final ContainerImages IMAGES = new ContainerImages();
-  private static String image1;
-  private static String image2;
+  private final String image1 = IMAGES.prefix() + "/web:1";
+  private final String image2 = IMAGES.prefix() + "/web:2";
 
   @TempDir Path tmp;
   private Rig rig;
   private String name;
+  private OpenSshd node;
 
   @BeforeAll
-  static void images() {
+  static void docker() {
     ContainerImages.requireDocker();
-    image1 = IMAGES.prefix() + "/web:1";
-    image2 = IMAGES.prefix() + "/web:2";
-    IMAGES.build(image1, "version one");
-    IMAGES.build(image2, "version two");
   }
 
   @AfterAll
@@ -58,7 +60,7 @@ class ContainerServicesIT {
 
   @BeforeEach
   void setUp() {
-    rig = new Rig(tmp);
+    rig = new Rig(tmp.resolve("rig"));
     name = IMAGES.prefix() + "-web";
   }
 
@@ -67,12 +69,17 @@ class ContainerServicesIT {
     try {
       rig.close();
     } finally {
+      if (node != null) {
+        node.close();
+      }
       ContainerImages.docker("rm", "-f", Containers.container(name));
     }
   }
 
   @Test
   void dockerService_deployedRestartedKilledAdoptedRolledBackAndRemoved() throws Exception {
+    IMAGES.build(image1, "version one");
+    IMAGES.build(image2, "version two");
     ContainerImages.dockerPackage(
         rig.packages.resolve("web-1"), name, "1.0.0", image1, ContainerImages.ANSWERS, true);
     ContainerImages.dockerPackage(
@@ -145,6 +152,50 @@ class ContainerServicesIT {
     // removed: no container, no image left
     Files.delete(rig.specs.resolve("web.yaml"));
     Waits.atMost(CONVERGE).alias(name + " removed").until(() -> rig.find(name).isEmpty());
+    nothingLeft();
+  }
+
+  @Test
+  void dockerService_onAnSshNode_deployedAdoptedFromTheFleetAndRemoved() throws Exception {
+    node = OpenSshd.start("127.0.0.6", tmp.resolve("node"), tmp.resolve("id_ed25519")).trusted();
+    IMAGES.build(image1, "from the node");
+    ContainerImages.dockerPackage(
+        rig.packages.resolve("web-1"), name, "1", image1, ContainerImages.ANSWERS, true);
+    ContainerImages.docker("rmi", image1);
+    Path installRoot = tmp.resolve("install");
+    String spec = rig.service(name, "1", "web-1").network("lan").execution("docker").toString();
+    rig.write("all.yaml", node.lanNetwork("lan", USER, installRoot), spec);
+    rig.start();
+
+    rig.awaitRunning(CONVERGE, name);
+    ObservedService o = rig.service(name);
+    assertThat(o.status().node()).contains("node-0");
+    long pid = o.status().pid().orElseThrow();
+    assertThat(inspect("{{.State.Pid}} {{.State.Running}}")).isEqualTo(pid + " true");
+    assertThat(get(o.status().address().orElseThrow().toString())).isEqualTo("from the node");
+    assertThat(Files.readString(installRoot.resolve(RunRecord.fileName(name))))
+        .contains("execution=docker", "state=running");
+    assertThat(IMAGES.images()).contains(image1, Containers.repository(name) + ":1");
+
+    // the store lost: rebuilt from the node, the running container adopted
+    rig.stopController();
+    rig.loseStore();
+    StringWriter out = new StringWriter();
+    assertThat(rig.recoverFromFleet(out)).as(out.toString()).isZero();
+    rig.start();
+    rig.awaitIdle(CONVERGE);
+    Waits.atMost(Duration.ofSeconds(15))
+        .during(Duration.ofSeconds(3))
+        .alias("the same container keeps running")
+        .until(() -> rig.find(name).flatMap(s -> s.status().pid()).equals(Optional.of(pid)));
+
+    // removed: nothing of it left on the node
+    rig.write("all.yaml", node.lanNetwork("lan", USER, installRoot));
+    Waits.atMost(CONVERGE).alias(name + " removed").until(() -> rig.find(name).isEmpty());
+    nothingLeft();
+  }
+
+  private void nothingLeft() {
     Waits.atMost(CONVERGE)
         .alias("its container and images are gone")
         .untilAsserted(
