@@ -174,6 +174,7 @@ public record Requirements(List<String> commands, List<String> libraries) {
             + ": missing "
             + String.join(", ", missing)
             + " (requires in its manifest.yaml"
+            + (missing.contains(COMMAND + DOCKER) ? ", and docker for its service.type docker" : "")
             + (command ? "; commands are looked up in the scripts' PATH " + path : "")
             + "); install "
             + (missing.size() == 1 ? "it" : "them")
