@@ -139,40 +139,37 @@ class PackageManifestTest {
 
   @Test
   void parse_dockerManifestWithoutImage_isAnErrorAtService() {
-    PackageManifest.Parsed parsed =
-        PackageManifest.parse("m.yaml", "name: x\nversion: '1'\nservice:\n  type: docker\n");
-
-    assertThat(((PackageManifest.Parsed.Invalid) parsed).problems())
-        .extracting(Problem::toString)
+    assertThat(problems("name: x\nversion: '1'\nservice:\n  type: docker\n"))
         .containsExactly("m.yaml:3:1: service.image: missing required field `image`");
   }
 
   @Test
   void parse_imageWithoutTagOrForAnotherType_isAnErrorAtTheImage() {
-    PackageManifest.Parsed untagged =
-        PackageManifest.parse(
-            "m.yaml", "name: x\nversion: '1'\nservice: {type: docker, image: shop/web}\n");
-    PackageManifest.Parsed process =
-        PackageManifest.parse(
-            "m.yaml", "name: x\nversion: '1'\nservice: {type: managed_process, image: web:1}\n");
-
-    assertThat(((PackageManifest.Parsed.Invalid) untagged).problems())
-        .extracting(Problem::toString)
+    assertThat(problems("name: x\nversion: '1'\nservice: {type: docker, image: shop/web}\n"))
         .containsExactly(
             "m.yaml:3:32: service.image: `shop/web` is not an image reference with a tag;"
                 + " expected NAME:TAG, e.g. shop/web:1.2.3");
-    assertThat(((PackageManifest.Parsed.Invalid) process).problems())
-        .extracting(Problem::toString)
+    assertThat(problems("name: x\nversion: '1'\nservice: {type: managed_process, image: web:1}\n"))
         .containsExactly(
             "m.yaml:3:41: service.image: an image is for service.type docker; this package's"
                 + " type is managed_process");
   }
 
+  /** The problems of an invalid manifest {@code m.yaml}. */
+  private static List<String> problems(String text) {
+    return ((PackageManifest.Parsed.Invalid) PackageManifest.parse("m.yaml", text))
+        .problems().stream().map(Problem::toString).toList();
+  }
+
+  /** A docker package {@code box} version 1. */
+  private static final String BOX =
+      "name: box\nversion: '1'\nservice: {type: docker, image: box:1}\n";
+
   // ---- merging into services -----------------------------------------------------------------
 
   @Test
   void load_dockerPackage_runsWithDockerExecutionOnly() {
-    dir.manifest("box", "name: box\nversion: '1'\nservice: {type: docker, image: box:1}\n");
+    dir.manifest("box", BOX);
     dir.file("ok.yaml", SpecDir.service("box", "1", "  execution: {type: docker}\n"));
 
     assertThat(dir.load().problems()).isEmpty();
@@ -180,7 +177,7 @@ class PackageManifestTest {
 
   @Test
   void load_executionTypeContradictingTheManifest_isAnErrorAtTheField() {
-    dir.manifest("box", "name: box\nversion: '1'\nservice: {type: docker, image: box:1}\n");
+    dir.manifest("box", BOX);
     dir.file("box.yaml", SpecDir.service("box", "1", "  execution: {type: managed_process}\n"));
     dir.file("api.yaml", SpecDir.service("api", "1.2.3", "  execution: {type: docker}\n"));
 
@@ -201,7 +198,7 @@ class PackageManifestTest {
 
   @Test
   void load_dockerPackageWithoutExecution_isAnErrorAtThePackage() {
-    dir.manifest("box", "name: box\nversion: '1'\nservice: {type: docker, image: box:1}\n");
+    dir.manifest("box", BOX);
     dir.file("box.yaml", SpecDir.service("box", "1", ""));
 
     assertThat(dir.load().problems())
