@@ -175,6 +175,11 @@ public final class Containers {
     String logs = sep < 0 ? "" : out.substring(sep + 5).strip();
     Optional<State> st = State.parse(sep < 0 ? out : out.substring(0, sep));
     if (st.isEmpty() || !st.get().running() || st.get().restarts() > 0) {
+      // stopped, so that Docker does not start it again (it stays for docker logs until the next
+      // start replaces it); the controller's start limit decides about retries
+      docker(
+          "docker stop -t 1 " + Shell.quote(container(service)) + " >/dev/null 2>&1\n",
+          "stop the container of " + what);
       recordStopped(launch);
       return new StartOutcome.Failed(
           DeployReasons.EXITED_DURING_START,

@@ -2,6 +2,7 @@ package io.svcreg.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.svcreg.schema.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -72,6 +73,14 @@ public final class ContainerImages {
    * timeout, then kill).
    */
   public void build(String ref, String page) {
+    build(
+        ref,
+        page,
+        "trap 'exit 0' TERM; /bin/busybox httpd -f -p \"$SERVICE_PORT_HTTP\" -h /www & wait");
+  }
+
+  /** Builds image {@code ref} from scratch whose command is busybox's {@code sh -c script}. */
+  public void build(String ref, String page, String script) {
     Path dir = temp();
     try {
       Files.copy(BUSYBOX, dir.resolve("busybox"));
@@ -79,13 +88,10 @@ public final class ContainerImages {
       Files.writeString(dir.resolve("www/index.html"), page + "\n");
       Files.writeString(
           dir.resolve("Dockerfile"),
-          """
-          FROM scratch
-          COPY busybox /bin/busybox
-          COPY www /www
-          CMD ["/bin/busybox", "sh", "-c", \
-          "trap 'exit 0' TERM; /bin/busybox httpd -f -p \\"$SERVICE_PORT_HTTP\\" -h /www & wait"]
-          """);
+          "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nCMD [\"/bin/busybox\", \"sh\","
+              + " \"-c\", "
+              + Json.mapper().writeValueAsString(script)
+              + "]\n");
       Ran r = docker("build", "-q", "-t", ref, dir.toString());
       assertThat(r.exit()).as("docker build %s: %s", ref, r.output()).isZero();
     } catch (IOException e) {

@@ -6,9 +6,19 @@ import io.svcreg.Waits;
 import io.svcreg.core.ObservedService;
 import io.svcreg.deploy.ContainerImages;
 import io.svcreg.deploy.Containers;
+import io.svcreg.deploy.DeployReasons;
+import io.svcreg.deploy.InstallOutcome;
+import io.svcreg.deploy.Launch;
 import io.svcreg.deploy.RunRecord;
+import io.svcreg.deploy.StartOutcome;
+import io.svcreg.deploy.UninstallOutcome;
+import io.svcreg.deploy.local.LocalDeployer;
 import io.svcreg.deploy.ssh.OpenSshd;
+import io.svcreg.schema.Endpoint;
+import io.svcreg.schema.ExecutionType;
+import io.svcreg.schema.Ipv4;
 import io.svcreg.schema.Phase;
+import io.svcreg.schema.Protocol;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.net.URI;
@@ -18,6 +28,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -193,6 +205,43 @@ class ContainerServicesIT {
     rig.write("all.yaml", node.lanNetwork("lan", USER, installRoot));
     Waits.atMost(CONVERGE).alias(name + " removed").until(() -> rig.find(name).isEmpty());
     nothingLeft();
+  }
+
+  @Test
+  void dockerStart_containerExits_failedWithItsLogsAndStopped() {
+    String crash = IMAGES.prefix() + "/crash:1";
+    IMAGES.build(crash, "", "echo \"crashing on $SERVICE_PORT_HTTP\"; exit 3");
+    Path pkg =
+        ContainerImages.dockerPackage(
+            rig.packages.resolve("crash-1"), name, "1", crash, ContainerImages.ANSWERS, false);
+    LocalDeployer d = LocalDeployer.create(rig.installRoot);
+    assertThat(d.install(name, "1", pkg)).isInstanceOf(InstallOutcome.Installed.class);
+    Launch launch =
+        new Launch(
+                name,
+                "1",
+                Ipv4.of(rig.net + ".9"),
+                List.of(new Endpoint("http", rig.port, Protocol.HTTP)),
+                Map.of(),
+                Map.of())
+            .withExecution(ExecutionType.DOCKER);
+
+    StartOutcome out = d.start(launch);
+
+    assertThat(out)
+        .isInstanceOfSatisfying(
+            StartOutcome.Failed.class,
+            f -> {
+              assertThat(f.reason()).isEqualTo(DeployReasons.EXITED_DURING_START);
+              assertThat(f.logTail()).contains("crashing on " + rig.port);
+            });
+    assertThat(inspect("{{.State.Running}} {{.State.Restarting}}"))
+        .as("stopped: Docker does not start it again")
+        .isEqualTo("false false");
+    assertThat(d.uninstall(name)).isInstanceOf(UninstallOutcome.Uninstalled.class);
+    assertThat(IMAGES.containers()).isEmpty();
+    assertThat(IMAGES.images()).as("on the node before: never removed").containsExactly(crash);
+    ContainerImages.docker("rmi", crash);
   }
 
   private void nothingLeft() {
