@@ -344,7 +344,7 @@ public final class Containers {
   /** Prints the container's state line ({@link State#parse}), or {@code absent}. */
   private static final String INSPECT =
       "docker inspect -f 'state {{.State.Status}} {{.State.Pid}} {{.State.StartedAt}}"
-          + " {{.RestartCount}} {{.State.ExitCode}} {{index .Config.Labels \""
+          + " {{.RestartCount}} {{.State.ExitCode}} {{.Id}} {{index .Config.Labels \""
           + LABEL_VERSION
           + "\"}}' \"$c\" 2>/dev/null || echo absent\n";
 
@@ -591,8 +591,8 @@ public final class Containers {
   }
 
   /**
-   * A container's state: whether it runs, its main process (pid, and Docker's start time), how
-   * often Docker restarted it, its last exit code and the version it runs.
+   * A container's state: whether it runs, its main process (pid, Docker's start time and the
+   * container's id), how often Docker restarted it, its last exit code and the version it runs.
    */
   record State(boolean running, ProcessRef process, int restarts, int exitCode, String version) {
 
@@ -609,17 +609,17 @@ public final class Containers {
     static Optional<State> parse(String out) {
       for (String line : out.split("\n")) {
         String[] w = line.trim().split(" ");
-        if (w.length >= 6 && w[0].equals("state")) {
+        if (w.length >= 7 && w[0].equals("state")) {
           try {
             long pid = Long.parseLong(w[2]);
             Instant started = Instant.parse(w[3]);
             return Optional.of(
                 new State(
                     w[1].equals("running") && pid > 1,
-                    new ProcessRef(pid, started),
+                    new ProcessRef(pid, started, Optional.of(w[6])),
                     Integer.parseInt(w[4]),
                     Integer.parseInt(w[5]),
-                    w.length > 6 ? w[6] : ""));
+                    w.length > 7 ? w[7] : ""));
           } catch (NumberFormatException | DateTimeException e) {
             return Optional.empty();
           }

@@ -23,13 +23,16 @@ class ContainersTest {
   @Test
   void stateParse_runningContainer_itsProcessAndVersion() {
     String out =
-        "noise\nstate running 4242 2026-12-06T14:31:08.697484707Z 0 0 1.0.0\n---\nlog line\n";
+        "noise\nstate running 4242 2026-12-06T14:31:08.697484707Z 0 0 c0ffee 1.0.0\n---\nlog line\n";
 
     assertThat(Containers.State.parse(out))
         .contains(
             new Containers.State(
                 true,
-                new ProcessRef(4242, Instant.parse("2026-12-06T14:31:08.697484707Z")),
+                new ProcessRef(
+                    4242,
+                    Instant.parse("2026-12-06T14:31:08.697484707Z"),
+                    java.util.Optional.of("c0ffee")),
                 0,
                 0,
                 "1.0.0"));
@@ -38,7 +41,8 @@ class ContainersTest {
   @Test
   void stateParse_exitedOrAbsent_notRunningOrEmpty() {
     assertThat(
-            Containers.State.parse("state exited 0 2026-12-06T14:31:08Z 3 137 1.0.0").orElseThrow())
+            Containers.State.parse("state exited 0 2026-12-06T14:31:08Z 3 137 c0ffee 1.0.0")
+                .orElseThrow())
         .extracting(
             Containers.State::running, Containers.State::restarts, Containers.State::exitCode)
         .containsExactly(false, 3, 137);

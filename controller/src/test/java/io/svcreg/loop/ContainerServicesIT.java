@@ -109,12 +109,17 @@ class ContainerServicesIT {
     assertThat(get(ip)).isEqualTo("version one");
     long pid = o.status().pid().orElseThrow();
     assertThat(inspect("{{.State.Pid}}")).isEqualTo(Long.toString(pid));
+    assertThat(o.status().containerId()).contains(inspect("{{.Id}}"));
     assertThat(inspect("{{index .Config.Labels \"io.svcreg.managed-by\"}}")).isEqualTo("svcreg");
     assertThat(inspect("{{index .Config.Labels \"io.svcreg.service\"}}")).isEqualTo(name);
     assertThat(inspect("{{.HostConfig.RestartPolicy.Name}}")).isEqualTo("unless-stopped");
     assertThat(env()).contains("SERVICE_NAME=" + name, "SERVICE_IP=" + ip);
     String record = Files.readString(rig.installRoot.resolve(RunRecord.fileName(name)));
-    assertThat(record).contains("execution=docker", "unit=" + Containers.container(name));
+    assertThat(record)
+        .contains(
+            "execution=docker",
+            "unit=" + Containers.container(name),
+            "containerId=" + inspect("{{.Id}}"));
 
     // restart: a new container process of the same version
     rig.app().controller().serviceAction(name, ServiceCommand.RESTART);
@@ -200,6 +205,9 @@ class ContainerServicesIT {
         .during(Duration.ofSeconds(3))
         .alias("the same container keeps running")
         .until(() -> rig.find(name).flatMap(s -> s.status().pid()).equals(Optional.of(pid)));
+    assertThat(rig.service(name).status().containerId())
+        .as("the container's id, from the node's run record")
+        .contains(inspect("{{.Id}}"));
 
     // removed: nothing of it left on the node
     rig.write("all.yaml", node.lanNetwork("lan", USER, installRoot));
