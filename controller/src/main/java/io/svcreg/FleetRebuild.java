@@ -450,6 +450,7 @@ public final class FleetRebuild {
             Optional.of(ip),
             process.isPresent() ? endpoints : List.of(),
             process.map(ProcessRef::pid),
+            process.flatMap(ProcessRef::containerId),
             Health.UNKNOWN,
             List.of(),
             Optional.empty(),

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Optional;
 
-/** How a service's process is run; only {@code managed_process} is supported now. */
+/**
+ * How a service runs: a process svcreg starts and watches ({@code managed_process}), a systemd unit
+ * on an SSH node ({@code systemd}), or a Docker container of the package's image ({@code docker}).
+ */
 public enum ExecutionType implements WireEnum {
   MANAGED_PROCESS("managed_process"),
   SYSTEMD("systemd"),

@@ -36,7 +36,7 @@ final class ManifestCache {
   static final int MAGIC = 0x7376636d; // "svcm"
 
   /** The file's layout; a file with another one is ignored. */
-  static final int FORMAT = 1;
+  static final int FORMAT = 2;
 
   private ManifestCache() {}
 
@@ -109,6 +109,10 @@ final class ManifestCache {
     string(out, m.version());
     optional(out, m.description());
     out.writeByte(m.serviceType().map(Enum::ordinal).orElse(-1));
+    out.writeBoolean(m.image().isPresent());
+    if (m.image().isPresent()) {
+      string(out, m.image().get());
+    }
     out.writeInt(m.ports().size());
     for (Endpoint e : m.ports()) {
       string(out, e.name());
@@ -165,6 +169,7 @@ final class ManifestCache {
       int type = in.readByte();
       Optional<ExecutionType> serviceType =
           type < 0 ? Optional.empty() : Optional.of(ExecutionType.values()[type]);
+      Optional<String> image = in.readBoolean() ? Optional.of(string()) : Optional.empty();
       int ports = count();
       List<Endpoint> endpoints = new ArrayList<>(ports);
       for (int i = 0; i < ports; i++) {
@@ -191,6 +196,7 @@ final class ManifestCache {
           version,
           description,
           serviceType,
+          image,
           endpoints,
           dependsOn,
           commands,

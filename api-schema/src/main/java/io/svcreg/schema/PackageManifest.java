@@ -5,15 +5,17 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A package's {@code manifest.yaml}: its name and version, what it listens on ({@code
- * service.ports}), what it depends on, what it needs on the host, and its health check. Its ports,
- * dependencies and health check are the defaults of a service that uses the package.
+ * A package's {@code manifest.yaml}: its name and version, how it runs ({@code service.type}, and
+ * for {@code docker} the image {@code service.image}), what it listens on ({@code service.ports}),
+ * what it depends on, what it needs on the host, and its health check. Its ports, dependencies and
+ * health check are the defaults of a service that uses the package.
  */
 public record PackageManifest(
     String name,
     String version,
     String description,
     Optional<ExecutionType> serviceType,
+    Optional<String> image,
     List<Endpoint> ports,
     List<String> dependsOn,
     List<String> requiredCommands,
@@ -22,7 +24,17 @@ public record PackageManifest(
 
   static final Keys KEYS =
       Keys.of("name", "version", "description", "service", "depends_on", "requires", "health");
-  private static final Keys SERVICE_KEYS = Keys.of("type", "ports");
+  private static final Keys SERVICE_KEYS = Keys.of("type", "image", "ports");
+
+  /**
+   * A Docker image reference with a tag: {@code NAME:TAG}, the name lower-case path components
+   * (optionally after a registry host and port), the tag as Docker allows it.
+   */
+  private static final java.util.regex.Pattern IMAGE =
+      java.util.regex.Pattern.compile(
+          "(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+              + "(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+
   private static final Keys REQUIRES_KEYS = Keys.of("commands", "libraries");
   private static final Keys HEALTH_KEYS = Keys.of("script", "interval", "timeout");
 
@@ -79,6 +91,7 @@ public record PackageManifest(
     String description = o.string("description", false);
 
     Optional<ExecutionType> type = Optional.empty();
+    Optional<String> image = Optional.empty();
     List<Endpoint> ports = List.of();
     Obj service = o.obj("service", false, SERVICE_KEYS);
     if (service != null) {
@@ -93,6 +106,7 @@ public record PackageManifest(
       if (p != null) {
         ports = SpecFields.endpoints(f, p, service.path("ports"));
       }
+      image = image(f, service, type);
     }
     YamlNode d = o.get("depends_on");
     List<String> deps =
@@ -141,11 +155,50 @@ public record PackageManifest(
             f.intern(version),
             description == null ? "" : description,
             type,
+            image,
             ports,
             deps,
             commands,
             libraries,
             health));
+  }
+
+  /**
+   * {@code service.image}: required for {@code service.type: docker} (a {@code NAME:TAG}), an error
+   * for any other type.
+   */
+  private static Optional<String> image(Fields f, Obj service, Optional<ExecutionType> type) {
+    YamlNode i = service.get("image");
+    boolean docker = type.orElse(null) == ExecutionType.DOCKER;
+    if (i == null) {
+      if (docker) {
+        service.required("image");
+      }
+      return Optional.empty();
+    }
+    String text =
+        f.checked(
+            i,
+            service.path("image"),
+            s ->
+                IMAGE.matcher(s).matches()
+                    ? null
+                    : "`"
+                        + s
+                        + "` is not an image reference with a tag; expected NAME:TAG, e.g."
+                        + " shop/web:1.2.3");
+    if (text == null) {
+      return Optional.empty();
+    }
+    if (!docker) {
+      f.error(
+          i,
+          service.path("image"),
+          "an image is for service.type docker; this package's type is "
+              + type.map(ExecutionType::wireName).orElse("managed_process (the default)"));
+      return Optional.empty();
+    }
+    return Optional.of(f.intern(text));
   }
 
   private static java.util.function.Function<String, String> nonEmpty() {

@@ -612,21 +612,13 @@ public final class SpecParser {
       }
       ExecutionType execution = ExecutionType.MANAGED_PROCESS;
       Obj ex = spec.obj("execution", false, EXECUTION_KEYS);
+      YamlNode t = null;
       if (ex != null) {
-        YamlNode t = ex.required("type");
+        t = ex.required("type");
         execution =
             t == null
                 ? null
                 : f.enumValue(t, ex.path("type"), ExecutionType::parse, ExecutionType.allowed());
-        if (execution == ExecutionType.DOCKER) {
-          f.error(
-              t,
-              ex.path("type"),
-              "execution type `"
-                  + execution
-                  + "` is not supported yet; use managed_process or systemd");
-          execution = null;
-        }
         if (t != null) {
           mark(pos, Declaration.P_EXECUTION, t);
         }
@@ -707,6 +699,27 @@ public final class SpecParser {
                     + packageRef
                     + "`, whose manifest says version "
                     + m.version());
+          }
+          if (execution != null
+              && m.serviceType().isPresent()
+              && (m.serviceType().get() == ExecutionType.DOCKER)
+                  != (execution == ExecutionType.DOCKER)) {
+            String why =
+                "the package `"
+                    + packageRef
+                    + "` says service.type "
+                    + m.serviceType().get().wireName()
+                    + " in its manifest, which execution type "
+                    + execution.wireName()
+                    + " cannot run; ";
+            if (t != null) {
+              f.error(t, "spec.execution.type", why + "make them agree");
+            } else {
+              f.error(
+                  p,
+                  "spec.package",
+                  why + "set execution: {type: docker} (the default is managed_process)");
+            }
           }
           if (d == null && md != null && m.dependsOn().contains(md.name())) {
             f.error(

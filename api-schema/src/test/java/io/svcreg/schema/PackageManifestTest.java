@@ -124,7 +124,90 @@ class PackageManifestTest {
         .containsExactly("m.yaml:4:1: expected one YAML document in a manifest, found 2");
   }
 
+  @Test
+  void parse_dockerManifest_readsItsImage() {
+    PackageManifest m =
+        ((PackageManifest.Parsed.Ok)
+                PackageManifest.parse(
+                    "m.yaml",
+                    "name: x\nversion: '1'\nservice: {type: docker, image: shop/web:1.2.3}\n"))
+            .manifest();
+
+    assertThat(m.serviceType()).contains(ExecutionType.DOCKER);
+    assertThat(m.image()).contains("shop/web:1.2.3");
+  }
+
+  @Test
+  void parse_dockerManifestWithoutImage_isAnErrorAtService() {
+    assertThat(problems("name: x\nversion: '1'\nservice:\n  type: docker\n"))
+        .containsExactly("m.yaml:3:1: service.image: missing required field `image`");
+  }
+
+  @Test
+  void parse_imageWithoutTagOrForAnotherType_isAnErrorAtTheImage() {
+    assertThat(problems("name: x\nversion: '1'\nservice: {type: docker, image: shop/web}\n"))
+        .containsExactly(
+            "m.yaml:3:32: service.image: `shop/web` is not an image reference with a tag;"
+                + " expected NAME:TAG, e.g. shop/web:1.2.3");
+    assertThat(problems("name: x\nversion: '1'\nservice: {type: managed_process, image: web:1}\n"))
+        .containsExactly(
+            "m.yaml:3:41: service.image: an image is for service.type docker; this package's"
+                + " type is managed_process");
+  }
+
+  /** The problems of an invalid manifest {@code m.yaml}. */
+  private static List<String> problems(String text) {
+    return ((PackageManifest.Parsed.Invalid) PackageManifest.parse("m.yaml", text))
+        .problems().stream().map(Problem::toString).toList();
+  }
+
+  /** A docker package {@code box} version 1. */
+  private static final String BOX =
+      "name: box\nversion: '1'\nservice: {type: docker, image: box:1}\n";
+
   // ---- merging into services -----------------------------------------------------------------
+
+  @Test
+  void load_dockerPackage_runsWithDockerExecutionOnly() {
+    dir.manifest("box", BOX);
+    dir.file("ok.yaml", SpecDir.service("box", "1", "  execution: {type: docker}\n"));
+
+    assertThat(dir.load().problems()).isEmpty();
+  }
+
+  @Test
+  void load_executionTypeContradictingTheManifest_isAnErrorAtTheField() {
+    dir.manifest("box", BOX);
+    dir.file("box.yaml", SpecDir.service("box", "1", "  execution: {type: managed_process}\n"));
+    dir.file("api.yaml", SpecDir.service("api", "1.2.3", "  execution: {type: docker}\n"));
+
+    SpecSet set = dir.load();
+
+    assertThat(set.problems())
+        .extracting(Problem::toString)
+        .containsExactly(
+            dir.shown("api.yaml")
+                + ":8:21: spec.execution.type: the package `../packages/api` says service.type"
+                + " managed_process in its manifest, which execution type docker cannot run;"
+                + " make them agree",
+            dir.shown("box.yaml")
+                + ":8:21: spec.execution.type: the package `../packages/box` says service.type"
+                + " docker in its manifest, which execution type managed_process cannot run; make"
+                + " them agree");
+  }
+
+  @Test
+  void load_dockerPackageWithoutExecution_isAnErrorAtThePackage() {
+    dir.manifest("box", BOX);
+    dir.file("box.yaml", SpecDir.service("box", "1", ""));
+
+    assertThat(dir.load().problems())
+        .extracting(Problem::message)
+        .containsExactly(
+            "the package `../packages/box` says service.type docker in its manifest, which"
+                + " execution type managed_process cannot run; set execution: {type: docker}"
+                + " (the default is managed_process)");
+  }
 
   @Test
   void load_serviceWithoutOverrides_takesEndpointsDependsOnAndHealthFromTheManifest() {

@@ -479,12 +479,11 @@ class SpecParserTest {
   }
 
   @Test
-  void parse_dockerExecution_isNotSupportedYet() {
+  void parse_dockerExecution_ofAPackageWithoutServiceType_isAccepted() {
     SpecSet set = parse(SpecDir.service("web", "1.0.0", "  execution: {type: docker}\n"));
 
-    assertThat(messages(set))
-        .containsExactly(
-            "spec.execution.type: execution type `docker` is not supported yet; use managed_process or systemd");
+    assertThat(messages(set)).isEmpty();
+    assertThat(set.services().get(0).spec().execution()).isEqualTo(ExecutionType.DOCKER);
   }
 
   @Test

@@ -165,6 +165,7 @@ public final class ObservedStates {
         s.address(),
         s.endpoints(),
         s.pid(),
+        s.containerId(),
         s.health(),
         s.conditions(),
         s.lastError(),

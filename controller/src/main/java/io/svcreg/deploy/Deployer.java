@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Installs, runs and observes the services of one node (execution type {@code managed_process}).
- * Every method returns an outcome value and ends within its deadlines; none throws for a failure of
- * the package or the service. Calls for one service must not overlap; different services may be
- * handled in parallel.
+ * Installs, runs and observes the services of one node (as managed processes, systemd units or
+ * Docker containers: {@link Launch#execution()}). Every method returns an outcome value and ends
+ * within its deadlines; none throws for a failure of the package or the service. Calls for one
+ * service must not overlap; different services may be handled in parallel.
  *
  * <p>A version of a service is installed in {@code {installRoot}/{name}-{version}/} (see {@link
  * InstallLayout#directoryName}); its scripts run with the environment of {@link

@@ -2,6 +2,10 @@ package io.svcreg.deploy;
 
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.svcreg.schema.ExecutionType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,9 +20,14 @@ import java.util.Optional;
  */
 public final class InstallLayout {
 
-  /** Files every package must have. */
+  /** Files every package must have (but a docker package, {@link #REQUIRED_DOCKER}). */
   public static final List<String> REQUIRED =
       List.of("manifest.yaml", "scripts/start.sh", "scripts/stop.sh");
+
+  /** Files a package whose {@code service.type} is {@code docker} must have: its image runs. */
+  public static final List<String> REQUIRED_DOCKER = List.of("manifest.yaml");
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   private InstallLayout() {}
 
@@ -66,9 +75,31 @@ public final class InstallLayout {
         .toList();
   }
 
-  /** Whether the install directory {@code home} has the files every package has. */
+  /** Whether the install directory {@code home} has the files its package must have. */
   public static boolean hasRequired(Path home) {
-    return REQUIRED.stream().allMatch(f -> Files.isRegularFile(home.resolve(f)));
+    return required(home).stream().allMatch(f -> Files.isRegularFile(home.resolve(f)));
+  }
+
+  /**
+   * The files the package in {@code dir} must have: {@link #REQUIRED_DOCKER} when its manifest says
+   * {@code service.type: docker}, else {@link #REQUIRED}.
+   */
+  public static List<String> required(Path dir) {
+    return isDocker(dir.resolve("manifest.yaml")) ? REQUIRED_DOCKER : REQUIRED;
+  }
+
+  /** Whether {@code manifest} says {@code service.type: docker} (false when it does not read). */
+  public static boolean isDocker(Path manifest) {
+    if (!Files.isRegularFile(manifest)) {
+      return false;
+    }
+    try {
+      JsonNode root = YAML.readTree(manifest.toFile());
+      return root != null
+          && ExecutionType.DOCKER.wireName().equals(root.path("service").path("type").asText(""));
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** Rejects an extracted package without the required files or with a reserved name. */
@@ -77,7 +108,8 @@ public final class InstallLayout {
       throw PackageRejected.invalid(
           "the package " + source + " contains " + InstallMarker.FILE + ", a name svcreg reserves");
     }
-    for (String f : REQUIRED) {
+    List<String> required = required(tmp);
+    for (String f : required) {
       Path p = tmp.resolve(f);
       if (!Files.isRegularFile(p)) {
         throw PackageRejected.invalid(
@@ -86,7 +118,7 @@ public final class InstallLayout {
                 + " has no "
                 + f
                 + " (a package needs "
-                + String.join(", ", REQUIRED)
+                + String.join(", ", required)
                 + ")");
       }
       if (f.startsWith("scripts/")

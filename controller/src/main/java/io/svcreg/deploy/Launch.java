@@ -68,6 +68,12 @@ public record Launch(
         service, version, ip, endpoints, dependencyAddresses, env, execution, subnet, by);
   }
 
+  /** This launch, run as {@code how}. */
+  public Launch withExecution(ExecutionType how) {
+    return new Launch(
+        service, version, ip, endpoints, dependencyAddresses, env, how, subnet, origin);
+  }
+
   /** The launch of a service run as a managed process. */
   public Launch(
       String service,

@@ -25,9 +25,11 @@ import java.util.List;
  *       it is absolute and a file.
  * </ul>
  *
- * The rule is a POSIX {@code sh} script ({@link #script}), so that it is the same wherever it runs:
- * the SSH deployer runs it on the node, the local deployer on this host; both read its output with
- * {@link #missing} and report with {@link #failure}.
+ * A package whose {@code service.type} is {@code docker} requires the command {@code docker} too.
+ *
+ * <p>The rule is a POSIX {@code sh} script ({@link #script}), so that it is the same wherever it
+ * runs: the SSH deployer runs it on the node, the local deployer on this host; both read its output
+ * with {@link #missing} and report with {@link #failure}.
  */
 public record Requirements(List<String> commands, List<String> libraries) {
 
@@ -38,6 +40,7 @@ public record Requirements(List<String> commands, List<String> libraries) {
   private static final String COMMAND = "command ";
   private static final String LIBRARY = "library ";
   private static final String MISSING = "missing ";
+  private static final String DOCKER = "docker";
 
   /**
    * The rule, as two {@code sh} functions: {@code rq_command NAME} and {@code rq_library NAME}
@@ -95,7 +98,11 @@ public record Requirements(List<String> commands, List<String> libraries) {
           "its manifest.yaml is not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
     }
     JsonNode req = root == null ? null : root.path("requires");
-    return new Requirements(strings(req, "commands"), strings(req, "libraries"));
+    List<String> commands = strings(req, "commands");
+    if (InstallLayout.isDocker(manifest) && !commands.contains(DOCKER)) {
+      commands.add(DOCKER); // a container needs Docker on the node
+    }
+    return new Requirements(commands, strings(req, "libraries"));
   }
 
   /** Whether it requires nothing (then there is nothing to check). */
@@ -167,6 +174,7 @@ public record Requirements(List<String> commands, List<String> libraries) {
             + ": missing "
             + String.join(", ", missing)
             + " (requires in its manifest.yaml"
+            + (missing.contains(COMMAND + DOCKER) ? ", and docker for its service.type docker" : "")
             + (command ? "; commands are looked up in the scripts' PATH " + path : "")
             + "); install "
             + (missing.size() == 1 ? "it" : "them")

@@ -34,7 +34,7 @@ import java.util.TreeMap;
  *     configures addresses on nodes ({@code lan}, {@code wireguard})
  * @param execution how the service's process is run
  * @param process the started process (pid and start time): known once the start has run; a unit's
- *     main process
+ *     or a container's main process, with the container's id ({@code containerId} in the file)
  * @param unit the systemd unit, for {@code execution: systemd}
  * @param controller the identity of the controller that wrote it (empty when unknown)
  * @param state what was done last: being started, running, being stopped, stopped
@@ -181,6 +181,7 @@ public record RunRecord(
         p -> {
           v.put("pid", Long.toString(p.pid()));
           v.put("processStartedAt", p.startTime().toString());
+          p.containerId().ifPresent(c -> v.put("containerId", c));
         });
     unit.ifPresent(u -> v.put("unit", u));
     if (!controller.isEmpty()) {
@@ -211,7 +212,11 @@ public record RunRecord(
       Optional<ProcessRef> process =
           pid == null || started == null
               ? Optional.empty()
-              : Optional.of(new ProcessRef(Long.parseLong(pid), Instant.parse(started)));
+              : Optional.of(
+                  new ProcessRef(
+                      Long.parseLong(pid),
+                      Instant.parse(started),
+                      Optional.ofNullable(p.getProperty("containerId"))));
       String address = p.getProperty("address");
       String subnet = p.getProperty("subnet");
       Map<String, String> dependencies = new TreeMap<>();

@@ -1,10 +1,11 @@
 /**
- * Deployment of service packages to a node (execution type {@code managed_process}): install,
- * start, stop, observe and health-check, behind the per-node {@link io.svcreg.deploy.Deployer}
- * interface. This package holds what the reconcile loop uses and what both deployers share (the
- * interface, its outcomes, the install layout, package extraction); {@link
- * io.svcreg.deploy.local.LocalDeployer} deploys on the controller's own host, {@link
- * io.svcreg.deploy.ssh.SshDeployer} on nodes reached over SSH.
+ * Deployment of service packages to a node: install, start, stop, observe and health-check, behind
+ * the per-node {@link io.svcreg.deploy.Deployer} interface. Services run as managed processes (what
+ * follows), as systemd units on SSH nodes, or as Docker containers on any node with Docker ({@link
+ * io.svcreg.deploy.Containers}, whose package needs no scripts). This package holds what the
+ * reconcile loop uses and what both deployers share (the interface, its outcomes, the install
+ * layout, package extraction); {@link io.svcreg.deploy.local.LocalDeployer} deploys on the
+ * controller's own host, {@link io.svcreg.deploy.ssh.SshDeployer} on nodes reached over SSH.
  *
  * <h2>Packages</h2>
  *

@@ -345,7 +345,11 @@ final class Executor {
     return switch (out) {
       case StartOutcome.Started ok ->
           new StepResult.Started(
-              ok.process().pid(), ok.process().startTime(), ok.logOffset(), ok.confirmed());
+              ok.process().pid(),
+              ok.process().startTime(),
+              ok.process().containerId(),
+              ok.logOffset(),
+              ok.confirmed());
       case StartOutcome.Failed f -> new StepResult.Failed(f.reason(), f.message(), f.logTail());
     };
   }

@@ -1,5 +1,6 @@
 package io.svcreg.pkg;
 
+import io.svcreg.schema.ExecutionType;
 import io.svcreg.schema.PackageManifest;
 import io.svcreg.schema.Problem;
 import java.nio.ByteBuffer;
@@ -63,7 +64,12 @@ final class ManifestCheck {
       Optional<PackageManifest> manifest,
       Function<String, OptionalInt> modeOf,
       List<String> problems) {
-    List<String> scripts = new ArrayList<>(PackageFormat.REQUIRED_SCRIPTS);
+    // a docker package's image runs: its scripts are optional
+    List<String> required =
+        manifest.flatMap(PackageManifest::serviceType).orElse(null) == ExecutionType.DOCKER
+            ? List.of()
+            : PackageFormat.REQUIRED_SCRIPTS;
+    List<String> scripts = new ArrayList<>(required);
     manifest
         .flatMap(PackageManifest::health)
         .map(h -> h.script())
@@ -71,10 +77,9 @@ final class ManifestCheck {
         .ifPresent(scripts::add);
     for (String s : scripts) {
       OptionalInt mode = modeOf.apply(s);
-      boolean required = PackageFormat.REQUIRED_SCRIPTS.contains(s);
       if (mode.isEmpty()) {
         problems.add(
-            required
+            required.contains(s)
                 ? "the package has no "
                     + s
                     + " (a package needs "

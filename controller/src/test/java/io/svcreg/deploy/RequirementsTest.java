@@ -49,6 +49,31 @@ class RequirementsTest {
   }
 
   @Test
+  void read_dockerPackage_requiresTheDockerCommand() throws Exception {
+    Requirements r =
+        Requirements.read(
+            manifest(
+                "name: a\nversion: \"1\"\nservice: {type: docker, image: a:1}\n"
+                    + "requires: {commands: [curl]}\n"));
+
+    assertThat(r.commands()).containsExactly("curl", "docker");
+  }
+
+  @Test
+  void script_dockerPackageOnAHostWithoutDocker_reportsTheDockerCommandMissing() throws Exception {
+    Requirements r =
+        Requirements.read(manifest("name: a\nversion: \"1\"\nservice:\n  type: docker\n"));
+    Path bin = Files.createDirectories(tmp.resolve("bin"));
+
+    Process p = new ProcessBuilder("/bin/sh", "-c", r.script(bin.toString())).start();
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    p.waitFor();
+
+    assertThat(Requirements.missing(out)).containsExactly("command docker");
+  }
+
+  @Test
   void missing_amongOtherLines_onlyTheMissingOnesInTheirOrder() {
     String out =
         "home absent\nmissing library libx.so.1\nmarker 1 a-1 abc\nmissing command x y\n"

@@ -367,6 +367,15 @@ public final class Rig implements AutoCloseable {
                 && o.status().health().state() == HealthState.PASSING);
   }
 
+  /** The reason of a service's {@code Degraded} condition when it is true, else empty. */
+  static String degraded(ObservedService o) {
+    return o.status()
+        .condition(io.svcreg.schema.Condition.DEGRADED)
+        .filter(c -> c.status() == io.svcreg.schema.ConditionStatus.TRUE)
+        .map(io.svcreg.schema.Condition::reason)
+        .orElse("");
+  }
+
   /** Waits until the loop has nothing queued or running. */
   void awaitIdle(Duration timeout) {
     Waits.atMost(timeout).alias("the loop is idle").until(() -> !app.controller().converging());

@@ -18,6 +18,7 @@ final class SpecText {
   private String network = "local";
   private String progressDeadline;
   private String state;
+  private String execution;
 
   SpecText(String name, String version, String packageRef, int port) {
     this.name = name;
@@ -58,6 +59,12 @@ final class SpecText {
     return this;
   }
 
+  /** Sets {@code spec.execution.type}. */
+  SpecText execution(String type) {
+    this.execution = type;
+    return this;
+  }
+
   SpecText progressDeadline(String d) {
     this.progressDeadline = d;
     return this;
@@ -76,6 +83,9 @@ final class SpecText {
     b.append("  version: \"").append(version).append("\"\n");
     b.append("  package: ").append(packageRef).append('\n');
     b.append("  network: ").append(network).append('\n');
+    if (execution != null) {
+      b.append("  execution: {type: ").append(execution).append("}\n");
+    }
     b.append("  endpoints:\n    - {name: http, port: ").append(port).append(", protocol: http}\n");
     if (state != null) {
       b.append("  state: ").append(state).append('\n');

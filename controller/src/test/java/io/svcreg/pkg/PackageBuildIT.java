@@ -218,6 +218,21 @@ class PackageBuildIT {
   }
 
   @Test
+  void build_dockerPackageWithoutScripts_verifiesValid() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("box"));
+    Files.writeString(
+        dir.resolve("manifest.yaml"),
+        "name: box\nversion: \"1\"\nservice: {type: docker, image: shop/box:1}\n");
+    Files.write(dir.resolve("image.tar"), new byte[] {1, 2, 3});
+
+    Path archive = builder.build(dir, tmp.resolve("box.tar.gz")).file();
+
+    PackageVerifier.Report r = new PackageVerifier(PackageVerifier.Limits.DEFAULT).verify(archive);
+    assertThat(r.problems()).isEmpty();
+    assertThat(r.manifest().orElseThrow().image()).contains("shop/box:1");
+  }
+
+  @Test
   void build_symlinkLeadingOutside_isRefusedAndNothingWritten() throws Exception {
     Path dir = demo(tmp.resolve("demo"));
     Files.createSymbolicLink(dir.resolve("config/passwd"), Path.of("../../../../etc/passwd"));

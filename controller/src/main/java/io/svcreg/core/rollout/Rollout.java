@@ -1209,6 +1209,7 @@ public final class Rollout {
             .deployedVersion(Optional.of(x.version()))
             .previousVersion(ServiceStates.previousVersion(st, x.version()))
             .pid(Optional.of(ok.pid()))
+            .containerId(ok.containerId())
             .endpoints(endpoints)
             .lastError(Optional.empty())
             .build(),

@@ -22,6 +22,7 @@ final class StatusBuilder {
   private Optional<Ipv4> address;
   private List<String> endpoints;
   private Optional<Long> pid;
+  private Optional<String> containerId;
   private Health health;
   private final List<Condition> conditions;
   private Optional<String> lastError;
@@ -36,6 +37,7 @@ final class StatusBuilder {
     address = s.address();
     endpoints = s.endpoints();
     pid = s.pid();
+    containerId = s.containerId();
     health = s.health();
     conditions = new ArrayList<>(s.conditions());
     lastError = s.lastError();
@@ -77,8 +79,17 @@ final class StatusBuilder {
     return this;
   }
 
+  /** Sets the process; no process: no container either. */
   StatusBuilder pid(Optional<Long> p) {
     pid = p;
+    if (p.isEmpty()) {
+      containerId = Optional.empty();
+    }
+    return this;
+  }
+
+  StatusBuilder containerId(Optional<String> c) {
+    containerId = c;
     return this;
   }
 
@@ -135,6 +146,7 @@ final class StatusBuilder {
         address,
         endpoints,
         pid,
+        containerId,
         health,
         conditions,
         lastError,

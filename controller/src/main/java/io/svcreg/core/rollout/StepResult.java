@@ -2,6 +2,7 @@ package io.svcreg.core.rollout;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /** What carrying out a {@link Step} gave, as the executor reports it. */
@@ -49,10 +50,12 @@ public sealed interface StepResult {
   }
 
   /**
-   * The process runs as {@code pid} (started at {@code startTime}); its log grows from {@code
-   * logOffset}; {@code confirmed} when it already outlived its start grace period.
+   * The process runs as {@code pid} (started at {@code startTime}), in the Docker container {@code
+   * containerId} when it is one; its log grows from {@code logOffset}; {@code confirmed} when it
+   * already outlived its start grace period.
    */
-  record Started(long pid, Instant startTime, long logOffset, boolean confirmed)
+  record Started(
+      long pid, Instant startTime, Optional<String> containerId, long logOffset, boolean confirmed)
       implements StepResult {}
 
   /** The process is stopped ({@code how}: the step that stopped it). */

@@ -2,6 +2,7 @@ package io.svcreg.deploy.local;
 
 import io.svcreg.core.SvcregException;
 import io.svcreg.deploy.AddressOutcome;
+import io.svcreg.deploy.Containers;
 import io.svcreg.deploy.DeployReasons;
 import io.svcreg.deploy.DeployTimeouts;
 import io.svcreg.deploy.Deployer;
@@ -80,6 +81,7 @@ public final class LocalDeployer implements Deployer {
   private final InstantSource clock;
   private final Map<String, String> controllerEnv;
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+  private final Containers containers;
 
   /** Processes started and not yet confirmed, by pid: their exit code is known here. */
   private final Map<Long, Process> starting = new ConcurrentHashMap<>();
@@ -105,6 +107,46 @@ public final class LocalDeployer implements Deployer {
     this.waiter = Objects.requireNonNull(waiter, "waiter");
     this.clock = clock;
     this.controllerEnv = Map.copyOf(controllerEnv);
+    this.containers = new Containers(new HostNode(), timeouts, clock);
+  }
+
+  /** This host, for {@link Containers}: scripts run with the system's {@code PATH}. */
+  private final class HostNode implements Containers.Node {
+    @Override
+    public Containers.Ran run(String script, Duration timeout) throws IOException {
+      try {
+        Scripts.Ran r = Scripts.run(script, SYSTEM_PATH, timeout);
+        return new Containers.Ran(r.exit(), r.output());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted", e);
+      }
+    }
+
+    @Override
+    public String describe() {
+      return "the controller's host";
+    }
+
+    @Override
+    public String home(String service, String version) {
+      return LocalDeployer.this.home(service, version).toString();
+    }
+
+    @Override
+    public void record(RunRecord r) throws IOException {
+      LocalDeployer.this.record(r);
+    }
+
+    @Override
+    public void markStarted(String service, String version) {
+      locked(
+          service,
+          () -> {
+            installer.markStarted(service, version);
+            return null;
+          });
+    }
   }
 
   /** A deployer with the default timeouts, the system clock and the controller's environment. */
@@ -285,7 +327,13 @@ public final class LocalDeployer implements Deployer {
 
   @Override
   public InstallOutcome install(String service, String version, Path packageSource) {
-    return locked(service, () -> installer.install(service, version, packageSource));
+    InstallOutcome out = locked(service, () -> installer.install(service, version, packageSource));
+    if (out instanceof InstallOutcome.Installed) {
+      containers
+          .pruneImages(service, installed(service))
+          .ifPresent(why -> LOG.log(Level.WARNING, "Service/{0}: {1}", service, why));
+    }
+    return out;
   }
 
   /**
@@ -296,6 +344,10 @@ public final class LocalDeployer implements Deployer {
    */
   @Override
   public UninstallOutcome uninstall(String service) {
+    Optional<String> container = containers.remove(service);
+    if (container.isPresent()) {
+      return new UninstallOutcome.Failed(DeployReasons.UNINSTALL_FAILED, container.get());
+    }
     try {
       locked(
           service,
@@ -395,13 +447,13 @@ public final class LocalDeployer implements Deployer {
   public StartOutcome start(Launch launch) {
     String service = launch.service();
     String version = launch.version();
-    if (launch.execution() != ExecutionType.MANAGED_PROCESS) {
+    if (launch.execution() == ExecutionType.SYSTEMD) {
       return new StartOutcome.Failed(
           DeployReasons.EXECUTION_UNSUPPORTED,
           "execution type "
               + launch.execution()
               + " runs on SSH nodes only; on the controller's own host svcreg runs services as"
-              + " managed processes",
+              + " managed processes or docker containers",
           "");
     }
     if (!installer.isInstalled(service, version)) {
@@ -409,6 +461,9 @@ public final class LocalDeployer implements Deployer {
           DeployReasons.NOT_INSTALLED,
           service + " " + version + " is not installed in " + installer.root(),
           "");
+    }
+    if (launch.execution() == ExecutionType.DOCKER) {
+      return containers.start(launch);
     }
     Path home = home(service, version);
     Path log = log(home);
@@ -520,6 +575,9 @@ public final class LocalDeployer implements Deployer {
 
   @Override
   public StopOutcome stop(Launch launch, ProcessRef process) {
+    if (launch.execution() == ExecutionType.DOCKER) {
+      return containers.stop(launch, process);
+    }
     long pgid = process.pid();
     starting.remove(pgid);
     boolean ours = ProcFs.matches(process);
@@ -601,6 +659,21 @@ public final class LocalDeployer implements Deployer {
         installer.isInstalled(service, version), process.map(ProcFs::matches).orElse(false));
   }
 
+  /** {@link #observe(String, String, Optional)}, or the service's container when it is one. */
+  @Override
+  public Observation observe(
+      String service,
+      String version,
+      Optional<ProcessRef> process,
+      Optional<Ipv4> address,
+      ExecutionType execution) {
+    if (execution != ExecutionType.DOCKER) {
+      return observe(service, version, process);
+    }
+    return containers.observe(
+        new Observation(installer.isInstalled(service, version), false), service, version, process);
+  }
+
   @Override
   public Optional<WireGuardRoutes.Interface> wireguard(Cidr subnet) {
     try {
@@ -645,6 +718,9 @@ public final class LocalDeployer implements Deployer {
   public HealthResult checkHealth(
       Launch launch, Optional<ProcessRef> process, String script, Duration timeout) {
     HealthResult r = runHealthScript(launch, script, timeout);
+    if (launch.execution() == ExecutionType.DOCKER) {
+      return containers.health(r, launch, process);
+    }
     if (process.isEmpty()
         || (r instanceof HealthResult.Failing f && f.reason().equals(DeployReasons.INTERRUPTED))) {
       return r;

@@ -1,6 +1,7 @@
 package io.svcreg.deploy.ssh;
 
 import io.svcreg.deploy.AddressOutcome;
+import io.svcreg.deploy.Containers;
 import io.svcreg.deploy.DeployReasons;
 import io.svcreg.deploy.DeployTimeouts;
 import io.svcreg.deploy.Deployer;
@@ -180,6 +181,7 @@ public final class SshDeployer implements Deployer {
   private final InstantSource clock;
   private final Options options;
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+  private final Containers containers;
 
   /** A deployer for {@code target}; nothing is contacted until the first action. */
   public SshDeployer(
@@ -190,6 +192,52 @@ public final class SshDeployer implements Deployer {
     this.options = options;
     this.connection =
         new SshConnection(target, options.connect(), options.keepAlive(), options.agent());
+    this.containers = new Containers(new Node(), timeouts, clock);
+  }
+
+  /** The node, for {@link Containers}: scripts run fenced, as every other script here. */
+  private final class Node implements Containers.Node {
+    @Override
+    public Containers.Ran run(String script, Duration timeout) throws IOException {
+      SshConnection.Result r = SshDeployer.this.run(script, timeout);
+      return new Containers.Ran(r.exit(), r.out() + r.err());
+    }
+
+    @Override
+    public String describe() {
+      return target.describe();
+    }
+
+    @Override
+    public String home(String service, String version) {
+      return SshDeployer.this.home(service, version);
+    }
+
+    @Override
+    public void record(RunRecord r) throws IOException {
+      SshConnection.Result done =
+          SshDeployer.this.run(recordLines(r.service(), Map.of("text", r)) + "record \"$text\"\n");
+      if (done.exit() != 0) {
+        throw new IOException(lastLine(done.err() + done.out()));
+      }
+    }
+
+    @Override
+    public void markStarted(String service, String version) {
+      try {
+        Listed l = remoteMarkers(service).get(version);
+        if (l != null) {
+          SshDeployer.this.markStarted(SshDeployer.this.home(service, version), l.marker());
+        }
+      } catch (IOException e) {
+        LOG.log(
+            Level.WARNING,
+            "Service/{0}: cannot record its start on {1}: {2}",
+            service,
+            target.node(),
+            e.getMessage());
+      }
+    }
   }
 
   /**
@@ -241,7 +289,18 @@ public final class SshDeployer implements Deployer {
   @Override
   public InstallOutcome install(
       String service, String version, Path packageSource, Progress progress) {
-    return locked(service, () -> doInstall(service, version, packageSource, progress));
+    InstallOutcome out =
+        locked(service, () -> doInstall(service, version, packageSource, progress));
+    if (out instanceof InstallOutcome.Installed) {
+      try {
+        containers
+            .pruneImages(service, installed(service))
+            .ifPresent(why -> LOG.log(Level.WARNING, "Service/{0}: {1}", service, why));
+      } catch (NodeUnavailable e) {
+        LOG.log(Level.WARNING, "Service/{0}: {1}", service, e.getMessage());
+      }
+    }
+    return out;
   }
 
   private InstallOutcome doInstall(String service, String version, Path source, Progress progress) {
@@ -768,8 +827,9 @@ public final class SshDeployer implements Deployer {
     return "for d in \"$root\"/"
         + Shell.quote(prefix)
         + "*; do [ -f \"$d/.svcreg-install\" ] || continue;"
-        + " c=0; [ -f \"$d/manifest.yaml\" ] && [ -f \"$d/scripts/start.sh\" ]"
-        + " && [ -f \"$d/scripts/stop.sh\" ] && c=1;"
+        + " c=0; [ -f \"$d/manifest.yaml\" ] && { [ -f \"$d/scripts/start.sh\" ]"
+        + " && [ -f \"$d/scripts/stop.sh\" ] || grep -Eq '(^|[{ ,])type: *.?docker.?( *[,}#]| *$)'"
+        + " \"$d/manifest.yaml\"; } && c=1;"
         + " printf 'marker %s %s ' \"$c\" \"${d##*/}\"; base64 -w0 < \"$d/.svcreg-install\"; echo;"
         + " done\n";
   }
@@ -895,6 +955,10 @@ public final class SshDeployer implements Deployer {
    */
   @Override
   public UninstallOutcome uninstall(String service) {
+    Optional<String> container = containers.remove(service);
+    if (container.isPresent()) {
+      return new UninstallOutcome.Failed(DeployReasons.UNINSTALL_FAILED, container.get());
+    }
     return locked(
         service,
         () -> {
@@ -1037,6 +1101,9 @@ public final class SshDeployer implements Deployer {
 
   @Override
   public StartOutcome start(Launch launch) {
+    if (launch.execution() == ExecutionType.DOCKER) {
+      return containers.start(launch);
+    }
     String service = launch.service();
     String version = launch.version();
     String home = home(service, version);
@@ -1322,6 +1389,9 @@ public final class SshDeployer implements Deployer {
     if (launch.execution() == ExecutionType.SYSTEMD) {
       return stopUnit(launch, process);
     }
+    if (launch.execution() == ExecutionType.DOCKER) {
+      return containers.stop(launch, process);
+    }
     String service = launch.service();
     long pid = process.pid();
     if (pid <= 1) {
@@ -1542,6 +1612,11 @@ public final class SshDeployer implements Deployer {
       Optional<ProcessRef> process,
       Optional<Ipv4> address,
       ExecutionType execution) {
+    if (execution == ExecutionType.DOCKER) {
+      Observation files =
+          observe(service, version, Optional.empty(), address, ExecutionType.MANAGED_PROCESS);
+      return containers.observe(files, service, version, process);
+    }
     boolean unit = execution == ExecutionType.SYSTEMD;
     try {
       String root = "root=" + Shell.quote(root()) + "\n";
@@ -1637,6 +1712,16 @@ public final class SshDeployer implements Deployer {
   @Override
   public HealthResult checkHealth(
       Launch launch, Optional<ProcessRef> process, String script, Duration timeout) {
+    if (launch.execution() == ExecutionType.DOCKER) {
+      return containers.health(
+          checkHealth(
+              launch.withExecution(ExecutionType.MANAGED_PROCESS),
+              Optional.empty(),
+              script,
+              timeout),
+          launch,
+          process);
+    }
     String what = launch.service() + " " + launch.version();
     String home = home(launch.service(), launch.version());
     String rel = Path.of(script).normalize().toString();
@@ -1939,11 +2024,15 @@ public final class SshDeployer implements Deployer {
   }
 
   private SshConnection.Result run(String script) throws IOException {
+    return run(script, options.command());
+  }
+
+  private SshConnection.Result run(String script, Duration timeout) throws IOException {
     long epoch = options.epoch().getAsLong();
     if (epoch <= 0) {
-      return connection.script(script, options.command());
+      return connection.script(script, timeout);
     }
-    SshConnection.Result r = connection.script(fence(epoch) + script, options.command());
+    SshConnection.Result r = connection.script(fence(epoch) + script, timeout);
     if (r.exit() == FENCED_EXIT && r.out().startsWith("svcreg-fenced")) {
       String seen = r.out().strip().substring("svcreg-fenced".length()).strip();
       throw new SshConnection.Unreachable(

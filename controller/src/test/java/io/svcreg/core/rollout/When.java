@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * An entry point of {@link Rollout}, followed by the results of the steps it asks for, carried out
@@ -38,7 +39,7 @@ record When(Entry entry, List<StepResult> results) {
   // ------------------------------------------------------------------ results
 
   static StepResult started(long pid, boolean confirmed) {
-    return new StepResult.Started(pid, Given.NOW.minusMillis(5), 0, confirmed);
+    return new StepResult.Started(pid, Given.NOW.minusMillis(5), Optional.empty(), 0, confirmed);
   }
 
   static StepResult stopped() {

@@ -317,6 +317,34 @@ class PackageInstallIT {
   }
 
   @Test
+  void install_dockerPackageOnAHostWithoutDocker_failsWithRequirementMissing() throws IOException {
+    Path bin = Files.createDirectories(tmp.resolve("empty/bin"));
+    LocalDeployer noDocker =
+        new LocalDeployer(
+            root,
+            DeployTimeouts.DEFAULTS,
+            () -> now,
+            Waiter.system(),
+            Map.of("PATH", bin.toString()));
+    Path src = pkg("box");
+    Files.writeString(
+        src.resolve("manifest.yaml"),
+        "name: box\nversion: \"1.0.0\"\nservice: {type: docker, image: shop/box:1}\n");
+
+    InstallOutcome.Failed f = failed(noDocker.install("box", "1.0.0", src));
+
+    assertThat(f.reason()).isEqualTo(DeployReasons.REQUIREMENT_MISSING);
+    assertThat(f.message())
+        .isEqualTo(
+            "cannot install box 1.0.0 on the controller's host: missing command docker (requires"
+                + " in its manifest.yaml, and docker for its service.type docker; commands are"
+                + " looked up in the scripts' PATH "
+                + bin
+                + "); install it there");
+    assertNothingInstalled();
+  }
+
+  @Test
   void install_requiredCommand_isLookedUpInTheScriptsPathAsAnExecutableFile() throws IOException {
     Path bin = Files.createDirectories(tmp.resolve("tools/bin"));
     TestPackages.setMode(Files.writeString(bin.resolve("svcreg-tool"), "#!/bin/sh\n"), 0755);
