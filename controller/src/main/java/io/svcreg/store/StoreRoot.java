@@ -14,8 +14,12 @@ final class StoreRoot {
   /** The format this code writes and reads; a store with another one is refused. */
   static final int FORMAT_VERSION = 1;
 
-  /** Buckets per index: an added key rewrites one bucket (about n/128 entries). */
-  static final int BUCKETS = 128;
+  /**
+   * Buckets per index of a new store: an added key rewrites one bucket (about n/1024 entries), and
+   * EclipseStore looks up every entry of it. A store made with another count keeps it: the bucket
+   * of a key is its hash modulo the index's size.
+   */
+  static final int BUCKETS = 1024;
 
   int formatVersion;
   ArrayList<HashMap<String, Object>> services;
