@@ -5,10 +5,14 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.svcreg.schema.ExecutionType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.Comparator;
 import java.util.List;
@@ -77,6 +81,11 @@ public final class InstallLayout {
 
   /** Whether the install directory {@code home} has the files its package must have. */
   public static boolean hasRequired(Path home) {
+    // every package has what a docker package needs; its manifest is read only when the scripts
+    // another package needs are not all there
+    if (REQUIRED.stream().allMatch(f -> Files.isRegularFile(home.resolve(f)))) {
+      return true;
+    }
     return required(home).stream().allMatch(f -> Files.isRegularFile(home.resolve(f)));
   }
 
@@ -90,9 +99,28 @@ public final class InstallLayout {
 
   /** Whether {@code manifest} says {@code service.type: docker} (false when it does not read). */
   public static boolean isDocker(Path manifest) {
-    if (!Files.isRegularFile(manifest)) {
+    BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(manifest, BasicFileAttributes.class);
+    } catch (IOException e) {
       return false;
     }
+    if (!a.isRegularFile()) {
+      return false;
+    }
+    // read once per file as it is: every check of an installed version asks
+    return DOCKER_MANIFESTS.get(
+        new ManifestKey(manifest.toAbsolutePath(), a.size(), a.lastModifiedTime(), a.fileKey()),
+        k -> readIsDocker(manifest));
+  }
+
+  private record ManifestKey(Path path, long size, FileTime modified, Object fileKey) {}
+
+  /** What {@link #isDocker} found for the manifests read last. */
+  private static final Cache<ManifestKey, Boolean> DOCKER_MANIFESTS =
+      Caffeine.newBuilder().maximumSize(100_000).executor(Runnable::run).build();
+
+  private static boolean readIsDocker(Path manifest) {
     try {
       JsonNode root = YAML.readTree(manifest.toFile());
       return root != null

@@ -328,7 +328,8 @@ public final class LocalDeployer implements Deployer {
   @Override
   public InstallOutcome install(String service, String version, Path packageSource) {
     InstallOutcome out = locked(service, () -> installer.install(service, version, packageSource));
-    if (out instanceof InstallOutcome.Installed) {
+    // images are kept while their version is installed: only removing versions frees any
+    if (out instanceof InstallOutcome.Installed i && !i.removed().isEmpty()) {
       containers
           .pruneImages(service, installed(service))
           .ifPresent(why -> LOG.log(Level.WARNING, "Service/{0}: {1}", service, why));

@@ -291,7 +291,8 @@ public final class SshDeployer implements Deployer {
       String service, String version, Path packageSource, Progress progress) {
     InstallOutcome out =
         locked(service, () -> doInstall(service, version, packageSource, progress));
-    if (out instanceof InstallOutcome.Installed) {
+    // images are kept while their version is installed: only removing versions frees any
+    if (out instanceof InstallOutcome.Installed i && !i.removed().isEmpty()) {
       try {
         containers
             .pruneImages(service, installed(service))
