@@ -298,18 +298,7 @@ final class Outbound {
    * would otherwise send it concurrently with this writer). Returns once no send is in flight.
    */
   void peerClosed(int code) {
-    lock.lock();
-    try {
-      closing = true;
-      done = true;
-      queue.clear();
-      queuedBytes = 0;
-      queuedReplies = 0;
-      notEmpty.signalAll();
-      notFull.signalAll();
-    } finally {
-      lock.unlock();
-    }
+    stopped();
     sending.lock();
     try {
       if (!closeSent) {
