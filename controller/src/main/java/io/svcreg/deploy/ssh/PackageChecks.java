@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The results of checking {@code .tar.gz} packages on the controller's host, kept per file (path,
@@ -36,25 +38,18 @@ final class PackageChecks {
 
   private record Key(Path path, long size, FileTime modified, Object fileKey) {}
 
-  /** A failed check, carried through the cache's loader. */
-  private static final class Failed extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    Failed(Exception cause) {
-      super(cause);
-    }
-  }
-
   private static final int MAX = 64;
 
   /** The checks shared by every deployer of this controller. */
   static final PackageChecks SHARED = new PackageChecks();
 
   /**
-   * The checks made, the least recently used dropped beyond {@link #MAX}. A lookup of a key being
-   * checked waits for that check (Caffeine computes each key once); a failed check keeps nothing.
+   * The checks made or under way, the least recently used dropped beyond {@link #MAX}. An entry is
+   * a future put in place at once, and the check runs outside the cache, so a long check of one
+   * package never holds up the lookups of others (a loader run inside the cache's compute could); a
+   * lookup of a key being checked waits for that check; a failed check keeps nothing.
    */
-  private final Cache<Key, Checked> done =
+  private final Cache<Key, CompletableFuture<Checked>> done =
       Caffeine.newBuilder().maximumSize(MAX).executor(Runnable::run).build();
 
   /** The check of {@code source}: kept from before for an unchanged archive, else run now. */
@@ -63,27 +58,30 @@ final class PackageChecks {
       return check.run(); // a directory's files may change without its own time changing
     }
     Key key = key(source);
+    CompletableFuture<Checked> mine = new CompletableFuture<>();
+    CompletableFuture<Checked> f = done.asMap().putIfAbsent(key, mine);
+    if (f == null) {
+      f = mine;
+      try {
+        mine.complete(check.run());
+      } catch (IOException | PackageRejected | RuntimeException e) {
+        done.asMap().remove(key, mine);
+        mine.completeExceptionally(e);
+      }
+    }
     Checked c;
     try {
-      c =
-          done.get(
-              key,
-              k -> {
-                try {
-                  return check.run();
-                } catch (IOException | PackageRejected e) {
-                  throw new Failed(e);
-                }
-              });
-    } catch (Failed f) {
-      switch (f.getCause()) {
-        case IOException e -> throw e;
-        case PackageRejected e -> throw e;
-        default -> throw f;
+      c = f.join();
+    } catch (CompletionException e) {
+      switch (e.getCause()) {
+        case IOException io -> throw io;
+        case PackageRejected r -> throw r;
+        case RuntimeException r -> throw r;
+        default -> throw e;
       }
     }
     if (!key(source).equals(key)) { // changed while it was read: not kept
-      done.invalidate(key);
+      done.asMap().remove(key, f);
     }
     return c;
   }

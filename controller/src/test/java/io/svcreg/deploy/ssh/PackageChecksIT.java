@@ -53,6 +53,40 @@ class PackageChecksIT {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(60)
+  void otherArchives_checkedWhileOneCheckIsUnderWay() throws Exception {
+    Path slow = Files.writeString(tmp.resolve("slow-1.tar.gz"), "slow");
+    PackageChecks checks = new PackageChecks();
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(1);
+    try {
+      Future<PackageChecks.Checked> held =
+          pool.submit(
+              () ->
+                  checks.get(
+                      slow,
+                      () -> {
+                        try {
+                          release.await();
+                        } catch (InterruptedException e) {
+                          throw new java.io.IOException("interrupted", e);
+                        }
+                        return counting(slow).run();
+                      }));
+      // many other packages, whatever their hashes, are checked while that one waits
+      for (int i = 0; i < 64; i++) {
+        Path other = Files.writeString(tmp.resolve("other-" + i + ".tar.gz"), "o" + i);
+        assertThat(checks.get(other, counting(other)).archive()).isEqualTo(other);
+      }
+      assertThat(held).isNotDone();
+      release.countDown();
+      assertThat(held.get().archive()).isEqualTo(slow);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void changedArchive_checkedAgain() throws Exception {
     Path archive = Files.writeString(tmp.resolve("a-1.tar.gz"), "one");
     PackageChecks checks = new PackageChecks();
