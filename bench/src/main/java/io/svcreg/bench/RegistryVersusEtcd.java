@@ -315,9 +315,8 @@ public final class RegistryVersusEtcd {
     if (limited > 0) {
       out.printf(
           Locale.ROOT,
-          "  svcreg answered rate_limited %,d times (serve's default: 100 requests/s per"
-              + " connection, burst 200); each was sent again after 5 ms, its latency counts from"
-              + " the first send%n",
+          "  svcreg answered rate_limited %,d times (serve's limit per role, --requests-per-second);"
+              + " each was sent again after 5 ms, its latency counts from the first send%n",
           limited);
     }
   }
