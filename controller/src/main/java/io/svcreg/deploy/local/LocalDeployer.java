@@ -383,6 +383,30 @@ public final class LocalDeployer implements Deployer {
   }
 
   /**
+   * Records {@code service} stopped once {@link #stopUntracked} has stopped whatever ran of it: its
+   * run record said a start (or a run, or a stop) that no process answers for any more. A failure
+   * is logged: the processes are stopped either way, and a reader of a record not stopped checks
+   * its process.
+   */
+  private void recordStrayStopped(String service) {
+    Path file = runFile(service);
+    Optional<RunRecord> was = RunRecord.read(file);
+    if (was.isEmpty() || was.get().state() == RunRecord.State.STOPPED) {
+      return;
+    }
+    try {
+      record(was.get().then(RunRecord.State.STOPPED, Optional.empty(), clock.instant()));
+    } catch (IOException e) {
+      LOG.log(
+          Level.WARNING,
+          "Service/{0}: cannot write its run record {1} (stopped): {2}",
+          service,
+          file,
+          Failure.describe(e));
+    }
+  }
+
+  /**
    * Stops what runs of {@code service} untracked, when the loop finds a start it recorded without
    * its process, and before the service is removed: a controller killed after running {@code
    * start.sh} but before it recorded the pid leaves the service running unknown to the next
@@ -432,7 +456,9 @@ public final class LocalDeployer implements Deployer {
   @Override
   public StopOutcome stopStrays(String service) {
     try {
-      return new StopOutcome.Stopped(stopUntracked(service));
+      StopStep step = stopUntracked(service);
+      recordStrayStopped(service);
+      return new StopOutcome.Stopped(step);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new StopOutcome.Failed(

@@ -615,6 +615,14 @@ class LocalDeployerProcessIT {
     // stops what runs of the service untracked, then starts it again
     LocalDeployer next = newDeployer(FAST);
     assertThat(next.stopStrays("stray")).isEqualTo(new StopOutcome.Stopped(StopStep.SIGTERM));
+    assertThat(runRecord("stray"))
+        .as("the run record once its strays are stopped")
+        .hasValueSatisfying(
+            r -> {
+              assertThat(r.state()).isEqualTo(RunRecord.State.STOPPED);
+              assertThat(r.process()).isEmpty();
+              assertThat(r.version()).isEqualTo("1.0.0");
+            });
     ProcessRef again = start(next, launch("stray", "127.0.0.42", 9));
 
     assertThat(ProcFs.groupAlive(lost.pid())).as("the untracked first start").isFalse();
