@@ -102,7 +102,10 @@ svcreg_find_java() {
 
 # Sets the array SVCREG_JVM_OPTS: the JVM options svcreg runs with (tools/svcreg, and tools/bench
 # controller, which measures the controller as `svcreg serve` runs). EclipseStore needs
-# jdk.internal.misc. `-XX:TieredStopAtLevel=1` compiles with C1 only: svcreg's work comes in short
+# jdk.internal.misc. `serve --unix-socket` reads the pid of a connecting process with its
+# connection's file descriptor (sun.nio.ch) and a call of getsockopt through the FFM API (JDK 22+:
+# native access, without which the JDK warns; JDK 21 accepts the option and goes without the pid).
+# `-XX:TieredStopAtLevel=1` compiles with C1 only: svcreg's work comes in short
 # bursts (reading a spec directory, planning, store commits), where the optimizing compiler's
 # warm-up costs more CPU than its code saves; a start with 10,000 services takes about half the
 # time (with C2, 3.8 s instead of 2.0 s on 2 CPUs); the price is TLS record encryption in C1 code,
@@ -115,8 +118,9 @@ svcreg_find_java() {
 # (`-XX:TieredStopAtLevel=4 -XX:+UseG1GC` undo them).
 # Call after svcreg_find_java.
 svcreg_jvm_options() {
-  SVCREG_JVM_OPTS=(--add-exports java.base/jdk.internal.misc=ALL-UNNAMED -XX:TieredStopAtLevel=1
-    -XX:+UseSerialGC -Xms16m -XX:MetaspaceSize=64m)
+  SVCREG_JVM_OPTS=(--add-exports java.base/jdk.internal.misc=ALL-UNNAMED
+    --add-exports java.base/sun.nio.ch=ALL-UNNAMED --enable-native-access=ALL-UNNAMED
+    -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xms16m -XX:MetaspaceSize=64m)
   if ((SVCREG_JAVA_MAJOR >= 23)); then
     SVCREG_JVM_OPTS+=(--sun-misc-unsafe-memory-access=allow)
   fi

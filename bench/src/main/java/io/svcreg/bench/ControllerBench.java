@@ -510,6 +510,8 @@ public final class ControllerBench {
     }
     List<String> options = new ArrayList<>();
     options.add("--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED");
+    options.add("--add-exports=java.base/sun.nio.ch=ALL-UNNAMED");
+    options.add("--enable-native-access=ALL-UNNAMED");
     if (Runtime.version().feature() >= 23) {
       options.add("--sun-misc-unsafe-memory-access=allow");
     }

@@ -425,6 +425,9 @@ public final class HaBench {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("--add-exports");
     cmd.add("java.base/jdk.internal.misc=ALL-UNNAMED");
+    cmd.add("--add-exports");
+    cmd.add("java.base/sun.nio.ch=ALL-UNNAMED");
+    cmd.add("--enable-native-access=ALL-UNNAMED");
     if (Runtime.version().feature() >= 23) {
       cmd.add("--sun-misc-unsafe-memory-access=allow");
     }

@@ -22,6 +22,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -85,11 +86,28 @@ public final class UnixSocket implements AutoCloseable {
     }
   }
 
-  /** The credentials of a connected process, from {@code SO_PEERCRED}. */
-  public record Peer(String user, String group) {
+  /**
+   * The credentials of a connected process, from {@code SO_PEERCRED}: its user's and group's names
+   * (the JDK's {@code jdk.net} option), and its process, user and group ids when they could be read
+   * ({@link PeerCredentials}: JDK 22 and newer, with svcreg's JVM options).
+   */
+  public record Peer(String user, String group, Optional<PeerCredentials.Ucred> ids) {
+
+    /** The process id, when known. */
+    public OptionalLong pid() {
+      return ids.filter(i -> i.pid() > 0)
+          .map(i -> OptionalLong.of(i.pid()))
+          .orElse(OptionalLong.empty());
+    }
+
     @Override
     public String toString() {
-      return "user " + user + " group " + group;
+      if (pid().isEmpty()) {
+        return "user " + user + " group " + group;
+      }
+      PeerCredentials.Ucred i = ids.get();
+      return "pid " + i.pid() + " uid " + i.uid() + " (" + user + ") gid " + i.gid() + " (" + group
+          + ")";
     }
   }
 
@@ -104,10 +122,12 @@ public final class UnixSocket implements AutoCloseable {
   private Object fileKey;
   private Runnable stopInner = () -> {};
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final PeerCredentials credentials;
 
   private UnixSocket(Options options, Path dir) {
     this.options = options;
     this.dir = dir;
+    this.credentials = PeerCredentials.load(LOG);
     this.inner = dir.resolve("api");
     this.acceptor = Thread.ofVirtual().name("svcreg-unix-accept").unstarted(this::acceptLoop);
   }
@@ -285,7 +305,7 @@ public final class UnixSocket implements AutoCloseable {
     SocketChannel api = null;
     try {
       UnixDomainPrincipal who = outside.getOption(ExtendedSocketOptions.SO_PEERCRED);
-      Peer peer = new Peer(who.user().getName(), who.group().getName());
+      Peer peer = new Peer(who.user().getName(), who.group().getName(), credentials.of(outside));
       api = SocketChannel.open(StandardProtocolFamily.UNIX);
       open.add(api);
       Path name = dir.resolve(id);

@@ -2,6 +2,7 @@ package io.svcreg.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.svcreg.Main;
@@ -128,12 +129,49 @@ class UnixSocketIT {
                   + route);
       assertThat(plain.out()).as(route).isEqualTo("200");
     }
-    // each write is logged with the credentials of the process that made it (SO_PEERCRED)
+    // each write is logged with the credentials of the process that made it (SO_PEERCRED): its
+    // pid and ids from JDK 22 on, else its user's and group's names
+    String by = Runtime.version().feature() >= 22 ? " by pid " : " by user ";
     Waits.atMost(Duration.ofSeconds(10))
         .until(
             () ->
-                serve.stderr().contains("unix socket: publish test (processID 1234) by user ")
-                    && serve.stderr().contains("unix socket: unpublish test by user "));
+                serve.stderr().contains("unix socket: publish test (processID 1234)" + by)
+                    && serve.stderr().contains("unix socket: unpublish test" + by));
+  }
+
+  @Test
+  void write_ofACurl_loggedWithCurlsPidAndUid() throws Exception {
+    assumeTrue(Runtime.version().feature() >= 22, "the pid is read with the FFM API (JDK 22+)");
+    // the shell prints its pid and becomes curl: the pid the controller should log
+    Curl published =
+        run(
+            List.of(
+                "sh",
+                "-c",
+                "echo $$; exec curl -sS --unix-socket \"$SOCK\" -X POST"
+                    + " -H 'Content-Type: application/json'"
+                    + " -d '{\"moduleID\": \"pid-test\", \"processID\": 77, \"apis\":"
+                    + " [{\"serviceIDs\": [\"s\"], \"serverPort\": 50052, \"protocol\": \"grpc\"}]}'"
+                    + " http://localhost/api/v1/publish"));
+    assertThat(published.out()).as(published.toString()).contains("\"success\":true");
+    String pid = published.out().lines().findFirst().orElseThrow().strip();
+    String uid = run(List.of("id", "-u")).out().strip();
+    String user = System.getProperty("user.name");
+
+    String line =
+        "unix socket: publish pid-test (processID 77) by pid "
+            + pid
+            + " uid "
+            + uid
+            + " ("
+            + user
+            + ") gid ";
+    Waits.atMost(Duration.ofSeconds(10))
+        .alias("the controller logs: " + line)
+        .until(() -> serve.stderr().contains(line));
+    curl(
+        "curl -X DELETE --unix-socket \"$SOCK\""
+            + " \"http://localhost/api/v1/unpublish/pid-test?processID=77\"");
   }
 
   @Test

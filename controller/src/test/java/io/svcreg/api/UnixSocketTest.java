@@ -10,6 +10,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,6 +62,20 @@ class UnixSocketTest {
       assertThatThrownBy(() -> UnixSocket.check(UnixSocket.Options.parse(live, "0600", "admin")))
           .hasMessageContaining("a live server listens on it");
     }
+  }
+
+  @Test
+  void peer_withAPid_printsTheIdsAndNames_withoutOne_theNames() {
+    UnixSocket.Peer known =
+        new UnixSocket.Peer("svc", "hsu", Optional.of(new PeerCredentials.Ucred(4242, 1000, 1001)));
+    UnixSocket.Peer unknown = new UnixSocket.Peer("svc", "hsu", Optional.empty());
+    // a process outside svcreg's pid namespace: the kernel gives pid 0
+    UnixSocket.Peer outside =
+        new UnixSocket.Peer("svc", "hsu", Optional.of(new PeerCredentials.Ucred(0, 1000, 1001)));
+
+    assertThat(known).hasToString("pid 4242 uid 1000 (svc) gid 1001 (hsu)");
+    assertThat(unknown).hasToString("user svc group hsu");
+    assertThat(outside).hasToString("user svc group hsu");
   }
 
   private static ServerSocketChannel listen(Path path) throws java.io.IOException {

@@ -43,6 +43,10 @@ public final class ServeProcess implements AutoCloseable {
     cmd.add(java);
     cmd.add("--add-exports");
     cmd.add("java.base/jdk.internal.misc=ALL-UNNAMED");
+    // the pid of a process on the Unix-domain socket (PeerCredentials), as tools/lib/java.sh
+    cmd.add("--add-exports");
+    cmd.add("java.base/sun.nio.ch=ALL-UNNAMED");
+    cmd.add("--enable-native-access=ALL-UNNAMED");
     if (Runtime.version().feature() >= 23) {
       cmd.add("--sun-misc-unsafe-memory-access=allow");
     }
