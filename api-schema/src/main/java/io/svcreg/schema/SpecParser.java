@@ -14,6 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
 /**
@@ -96,19 +99,38 @@ public final class SpecParser {
   static List<ParsedFile> readAll(
       List<String> names, List<Path> paths, ParseContext ctx, List<ParsedFile> earlier) {
     ParsedFile[] out = new ParsedFile[names.size()];
-    IntStream range = IntStream.range(0, out.length);
-    if (out.length >= PARALLEL_THRESHOLD) {
-      range = range.parallel();
-    }
-    range.forEach(
+    IntConsumer readOne =
         i ->
-            out[i] =
-                read(paths.get(i), names.get(i), ctx, earlier == null ? null : earlier.get(i)));
+            out[i] = read(paths.get(i), names.get(i), ctx, earlier == null ? null : earlier.get(i));
+    if (out.length >= PARALLEL_THRESHOLD) {
+      // a parallel stream runs in the pool of the task that starts it
+      READERS.submit(() -> IntStream.range(0, out.length).parallel().forEach(readOne)).join();
+    } else {
+      IntStream.range(0, out.length).forEach(readOne);
+    }
     return Arrays.asList(out);
   }
 
   /** Fewest files read in parallel. */
   private static final int PARALLEL_THRESHOLD = 32;
+
+  /**
+   * The threads that read files in parallel: a pool of their own, not the JVM's common pool, whose
+   * threads (one on two CPUs) a read that blocks (a named pipe, a network file system that hangs)
+   * would otherwise hold, and with them everything else of the process that uses it (such as {@code
+   * java.net.http}'s completions).
+   */
+  private static final ForkJoinPool READERS =
+      new ForkJoinPool(
+          Runtime.getRuntime().availableProcessors(),
+          pool -> {
+            ForkJoinWorkerThread t =
+                ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+            t.setName("svcreg-spec-reader-" + t.getPoolIndex());
+            return t;
+          },
+          null,
+          false);
 
   /** Reads and parses a file; the name shown is {@code display}. */
   static ParsedFile read(Path path, String display, ParseContext ctx) {

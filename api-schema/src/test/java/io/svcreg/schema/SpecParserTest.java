@@ -2,10 +2,19 @@ package io.svcreg.schema;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -614,5 +623,60 @@ class SpecParserTest {
   void parse_unresolvedOptionalAddress_isEmpty() {
     assertThat(onlyService(parse(SpecDir.service("web", "1.0.0", ""))).spec().address())
         .isEqualTo(Optional.empty());
+  }
+
+  @Test
+  void readAll_filesThatBlock_leaveTheCommonPoolFree() throws Exception {
+    // named pipes block their reader until written: read in parallel, every reading thread waits
+    List<Path> pipes = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      Path p = tmp.resolve("pipe-" + i + ".yaml");
+      assertThat(new ProcessBuilder("mkfifo", p.toString()).start().waitFor()).isZero();
+      pipes.add(p);
+    }
+    List<String> names = pipes.stream().map(p -> p.getFileName().toString()).toList();
+    CompletableFuture<List<ParsedFile>> read = new CompletableFuture<>();
+    Thread.ofPlatform()
+        .daemon()
+        .start(
+            () ->
+                read.complete(SpecParser.readAll(names, pipes, ParseContext.ofWorkingDirectory())));
+    try {
+      Awaitility.await("every reading thread waits on a pipe")
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> readersOnAPipe() >= Math.min(2, Runtime.getRuntime().availableProcessors()));
+
+      assertThat(CompletableFuture.supplyAsync(() -> "done").get(10, TimeUnit.SECONDS))
+          .as("a task of the common pool while the spec files block")
+          .isEqualTo("done");
+    } finally {
+      for (Path p : pipes) {
+        // each pipe is written as soon as it is opened for reading (opening it for writing waits)
+        Thread.ofPlatform()
+            .daemon()
+            .start(
+                () -> {
+                  try {
+                    Files.writeString(p, "# nothing\n");
+                  } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                  }
+                });
+      }
+    }
+    assertThat(read.get(30, TimeUnit.SECONDS)).hasSize(40);
+  }
+
+  /** How many threads of this JVM are opening a file (the pipes block them there). */
+  private static long readersOnAPipe() {
+    return Thread.getAllStackTraces().values().stream()
+        .filter(
+            st ->
+                Arrays.stream(st)
+                    .anyMatch(
+                        f ->
+                            f.getMethodName().equals("open0")
+                                && f.getClassName().endsWith("UnixNativeDispatcher")))
+        .count();
   }
 }
